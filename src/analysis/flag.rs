@@ -1,0 +1,145 @@
+//! The flags of the model with their words: the TUI's labels, the JSON names, and the
+//! one-sentence explanations with likely causes that `report` prints. Kept in the core so
+//! that every view says the same thing.
+
+/// A finding of the session model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flag {
+    /// A session with no active event.
+    Empty,
+    /// A session whose `length_ms` is 0.
+    ZeroLength,
+    /// A session id that cannot be the session's start time.
+    SuspectId,
+    /// An event with no session (`session_id` -1, null, absent or unusable).
+    NoSession,
+    /// Consecutive events of a session more than the gap threshold apart.
+    Gap,
+    /// An idle stretch kept inside a session by inactive events.
+    Bridged,
+    /// A session with a start marker and no end marker that is not the user's latest.
+    Unterminated,
+    /// An event repeated (same device and insert id within 7 days).
+    Duplicate,
+}
+
+impl Flag {
+    /// Every flag, in display order.
+    pub const ALL: [Flag; 8] = [
+        Flag::Empty,
+        Flag::ZeroLength,
+        Flag::SuspectId,
+        Flag::NoSession,
+        Flag::Gap,
+        Flag::Bridged,
+        Flag::Unterminated,
+        Flag::Duplicate,
+    ];
+
+    /// The short label shown in the TUI and text report.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Flag::Empty => "EMPTY",
+            Flag::ZeroLength => "ZERO",
+            Flag::SuspectId => "SUSPECT ID",
+            Flag::NoSession => "NO SESSION",
+            Flag::Gap => "GAP",
+            Flag::Bridged => "BRIDGED",
+            Flag::Unterminated => "UNTERMINATED",
+            Flag::Duplicate => "DUP",
+        }
+    }
+
+    /// The §5 summary key that counts this flag.
+    #[must_use]
+    pub fn summary_key(self) -> &'static str {
+        match self {
+            Flag::Empty => "empty_sessions",
+            Flag::ZeroLength => "zero_length_sessions",
+            Flag::SuspectId => "suspect_session_ids",
+            Flag::NoSession => "out_of_session_events",
+            Flag::Gap => "gaps",
+            Flag::Bridged => "bridged_gaps",
+            Flag::Unterminated => "unterminated_sessions",
+            Flag::Duplicate => "duplicate_events",
+        }
+    }
+
+    /// The name of the flag on a session in JSON output.
+    #[must_use]
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Flag::Empty => "empty",
+            Flag::ZeroLength => "zero_length",
+            Flag::SuspectId => "suspect_session_id",
+            Flag::NoSession => "out_of_session",
+            Flag::Gap => "gap",
+            Flag::Bridged => "bridged_gap",
+            Flag::Unterminated => "unterminated",
+            Flag::Duplicate => "duplicates",
+        }
+    }
+
+    /// What the flag means, in one plain sentence.
+    #[must_use]
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Flag::Empty => {
+                "sessions that hold no actual event, only session markers, identify calls or other inactive events"
+            }
+            Flag::ZeroLength => {
+                "sessions whose last event is at the session id itself, so Amplitude reports their length as 0"
+            }
+            Flag::SuspectId => {
+                "sessions whose id is after their first event or more than a day before it, so it is not a start time in ms"
+            }
+            Flag::NoSession => {
+                "events with session id -1 (or none), which Amplitude leaves out of every session metric"
+            }
+            Flag::Gap => {
+                "places where two consecutive events of one session are further apart than the gap threshold"
+            }
+            Flag::Bridged => {
+                "idle stretches longer than the gap threshold between actual events that an identify call or session marker kept inside one session"
+            }
+            Flag::Unterminated => {
+                "sessions that have a start marker but no end marker although the user started a later session"
+            }
+            Flag::Duplicate => {
+                "events repeated with the same device and insert id within 7 days, which Amplitude would drop"
+            }
+        }
+    }
+
+    /// The usual cause, from Amplitude's sessions FAQ and SDK behaviour.
+    #[must_use]
+    pub fn cause(self) -> &'static str {
+        match self {
+            Flag::Empty => {
+                "usually an app that starts a session on launch or foreground and sends nothing else before going idle, or only identify calls"
+            }
+            Flag::ZeroLength => {
+                "usually a session with a single event, or events all sent with the same timestamp"
+            }
+            Flag::SuspectId => {
+                "usually a session id set by hand in seconds instead of milliseconds, a constant, or a clock that moved"
+            }
+            Flag::NoSession => {
+                "usually events sent from a server or the HTTP API without a session_id, which defaults to -1"
+            }
+            Flag::Gap => {
+                "usually an app kept in the foreground without activity, or a session id reused after the app slept"
+            }
+            Flag::Bridged => {
+                "usually identify calls or background events sent while the user was idle, which extend the session"
+            }
+            Flag::Unterminated => {
+                "usually the app was killed or lost connection before it could send session_end"
+            }
+            Flag::Duplicate => {
+                "usually an SDK retry after a lost response, or the same batch uploaded twice"
+            }
+        }
+    }
+}

@@ -1,0 +1,539 @@
+//! The session model of `SESSION-MODEL.md` §2–§5, computed over the store's compact events.
+//!
+//! Pure and synchronous: no terminal, no runtime, no clock. The TUI and `report` both
+//! call [`Analysis::compute`] and read the same [`Analysis`], so they cannot disagree.
+//!
+//! Invariants:
+//! - the result depends on the *set* of events and their input order only through ties:
+//!   shuffling the input changes no figure (property-tested);
+//! - users are ordered by key (kind, then id), sessions of a user by session id;
+//! - per-position arrays (`order`, `pos_session`) list each user's events contiguously in
+//!   (event time, input order).
+//!
+//! Choices where the contract is silent:
+//! - an anonymous event resolved to a logged-in user through the device (§2 rule 3) joins
+//!   *that event's* user key (which is its `amplitude_id` when it has one);
+//! - medians of an even count are the mean of the two middle values, rounded down;
+//! - the recorded median length is over all recorded sessions' `length_ms`; a replayed
+//!   session's length is `last - first` of its active events (its id is its first event);
+//! - a recorded session is *split* when its active events fall into two or more replayed
+//!   sessions, and *merged* when a replayed session holds active events of it and of
+//!   another recorded session; recorded sessions with no active event are *dropped*
+//!   (replay acts on active events only).
+
+mod dup;
+mod flag;
+mod replay;
+mod sessions;
+mod users;
+
+use std::ops::Range;
+
+pub use flag::Flag;
+pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
+
+use crate::event::Sym;
+use crate::store::EventStore;
+
+/// One minute in ms.
+pub const MINUTE_MS: i64 = 60_000;
+/// The dedup window: 7 days, inclusive.
+pub const DEDUP_WINDOW_MS: i64 = 7 * 86_400_000;
+/// A session id more than this before its first event is suspect.
+pub const SUSPECT_LEAD_MS: i64 = 86_400_000;
+
+/// Event types that mark session starts (either spelling).
+pub const START_MARKERS: [&str; 2] = ["session_start", "[Amplitude] Start Session"];
+/// Event types that mark session ends (either spelling).
+pub const END_MARKERS: [&str; 2] = ["session_end", "[Amplitude] End Session"];
+/// Identify calls: inactive, but not markers.
+pub const IDENTIFY_TYPES: [&str; 2] = ["$identify", "$groupidentify"];
+
+/// The settings an analysis runs with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// Replay timeout T (default 30 min).
+    pub timeout_ms: i64,
+    /// Gap threshold (default 5 min).
+    pub gap_ms: i64,
+    /// Extra event types to treat as inactive.
+    pub inactive: Vec<String>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 30 * MINUTE_MS,
+            gap_ms: 5 * MINUTE_MS,
+            inactive: Vec::new(),
+        }
+    }
+}
+
+/// How an event type counts for sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventClass {
+    /// An "actual event": replay and emptiness look at these.
+    Active,
+    /// An identify call or a user-named inactive type.
+    Inactive,
+    /// `session_start` / `[Amplitude] Start Session`.
+    StartMarker,
+    /// `session_end` / `[Amplitude] End Session`.
+    EndMarker,
+}
+
+impl EventClass {
+    /// Whether the event counts as activity.
+    #[must_use]
+    pub fn is_active(self) -> bool {
+        self == EventClass::Active
+    }
+}
+
+/// What kind of identity a user key is; keys of different kinds never match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    /// `amplitude_id`.
+    AmplitudeId,
+    /// `user_id`.
+    UserId,
+    /// An anonymous device with no known user.
+    Device,
+}
+
+impl KeyKind {
+    /// The name used in JSON output.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::AmplitudeId => "amplitude_id",
+            KeyKind::UserId => "user_id",
+            KeyKind::Device => "device",
+        }
+    }
+}
+
+/// A user: (kind, id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserKey {
+    /// The kind of identity.
+    pub kind: KeyKind,
+    /// The id text.
+    pub id: Sym,
+}
+
+/// Bits of [`Session::flags`].
+pub mod session_flags {
+    /// No active event.
+    pub const EMPTY: u8 = 1;
+    /// `length_ms == 0`.
+    pub const ZERO_LENGTH: u8 = 2;
+    /// The id is after the first event, or more than a day before it.
+    pub const SUSPECT_ID: u8 = 4;
+    /// Holds a start marker and no end marker, and is not the user's latest session.
+    pub const UNTERMINATED: u8 = 8;
+    /// Holds a start marker.
+    pub const HAS_START: u8 = 16;
+    /// Holds an end marker.
+    pub const HAS_END: u8 = 32;
+}
+
+/// A recorded session: the events of one user sharing one `session_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Index of the user in [`Analysis::users`].
+    pub user: u32,
+    /// The session id.
+    pub id: i64,
+    /// All its events.
+    pub events: u32,
+    /// Its active events.
+    pub active: u32,
+    /// Earliest event time.
+    pub first: i64,
+    /// Latest event time.
+    pub last: i64,
+    /// Consecutive event pairs more than the gap threshold apart.
+    pub gaps: u32,
+    /// Active pairs over the threshold bridged by inactive events.
+    pub bridged: u32,
+    /// The longest time between consecutive events.
+    pub max_gap_ms: i64,
+    /// Events flagged as duplicates.
+    pub duplicates: u32,
+    /// See [`session_flags`].
+    pub flags: u8,
+}
+
+impl Session {
+    /// `max(event time) - session_id` (the FAQ's formula).
+    #[must_use]
+    pub fn length_ms(&self) -> i64 {
+        self.last.saturating_sub(self.id)
+    }
+
+    /// `max(event time) - min(event time)`.
+    #[must_use]
+    pub fn span_ms(&self) -> i64 {
+        self.last - self.first
+    }
+
+    /// Whether a flag bit is set.
+    #[must_use]
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The flags of the model this session carries, in display order.
+    #[must_use]
+    pub fn flag_list(&self) -> Vec<Flag> {
+        let mut out = Vec::new();
+        if self.has(session_flags::EMPTY) {
+            out.push(Flag::Empty);
+        }
+        if self.has(session_flags::ZERO_LENGTH) {
+            out.push(Flag::ZeroLength);
+        }
+        if self.has(session_flags::SUSPECT_ID) {
+            out.push(Flag::SuspectId);
+        }
+        if self.gaps > 0 {
+            out.push(Flag::Gap);
+        }
+        if self.bridged > 0 {
+            out.push(Flag::Bridged);
+        }
+        if self.has(session_flags::UNTERMINATED) {
+            out.push(Flag::Unterminated);
+        }
+        if self.duplicates > 0 {
+            out.push(Flag::Duplicate);
+        }
+        out
+    }
+}
+
+/// A user with its events and sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Its key.
+    pub key: UserKey,
+    /// Its events: a range of positions in [`Analysis::order`].
+    pub events: Range<u32>,
+    /// Its recorded sessions: a range of [`Analysis::sessions`], by session id.
+    pub sessions: Range<u32>,
+    /// Events out of session (-1, null, absent or unusable ids).
+    pub out_of_session: u32,
+    /// Events flagged as duplicates.
+    pub duplicates: u32,
+    /// Earliest event time.
+    pub first: i64,
+    /// Latest event time.
+    pub last: i64,
+}
+
+/// Counts of each flag, for a user or the whole stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlagCounts {
+    /// Recorded sessions.
+    pub sessions: u64,
+    /// Empty sessions.
+    pub empty: u64,
+    /// Zero-length sessions.
+    pub zero_length: u64,
+    /// Suspect session ids.
+    pub suspect: u64,
+    /// Out-of-session events.
+    pub out_of_session: u64,
+    /// Gap pairs.
+    pub gaps: u64,
+    /// Bridged gap pairs.
+    pub bridged: u64,
+    /// Unterminated sessions.
+    pub unterminated: u64,
+    /// Duplicate events.
+    pub duplicates: u64,
+}
+
+impl FlagCounts {
+    /// The count for one flag.
+    #[must_use]
+    pub fn get(&self, flag: Flag) -> u64 {
+        match flag {
+            Flag::Empty => self.empty,
+            Flag::ZeroLength => self.zero_length,
+            Flag::SuspectId => self.suspect,
+            Flag::NoSession => self.out_of_session,
+            Flag::Gap => self.gaps,
+            Flag::Bridged => self.bridged,
+            Flag::Unterminated => self.unterminated,
+            Flag::Duplicate => self.duplicates,
+        }
+    }
+
+    /// All anomalies together (a sort key for "most anomalies first").
+    #[must_use]
+    pub fn anomalies(&self) -> u64 {
+        Flag::ALL.iter().map(|&f| self.get(f)).sum()
+    }
+
+    fn add_session(&mut self, s: &Session) {
+        self.sessions += 1;
+        self.empty += u64::from(s.has(session_flags::EMPTY));
+        self.zero_length += u64::from(s.has(session_flags::ZERO_LENGTH));
+        self.suspect += u64::from(s.has(session_flags::SUSPECT_ID));
+        self.unterminated += u64::from(s.has(session_flags::UNTERMINATED));
+        self.gaps += u64::from(s.gaps);
+        self.bridged += u64::from(s.bridged);
+    }
+}
+
+/// The §5 summary: every figure over the whole input after rejection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Accepted events.
+    pub events: u64,
+    /// Rejected records.
+    pub rejected: u64,
+    /// Distinct user keys.
+    pub users: u64,
+    /// Flag counts over all sessions and events.
+    pub counts: FlagCounts,
+    /// Sessions after replay with the chosen timeout.
+    pub replayed_sessions: u64,
+    /// Events whose `session_id` had an unusable form.
+    pub session_id_warnings: u64,
+}
+
+/// Per position in [`Analysis::order`]: no recorded session.
+pub const NO_SESSION: u32 = u32::MAX;
+
+/// Everything the model computes over a store.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The settings used.
+    pub rules: Rules,
+    /// Users, ordered by key.
+    pub users: Vec<User>,
+    /// Recorded sessions, grouped by user, each user's by id.
+    pub sessions: Vec<Session>,
+    /// Event indices, each user's contiguous, in (time, input order).
+    pub order: Vec<u32>,
+    /// Per position in `order`: the index of its session, or [`NO_SESSION`].
+    pub pos_session: Vec<u32>,
+    /// Per user: flag counts.
+    pub user_counts: Vec<FlagCounts>,
+    /// Duplicate flags, one bit per event index.
+    duplicate_bits: Vec<u64>,
+    /// Class of each event type, indexed by the type's symbol.
+    classes: Vec<EventClass>,
+    /// The active in-session events per user, for replay at any timeout.
+    pub replay_input: ReplayInput,
+    /// The replay at `rules.timeout_ms`.
+    pub replay: Replay,
+    /// Gaps between consecutive active in-session events.
+    pub gap_histogram: GapHistogram,
+    /// The §5 summary.
+    pub summary: Summary,
+}
+
+impl Analysis {
+    /// Computes the whole model over a store.
+    #[must_use]
+    pub fn compute(store: &EventStore, rules: &Rules) -> Analysis {
+        let events = store.events();
+        let classes = classify(store, rules);
+        let users::Grouping {
+            keys,
+            order,
+            ranges,
+        } = users::group(store);
+        let duplicate_bits = dup::find(events);
+        let sessions::Sessions {
+            sessions,
+            pos_session,
+            session_ranges,
+        } = sessions::build(events, &order, &ranges, &classes, &duplicate_bits, rules);
+
+        let mut users = Vec::with_capacity(keys.len());
+        let mut user_counts = Vec::with_capacity(keys.len());
+        for (u, key) in keys.into_iter().enumerate() {
+            let range = ranges[u].clone();
+            let positions = range.start as usize..range.end as usize;
+            let mut out = 0;
+            let mut dups = 0;
+            for p in positions.clone() {
+                out += u32::from(pos_session[p] == NO_SESSION);
+                dups += u32::from(is_set(&duplicate_bits, order[p] as usize));
+            }
+            let first = events[order[positions.start] as usize].time;
+            let last = events[order[positions.end - 1] as usize].time;
+            let mut counts = FlagCounts {
+                out_of_session: u64::from(out),
+                duplicates: u64::from(dups),
+                ..FlagCounts::default()
+            };
+            let srange = session_ranges[u].clone();
+            for s in &sessions[srange.start as usize..srange.end as usize] {
+                counts.add_session(s);
+            }
+            users.push(User {
+                key,
+                events: range,
+                sessions: srange,
+                out_of_session: out,
+                duplicates: dups,
+                first,
+                last,
+            });
+            user_counts.push(counts);
+        }
+
+        let replay_input = ReplayInput::build(&users, events, &order, &pos_session, &classes)
+            .with_recorded(&sessions);
+        let replay = replay_input.replay(rules.timeout_ms, &sessions);
+        let gap_histogram = replay_input.gap_histogram();
+
+        let mut counts = FlagCounts::default();
+        for c in &user_counts {
+            counts.sessions += c.sessions;
+            counts.empty += c.empty;
+            counts.zero_length += c.zero_length;
+            counts.suspect += c.suspect;
+            counts.out_of_session += c.out_of_session;
+            counts.gaps += c.gaps;
+            counts.bridged += c.bridged;
+            counts.unterminated += c.unterminated;
+            counts.duplicates += c.duplicates;
+        }
+        let summary = Summary {
+            events: events.len() as u64,
+            rejected: store.rejected(),
+            users: users.len() as u64,
+            counts,
+            replayed_sessions: replay.sessions,
+            session_id_warnings: store.warning_count,
+        };
+        Analysis {
+            rules: rules.clone(),
+            users,
+            sessions,
+            order,
+            pos_session,
+            user_counts,
+            duplicate_bits,
+            classes,
+            replay_input,
+            replay,
+            gap_histogram,
+            summary,
+        }
+    }
+
+    /// Re-runs only the replay with another timeout (cheap: no re-sessionisation).
+    pub fn set_timeout(&mut self, timeout_ms: i64) {
+        self.rules.timeout_ms = timeout_ms;
+        self.replay = self.replay_input.replay(timeout_ms, &self.sessions);
+        self.summary.replayed_sessions = self.replay.sessions;
+    }
+
+    /// The sweep over the standard timeouts and the chosen one.
+    #[must_use]
+    pub fn sweep(&self) -> Vec<SweepRow> {
+        self.replay_input
+            .sweep(&sweep_timeouts(self.rules.timeout_ms), &self.sessions)
+    }
+
+    /// Whether event `i` (input order) is a duplicate.
+    #[must_use]
+    pub fn is_duplicate(&self, i: usize) -> bool {
+        is_set(&self.duplicate_bits, i)
+    }
+
+    /// The class of an event type.
+    #[must_use]
+    pub fn class(&self, event_type: Sym) -> EventClass {
+        self.classes
+            .get(event_type.0 as usize)
+            .copied()
+            .unwrap_or(EventClass::Active)
+    }
+
+    /// The sessions of user `u`.
+    #[must_use]
+    pub fn user_sessions(&self, u: usize) -> &[Session] {
+        let r = &self.users[u].sessions;
+        &self.sessions[r.start as usize..r.end as usize]
+    }
+
+    /// The event indices of user `u`, in (time, input order).
+    #[must_use]
+    pub fn user_events(&self, u: usize) -> &[u32] {
+        let r = &self.users[u].events;
+        &self.order[r.start as usize..r.end as usize]
+    }
+
+    /// The user a user-key text names: a user id, a device id or an amplitude id.
+    /// A device id also finds the users its events belong to; the first one is returned.
+    #[must_use]
+    pub fn find_user(&self, store: &EventStore, text: &str) -> Option<usize> {
+        let sym = store.strings.lookup(text)?;
+        if let Some(u) = self.users.iter().position(|u| u.key.id == sym) {
+            return Some(u);
+        }
+        (0..self.users.len()).find(|&u| {
+            self.user_events(u)
+                .iter()
+                .any(|&i| store.events()[i as usize].device_id == sym)
+        })
+    }
+
+    /// The positions of user `u`'s events in `order` that are out of session.
+    pub fn out_of_session_positions(&self, u: usize) -> impl Iterator<Item = usize> + '_ {
+        let r = &self.users[u].events;
+        (r.start as usize..r.end as usize).filter(|&p| self.pos_session[p] == NO_SESSION)
+    }
+}
+
+fn is_set(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+/// The class of every interned string, read as an event type.
+fn classify(store: &EventStore, rules: &Rules) -> Vec<EventClass> {
+    store
+        .strings
+        .iter()
+        .map(|s| {
+            if START_MARKERS.contains(&s) {
+                EventClass::StartMarker
+            } else if END_MARKERS.contains(&s) {
+                EventClass::EndMarker
+            } else if IDENTIFY_TYPES.contains(&s) || rules.inactive.iter().any(|t| t == s) {
+                EventClass::Inactive
+            } else {
+                EventClass::Active
+            }
+        })
+        .collect()
+}
+
+/// The median of `values` (reordered in place): the mean of the middle two for an even
+/// count, rounded down; 0 for none.
+#[must_use]
+pub fn median(values: &mut [i64]) -> i64 {
+    let n = values.len();
+    if n == 0 {
+        return 0;
+    }
+    let (_, &mut hi, _) = values.select_nth_unstable(n / 2);
+    if n % 2 == 1 {
+        return hi;
+    }
+    let lo = values[..n / 2].iter().copied().max().unwrap_or(hi);
+    lo + (hi - lo) / 2
+}
+
+#[cfg(test)]
+mod tests;

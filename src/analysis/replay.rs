@@ -1,0 +1,282 @@
+//! §4: replay under another timeout, its comparison with the recorded sessions, the sweep
+//! over standard timeouts, and the distribution of gaps that decides where sessions split.
+//!
+//! [`ReplayInput`] keeps, per user, the times of the active in-session events and the
+//! recorded session each belongs to, contiguous in one array: replaying at any timeout is
+//! one linear pass, cheap enough to redo on every key press in the TUI.
+
+use std::ops::Range;
+
+use super::{MINUTE_MS, NO_SESSION, Session, User, median};
+use crate::event::EventRec;
+
+/// The active in-session events of every user, in time order.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayInput {
+    /// Per user (same indices as [`super::Analysis::users`]): its range in `times`.
+    pub users: Vec<Range<u32>>,
+    /// Event times.
+    pub times: Vec<i64>,
+    /// The recorded session (index into [`super::Analysis::sessions`]) of each event.
+    pub recorded: Vec<u32>,
+    /// Median `length_ms` over all recorded sessions.
+    pub recorded_median_ms: i64,
+    /// Recorded sessions with no active event: replay has nothing to put them in.
+    pub dropped: u64,
+}
+
+/// The result of replaying at one timeout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Replay {
+    /// The timeout T.
+    pub timeout_ms: i64,
+    /// Replayed sessions over all users.
+    pub sessions: u64,
+    /// Median length of the replayed sessions.
+    pub median_length_ms: i64,
+    /// Replayed sessions per user.
+    pub per_user: Vec<u32>,
+    /// Recorded sessions (indices) whose active events fall into two or more replayed ones.
+    pub split: Vec<u32>,
+    /// Recorded sessions (indices) that share a replayed session with another one.
+    pub merged: Vec<u32>,
+}
+
+/// One row of the timeout sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SweepRow {
+    /// The timeout.
+    pub timeout_ms: i64,
+    /// Replayed sessions.
+    pub sessions: u64,
+    /// Their median length.
+    pub median_length_ms: i64,
+    /// Recorded sessions split.
+    pub split: u64,
+    /// Recorded sessions merged.
+    pub merged: u64,
+}
+
+/// Upper bounds (inclusive, ms) of the gap histogram's buckets; the last is open.
+pub const GAP_BUCKETS: [i64; 13] = [
+    10_000,
+    30_000,
+    MINUTE_MS,
+    2 * MINUTE_MS,
+    5 * MINUTE_MS,
+    10 * MINUTE_MS,
+    15 * MINUTE_MS,
+    30 * MINUTE_MS,
+    60 * MINUTE_MS,
+    120 * MINUTE_MS,
+    360 * MINUTE_MS,
+    1440 * MINUTE_MS,
+    i64::MAX,
+];
+
+/// Counts of gaps between consecutive active in-session events of a user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GapHistogram {
+    /// One count per bucket of [`GAP_BUCKETS`].
+    pub counts: Vec<u64>,
+}
+
+impl GapHistogram {
+    /// The bucket a gap falls in.
+    #[must_use]
+    pub fn bucket(gap_ms: i64) -> usize {
+        GAP_BUCKETS.partition_point(|&upper| upper < gap_ms)
+    }
+
+    /// How many gaps are longer than `ms`: the sessions a timeout of `ms` adds
+    /// (exact when `ms` is a bucket bound).
+    #[must_use]
+    pub fn longer_than(&self, ms: i64) -> u64 {
+        GAP_BUCKETS
+            .iter()
+            .zip(&self.counts)
+            .filter(|(upper, _)| **upper > ms)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// The standard sweep timeouts plus the chosen one, ascending, without repeats.
+#[must_use]
+pub fn sweep_timeouts(chosen_ms: i64) -> Vec<i64> {
+    let mut t: Vec<i64> = [1, 5, 15, 30, 60, 120]
+        .iter()
+        .map(|m| m * MINUTE_MS)
+        .chain(std::iter::once(chosen_ms))
+        .collect();
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
+impl ReplayInput {
+    pub(super) fn build(
+        users: &[User],
+        events: &[EventRec],
+        order: &[u32],
+        pos_session: &[u32],
+        classes: &[super::EventClass],
+    ) -> Self {
+        let mut input = ReplayInput::default();
+        for u in users {
+            let start = input.times.len();
+            for p in u.events.start as usize..u.events.end as usize {
+                let s = pos_session[p];
+                if s == NO_SESSION {
+                    continue;
+                }
+                let e = &events[order[p] as usize];
+                let active = classes
+                    .get(e.event_type.0 as usize)
+                    .is_none_or(|c| c.is_active());
+                if active {
+                    input.times.push(e.time);
+                    input.recorded.push(s);
+                }
+            }
+            let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            input.users.push(to_u32(start)..to_u32(input.times.len()));
+        }
+        input
+    }
+
+    /// Sets the figures that depend on recorded sessions only.
+    pub(super) fn with_recorded(mut self, sessions: &[Session]) -> Self {
+        let mut lengths: Vec<i64> = sessions.iter().map(Session::length_ms).collect();
+        self.recorded_median_ms = median(&mut lengths);
+        self.dropped = sessions.iter().filter(|s| s.active == 0).count() as u64;
+        self
+    }
+
+    /// Replays every user at timeout `timeout_ms` and compares with `sessions`.
+    #[must_use]
+    pub fn replay(&self, timeout_ms: i64, sessions: &[Session]) -> Replay {
+        let mut last_replay_of = vec![u32::MAX; sessions.len()];
+        let mut split = vec![false; sessions.len()];
+        let mut merged = vec![false; sessions.len()];
+        let mut lengths = Vec::new();
+        let mut per_user = Vec::with_capacity(self.users.len());
+        let mut members: Vec<u32> = Vec::new();
+        let mut r = 0u32;
+        for range in &self.users {
+            let times = &self.times[range.start as usize..range.end as usize];
+            let recorded = &self.recorded[range.start as usize..range.end as usize];
+            let mut count = 0u32;
+            let mut close = |first: i64, prev: i64, members: &mut Vec<u32>| {
+                lengths.push(prev - first);
+                count += 1;
+                if members.len() > 1 {
+                    for &m in members.iter() {
+                        merged[m as usize] = true;
+                    }
+                }
+                members.clear();
+            };
+            let mut first = 0;
+            let mut prev = 0;
+            for (k, (&t, &s)) in times.iter().zip(recorded).enumerate() {
+                if k == 0 {
+                    first = t;
+                } else if t - prev > timeout_ms {
+                    close(first, prev, &mut members);
+                    r += 1;
+                    first = t;
+                }
+                let seen = &mut last_replay_of[s as usize];
+                if *seen != r {
+                    if *seen != u32::MAX {
+                        split[s as usize] = true;
+                    }
+                    *seen = r;
+                    members.push(s);
+                }
+                prev = t;
+            }
+            if !times.is_empty() {
+                close(first, prev, &mut members);
+                r += 1;
+            }
+            per_user.push(count);
+        }
+        let indices = |bits: &[bool]| {
+            bits.iter()
+                .enumerate()
+                .filter(|(_, b)| **b)
+                .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect::<Vec<u32>>()
+        };
+        Replay {
+            timeout_ms,
+            sessions: lengths.len() as u64,
+            median_length_ms: median(&mut lengths),
+            per_user,
+            split: indices(&split),
+            merged: indices(&merged),
+        }
+    }
+
+    /// Replays one user: (first, last, events) of each replayed session.
+    #[must_use]
+    pub fn user_segments(&self, user: usize, timeout_ms: i64) -> Vec<(i64, i64, u32)> {
+        let Some(range) = self.users.get(user) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(i64, i64, u32)> = Vec::new();
+        for &t in &self.times[range.start as usize..range.end as usize] {
+            match out.last_mut() {
+                Some(seg) if t - seg.1 <= timeout_ms => {
+                    seg.1 = t;
+                    seg.2 += 1;
+                }
+                _ => out.push((t, t, 1)),
+            }
+        }
+        out
+    }
+
+    /// The sweep: count, median length, splits and merges for each timeout.
+    #[must_use]
+    pub fn sweep(&self, timeouts: &[i64], sessions: &[Session]) -> Vec<SweepRow> {
+        timeouts
+            .iter()
+            .map(|&t| {
+                let r = self.replay(t, sessions);
+                SweepRow {
+                    timeout_ms: t,
+                    sessions: r.sessions,
+                    median_length_ms: r.median_length_ms,
+                    split: r.split.len() as u64,
+                    merged: r.merged.len() as u64,
+                }
+            })
+            .collect()
+    }
+
+    /// Gaps between consecutive active in-session events, per bucket; for one user or all.
+    #[must_use]
+    pub fn gap_histogram_of(&self, user: Option<usize>) -> GapHistogram {
+        let mut counts = vec![0u64; GAP_BUCKETS.len()];
+        let ranges: &[Range<u32>] = match user {
+            Some(u) => self.users.get(u..=u).unwrap_or(&[]),
+            None => &self.users,
+        };
+        for range in ranges {
+            let times = &self.times[range.start as usize..range.end as usize];
+            for w in times.windows(2) {
+                counts[GapHistogram::bucket(w[1] - w[0])] += 1;
+            }
+        }
+        GapHistogram { counts }
+    }
+
+    /// Gaps over all users.
+    #[must_use]
+    pub fn gap_histogram(&self) -> GapHistogram {
+        self.gap_histogram_of(None)
+    }
+}

@@ -1,0 +1,198 @@
+//! §3: recorded sessions and their figures and flags, one pass over each user's events.
+//!
+//! A user's events arrive in (time, input order), so each session's events are seen in
+//! order too: gaps and bridged gaps are decided on the fly from the previous event, the
+//! previous active event, and whether every step since then was within the threshold.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::users::split_by_ranges;
+use super::{EventClass, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set, session_flags as sf};
+use crate::event::EventRec;
+
+pub(super) struct Sessions {
+    pub sessions: Vec<Session>,
+    pub pos_session: Vec<u32>,
+    pub session_ranges: Vec<Range<u32>>,
+}
+
+/// Running state of one session while its events stream past.
+struct Acc {
+    session: Session,
+    last_active: Option<i64>,
+    inactive_since_active: bool,
+    steps_within_threshold: bool,
+}
+
+pub(super) fn build(
+    events: &[EventRec],
+    order: &[u32],
+    ranges: &[Range<u32>],
+    classes: &[EventClass],
+    duplicates: &[u64],
+    rules: &Rules,
+) -> Sessions {
+    let mut pos_session = vec![NO_SESSION; order.len()];
+    let slices = split_by_ranges(&mut pos_session, ranges);
+    let per_user: Vec<Vec<Session>> = slices
+        .into_par_iter()
+        .zip(ranges.par_iter())
+        .enumerate()
+        .map(|(u, (pos, range))| {
+            let positions = &order[range.start as usize..range.end as usize];
+            user_sessions(
+                u32::try_from(u).unwrap_or(u32::MAX),
+                events,
+                positions,
+                pos,
+                classes,
+                duplicates,
+                rules,
+            )
+        })
+        .collect();
+
+    // Local session indices → global ones.
+    let mut session_ranges = Vec::with_capacity(per_user.len());
+    let mut base = 0u32;
+    for s in &per_user {
+        let n = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        session_ranges.push(base..base + n);
+        base += n;
+    }
+    split_by_ranges(&mut pos_session, ranges)
+        .into_par_iter()
+        .zip(session_ranges.par_iter())
+        .for_each(|(pos, sr)| {
+            for p in pos.iter_mut().filter(|p| **p != NO_SESSION) {
+                *p += sr.start;
+            }
+        });
+    Sessions {
+        sessions: per_user.into_iter().flatten().collect(),
+        pos_session,
+        session_ranges,
+    }
+}
+
+fn user_sessions(
+    user: u32,
+    events: &[EventRec],
+    positions: &[u32],
+    pos_session: &mut [u32],
+    classes: &[EventClass],
+    duplicates: &[u64],
+    rules: &Rules,
+) -> Vec<Session> {
+    let gap = rules.gap_ms;
+    let mut index: FxHashMap<i64, u32> = FxHashMap::default();
+    let mut accs: Vec<Acc> = Vec::new();
+    let mut last: Option<(i64, u32)> = None;
+    for (p, &i) in positions.iter().enumerate() {
+        let e = &events[i as usize];
+        let Some(id) = e.session_id() else {
+            continue;
+        };
+        let local = match last {
+            Some((lid, l)) if lid == id => l,
+            _ => *index.entry(id).or_insert_with(|| {
+                accs.push(Acc {
+                    session: Session {
+                        user,
+                        id,
+                        events: 0,
+                        active: 0,
+                        first: e.time,
+                        last: e.time,
+                        gaps: 0,
+                        bridged: 0,
+                        max_gap_ms: 0,
+                        duplicates: 0,
+                        flags: 0,
+                    },
+                    last_active: None,
+                    inactive_since_active: false,
+                    steps_within_threshold: true,
+                });
+                u32::try_from(accs.len() - 1).unwrap_or(u32::MAX)
+            }),
+        };
+        last = Some((id, local));
+        pos_session[p] = local;
+        let acc = &mut accs[local as usize];
+        let s = &mut acc.session;
+        let class = classes
+            .get(e.event_type.0 as usize)
+            .copied()
+            .unwrap_or(EventClass::Active);
+        if s.events > 0 {
+            let step = e.time - s.last;
+            s.max_gap_ms = s.max_gap_ms.max(step);
+            if step > gap {
+                s.gaps += 1;
+                acc.steps_within_threshold = false;
+            }
+        }
+        s.events += 1;
+        s.last = e.time;
+        s.duplicates += u32::from(is_set(duplicates, i as usize));
+        match class {
+            EventClass::Active => {
+                s.active += 1;
+                if let Some(prev) = acc.last_active
+                    && e.time - prev > gap
+                    && acc.inactive_since_active
+                    && acc.steps_within_threshold
+                {
+                    s.bridged += 1;
+                }
+                acc.last_active = Some(e.time);
+                acc.inactive_since_active = false;
+                acc.steps_within_threshold = true;
+            }
+            EventClass::Inactive => acc.inactive_since_active = true,
+            EventClass::StartMarker => {
+                s.flags |= sf::HAS_START;
+                acc.inactive_since_active = true;
+            }
+            EventClass::EndMarker => {
+                s.flags |= sf::HAS_END;
+                acc.inactive_since_active = true;
+            }
+        }
+    }
+
+    // Order by id; the latest (highest id) session may still be open.
+    let mut sorted: Vec<u32> = (0..u32::try_from(accs.len()).unwrap_or(u32::MAX)).collect();
+    sorted.sort_unstable_by_key(|&l| accs[l as usize].session.id);
+    let mut rank = vec![0u32; accs.len()];
+    for (r, &l) in sorted.iter().enumerate() {
+        rank[l as usize] = u32::try_from(r).unwrap_or(u32::MAX);
+    }
+    for p in pos_session.iter_mut().filter(|p| **p != NO_SESSION) {
+        *p = rank[*p as usize];
+    }
+    let latest = sorted.last().copied();
+    sorted
+        .iter()
+        .map(|&l| {
+            let mut s = accs[l as usize].session.clone();
+            if s.active == 0 {
+                s.flags |= sf::EMPTY;
+            }
+            if s.length_ms() == 0 {
+                s.flags |= sf::ZERO_LENGTH;
+            }
+            if s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS {
+                s.flags |= sf::SUSPECT_ID;
+            }
+            if s.has(sf::HAS_START) && !s.has(sf::HAS_END) && Some(l) != latest {
+                s.flags |= sf::UNTERMINATED;
+            }
+            s
+        })
+        .collect()
+}

@@ -1,0 +1,168 @@
+//! §2: the user key of every event, and the events grouped by user in (time, input order).
+//!
+//! Keys are resolved with dense per-symbol tables; anonymous events are matched to a
+//! device's identified events by binary search over them sorted by (device, time, order).
+//! Grouping is a counting sort by user followed by a small sort per user.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{KeyKind, UserKey};
+use crate::event::{EventRec, Sym};
+use crate::store::EventStore;
+
+const PENDING: u32 = u32::MAX;
+
+pub(super) struct Grouping {
+    /// User keys, ordered by (kind, id text).
+    pub keys: Vec<UserKey>,
+    /// Event indices grouped by user, each group in (time, input order).
+    pub order: Vec<u32>,
+    /// Per user, its range in `order`.
+    pub ranges: Vec<Range<u32>>,
+}
+
+/// Assigns key ids in first-seen order through one dense table per key kind.
+struct KeyTable {
+    by_kind: [Vec<u32>; 3],
+    keys: Vec<UserKey>,
+}
+
+impl KeyTable {
+    fn new(strings: usize) -> Self {
+        Self {
+            by_kind: [
+                vec![PENDING; strings],
+                vec![PENDING; strings],
+                vec![PENDING; strings],
+            ],
+            keys: Vec::new(),
+        }
+    }
+
+    fn id(&mut self, kind: KeyKind, sym: Sym) -> u32 {
+        let slot = &mut self.by_kind[kind as usize][sym.0 as usize];
+        if *slot == PENDING {
+            *slot = u32::try_from(self.keys.len()).unwrap_or(PENDING - 1);
+            self.keys.push(UserKey { kind, id: sym });
+        }
+        *slot
+    }
+}
+
+fn direct_key(e: &EventRec) -> Option<(KeyKind, Sym)> {
+    if e.amplitude_id.is_some() {
+        Some((KeyKind::AmplitudeId, e.amplitude_id))
+    } else if e.user_id.is_some() {
+        Some((KeyKind::UserId, e.user_id))
+    } else {
+        None
+    }
+}
+
+pub(super) fn group(store: &EventStore) -> Grouping {
+    let events = store.events();
+    let mut table = KeyTable::new(store.strings.len());
+    let mut key_of: Vec<u32> = events
+        .iter()
+        .map(|e| direct_key(e).map_or(PENDING, |(kind, sym)| table.id(kind, sym)))
+        .collect();
+    resolve_anonymous(events, &mut key_of, &mut table);
+
+    // Order keys by (kind, id text) so output does not depend on input order.
+    let mut by_name: Vec<u32> = (0..u32::try_from(table.keys.len()).unwrap_or(u32::MAX)).collect();
+    by_name.sort_unstable_by(|&a, &b| {
+        let (ka, kb) = (table.keys[a as usize], table.keys[b as usize]);
+        ka.kind
+            .cmp(&kb.kind)
+            .then_with(|| store.strings.get(ka.id).cmp(store.strings.get(kb.id)))
+    });
+    let mut rank = vec![0u32; by_name.len()];
+    for (r, &k) in by_name.iter().enumerate() {
+        rank[k as usize] = u32::try_from(r).unwrap_or(u32::MAX);
+    }
+    let keys: Vec<UserKey> = by_name.iter().map(|&k| table.keys[k as usize]).collect();
+    for k in &mut key_of {
+        *k = rank[*k as usize];
+    }
+
+    // Counting sort by user, then each user's events by (time, input order).
+    let mut starts = vec![0u32; keys.len() + 1];
+    for &k in &key_of {
+        starts[k as usize + 1] += 1;
+    }
+    for u in 0..keys.len() {
+        starts[u + 1] += starts[u];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; events.len()];
+    for (i, &k) in key_of.iter().enumerate() {
+        let slot = &mut next[k as usize];
+        order[*slot as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+        *slot += 1;
+    }
+    drop(key_of);
+    let ranges: Vec<Range<u32>> = starts.windows(2).map(|w| w[0]..w[1]).collect();
+    split_by_ranges(&mut order, &ranges)
+        .into_par_iter()
+        .for_each(|slice| slice.sort_unstable_by_key(|&i| (events[i as usize].time, i)));
+    Grouping {
+        keys,
+        order,
+        ranges,
+    }
+}
+
+/// §2 rule 3: an anonymous event on device D joins the last user seen on D at or before
+/// its time, else the first one after it, else the device itself.
+fn resolve_anonymous(events: &[EventRec], key_of: &mut [u32], table: &mut KeyTable) {
+    if !key_of.contains(&PENDING) {
+        return;
+    }
+    // Identified events on a device, "with a user_id", by (device, time, input order).
+    let mut known: Vec<(Sym, i64, u32)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.device_id.is_some() && e.user_id.is_some())
+        .map(|(i, e)| (e.device_id, e.time, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    known.par_sort_unstable();
+    for (i, e) in events.iter().enumerate() {
+        if key_of[i] != PENDING {
+            continue;
+        }
+        let device = e.device_id;
+        let lo = known.partition_point(|&(d, _, _)| d < device);
+        let hi = known.partition_point(|&(d, _, _)| d <= device);
+        let on_device = &known[lo..hi];
+        // Entries at or before this event's time come first in the sorted slice.
+        let at_or_before = on_device.partition_point(|&(_, t, _)| t <= e.time);
+        let pick = if at_or_before > 0 {
+            on_device.get(at_or_before - 1)
+        } else {
+            on_device.first()
+        };
+        key_of[i] = match pick {
+            Some(&(_, _, j)) => key_of[j as usize],
+            None => table.id(KeyKind::Device, device),
+        };
+    }
+}
+
+/// Splits `slice` into the disjoint sub-slices named by consecutive, adjacent `ranges`.
+pub(super) fn split_by_ranges<'a, T>(
+    mut slice: &'a mut [T],
+    ranges: &[Range<u32>],
+) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut at = 0u32;
+    for r in ranges {
+        let (_, rest) = slice.split_at_mut((r.start - at) as usize);
+        let (this, rest) = rest.split_at_mut((r.end - r.start) as usize);
+        out.push(this);
+        slice = rest;
+        at = r.end;
+    }
+    out
+}

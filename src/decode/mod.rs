@@ -1,0 +1,557 @@
+//! Records → compact events: the rejection rules and field forms of `SESSION-MODEL.md` §1.
+//!
+//! Pure and synchronous. A [`Batch`] collects the events of one piece of input (a chunk of
+//! NDJSON lines, one request body, one array) with its own string table, so that decoders
+//! on several threads never share state; [`crate::store::EventStore::append`] merges it.
+//!
+//! Choices where the contract is silent (documented in README.md too):
+//! - a time given as a JSON number must be an integer literal (`1.5e12` is rejected);
+//! - the dedup key is the first of `insert_id`, `$insert_id` that is a non-empty string
+//!   (as for identity fields, other forms count as absent);
+//! - an integer `amplitude_id` and the string of the same digits are the same id;
+//! - when a key occurs twice in one object, the last occurrence wins (as in JavaScript);
+//! - a request body's `events` elements are decoded as events; the body's other keys
+//!   (`api_key`, `userData`, …) are not inherited by them.
+
+pub mod time;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::event::{EventRec, Location, RawLoc, Step, Strings, Sym, flags};
+use crate::json::{self, Kind, ScanError, Scanner, Span};
+
+/// Why a record was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The bytes are not UTF-8 (so not JSON).
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte in the record.
+        offset: usize,
+    },
+    /// The text is not one valid JSON value.
+    InvalidJson(ScanError),
+    /// The value is valid JSON but not an object.
+    NotObject {
+        /// What was found instead, e.g. "an array".
+        found: &'static str,
+    },
+    /// No non-empty string `event_type`.
+    EventType {
+        /// What it was instead: "missing", "null", "an empty string", "a number", …
+        found: &'static str,
+    },
+    /// None of `user_id`, `device_id`, `amplitude_id` is present.
+    NoIdentity,
+    /// None of the time fields is present.
+    NoTime,
+    /// The first present time field is not an accepted form.
+    BadTime {
+        /// The field that decided.
+        field: &'static str,
+        /// Its JSON text, shortened.
+        value: Box<str>,
+    },
+}
+
+impl RejectReason {
+    /// Every code, in the order of the rejection rules.
+    pub const CODES: [&'static str; 6] = [
+        "invalid_json",
+        "not_object",
+        "missing_event_type",
+        "missing_identity",
+        "missing_time",
+        "invalid_time",
+    ];
+
+    /// A stable snake_case code for JSON output and counting.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        Self::CODES[self.code_index()]
+    }
+
+    /// Index of [`Self::code`] in [`Self::CODES`].
+    #[must_use]
+    pub fn code_index(&self) -> usize {
+        match self {
+            RejectReason::InvalidUtf8 { .. } | RejectReason::InvalidJson(_) => 0,
+            RejectReason::NotObject { .. } => 1,
+            RejectReason::EventType { .. } => 2,
+            RejectReason::NoIdentity => 3,
+            RejectReason::NoTime => 4,
+            RejectReason::BadTime { .. } => 5,
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::InvalidUtf8 { offset } => {
+                write!(f, "not valid JSON: invalid UTF-8 at byte {}", offset + 1)
+            }
+            RejectReason::InvalidJson(e) => write!(f, "not valid JSON: {e}"),
+            RejectReason::NotObject { found } => {
+                write!(f, "not an event object (found {found})")
+            }
+            RejectReason::EventType { found } => {
+                write!(f, "no non-empty string 'event_type' (it is {found})")
+            }
+            RejectReason::NoIdentity => write!(
+                f,
+                "no identity: none of 'user_id', 'device_id', 'amplitude_id' is present"
+            ),
+            RejectReason::NoTime => write!(
+                f,
+                "no event time: none of 'client_event_time', 'time', 'timestamp', 'event_time' is present"
+            ),
+            RejectReason::BadTime { field, value } => write!(
+                f,
+                "'{field}' is {value}, not a time (integer ms, numeric string, \
+                 'YYYY-MM-DD HH:MM:SS[.ffffff]' or RFC 3339)"
+            ),
+        }
+    }
+}
+
+/// A rejected record: where it was and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    /// Where the record was.
+    pub loc: Location,
+    /// Why it was rejected.
+    pub reason: RejectReason,
+}
+
+/// An accepted event whose `session_id` had an unusable form (so it counts as out of session).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// Where the event was.
+    pub loc: Location,
+    /// The `session_id` JSON text, shortened.
+    pub value: Box<str>,
+}
+
+/// How many rejects and warnings a batch keeps in full (all are counted).
+pub const KEEP_DETAILS: usize = 1000;
+
+/// The decoded events of one piece of input, with a string table of their own.
+#[derive(Default, Debug)]
+pub struct Batch {
+    /// Strings referenced by `events` (local symbols).
+    pub strings: Strings,
+    /// Accepted events, in input order.
+    pub events: Vec<EventRec>,
+    /// Where each event's raw text is (parallel to `events`), when raw locations are kept.
+    pub raw: Vec<RawLoc>,
+    /// Rejected records, the first [`KEEP_DETAILS`] of them.
+    pub rejects: Vec<Reject>,
+    /// Rejected records per reason code (see [`RejectReason::CODES`]).
+    pub reject_counts: [u64; 6],
+    /// Session-id warnings, the first [`KEEP_DETAILS`] of them.
+    pub warnings: Vec<Warning>,
+    /// All session-id warnings.
+    pub warning_count: u64,
+    /// Lines consumed (NDJSON), so that later batches can number theirs.
+    pub lines: u64,
+    /// Input bytes consumed.
+    pub bytes: u64,
+}
+
+impl Batch {
+    /// Number of rejected records.
+    #[must_use]
+    pub fn rejected(&self) -> u64 {
+        self.reject_counts.iter().sum()
+    }
+
+    fn reject(&mut self, loc: Location, reason: RejectReason) {
+        self.reject_counts[reason.code_index()] += 1;
+        if self.rejects.len() < KEEP_DETAILS {
+            self.rejects.push(Reject { loc, reason });
+        }
+    }
+}
+
+/// Where a piece of text sits: for locations in messages and raw locations of events.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    /// Location of the text's first line (its index path is the prefix for elements).
+    pub loc: Location,
+    /// Raw segment holding the text.
+    pub segment: u32,
+    /// Offset of the text's first byte in the segment.
+    pub offset: u64,
+}
+
+/// Decodes records into a [`Batch`]; holds scratch space reused between records.
+#[derive(Default)]
+pub struct Decoder {
+    scratch: String,
+    keep_raw: bool,
+}
+
+#[derive(Default)]
+struct Fields {
+    event_type: Option<Span>,
+    times: [Option<Span>; 4],
+    session_id: Option<Span>,
+    insert_id: Option<Span>,
+    dollar_insert_id: Option<Span>,
+    amplitude_id: Option<Span>,
+    user_id: Option<Span>,
+    device_id: Option<Span>,
+    events: Option<Span>,
+}
+
+/// Time fields in order of precedence.
+pub const TIME_FIELDS: [&str; 4] = ["client_event_time", "time", "timestamp", "event_time"];
+
+impl Fields {
+    fn set(&mut self, key: &[u8], value: Span) {
+        let slot = match key {
+            b"event_type" => &mut self.event_type,
+            b"client_event_time" => &mut self.times[0],
+            b"time" => &mut self.times[1],
+            b"timestamp" => &mut self.times[2],
+            b"event_time" => &mut self.times[3],
+            b"session_id" => &mut self.session_id,
+            b"insert_id" => &mut self.insert_id,
+            b"$insert_id" => &mut self.dollar_insert_id,
+            b"amplitude_id" => &mut self.amplitude_id,
+            b"user_id" => &mut self.user_id,
+            b"device_id" => &mut self.device_id,
+            b"events" => &mut self.events,
+            _ => return,
+        };
+        *slot = Some(value);
+    }
+}
+
+fn present(span: Option<Span>) -> Option<Span> {
+    span.filter(|s| s.kind != Kind::Null)
+}
+
+fn is_string(span: Span) -> bool {
+    matches!(span.kind, Kind::String { .. })
+}
+
+/// The JSON text of a value, shortened to about 60 bytes for messages.
+fn snippet(buf: &[u8], span: Span) -> Box<str> {
+    let (start, end) = span.outer();
+    let text = String::from_utf8_lossy(&buf[start..end]);
+    if text.chars().count() <= 60 {
+        return text.into();
+    }
+    let short: String = text.chars().take(57).collect();
+    format!("{short}...").into()
+}
+
+impl Decoder {
+    /// A decoder; `keep_raw` records where each event's raw text is.
+    #[must_use]
+    pub fn new(keep_raw: bool) -> Self {
+        Self {
+            scratch: String::new(),
+            keep_raw,
+        }
+    }
+
+    /// Decodes one NDJSON line (without its newline).
+    pub fn line(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Err(e) = std::str::from_utf8(line) {
+            batch.reject(
+                origin.loc.clone(),
+                RejectReason::InvalidUtf8 {
+                    offset: e.valid_up_to(),
+                },
+            );
+            return;
+        }
+        let mut scanner = Scanner::new(line);
+        scanner.skip_ws();
+        let scanned = if scanner.peek() == Some(b'{') {
+            scan_fields(&mut scanner).map(Some)
+        } else {
+            scanner.value().map(|span| {
+                batch.reject(
+                    origin.loc.clone(),
+                    RejectReason::NotObject {
+                        found: span.kind.name(),
+                    },
+                );
+                None
+            })
+        };
+        let scanned = scanned.and_then(|fields| {
+            scanner.skip_ws();
+            if scanner.at_end() {
+                Ok(fields)
+            } else {
+                Err(ScanError {
+                    offset: scanner.pos(),
+                    reason: "unexpected data after the JSON value",
+                })
+            }
+        });
+        match scanned {
+            Ok(Some((fields, span))) => self.fields(batch, line, &fields, span, origin),
+            Ok(None) => {}
+            Err(e) => batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e)),
+        }
+    }
+
+    /// Decodes one validated JSON value: an event, a request body / User Activity response,
+    /// or (for top-level documents) an array of those. `buf` holds the value at `span`.
+    pub fn value(&mut self, batch: &mut Batch, buf: &[u8], span: Span, origin: &Origin) {
+        match span.kind {
+            Kind::Object => match scan_fields(&mut Scanner::at(buf, span.start)) {
+                Ok((fields, span)) => self.fields(batch, buf, &fields, span, origin),
+                Err(e) => batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e)),
+            },
+            Kind::Array => {
+                let mut elements = Vec::new();
+                let scanned = Scanner::at(buf, span.start).array(|i, s| elements.push((i, s)));
+                if let Err(e) = scanned {
+                    batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e));
+                    return;
+                }
+                for (i, element) in elements {
+                    let origin = Origin {
+                        loc: with_step(&origin.loc, Step::Element(i)),
+                        ..origin.clone()
+                    };
+                    self.element(batch, buf, element, &origin);
+                }
+            }
+            kind => batch.reject(
+                origin.loc.clone(),
+                RejectReason::NotObject { found: kind.name() },
+            ),
+        }
+    }
+
+    /// Decodes an array element: an event or a request body; nothing else.
+    pub fn element(&mut self, batch: &mut Batch, buf: &[u8], span: Span, origin: &Origin) {
+        if span.kind == Kind::Object {
+            self.value(batch, buf, span, origin);
+        } else {
+            batch.reject(
+                origin.loc.clone(),
+                RejectReason::NotObject {
+                    found: span.kind.name(),
+                },
+            );
+        }
+    }
+
+    /// Decodes a scanned (so valid) object: one event, or the events of a body.
+    fn fields(&mut self, batch: &mut Batch, buf: &[u8], f: &Fields, span: Span, origin: &Origin) {
+        let is_body =
+            f.events.is_some_and(|s| s.kind == Kind::Array) && present(f.event_type).is_none();
+        if !is_body {
+            self.event(batch, buf, f, span, origin);
+            return;
+        }
+        let mut elements = Vec::new();
+        if let Some(events) = f.events {
+            // Already validated by the scan that found it.
+            let _ = Scanner::at(buf, events.start).array(|i, s| elements.push((i, s)));
+        }
+        for (i, element) in elements {
+            let origin = Origin {
+                loc: with_step(&origin.loc, Step::Event(i)),
+                ..origin.clone()
+            };
+            if element.kind != Kind::Object {
+                batch.reject(
+                    origin.loc.clone(),
+                    RejectReason::NotObject {
+                        found: element.kind.name(),
+                    },
+                );
+                continue;
+            }
+            if let Ok((inner, span)) = scan_fields(&mut Scanner::at(buf, element.start)) {
+                self.event(batch, buf, &inner, span, &origin);
+            }
+        }
+    }
+
+    fn text<'b>(&'b mut self, buf: &'b [u8], span: Span) -> Cow<'b, str> {
+        match span.kind {
+            Kind::String { escaped: true } => {
+                json::unescape(span.bytes(buf), &mut self.scratch);
+                Cow::Borrowed(&self.scratch)
+            }
+            _ => String::from_utf8_lossy(span.bytes(buf)),
+        }
+    }
+
+    /// A non-empty string field, interned.
+    fn intern_str(&mut self, strings: &mut Strings, buf: &[u8], span: Option<Span>) -> Sym {
+        match present(span) {
+            Some(s) if is_string(s) && s.end > s.start => {
+                let text = self.text(buf, s);
+                strings.intern(&text)
+            }
+            _ => Sym::NONE,
+        }
+    }
+
+    fn event(&mut self, batch: &mut Batch, buf: &[u8], f: &Fields, span: Span, origin: &Origin) {
+        let event_type = match f.event_type {
+            None => Err("missing"),
+            Some(s) if s.kind == Kind::Null => Err("null"),
+            Some(s) if is_string(s) && s.end == s.start => Err("an empty string"),
+            Some(s) if is_string(s) => Ok(s),
+            Some(s) => Err(s.kind.name()),
+        };
+        let event_type = match event_type {
+            Ok(s) => s,
+            Err(found) => {
+                batch.reject(origin.loc.clone(), RejectReason::EventType { found });
+                return;
+            }
+        };
+        let user_id = self.intern_str(&mut batch.strings, buf, f.user_id);
+        let device_id = self.intern_str(&mut batch.strings, buf, f.device_id);
+        let amplitude_id = match present(f.amplitude_id) {
+            Some(s) if s.kind == (Kind::Number { int: true }) => {
+                let text = String::from_utf8_lossy(s.bytes(buf));
+                batch.strings.intern(&text)
+            }
+            other => self.intern_str(&mut batch.strings, buf, other),
+        };
+        if !user_id.is_some() && !device_id.is_some() && !amplitude_id.is_some() {
+            batch.reject(origin.loc.clone(), RejectReason::NoIdentity);
+            return;
+        }
+        let Some((field, time_span)) = f
+            .times
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| present(*s).map(|s| (TIME_FIELDS[i], s)))
+        else {
+            batch.reject(origin.loc.clone(), RejectReason::NoTime);
+            return;
+        };
+        let time = match time_span.kind {
+            Kind::Number { int: true } => time::parse_int(time_span.bytes(buf)),
+            Kind::String { escaped: false } => time::parse_time_str(time_span.bytes(buf)),
+            Kind::String { escaped: true } => {
+                let text = self.text(buf, time_span);
+                time::parse_time_str(text.as_bytes())
+            }
+            _ => None,
+        };
+        let Some(time) = time else {
+            batch.reject(
+                origin.loc.clone(),
+                RejectReason::BadTime {
+                    field,
+                    value: snippet(buf, time_span),
+                },
+            );
+            return;
+        };
+        let mut rec = EventRec {
+            time,
+            session: -1,
+            dedup: [0, 0],
+            event_type: Sym::NONE,
+            user_id,
+            device_id,
+            amplitude_id,
+            flags: 0,
+        };
+        rec.event_type = {
+            let text = self.text(buf, event_type);
+            batch.strings.intern(&text)
+        };
+        match present(f.session_id) {
+            None => {}
+            Some(s) => {
+                let id = match s.kind {
+                    Kind::Number { int: true } | Kind::String { escaped: false } => {
+                        time::parse_int(s.bytes(buf))
+                    }
+                    _ => None,
+                };
+                match id {
+                    Some(-1) => {}
+                    Some(id) => {
+                        rec.session = id;
+                        rec.flags |= flags::IN_SESSION;
+                    }
+                    None => {
+                        rec.flags |= flags::SESSION_ID_WARNING;
+                        batch.warning_count += 1;
+                        if batch.warnings.len() < KEEP_DETAILS {
+                            batch.warnings.push(Warning {
+                                loc: origin.loc.clone(),
+                                value: snippet(buf, s),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let dedup = [f.insert_id, f.dollar_insert_id]
+            .into_iter()
+            .flatten()
+            .find(|s| is_string(*s) && s.end > s.start);
+        if let Some(s) = dedup {
+            let hash = match s.kind {
+                Kind::String { escaped: true } => {
+                    let text = self.text(buf, s);
+                    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+                }
+                _ => xxhash_rust::xxh3::xxh3_128(s.bytes(buf)),
+            };
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "splitting a u128 in halves"
+            )]
+            {
+                rec.dedup = [hash as u64, (hash >> 64) as u64];
+            }
+            rec.flags |= flags::HAS_DEDUP;
+        }
+        batch.events.push(rec);
+        if self.keep_raw {
+            let (start, end) = span.outer();
+            batch.raw.push(RawLoc {
+                segment: origin.segment,
+                offset: origin.offset + start as u64,
+                len: u32::try_from(end - start).unwrap_or(u32::MAX),
+            });
+        }
+    }
+}
+
+/// Scans an object (cursor on `{`), keeping the spans of the fields the model reads.
+fn scan_fields(scanner: &mut Scanner<'_>) -> Result<(Fields, Span), ScanError> {
+    let mut fields = Fields::default();
+    let span = scanner.object(|key, escaped, value| {
+        if escaped {
+            let mut k = String::new();
+            json::unescape(key, &mut k);
+            fields.set(k.as_bytes(), value);
+        } else {
+            fields.set(key, value);
+        }
+    })?;
+    Ok((fields, span))
+}
+
+fn with_step(loc: &Location, step: Step) -> Location {
+    let mut loc = loc.clone();
+    loc.index.push(step);
+    loc
+}
+
+#[cfg(test)]
+mod tests;

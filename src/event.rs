@@ -1,0 +1,184 @@
+//! The compact event model: one fixed-size [`EventRec`] per accepted event.
+//!
+//! Multi-gigabyte exports hold millions of events, so an event is never kept as a
+//! `serde_json::Value`. The decoder extracts only what the session model needs
+//! (`SESSION-MODEL.md` §1) into a 56-byte record; strings are interned once in
+//! [`Strings`] and referenced by [`Sym`]. The raw JSON text of an event is found
+//! again through its [`RawLoc`] when a view needs to show it.
+//!
+//! Input order is the record's index in the store: it only breaks ties.
+
+use rustc_hash::FxHashMap;
+
+/// An interned string: an index into [`Strings`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+impl Sym {
+    /// "No such string": the field was absent, null or not of a counted form.
+    pub const NONE: Sym = Sym(u32::MAX);
+
+    /// Whether this refers to a string.
+    #[must_use]
+    pub fn is_some(self) -> bool {
+        self != Self::NONE
+    }
+
+    /// The symbol, or `None` for [`Sym::NONE`].
+    #[must_use]
+    pub fn get(self) -> Option<Sym> {
+        self.is_some().then_some(self)
+    }
+}
+
+/// Interns strings: each distinct string is stored once.
+#[derive(Default, Debug, Clone)]
+pub struct Strings {
+    map: FxHashMap<Box<str>, Sym>,
+    list: Vec<Box<str>>,
+}
+
+impl Strings {
+    /// The symbol of `s`, adding it if it is new.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.map.get(s) {
+            return sym;
+        }
+        let sym = Sym(u32::try_from(self.list.len()).unwrap_or(u32::MAX - 1));
+        self.list.push(s.into());
+        self.map.insert(s.into(), sym);
+        sym
+    }
+
+    /// The symbol of `s` if it has been interned.
+    #[must_use]
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+
+    /// The text of `sym` (empty for [`Sym::NONE`]).
+    #[must_use]
+    pub fn get(&self, sym: Sym) -> &str {
+        self.list.get(sym.0 as usize).map_or("", |s| s)
+    }
+
+    /// Number of distinct strings.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether no string has been interned.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// All strings in symbol order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|s| &**s)
+    }
+}
+
+/// Bits of [`EventRec::flags`].
+pub mod flags {
+    /// `session_id` is an integer (or numeric string) other than -1.
+    pub const IN_SESSION: u8 = 1;
+    /// The event has a dedup key (`insert_id` / `$insert_id`).
+    pub const HAS_DEDUP: u8 = 2;
+    /// `session_id` was present in a form that is neither an integer nor a numeric string.
+    pub const SESSION_ID_WARNING: u8 = 4;
+}
+
+/// One accepted event, as the session model sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRec {
+    /// Event time, ms since the Unix epoch (UTC).
+    pub time: i64,
+    /// Session id (the session's start time in ms); meaningful only with [`flags::IN_SESSION`].
+    pub session: i64,
+    /// 128-bit hash of the dedup key; meaningful only with [`flags::HAS_DEDUP`].
+    pub dedup: [u64; 2],
+    /// `event_type`.
+    pub event_type: Sym,
+    /// `user_id` when it is a non-empty string.
+    pub user_id: Sym,
+    /// `device_id` when it is a non-empty string.
+    pub device_id: Sym,
+    /// `amplitude_id` (its decimal text when it was an integer) when present.
+    pub amplitude_id: Sym,
+    /// See [`flags`].
+    pub flags: u8,
+}
+
+impl EventRec {
+    /// The session id, or `None` when the event is out of session.
+    #[must_use]
+    pub fn session_id(&self) -> Option<i64> {
+        (self.flags & flags::IN_SESSION != 0).then_some(self.session)
+    }
+
+    /// The dedup key hash, if the event has a dedup key.
+    #[must_use]
+    pub fn dedup_key(&self) -> Option<[u64; 2]> {
+        (self.flags & flags::HAS_DEDUP != 0).then_some(self.dedup)
+    }
+}
+
+/// Index of a source (a file, stdin, an endpoint) in the store.
+pub type SourceIdx = u32;
+
+/// Where a record came from, for messages: source, zip member, line and array index.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Location {
+    /// Index into the store's source list.
+    pub source: SourceIdx,
+    /// Zip member name, when the source is an archive.
+    pub member: Option<Box<str>>,
+    /// 1-based line of the record (or of the start of the value that holds it).
+    pub line: u64,
+    /// Index path inside the line's value: an array element, then `events[i]` of a request body.
+    pub index: Vec<Step>,
+}
+
+/// One step of a [`Location`]'s index path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The i-th element of a top-level JSON array.
+    Element(u64),
+    /// The i-th element of the `events` array of a request body or User Activity response.
+    Event(u64),
+}
+
+/// Where the raw JSON text of an event can be read again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RawLoc {
+    /// Index of the byte segment (a file, a zip member, an in-memory body) in the store.
+    pub segment: u32,
+    /// Byte offset of the record in the segment's decoded bytes.
+    pub offset: u64,
+    /// Length of the record in bytes.
+    pub len: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_returns_the_same_symbol_for_equal_strings() {
+        let mut s = Strings::default();
+        let a = s.intern("user-1");
+        let b = s.intern("device-1");
+        assert_eq!(s.intern("user-1"), a);
+        assert_ne!(a, b);
+        assert_eq!(s.get(b), "device-1");
+        assert_eq!(s.get(Sym::NONE), "");
+        assert_eq!(s.lookup("nope"), None);
+    }
+
+    #[test]
+    fn a_record_is_compact() {
+        assert!(std::mem::size_of::<EventRec>() <= 56);
+    }
+}

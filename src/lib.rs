@@ -1,0 +1,61 @@
+//! streamscope: a terminal inspector for Amplitude-style analytics event streams.
+//!
+//! Module map (the core is pure and synchronous; shells around it do I/O):
+//!
+//! | module | role |
+//! |---|---|
+//! | [`event`] | compact event record, interned strings, locations (core) |
+//! | [`json`] | validating JSON scanner (core) |
+//! | [`decode`] | records → events, rejection rules (core) |
+//! | [`store`] | the event store, filled by loader events (core) |
+//! | [`analysis`] | the session model: users, sessions, flags, replay (core) |
+//! | [`fmt`] | durations, times, escaping of untrusted text (core) |
+//! | [`source`] | reading files, archives and stdin (std threads) |
+//! | [`report`] | the headless report, text or JSON |
+//! | [`cli`] | command-line interface |
+//!
+//! The TUI and `report` both read [`analysis::Analysis`], so they cannot disagree.
+
+pub mod analysis;
+pub mod cli;
+pub mod decode;
+pub mod event;
+pub mod fmt;
+pub mod json;
+pub mod report;
+pub mod source;
+pub mod store;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Runs the command line; returns the process exit status.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    match cli.command {
+        Some(cli::Command::Report(args)) => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let code = report::run(&args, &mut out, &mut stderr.lock())?;
+            out.flush()?;
+            Ok(ExitCode::from(code))
+        }
+        None => {
+            let args = cli::ReportArgs {
+                sources: cli.tui.sources.clone(),
+                analysis: cli.tui.analysis.clone(),
+                user: None,
+                format: cli::Format::Text,
+                users: 20,
+            };
+            writeln!(
+                stderr.lock(),
+                "the interactive inspector is not built yet; printing the report instead"
+            )?;
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let code = report::run(&args, &mut out, &mut stderr.lock())?;
+            out.flush()?;
+            Ok(ExitCode::from(code))
+        }
+    }
+}

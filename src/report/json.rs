@@ -1,0 +1,367 @@
+//! The JSON report: the §5 `summary` keys exactly, plus detail. The structs here are the
+//! output schema (`"schema": "streamscope.report/1"`, documented in README.md); they are
+//! separate from the internal model so that the model can change without breaking
+//! consumers. Users are serialised in parallel chunks and written in order.
+
+use std::io::Write;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::{Analysis, Flag, GAP_BUCKETS, sweep_timeouts};
+use crate::decode::RejectReason;
+use crate::store::EventStore;
+
+/// How many rejected records and warnings the report lists (all are counted).
+pub const LISTED: usize = 100;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema: &'static str,
+    settings: Settings<'a>,
+    summary: Summary,
+    sources: Vec<Source<'a>>,
+    rejected_by_reason: serde_json::Map<String, serde_json::Value>,
+    rejected_records: Vec<Rejected>,
+    session_id_warnings: Vec<SessionIdWarning>,
+    replay: ReplaySummary,
+    sweep: Vec<Sweep>,
+    gap_histogram: Histogram,
+}
+
+#[derive(Serialize)]
+struct Settings<'a> {
+    timeout_ms: i64,
+    gap_ms: i64,
+    inactive: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    events: u64,
+    rejected: u64,
+    users: u64,
+    sessions: u64,
+    empty_sessions: u64,
+    zero_length_sessions: u64,
+    suspect_session_ids: u64,
+    out_of_session_events: u64,
+    gaps: u64,
+    bridged_gaps: u64,
+    unterminated_sessions: u64,
+    duplicate_events: u64,
+    replayed_sessions: u64,
+    timeout_ms: i64,
+    gap_ms: i64,
+    session_id_warnings: u64,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    name: &'a str,
+    format: Option<&'static str>,
+    events: u64,
+    rejected: u64,
+    bytes: u64,
+    failed: bool,
+    problems: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Rejected {
+    location: String,
+    reason: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct SessionIdWarning {
+    location: String,
+    session_id: String,
+}
+
+#[derive(Serialize)]
+struct ReplaySummary {
+    timeout_ms: i64,
+    recorded_sessions: u64,
+    recorded_median_length_ms: i64,
+    replayed_sessions: u64,
+    replayed_median_length_ms: i64,
+    split_sessions: u64,
+    merged_sessions: u64,
+    dropped_sessions: u64,
+}
+
+#[derive(Serialize)]
+struct Sweep {
+    timeout_ms: i64,
+    sessions: u64,
+    median_length_ms: i64,
+    split_sessions: u64,
+    merged_sessions: u64,
+}
+
+#[derive(Serialize)]
+struct Histogram {
+    /// Upper bound of each bucket (inclusive); `null` for the open last one.
+    bucket_upper_ms: Vec<Option<i64>>,
+    counts: Vec<u64>,
+}
+
+#[derive(Serialize)]
+struct UserOut<'a> {
+    kind: &'static str,
+    id: &'a str,
+    events: u32,
+    first_event_ms: i64,
+    last_event_ms: i64,
+    flags: serde_json::Map<String, serde_json::Value>,
+    sessions: Vec<SessionOut>,
+    out_of_session: Vec<OutEvent<'a>>,
+    replay: UserReplay,
+    sweep_sessions: Vec<u64>,
+    gap_histogram: Vec<u64>,
+}
+
+#[derive(Serialize)]
+struct SessionOut {
+    session_id: i64,
+    first_event_ms: i64,
+    last_event_ms: i64,
+    events: u32,
+    active_events: u32,
+    length_ms: i64,
+    span_ms: i64,
+    gaps: u32,
+    bridged_gaps: u32,
+    max_gap_ms: i64,
+    duplicates: u32,
+    flags: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct OutEvent<'a> {
+    time_ms: i64,
+    event_type: &'a str,
+}
+
+#[derive(Serialize)]
+struct UserReplay {
+    sessions: u32,
+    split: Vec<i64>,
+    merged: Vec<i64>,
+}
+
+fn flag_map(get: impl Fn(Flag) -> u64) -> serde_json::Map<String, serde_json::Value> {
+    Flag::ALL
+        .iter()
+        .map(|&f| (f.summary_key().to_string(), get(f).into()))
+        .collect()
+}
+
+/// Writes the JSON report; with `only`, the `users` array holds just that user.
+pub fn write(
+    store: &EventStore,
+    a: &Analysis,
+    only: Option<usize>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let s = &a.summary;
+    let c = &s.counts;
+    let sweep = a.sweep();
+    let report = Report {
+        schema: "streamscope.report/1",
+        settings: Settings {
+            timeout_ms: a.rules.timeout_ms,
+            gap_ms: a.rules.gap_ms,
+            inactive: &a.rules.inactive,
+        },
+        summary: Summary {
+            events: s.events,
+            rejected: s.rejected,
+            users: s.users,
+            sessions: c.sessions,
+            empty_sessions: c.empty,
+            zero_length_sessions: c.zero_length,
+            suspect_session_ids: c.suspect,
+            out_of_session_events: c.out_of_session,
+            gaps: c.gaps,
+            bridged_gaps: c.bridged,
+            unterminated_sessions: c.unterminated,
+            duplicate_events: c.duplicates,
+            replayed_sessions: s.replayed_sessions,
+            timeout_ms: a.rules.timeout_ms,
+            gap_ms: a.rules.gap_ms,
+            session_id_warnings: s.session_id_warnings,
+        },
+        sources: store
+            .sources
+            .iter()
+            .map(|src| Source {
+                name: &src.name,
+                format: src.format,
+                events: src.events,
+                rejected: src.rejected,
+                bytes: src.bytes_read,
+                failed: src.failed,
+                problems: &src.problems,
+            })
+            .collect(),
+        rejected_by_reason: RejectReason::CODES
+            .iter()
+            .zip(store.reject_counts)
+            .map(|(code, n)| ((*code).to_string(), n.into()))
+            .collect(),
+        rejected_records: store
+            .rejects
+            .iter()
+            .take(LISTED)
+            .map(|r| Rejected {
+                location: store.describe(&r.loc),
+                reason: r.reason.code(),
+                message: r.reason.to_string(),
+            })
+            .collect(),
+        session_id_warnings: store
+            .warnings
+            .iter()
+            .take(LISTED)
+            .map(|w| SessionIdWarning {
+                location: store.describe(&w.loc),
+                session_id: w.value.to_string(),
+            })
+            .collect(),
+        replay: ReplaySummary {
+            timeout_ms: a.replay.timeout_ms,
+            recorded_sessions: c.sessions,
+            recorded_median_length_ms: a.replay_input.recorded_median_ms,
+            replayed_sessions: a.replay.sessions,
+            replayed_median_length_ms: a.replay.median_length_ms,
+            split_sessions: a.replay.split.len() as u64,
+            merged_sessions: a.replay.merged.len() as u64,
+            dropped_sessions: a.replay_input.dropped,
+        },
+        sweep: sweep
+            .iter()
+            .map(|r| Sweep {
+                timeout_ms: r.timeout_ms,
+                sessions: r.sessions,
+                median_length_ms: r.median_length_ms,
+                split_sessions: r.split,
+                merged_sessions: r.merged,
+            })
+            .collect(),
+        gap_histogram: Histogram {
+            bucket_upper_ms: GAP_BUCKETS
+                .iter()
+                .map(|&b| (b != i64::MAX).then_some(b))
+                .collect(),
+            counts: a.gap_histogram.counts.clone(),
+        },
+    };
+    // The top-level object is written by hand around the derived parts so that the
+    // (large) users array can be produced in parallel and streamed.
+    let head = serde_json::to_vec_pretty(&report)?;
+    let head = head.strip_suffix(b"\n}").unwrap_or(&head);
+    out.write_all(head)?;
+    out.write_all(b",\n  \"users\": [")?;
+    let users: Vec<usize> = match only {
+        Some(u) => vec![u],
+        None => (0..a.users.len()).collect(),
+    };
+    let timeouts = sweep_timeouts(a.rules.timeout_ms);
+    let mut flagged_split = vec![false; a.sessions.len()];
+    for &i in &a.replay.split {
+        flagged_split[i as usize] = true;
+    }
+    let mut flagged_merged = vec![false; a.sessions.len()];
+    for &i in &a.replay.merged {
+        flagged_merged[i as usize] = true;
+    }
+    let chunks: Vec<std::io::Result<Vec<u8>>> = users
+        .par_chunks(512)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            let mut buf = Vec::with_capacity(chunk.len() * 1024);
+            for (k, &u) in chunk.iter().enumerate() {
+                if ci > 0 || k > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"\n    ");
+                let user = user_out(store, a, u, &timeouts, &flagged_split, &flagged_merged);
+                serde_json::to_writer(&mut buf, &user)?;
+            }
+            Ok(buf)
+        })
+        .collect();
+    for chunk in chunks {
+        out.write_all(&chunk?)?;
+    }
+    out.write_all(b"\n  ]\n}\n")
+}
+
+fn user_out<'a>(
+    store: &'a EventStore,
+    a: &Analysis,
+    u: usize,
+    timeouts: &[i64],
+    split: &[bool],
+    merged: &[bool],
+) -> UserOut<'a> {
+    let user = &a.users[u];
+    let counts = &a.user_counts[u];
+    let range = user.sessions.start as usize..user.sessions.end as usize;
+    let events = store.events();
+    UserOut {
+        kind: user.key.kind.name(),
+        id: store.strings.get(user.key.id),
+        events: user.events.end - user.events.start,
+        first_event_ms: user.first,
+        last_event_ms: user.last,
+        flags: flag_map(|f| counts.get(f)),
+        sessions: a.sessions[range.clone()]
+            .iter()
+            .map(|s| SessionOut {
+                session_id: s.id,
+                first_event_ms: s.first,
+                last_event_ms: s.last,
+                events: s.events,
+                active_events: s.active,
+                length_ms: s.length_ms(),
+                span_ms: s.span_ms(),
+                gaps: s.gaps,
+                bridged_gaps: s.bridged,
+                max_gap_ms: s.max_gap_ms,
+                duplicates: s.duplicates,
+                flags: s.flag_list().iter().map(|f| f.json_name()).collect(),
+            })
+            .collect(),
+        out_of_session: a
+            .out_of_session_positions(u)
+            .map(|p| {
+                let e = &events[a.order[p] as usize];
+                OutEvent {
+                    time_ms: e.time,
+                    event_type: store.strings.get(e.event_type),
+                }
+            })
+            .collect(),
+        replay: UserReplay {
+            sessions: a.replay.per_user.get(u).copied().unwrap_or(0),
+            split: range
+                .clone()
+                .filter(|&i| split[i])
+                .map(|i| a.sessions[i].id)
+                .collect(),
+            merged: range
+                .filter(|&i| merged[i])
+                .map(|i| a.sessions[i].id)
+                .collect(),
+        },
+        sweep_sessions: timeouts
+            .iter()
+            .map(|&t| a.replay_input.user_segments(u, t).len() as u64)
+            .collect(),
+        gap_histogram: a.replay_input.gap_histogram_of(Some(u)).counts,
+    }
+}

@@ -1,0 +1,57 @@
+//! `streamscope report`: loads the sources, computes the analysis once and writes it as
+//! text or JSON to any [`Write`]. Nothing here prints directly, so tests capture output.
+//!
+//! Exit status: 0 when the input was analysed (anomalies are findings, not errors);
+//! 1 when a source could not be read at all (the others are still analysed and
+//! reported); usage errors (2) are clap's.
+
+mod json;
+mod text;
+
+use std::io::Write;
+
+use crate::analysis::Analysis;
+use crate::cli::{Format, ReportArgs};
+use crate::source::{LoadOptions, load_all};
+use crate::store::EventStore;
+
+/// Runs `report`: output to `out`, problems with sources to `err`. Returns the exit status.
+pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let store = load_all(&args.sources.sources, &LoadOptions::default());
+    for source in &store.sources {
+        for problem in &source.problems {
+            writeln!(err, "streamscope: {}", crate::fmt::sanitize(problem))?;
+        }
+    }
+    let analysis = Analysis::compute(&store, &args.analysis.rules());
+    let user = match &args.user {
+        Some(key) => match analysis.find_user(&store, key) {
+            Some(u) => Some(u),
+            None => {
+                writeln!(
+                    err,
+                    "streamscope: no user, device or amplitude id '{}' in the input",
+                    crate::fmt::sanitize(key)
+                )?;
+                return Ok(1);
+            }
+        },
+        None => None,
+    };
+    write(&store, &analysis, args, user, out)?;
+    Ok(u8::from(store.any_failed()))
+}
+
+/// Writes the report of an analysis in the format `args` asks for.
+pub fn write(
+    store: &EventStore,
+    analysis: &Analysis,
+    args: &ReportArgs,
+    user: Option<usize>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match args.format {
+        Format::Json => json::write(store, analysis, user, out),
+        Format::Text => text::write(store, analysis, user, args.users, out),
+    }
+}

@@ -1,0 +1,322 @@
+//! The text report: what a support engineer pastes into a ticket. Totals, each finding
+//! explained in one plain sentence with its likely cause, the replay comparison, the
+//! sweep and gap histogram, rejected records, then a session table per user (most
+//! anomalies first). Event text is escaped: nothing from the input reaches a terminal raw.
+
+use std::io::{self, Write};
+
+use crate::analysis::{Analysis, Flag, GAP_BUCKETS};
+use crate::fmt::{count, duration, sanitize, setting, time};
+use crate::store::EventStore;
+
+/// How many rejected records and warnings are listed.
+const LISTED: usize = 20;
+
+/// Writes the text report; `only` limits the user tables to one user, `max_users` caps them.
+pub fn write(
+    store: &EventStore,
+    a: &Analysis,
+    only: Option<usize>,
+    max_users: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = &a.summary;
+    let c = &s.counts;
+    let names: Vec<String> = store
+        .sources
+        .iter()
+        .map(|s| sanitize(&s.name).into_owned())
+        .collect();
+    writeln!(out, "streamscope report: {}", names.join(", "))?;
+    writeln!(
+        out,
+        "settings: replay timeout {}, gap threshold {}{}",
+        setting(a.rules.timeout_ms),
+        setting(a.rules.gap_ms),
+        if a.rules.inactive.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", also inactive: {}",
+                sanitize(&a.rules.inactive.join(", "))
+            )
+        }
+    )?;
+    for src in &store.sources {
+        for p in &src.problems {
+            writeln!(out, "problem: {}", sanitize(p))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "TOTALS")?;
+    let rows: [(&str, u64); 5] = [
+        ("events", s.events),
+        ("rejected records", s.rejected),
+        ("users", s.users),
+        ("sessions", c.sessions),
+        ("replayed sessions", s.replayed_sessions),
+    ];
+    for (label, n) in rows {
+        writeln!(out, "  {label:<20} {:>12}", count(n))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "FINDINGS")?;
+    let mut clean = Vec::new();
+    for flag in Flag::ALL {
+        let n = c.get(flag);
+        if n == 0 {
+            clean.push(flag.label());
+            continue;
+        }
+        let unit = match flag {
+            Flag::NoSession | Flag::Duplicate => "events",
+            Flag::Gap | Flag::Bridged => "pairs",
+            _ => "sessions",
+        };
+        writeln!(out, "  {:<13} {:>9} {unit}", flag.label(), count(n))?;
+        writeln!(out, "      {}: {}.", capitalise(unit), flag.meaning())?;
+        writeln!(out, "      Likely cause: {}.", flag.cause())?;
+    }
+    if s.session_id_warnings > 0 {
+        writeln!(
+            out,
+            "  {:<13} {:>9} events had a session_id that is neither an integer nor a numeric string; they count as out of session.",
+            "BAD SESSION ID",
+            count(s.session_id_warnings)
+        )?;
+    }
+    if !clean.is_empty() {
+        writeln!(out, "  none of: {}", clean.join(", "))?;
+    }
+    writeln!(out)?;
+    replay_section(a, out)?;
+    rejected_section(store, out)?;
+    users_section(store, a, only, max_users, out)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn replay_section(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    let c = &a.summary.counts;
+    let r = &a.replay;
+    writeln!(
+        out,
+        "REPLAY AT {} (active events only)",
+        setting(r.timeout_ms)
+    )?;
+    writeln!(
+        out,
+        "  recorded {} sessions (median length {}) -> replayed {} (median {})",
+        count(c.sessions),
+        duration(a.replay_input.recorded_median_ms),
+        count(r.sessions),
+        duration(r.median_length_ms)
+    )?;
+    writeln!(
+        out,
+        "  {} recorded sessions would be split, {} merged with another, {} dropped (no active event)",
+        count(r.split.len() as u64),
+        count(r.merged.len() as u64),
+        count(a.replay_input.dropped)
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  timeout   sessions   median length     split    merged"
+    )?;
+    for row in a.sweep() {
+        let mark = if row.timeout_ms == a.rules.timeout_ms {
+            "*"
+        } else {
+            " "
+        };
+        writeln!(
+            out,
+            " {mark}{:<8} {:>9}   {:>13} {:>9} {:>9}",
+            setting(row.timeout_ms),
+            count(row.sessions),
+            duration(row.median_length_ms),
+            count(row.split),
+            count(row.merged)
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "GAPS BETWEEN CONSECUTIVE ACTIVE EVENTS (in session)")?;
+    let counts = &a.gap_histogram.counts;
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let mut lower = 0i64;
+    for (i, &upper) in GAP_BUCKETS.iter().enumerate() {
+        let n = counts.get(i).copied().unwrap_or(0);
+        let label = if upper == i64::MAX {
+            format!("> {}", setting(lower))
+        } else {
+            format!(
+                "{}-{}",
+                if lower == 0 {
+                    "0".to_string()
+                } else {
+                    setting(lower)
+                },
+                setting(upper)
+            )
+        };
+        let bar = "#".repeat(usize::try_from(n * 40 / max).unwrap_or(40));
+        let mark = if lower < a.rules.timeout_ms && a.rules.timeout_ms <= upper {
+            "  <- timeout"
+        } else {
+            ""
+        };
+        writeln!(out, "  {label:>10} {:>9} {bar}{mark}", count(n))?;
+        lower = upper;
+    }
+    writeln!(out)
+}
+
+fn rejected_section(store: &EventStore, out: &mut dyn Write) -> io::Result<()> {
+    if store.rejected() > 0 {
+        writeln!(out, "REJECTED RECORDS ({})", count(store.rejected()))?;
+        for r in store.rejects.iter().take(LISTED) {
+            writeln!(
+                out,
+                "  {}: {}",
+                sanitize(&store.describe(&r.loc)),
+                sanitize(&r.reason.to_string())
+            )?;
+        }
+        if store.rejected() > LISTED as u64 {
+            writeln!(
+                out,
+                "  ... and {} more (see --format json)",
+                count(store.rejected() - LISTED as u64)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if store.warning_count > 0 {
+        writeln!(out, "UNUSABLE SESSION IDS ({})", count(store.warning_count))?;
+        for w in store.warnings.iter().take(LISTED) {
+            writeln!(
+                out,
+                "  {}: session_id {} counts as out of session",
+                sanitize(&store.describe(&w.loc)),
+                sanitize(&w.value)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn users_section(
+    store: &EventStore,
+    a: &Analysis,
+    only: Option<usize>,
+    max_users: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut users: Vec<usize> = match only {
+        Some(u) => vec![u],
+        None => (0..a.users.len()).collect(),
+    };
+    users.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u].anomalies()));
+    let shown = if only.is_some() {
+        1
+    } else {
+        max_users.min(users.len())
+    };
+    if only.is_none() {
+        writeln!(
+            out,
+            "USERS ({}; {} shown, most anomalies first)",
+            count(users.len() as u64),
+            count(shown as u64)
+        )?;
+    }
+    let events = store.events();
+    for &u in &users[..shown] {
+        let user = &a.users[u];
+        let counts = &a.user_counts[u];
+        writeln!(
+            out,
+            "{} {}: {} events, {} sessions, {} out of session, {} -> {}",
+            user.key.kind.name(),
+            sanitize(store.strings.get(user.key.id)),
+            count(u64::from(user.events.end - user.events.start)),
+            count(counts.sessions),
+            count(counts.out_of_session),
+            time(user.first),
+            time(user.last)
+        )?;
+        writeln!(
+            out,
+            "  {:<24} {:>6} {:>6} {:>9} {:>9}  flags",
+            "session start (UTC)", "events", "active", "length", "span"
+        )?;
+        for s in a.user_sessions(u) {
+            let flags: Vec<String> = s
+                .flag_list()
+                .iter()
+                .map(|f| match f {
+                    Flag::Gap => format!("GAP {}", duration(s.max_gap_ms)),
+                    Flag::Duplicate => format!("DUP x{}", s.duplicates),
+                    f => f.label().to_string(),
+                })
+                .collect();
+            writeln!(
+                out,
+                "  {:<24} {:>6} {:>6} {:>9} {:>9}  {}",
+                session_start(s.id),
+                s.events,
+                s.active,
+                duration(s.length_ms()),
+                duration(s.span_ms()),
+                flags.join(", ")
+            )?;
+        }
+        let out_events: Vec<String> = a
+            .out_of_session_positions(u)
+            .take(5)
+            .map(|p| {
+                let e = &events[a.order[p] as usize];
+                format!(
+                    "{} {}",
+                    time(e.time),
+                    sanitize(store.strings.get(e.event_type))
+                )
+            })
+            .collect();
+        if !out_events.is_empty() {
+            writeln!(out, "  NO SESSION: {}", out_events.join("; "))?;
+            if counts.out_of_session > 5 {
+                writeln!(
+                    out,
+                    "  ... and {} more out-of-session events",
+                    counts.out_of_session - 5
+                )?;
+            }
+        }
+        writeln!(out)?;
+    }
+    if shown < users.len() {
+        writeln!(
+            out,
+            "{} more users not shown: use --users N, --user KEY or --format json",
+            count((users.len() - shown) as u64)
+        )?;
+    }
+    Ok(())
+}
+
+/// A session id as a start time when it plausibly is one, else the raw id.
+fn session_start(id: i64) -> String {
+    if (946_684_800_000..4_102_444_800_000).contains(&id) {
+        time(id)
+    } else {
+        format!("id {id}")
+    }
+}

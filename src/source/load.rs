@@ -1,0 +1,740 @@
+//! Reads one source (a path or `-`) of any container, detected from content, and emits
+//! [`LoadEvent`]s. Synchronous, on std threads: no async runtime is needed to read files.
+//!
+//! - NDJSON goes through a pipeline: one thread cuts whole-line chunks, `threads` workers
+//!   decode them into [`Batch`]es, and the calling thread emits them in input order.
+//! - JSON documents (a pretty-printed body, concatenated bodies, a top-level array) are
+//!   streamed value by value, array elements one at a time, so a huge array never has
+//!   to fit in memory.
+//! - gzip is unwrapped (concatenated members too) and the inside sniffed again; zip
+//!   members are read in archive order, each sniffed on its own. An archive whose
+//!   central directory is missing (a truncated download) is read from its local
+//!   headers instead.
+//! - Damage (a truncated gzip or zip member, an I/O error) keeps what was decoded before
+//!   it and is reported as a problem of the source.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+use super::lines::{LineChunker, for_each_line};
+use crate::decode::{Batch, Decoder, Origin, RejectReason};
+use crate::event::{Location, SourceIdx};
+use crate::json::{Partial, Scanner};
+use crate::store::{LoadEvent, Segment};
+
+/// How to load.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Record where each event's raw text is (the TUI shows it; `report` does not need it).
+    pub keep_raw: bool,
+    /// Decoding threads for NDJSON.
+    pub threads: usize,
+    /// Bytes per NDJSON chunk.
+    pub chunk_size: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            keep_raw: false,
+            threads: std::thread::available_parallelism().map_or(2, usize::from),
+            chunk_size: 1 << 20,
+        }
+    }
+}
+
+/// Events of JSON documents are emitted in batches of about this many.
+const DOC_BATCH: usize = 4096;
+
+type Emit<'e> = dyn FnMut(LoadEvent) + 'e;
+
+/// A reader that counts the bytes that pass through it.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Everything a nested reader needs to know about where it is.
+struct Ctx<'a> {
+    source: SourceIdx,
+    name: &'a str,
+    member: Option<Box<str>>,
+    opts: &'a LoadOptions,
+    read: Arc<AtomicU64>,
+    total: Option<u64>,
+    /// How the bytes of this stream can be read again, for raw locations.
+    segment: Segment,
+    segment_idx: u32,
+}
+
+impl Ctx<'_> {
+    fn where_(&self) -> String {
+        match &self.member {
+            Some(m) => format!("'{}' member '{m}'", self.name),
+            None => format!("'{}'", self.name),
+        }
+    }
+
+    fn origin(&self) -> Origin {
+        Origin {
+            loc: Location {
+                source: self.source,
+                member: self.member.clone(),
+                line: 0,
+                index: Vec::new(),
+            },
+            segment: self.segment_idx,
+            offset: 0,
+        }
+    }
+
+    fn progress(&self, emit: &mut Emit<'_>) {
+        emit(LoadEvent::Progress {
+            source: self.source,
+            read: self.read.load(Ordering::Relaxed),
+            total: self.total,
+        });
+    }
+}
+
+/// Loads one source. `spec` is a path or `-` for stdin. Every outcome, failure included,
+/// is reported through `emit`; the last event is always [`LoadEvent::Done`].
+pub fn load(spec: &str, source: SourceIdx, opts: &LoadOptions, emit: &mut Emit<'_>) {
+    let read = Arc::new(AtomicU64::new(0));
+    if spec == "-" {
+        load_stdin(source, opts, &read, emit);
+    } else {
+        load_path(Path::new(spec), spec, source, opts, &read, emit);
+    }
+    emit(LoadEvent::Done { source });
+}
+
+fn fatal(source: SourceIdx, message: String, emit: &mut Emit<'_>) {
+    emit(LoadEvent::Problem {
+        source,
+        message,
+        fatal: true,
+    });
+}
+
+fn load_stdin(source: SourceIdx, opts: &LoadOptions, read: &Arc<AtomicU64>, emit: &mut Emit<'_>) {
+    let stdin = Counting {
+        inner: io::stdin().lock(),
+        count: Arc::clone(read),
+    };
+    if opts.keep_raw {
+        // Raw text must be readable again later: keep stdin's bytes in memory.
+        let mut bytes = Vec::new();
+        let mut stdin = stdin;
+        if let Err(e) = stdin.read_to_end(&mut bytes) {
+            emit(LoadEvent::Problem {
+                source,
+                message: format!(
+                    "reading standard input failed after {} bytes: {e}",
+                    bytes.len()
+                ),
+                fatal: bytes.is_empty(),
+            });
+        }
+        let bytes: Arc<[u8]> = bytes.into();
+        load_bytes(bytes, "-", source, opts, read, emit);
+        return;
+    }
+    let ctx = Ctx {
+        source,
+        name: "-",
+        member: None,
+        opts,
+        read: Arc::clone(read),
+        total: None,
+        segment: Segment::Memory(Arc::from(&[][..])),
+        segment_idx: 0,
+    };
+    stream(Box::new(BufReader::new(stdin)), &ctx, emit);
+}
+
+/// Loads bytes already in memory (stdin kept for raw text, a request body).
+pub fn load_bytes(
+    bytes: Arc<[u8]>,
+    name: &str,
+    source: SourceIdx,
+    opts: &LoadOptions,
+    read: &Arc<AtomicU64>,
+    emit: &mut Emit<'_>,
+) {
+    emit(LoadEvent::Member {
+        source,
+        segment: Segment::Memory(Arc::clone(&bytes)),
+        name: name.to_string(),
+    });
+    let ctx = Ctx {
+        source,
+        name,
+        member: None,
+        opts,
+        read: Arc::clone(read),
+        total: Some(bytes.len() as u64),
+        segment: Segment::Memory(Arc::clone(&bytes)),
+        segment_idx: 0,
+    };
+    let reader = Counting {
+        inner: Cursor::new(bytes),
+        count: Arc::clone(read),
+    };
+    stream(Box::new(BufReader::new(reader)), &ctx, emit);
+}
+
+fn load_path(
+    path: &Path,
+    name: &str,
+    source: SourceIdx,
+    opts: &LoadOptions,
+    read: &Arc<AtomicU64>,
+    emit: &mut Emit<'_>,
+) {
+    if path.is_dir() {
+        return fatal(source, format!("'{name}' is a directory, not a file"), emit);
+    }
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return fatal(source, format!("cannot open '{name}': {e}"), emit),
+    };
+    let total = file.metadata().ok().map(|m| m.len());
+    let mut head = [0u8; 4];
+    let n = read_prefix(&file, &mut head);
+    let magic = &head[..n];
+    let counting = |f: File| Counting {
+        inner: f,
+        count: Arc::clone(read),
+    };
+    let mut ctx = Ctx {
+        source,
+        name,
+        member: None,
+        opts,
+        read: Arc::clone(read),
+        total,
+        segment: Segment::File(path.to_path_buf()),
+        segment_idx: 0,
+    };
+    if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06") {
+        emit(LoadEvent::Format {
+            source,
+            format: "zip",
+        });
+        return zip_archive(counting(file), path, &ctx, emit);
+    }
+    if magic.starts_with(&[0x1f, 0x8b]) {
+        ctx.segment = Segment::Gzip(path.to_path_buf());
+        emit(LoadEvent::Member {
+            source,
+            segment: ctx.segment.clone(),
+            name: name.to_string(),
+        });
+        let gz = flate2::read::MultiGzDecoder::new(BufReader::new(counting(file)));
+        return stream(Box::new(BufReader::with_capacity(1 << 16, gz)), &ctx, emit);
+    }
+    emit(LoadEvent::Member {
+        source,
+        segment: ctx.segment.clone(),
+        name: name.to_string(),
+    });
+    stream(
+        Box::new(BufReader::with_capacity(1 << 16, counting(file))),
+        &ctx,
+        emit,
+    );
+}
+
+fn read_prefix(mut file: &File, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    let _ = file.rewind();
+    n
+}
+
+/// The containers a text stream can hold.
+#[derive(Debug, PartialEq, Eq)]
+enum TextKind {
+    Ndjson,
+    Documents,
+    Binary,
+    Empty,
+}
+
+/// Decides from the first bytes whether a stream is NDJSON or multi-line JSON documents.
+/// NDJSON unless the first line alone is an unfinished JSON value (a pretty-printed body)
+/// or the stream opens a top-level array.
+fn sniff_text(head: &[u8], whole: bool) -> TextKind {
+    let Some(first) = head.iter().position(|c| !c.is_ascii_whitespace()) else {
+        return if whole {
+            TextKind::Empty
+        } else {
+            TextKind::Ndjson
+        };
+    };
+    if head[..head.len().min(1024)].contains(&0) {
+        return TextKind::Binary;
+    }
+    if head[first] == b'[' {
+        return TextKind::Documents;
+    }
+    let rest = &head[first..];
+    let line_end = memchr::memchr(b'\n', rest);
+    let line = &rest[..line_end.unwrap_or(rest.len())];
+    if line_end.is_none() && !whole {
+        return TextKind::Ndjson;
+    }
+    match Scanner::new(line).partial_value() {
+        Ok(Partial::Incomplete) if line_end.is_some() => TextKind::Documents,
+        _ => TextKind::Ndjson,
+    }
+}
+
+/// Sniffs a decompressed stream and reads it with the right container reader.
+fn stream(mut reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
+    // Look at up to 64 KiB without consuming it.
+    let head = loop {
+        match reader.fill_buf() {
+            Ok(h) => break h.to_vec(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return emit(LoadEvent::Problem {
+                    source: ctx.source,
+                    message: format!("cannot read {}: {e}", ctx.where_()),
+                    fatal: ctx.member.is_none(),
+                });
+            }
+        }
+    };
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // gzip inside a zip member (the Export layout) or inside gzip.
+        let gz = flate2::read::MultiGzDecoder::new(reader);
+        return stream(Box::new(BufReader::with_capacity(1 << 16, gz)), ctx, emit);
+    }
+    let whole = head.len() < (1 << 16);
+    let format = match sniff_text(&head, whole) {
+        TextKind::Binary => {
+            return emit(LoadEvent::Problem {
+                source: ctx.source,
+                message: format!(
+                    "{} is not JSON, NDJSON, gzip or a zip archive (it holds binary data)",
+                    ctx.where_()
+                ),
+                fatal: ctx.member.is_none(),
+            });
+        }
+        TextKind::Empty => "empty",
+        TextKind::Ndjson => "ndjson",
+        TextKind::Documents => "json",
+    };
+    if ctx.member.is_none() {
+        emit(LoadEvent::Format {
+            source: ctx.source,
+            format,
+        });
+    }
+    let result = match format {
+        "ndjson" => ndjson(reader, ctx, emit),
+        "json" => documents(reader, ctx, emit),
+        _ => Ok(()),
+    };
+    ctx.progress(emit);
+    if let Err(e) = result {
+        emit(LoadEvent::Problem {
+            source: ctx.source,
+            message: format!(
+                "{} is damaged or truncated ({e}); the events before the damage were kept",
+                ctx.where_()
+            ),
+            fatal: false,
+        });
+    }
+}
+
+/// The NDJSON pipeline: this thread cuts whole-line chunks and emits decoded batches in
+/// input order; `threads` workers decode chunks in between. The reader need not be `Send`
+/// (zip members borrow their archive).
+fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> io::Result<()> {
+    let threads = ctx.opts.threads.max(1);
+    let keep_raw = ctx.opts.keep_raw;
+    let base = ctx.origin();
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(threads);
+        let work_rx = Arc::new(Mutex::new(work_rx));
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Batch)>();
+        for _ in 0..threads {
+            let work_rx = Arc::clone(&work_rx);
+            let done_tx = done_tx.clone();
+            let mut origin = base.clone();
+            scope.spawn(move || {
+                let mut decoder = Decoder::new(keep_raw);
+                loop {
+                    let next = work_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((seq, offset, chunk))) = next else {
+                        break;
+                    };
+                    let mut batch = Batch {
+                        bytes: chunk.len() as u64,
+                        ..Batch::default()
+                    };
+                    batch.lines = for_each_line(&chunk, |line, n, at| {
+                        origin.loc.line = n;
+                        origin.offset = offset + at as u64;
+                        decoder.line(&mut batch, line, &origin);
+                    });
+                    if done_tx.send((seq, batch)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut order = InOrder::default();
+        let mut chunker = LineChunker::new(reader, ctx.opts.chunk_size);
+        let mut seq = 0;
+        let mut offset = 0u64;
+        let result = loop {
+            match chunker.next_chunk() {
+                Ok(Some(chunk)) => {
+                    let len = chunk.len() as u64;
+                    if work_tx.send((seq, offset, chunk)).is_err() {
+                        break Ok(());
+                    }
+                    seq += 1;
+                    offset += len;
+                    while let Ok((s, batch)) = done_rx.try_recv() {
+                        order.push(s, batch, ctx, emit);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        drop(work_tx);
+        for (s, batch) in done_rx {
+            order.push(s, batch, ctx, emit);
+        }
+        result
+    })
+}
+
+/// Emits batches in sequence order, whatever order the workers finish them in.
+#[derive(Default)]
+struct InOrder {
+    pending: std::collections::BTreeMap<u64, Batch>,
+    next: u64,
+    line_base: u64,
+}
+
+impl InOrder {
+    fn push(&mut self, seq: u64, batch: Batch, ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
+        self.pending.insert(seq, batch);
+        while let Some(batch) = self.pending.remove(&self.next) {
+            let lines = batch.lines;
+            emit(LoadEvent::Batch {
+                source: ctx.source,
+                batch,
+                line_base: self.line_base,
+            });
+            ctx.progress(emit);
+            self.line_base += lines;
+            self.next += 1;
+        }
+    }
+}
+
+/// Streams JSON documents: top-level values one after another; a top-level array is
+/// entered and its elements streamed one at a time. The buffer grows geometrically
+/// while a value is incomplete, so a huge value is scanned a bounded number of times.
+fn documents(
+    mut reader: Box<dyn BufRead + '_>,
+    ctx: &Ctx<'_>,
+    emit: &mut Emit<'_>,
+) -> io::Result<()> {
+    let mut decoder = Decoder::new(ctx.opts.keep_raw);
+    let mut batch = Batch::default();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pos = 0usize;
+    let mut eof = false;
+    let mut io_error = None;
+    // Bytes dropped before buf[0]; lines counted in buf[..counted] and before.
+    let mut dropped = 0u64;
+    let mut lines = 1u64;
+    let mut counted = 0usize;
+    let mut array: Option<u64> = None;
+    let mut origin = ctx.origin();
+    let flush = |batch: &mut Batch, emit: &mut Emit<'_>| {
+        emit(LoadEvent::Batch {
+            source: ctx.source,
+            batch: std::mem::take(batch),
+            line_base: 0,
+        });
+        ctx.progress(emit);
+    };
+    loop {
+        while pos < buf.len()
+            && (buf[pos].is_ascii_whitespace() || array.is_some() && buf[pos] == b',')
+        {
+            pos += 1;
+        }
+        let refill = pos >= buf.len();
+        let scanned = if refill {
+            None
+        } else {
+            let c = buf[pos];
+            if array.is_none() && c == b'[' {
+                array = Some(0);
+                pos += 1;
+                continue;
+            }
+            if array.is_some() && c == b']' {
+                array = None;
+                pos += 1;
+                continue;
+            }
+            let mut scanner = Scanner::at(&buf, pos);
+            Some(if eof {
+                scanner.value().map(Partial::Complete)
+            } else {
+                scanner.partial_value()
+            })
+        };
+        match scanned {
+            None | Some(Ok(Partial::Incomplete)) if !eof => {
+                lines += memchr::memchr_iter(b'\n', &buf[counted..pos]).count() as u64;
+                buf.drain(..pos);
+                dropped += pos as u64;
+                pos = 0;
+                counted = 0;
+                let old = buf.len();
+                buf.resize(old + (1 << 20).max(old), 0);
+                let n = loop {
+                    match reader.read(&mut buf[old..]) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            io_error = Some(e);
+                            break 0;
+                        }
+                    }
+                };
+                buf.truncate(old + n);
+                eof = n == 0;
+                continue;
+            }
+            None | Some(Ok(Partial::Incomplete)) => break,
+            Some(result) => {
+                lines += memchr::memchr_iter(b'\n', &buf[counted..pos]).count() as u64;
+                counted = pos;
+                origin.loc.line = lines;
+                origin.loc.index.clear();
+                origin.offset = dropped + pos as u64;
+                match result {
+                    Ok(Partial::Complete(span)) => {
+                        pos = span.outer().1;
+                        if let Some(i) = array.as_mut() {
+                            origin.loc.index.push(crate::event::Step::Element(*i));
+                            *i += 1;
+                            decoder.element(&mut batch, &buf, span, &origin);
+                            let mut s = Scanner::at(&buf, pos);
+                            s.skip_ws();
+                            if !matches!(s.peek(), Some(b',' | b']') | None) {
+                                let e = crate::json::ScanError {
+                                    offset: s.pos(),
+                                    reason: "expected ',' or ']' after an array element",
+                                };
+                                reject_and_resync(&mut batch, &origin, e, &buf, &mut pos);
+                                array = None;
+                            }
+                        } else {
+                            decoder.value(&mut batch, &buf, span, &origin);
+                        }
+                    }
+                    // At the end of input `value` never answers Incomplete.
+                    Ok(Partial::Incomplete) => {}
+                    Err(mut e) => {
+                        if e.offset >= buf.len() && eof {
+                            e.reason = "unexpected end of input (the data looks truncated)";
+                        }
+                        reject_and_resync(&mut batch, &origin, e, &buf, &mut pos);
+                        array = None;
+                    }
+                }
+            }
+        }
+        if batch.events.len() >= DOC_BATCH {
+            flush(&mut batch, emit);
+        }
+    }
+    flush(&mut batch, emit);
+    io_error.map_or(Ok(()), Err)
+}
+
+/// Rejects the value at `pos` and moves to the next line that starts a JSON value.
+fn reject_and_resync(
+    batch: &mut Batch,
+    origin: &Origin,
+    mut e: crate::json::ScanError,
+    buf: &[u8],
+    pos: &mut usize,
+) {
+    e.offset = e.offset.saturating_sub(*pos);
+    batch.reject_counts[0] += 1;
+    if batch.rejects.len() < crate::decode::KEEP_DETAILS {
+        batch.rejects.push(crate::decode::Reject {
+            loc: origin.loc.clone(),
+            reason: RejectReason::InvalidJson(e),
+        });
+    }
+    let mut at = *pos + 1;
+    while let Some(nl) = memchr::memchr(b'\n', &buf[at.min(buf.len())..]) {
+        at += nl + 1;
+        if matches!(buf.get(at), Some(b'{' | b'[')) {
+            *pos = at;
+            return;
+        }
+    }
+    *pos = buf.len();
+}
+
+/// Reads a zip archive member by member. Falls back to the local headers when the
+/// central directory cannot be read (a truncated archive).
+fn zip_archive<R: Read + Seek>(mut reader: R, path: &Path, ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
+    let mut segment_idx = 0u32;
+    let mut member = |name: String, file: &mut dyn Read, emit: &mut Emit<'_>| {
+        let gzip = name.ends_with(".gz");
+        emit(LoadEvent::Member {
+            source: ctx.source,
+            segment: Segment::ZipMember {
+                archive: PathBuf::from(path),
+                name: name.clone(),
+                gzip,
+            },
+            name: name.clone(),
+        });
+        let inner = Ctx {
+            source: ctx.source,
+            name: ctx.name,
+            member: Some(name.into()),
+            opts: ctx.opts,
+            read: Arc::clone(&ctx.read),
+            total: ctx.total,
+            segment: ctx.segment.clone(),
+            segment_idx,
+        };
+        segment_idx += 1;
+        stream(
+            Box::new(BufReader::with_capacity(1 << 16, file)),
+            &inner,
+            emit,
+        );
+    };
+    match zip::ZipArchive::new(&mut reader) {
+        Ok(mut archive) => {
+            for i in 0..archive.len() {
+                match archive.by_index(i) {
+                    Ok(mut file) => {
+                        if file.is_dir() {
+                            continue;
+                        }
+                        let name = file
+                            .name()
+                            .map_or_else(|_| format!("#{i}"), |n| n.into_owned());
+                        member(name, &mut file, emit);
+                    }
+                    Err(e) => emit(LoadEvent::Problem {
+                        source: ctx.source,
+                        message: format!("'{}' member #{i} cannot be read: {e}", ctx.name),
+                        fatal: false,
+                    }),
+                }
+            }
+        }
+        Err(e) => {
+            emit(LoadEvent::Problem {
+                source: ctx.source,
+                message: format!(
+                    "'{}': the zip directory cannot be read ({e}); reading members from their local headers",
+                    ctx.name
+                ),
+                fatal: false,
+            });
+            if reader.rewind().is_err() {
+                return;
+            }
+            let mut read_any = false;
+            loop {
+                match zip::read::read_zipfile_from_stream(&mut reader) {
+                    Ok(Some(mut file)) => {
+                        read_any = true;
+                        if file.is_dir() {
+                            continue;
+                        }
+                        let name = file
+                            .name()
+                            .map_or_else(|_| "?".to_string(), |n| n.into_owned());
+                        member(name, &mut file, emit);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        emit(LoadEvent::Problem {
+                            source: ctx.source,
+                            message: format!(
+                                "'{}' is not a readable zip archive past this point: {e}",
+                                ctx.name
+                            ),
+                            fatal: !read_any,
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_tells_containers_apart() {
+        let cases: &[(&str, TextKind)] = &[
+            ("{\"a\":1}\n{\"a\":2}\n", TextKind::Ndjson),
+            ("{\"a\":1}", TextKind::Ndjson),
+            ("{\n  \"a\": 1\n}\n", TextKind::Documents),
+            ("[{\"a\":1}]", TextKind::Documents),
+            ("  \n [\n", TextKind::Documents),
+            ("not json\n", TextKind::Ndjson),
+            ("{\"a\":1,}\n", TextKind::Ndjson),
+            ("", TextKind::Empty),
+            ("\u{0}\u{1}PNG", TextKind::Binary),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&sniff_text(text.as_bytes(), true), want, "{text:?}");
+        }
+    }
+}

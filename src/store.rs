@@ -1,0 +1,364 @@
+//! The event store: every accepted event of every source, in input order.
+//!
+//! Loaders never touch the store directly; they emit [`LoadEvent`]s, which the owner of
+//! the store applies in order ([`EventStore::apply`]). `report` applies them on the loading
+//! thread; the TUI receives them over a channel and applies them between frames, so the
+//! same code fills the store in both and they cannot disagree.
+//!
+//! Input order is the index of an event in [`EventStore::events`]. Merging a [`Batch`]
+//! re-interns its strings into the store's table (a few thousand distinct strings per
+//! batch), so decoding threads never share a lock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::decode::{Batch, KEEP_DETAILS, Reject, Warning};
+use crate::event::{EventRec, RawLoc, SourceIdx, Strings, Sym};
+
+/// Where the bytes of a source member live, to read an event's raw text again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// A plain file; offsets are file offsets.
+    File(PathBuf),
+    /// A gzip file; offsets are in the decompressed stream.
+    Gzip(PathBuf),
+    /// A member of a zip archive (offsets in its decompressed, and un-gzipped, bytes).
+    ZipMember {
+        /// The archive.
+        archive: PathBuf,
+        /// The member's name.
+        name: String,
+        /// Whether the member is itself gzip-compressed.
+        gzip: bool,
+    },
+    /// Bytes held in memory (stdin, request bodies).
+    Memory(Arc<[u8]>),
+}
+
+/// What is known about one source.
+#[derive(Clone, Debug, Default)]
+pub struct SourceInfo {
+    /// As the user named it (a path, `-`, an address).
+    pub name: String,
+    /// The container detected from content, once known.
+    pub format: Option<&'static str>,
+    /// Byte segments (zip members, or the one stream) in order.
+    pub members: Vec<Segment>,
+    /// Names of the members, for locations.
+    pub member_names: Vec<String>,
+    /// Accepted events.
+    pub events: u64,
+    /// Rejected records.
+    pub rejected: u64,
+    /// Input bytes read (compressed size for gzip and zip).
+    pub bytes_read: u64,
+    /// Total input bytes, when known.
+    pub bytes_total: Option<u64>,
+    /// Problems with the source as a whole: damage (a truncated archive), or why it
+    /// could not be read.
+    pub problems: Vec<String>,
+    /// The source could not be read at all.
+    pub failed: bool,
+    /// The loader has finished with this source.
+    pub done: bool,
+}
+
+/// What loaders emit; see the module docs.
+#[derive(Debug)]
+pub enum LoadEvent {
+    /// The container of a source was detected.
+    Format {
+        /// The source.
+        source: SourceIdx,
+        /// The container's name.
+        format: &'static str,
+    },
+    /// A new byte segment of a source; its index is the number of segments before it.
+    Member {
+        /// The source.
+        source: SourceIdx,
+        /// How to read it again.
+        segment: Segment,
+        /// Its name, for locations.
+        name: String,
+    },
+    /// Decoded events.
+    Batch {
+        /// The source.
+        source: SourceIdx,
+        /// The events, rejects and warnings.
+        batch: Batch,
+        /// Lines before this batch in its stream (added to the batch's relative line numbers).
+        line_base: u64,
+    },
+    /// How far loading has got.
+    Progress {
+        /// The source.
+        source: SourceIdx,
+        /// Bytes read so far.
+        read: u64,
+        /// Total bytes, when known.
+        total: Option<u64>,
+    },
+    /// Something is wrong with a source as a whole.
+    Problem {
+        /// The source.
+        source: SourceIdx,
+        /// What is wrong, naming the source.
+        message: String,
+        /// Nothing at all could be read from it.
+        fatal: bool,
+    },
+    /// The loader has finished with a source.
+    Done {
+        /// The source.
+        source: SourceIdx,
+    },
+}
+
+/// All accepted events with their strings, sources and the record of what was rejected.
+#[derive(Default, Debug)]
+pub struct EventStore {
+    /// The interned strings events refer to.
+    pub strings: Strings,
+    events: Vec<EventRec>,
+    raw: Vec<RawLoc>,
+    /// Sources in the order they were added.
+    pub sources: Vec<SourceInfo>,
+    /// The first [`KEEP_DETAILS`] rejected records.
+    pub rejects: Vec<Reject>,
+    /// Rejected records per reason code ([`crate::decode::RejectReason::CODES`]).
+    pub reject_counts: [u64; 6],
+    /// The first [`KEEP_DETAILS`] session-id warnings.
+    pub warnings: Vec<Warning>,
+    /// All session-id warnings.
+    pub warning_count: u64,
+    /// Bumped by every change, so views know when to recompute.
+    pub generation: u64,
+    remap: Vec<Sym>,
+}
+
+impl EventStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a source; loaders refer to it by the returned index.
+    pub fn add_source(&mut self, name: impl Into<String>) -> SourceIdx {
+        self.sources.push(SourceInfo {
+            name: name.into(),
+            ..SourceInfo::default()
+        });
+        SourceIdx::try_from(self.sources.len() - 1).unwrap_or(SourceIdx::MAX)
+    }
+
+    /// Accepted events in input order.
+    #[must_use]
+    pub fn events(&self) -> &[EventRec] {
+        &self.events
+    }
+
+    /// Where event `i`'s raw text is, when raw locations were kept.
+    #[must_use]
+    pub fn raw(&self, i: usize) -> Option<RawLoc> {
+        self.raw.get(i).copied()
+    }
+
+    /// Number of rejected records.
+    #[must_use]
+    pub fn rejected(&self) -> u64 {
+        self.reject_counts.iter().sum()
+    }
+
+    /// Whether any source could not be read at all.
+    #[must_use]
+    pub fn any_failed(&self) -> bool {
+        self.sources.iter().any(|s| s.failed)
+    }
+
+    /// Applies one loader event.
+    pub fn apply(&mut self, event: LoadEvent) {
+        self.generation += 1;
+        match event {
+            LoadEvent::Format { source, format } => {
+                if let Some(s) = self.sources.get_mut(source as usize) {
+                    s.format = Some(format);
+                }
+            }
+            LoadEvent::Member {
+                source,
+                segment,
+                name,
+            } => {
+                if let Some(s) = self.sources.get_mut(source as usize) {
+                    s.members.push(segment);
+                    s.member_names.push(name);
+                }
+            }
+            LoadEvent::Batch {
+                source,
+                batch,
+                line_base,
+            } => self.append(source, batch, line_base),
+            LoadEvent::Progress {
+                source,
+                read,
+                total,
+            } => {
+                if let Some(s) = self.sources.get_mut(source as usize) {
+                    s.bytes_read = read;
+                    s.bytes_total = total;
+                }
+            }
+            LoadEvent::Problem {
+                source,
+                message,
+                fatal,
+            } => {
+                if let Some(s) = self.sources.get_mut(source as usize) {
+                    s.problems.push(message);
+                    s.failed |= fatal;
+                }
+            }
+            LoadEvent::Done { source } => {
+                if let Some(s) = self.sources.get_mut(source as usize) {
+                    s.done = true;
+                }
+            }
+        }
+    }
+
+    /// Merges a batch: re-interns its strings and numbers its lines.
+    pub fn append(&mut self, source: SourceIdx, batch: Batch, line_base: u64) {
+        self.remap.clear();
+        for s in batch.strings.iter() {
+            let sym = self.strings.intern(s);
+            self.remap.push(sym);
+        }
+        let remap = &self.remap;
+        let map = |sym: Sym| {
+            if sym.is_some() {
+                remap[sym.0 as usize]
+            } else {
+                Sym::NONE
+            }
+        };
+        let accepted = batch.events.len() as u64;
+        let rejected = batch.rejected();
+        self.events.reserve(batch.events.len());
+        for mut e in batch.events {
+            e.event_type = map(e.event_type);
+            e.user_id = map(e.user_id);
+            e.device_id = map(e.device_id);
+            e.amplitude_id = map(e.amplitude_id);
+            self.events.push(e);
+        }
+        self.raw.extend_from_slice(&batch.raw);
+        for (total, n) in self.reject_counts.iter_mut().zip(batch.reject_counts) {
+            *total += n;
+        }
+        for mut r in batch.rejects {
+            if self.rejects.len() >= KEEP_DETAILS {
+                break;
+            }
+            r.loc.line += line_base;
+            self.rejects.push(r);
+        }
+        self.warning_count += batch.warning_count;
+        for mut w in batch.warnings {
+            if self.warnings.len() >= KEEP_DETAILS {
+                break;
+            }
+            w.loc.line += line_base;
+            self.warnings.push(w);
+        }
+        if let Some(s) = self.sources.get_mut(source as usize) {
+            s.events += accepted;
+            s.rejected += rejected;
+        }
+    }
+
+    /// A location as text: `file:12`, `export.zip!2024/01/01_0.json.gz:7`, `body.json:3 [2].events[5]`.
+    #[must_use]
+    pub fn describe(&self, loc: &crate::event::Location) -> String {
+        use std::fmt::Write as _;
+        let source = self
+            .sources
+            .get(loc.source as usize)
+            .map_or("?", |s| s.name.as_str());
+        let mut out = match &loc.member {
+            Some(m) => format!("{source}!{m}:{}", loc.line),
+            None => format!("{source}:{}", loc.line),
+        };
+        let mut first = true;
+        for step in &loc.index {
+            match step {
+                crate::event::Step::Element(i) => {
+                    let _ = write!(out, "{}[{i}]", if first { " " } else { "" });
+                }
+                crate::event::Step::Event(i) => {
+                    let _ = write!(out, "{}events[{i}]", if first { " " } else { "." });
+                }
+            }
+            first = false;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Decoder, Origin, RejectReason};
+
+    #[test]
+    fn batches_merge_with_remapped_strings_and_line_numbers() {
+        let mut store = EventStore::new();
+        let src = store.add_source("a.ndjson");
+        let mut dec = Decoder::new(false);
+        for (lines, base) in [
+            (
+                &[
+                    "{\"event_type\":\"x\",\"user_id\":\"u1\",\"time\":1}",
+                    "nope",
+                ][..],
+                0,
+            ),
+            (
+                &[
+                    "{\"event_type\":\"y\",\"user_id\":\"u1\",\"time\":2}",
+                    "[1]",
+                ][..],
+                2,
+            ),
+        ] {
+            let mut batch = Batch::default();
+            for (i, line) in lines.iter().enumerate() {
+                let origin = Origin {
+                    loc: crate::event::Location {
+                        source: src,
+                        line: i as u64 + 1,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                dec.line(&mut batch, line.as_bytes(), &origin);
+            }
+            store.append(src, batch, base);
+        }
+        assert_eq!(store.events().len(), 2);
+        assert_eq!(store.events()[0].user_id, store.events()[1].user_id);
+        assert_eq!(store.strings.get(store.events()[1].event_type), "y");
+        let lines: Vec<u64> = store.rejects.iter().map(|r| r.loc.line).collect();
+        assert_eq!(lines, [2, 4]);
+        assert_eq!(store.sources[0].events, 2);
+        assert_eq!(store.sources[0].rejected, 2);
+        assert_eq!(store.describe(&store.rejects[1].loc), "a.ndjson:4");
+        assert!(matches!(
+            store.rejects[1].reason,
+            RejectReason::NotObject { .. }
+        ));
+    }
+}
