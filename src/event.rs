@@ -153,7 +153,9 @@ pub enum Step {
 /// Where the raw JSON text of an event can be read again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct RawLoc {
-    /// Index of the byte segment (a file, a zip member, an in-memory body) in the store.
+    /// The source.
+    pub source: SourceIdx,
+    /// Index of the byte segment (the stream, or a zip member) in the source's `members`.
     pub segment: u32,
     /// Byte offset of the record in the segment's decoded bytes.
     pub offset: u64,

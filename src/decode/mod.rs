@@ -524,6 +524,7 @@ impl Decoder {
         if self.keep_raw {
             let (start, end) = span.outer();
             batch.raw.push(RawLoc {
+                source: origin.loc.source,
                 segment: origin.segment,
                 offset: origin.offset + start as u64,
                 len: u32::try_from(end - start).unwrap_or(u32::MAX),
