@@ -3,6 +3,7 @@
 
 pub mod lines;
 pub mod load;
+pub mod raw;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
