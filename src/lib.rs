@@ -25,6 +25,7 @@ pub mod json;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod tui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,22 +41,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::from(code))
         }
-        None => {
-            let args = cli::ReportArgs {
-                sources: cli.tui.sources.clone(),
-                analysis: cli.tui.analysis.clone(),
-                user: None,
-                format: cli::Format::Text,
-                users: 20,
-            };
-            writeln!(
-                stderr.lock(),
-                "the interactive inspector is not built yet; printing the report instead"
-            )?;
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            let code = report::run(&args, &mut out, &mut stderr.lock())?;
-            out.flush()?;
-            Ok(ExitCode::from(code))
-        }
+        None => tui::run(&cli.tui),
     }
 }

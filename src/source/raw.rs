@@ -23,6 +23,61 @@ use std::path::Path;
 use crate::event::RawLoc;
 use crate::store::{EventStore, Segment};
 
+/// The segments a set of raw locations needs, cloned out of the store (paths, or shared
+/// bytes), so that a worker thread can read them while the store keeps growing.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentSet {
+    segments: Vec<((u32, u32), Segment)>,
+}
+
+impl SegmentSet {
+    /// The segments of `locs`.
+    #[must_use]
+    pub fn for_locs(store: &EventStore, locs: &[RawLoc]) -> Self {
+        let mut segments: Vec<((u32, u32), Segment)> = Vec::new();
+        for loc in locs {
+            let key = (loc.source, loc.segment);
+            if segments.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            if let Some(seg) = store
+                .sources
+                .get(loc.source as usize)
+                .and_then(|s| s.members.get(loc.segment as usize))
+            {
+                segments.push((key, seg.clone()));
+            }
+        }
+        Self { segments }
+    }
+
+    fn get(&self, loc: RawLoc) -> io::Result<&Segment> {
+        self.segments
+            .iter()
+            .find(|(k, _)| *k == (loc.source, loc.segment))
+            .map(|(_, s)| s)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "no segment {} in source {} for this event",
+                        loc.segment, loc.source
+                    ),
+                )
+            })
+    }
+}
+
+/// Whether reading at `loc` is cheap (bytes in memory or a seekable plain file), so it
+/// can be done on the UI thread; compressed segments need a pass over what precedes it.
+#[must_use]
+pub fn is_cheap(store: &EventStore, loc: RawLoc) -> bool {
+    matches!(
+        segment_of(store, loc),
+        Ok(Segment::Memory(_) | Segment::File(_))
+    )
+}
+
 /// Reads the raw JSON text of one event.
 pub fn read_raw(store: &EventStore, loc: RawLoc) -> io::Result<Vec<u8>> {
     let segment = segment_of(store, loc)?;
@@ -43,6 +98,11 @@ pub fn read_raw(store: &EventStore, loc: RawLoc) -> io::Result<Vec<u8>> {
 
 /// Reads the raw text of many events, one pass per segment. Results are in request order.
 pub fn read_many(store: &EventStore, locs: &[RawLoc]) -> Vec<io::Result<Vec<u8>>> {
+    read_many_in(&SegmentSet::for_locs(store, locs), locs)
+}
+
+/// [`read_many`] over segments taken out of the store (for worker threads).
+pub fn read_many_in(segments: &SegmentSet, locs: &[RawLoc]) -> Vec<io::Result<Vec<u8>>> {
     let mut out: Vec<Option<io::Result<Vec<u8>>>> = (0..locs.len()).map(|_| None).collect();
     let mut order: Vec<usize> = (0..locs.len()).collect();
     order.sort_by_key(|&i| (locs[i].source, locs[i].segment, locs[i].offset));
@@ -57,7 +117,7 @@ pub fn read_many(store: &EventStore, locs: &[RawLoc]) -> Vec<io::Result<Vec<u8>>
             end += 1;
         }
         let group = &order[k..end];
-        match segment_of(store, first) {
+        match segments.get(first) {
             Err(e) => {
                 for &i in group {
                     out[i] = Some(Err(io::Error::new(e.kind(), e.to_string())));

@@ -1,0 +1,149 @@
+//! The run loop: drain messages, then draw once, at most ~30 times a second, and only
+//! when something changed; wait for terminal input in between. This is the only place
+//! that reads the clock and touches the real terminal (through [`TerminalGuard`]).
+
+use std::io::IsTerminal as _;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use crossterm::event;
+
+use super::app::{App, Msg};
+use super::osc52;
+use super::terminal::TerminalGuard;
+use super::ui::Theme;
+use super::zone::{Zone, Zones};
+use crate::cli::TuiArgs;
+use crate::source::{self, LoadOptions};
+use crate::store::EventStore;
+
+/// At most this many frames a second.
+const FRAME: Duration = Duration::from_millis(33);
+/// How long to wait for input when nothing needs drawing.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+/// Time spent applying messages before drawing.
+const DRAIN_BUDGET: Duration = Duration::from_millis(15);
+
+/// Test hook (hidden, for the real-terminal test): panic after drawing this many frames,
+/// to check that the panic hook restores the terminal.
+pub const PANIC_AFTER_FRAMES_VAR: &str = "STREAMSCOPE_TEST_PANIC_AFTER_FRAMES";
+
+/// Opens the inspector on the sources of `args` (the bundled demo when there are none).
+pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
+    let mut stderr = std::io::stderr();
+    let zone = match args.tz.as_deref().map(Zone::parse).transpose() {
+        Ok(z) => z,
+        Err(e) => {
+            writeln!(
+                stderr,
+                "error: invalid value '{}' for '--tz <ZONE>': {e}",
+                crate::fmt::sanitize(args.tz.as_deref().unwrap_or_default())
+            )?;
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !std::io::stdout().is_terminal() {
+        writeln!(
+            stderr,
+            "streamscope: the inspector needs a terminal; use 'streamscope report' for text or JSON output"
+        )?;
+        return Ok(ExitCode::from(2));
+    }
+    let panic_after: Option<u64> = std::env::var(PANIC_AFTER_FRAMES_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut app = App::new(EventStore::new(), args.analysis.rules(), Zones::new(zone));
+    app.view.theme = Theme::from_env();
+    spawn_loaders(&mut app, &args.sources.sources)?;
+
+    let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        app.pump(now + DRAIN_BUDGET);
+        app.tick(now);
+        if app.should_quit() {
+            break;
+        }
+        if let Some(bytes) = app.take_clipboard() {
+            guard.write_raw(osc52::sequence(&bytes).as_bytes())?;
+        }
+        let due = last_draw.is_none_or(|t| now.duration_since(t) >= FRAME);
+        if due && app.take_dirty() {
+            app.draw(guard.terminal())?;
+            last_draw = Some(now);
+            if panic_after.is_some_and(|n| app.view.frames >= n) {
+                panic!(
+                    "{PANIC_AFTER_FRAMES_VAR} reached: panicking on purpose to test that the terminal is restored"
+                );
+            }
+        }
+        let wait = match last_draw {
+            Some(t) if !due => FRAME.saturating_sub(t.elapsed()),
+            _ => IDLE_POLL,
+        };
+        if event::poll(wait)? {
+            loop {
+                let ev = event::read()?;
+                app.on_terminal(&ev);
+                if !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+    }
+    drop(guard);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Registers the sources and starts one loader thread that reads them in order.
+fn spawn_loaders(app: &mut App, specs: &[String]) -> anyhow::Result<()> {
+    let opts = LoadOptions {
+        keep_raw: true,
+        ..LoadOptions::default()
+    };
+    let tx = app.sender();
+    if specs.is_empty() {
+        let src = app
+            .add_source(source::DEMO_NAME)
+            .context("the store is shared before loading started")?;
+        std::thread::Builder::new()
+            .name("streamscope-load".into())
+            .spawn(move || {
+                let read = Arc::new(AtomicU64::new(0));
+                source::load_bytes(
+                    Arc::from(source::DEMO),
+                    source::DEMO_NAME,
+                    src,
+                    &opts,
+                    &read,
+                    &mut |ev| {
+                        let _ = tx.send(Msg::Load(ev));
+                    },
+                );
+                let _ = tx.send(Msg::Load(crate::store::LoadEvent::Done { source: src }));
+            })?;
+        return Ok(());
+    }
+    let mut jobs = Vec::new();
+    for spec in specs {
+        let src = app
+            .add_source(spec)
+            .context("the store is shared before loading started")?;
+        jobs.push((spec.clone(), src));
+    }
+    std::thread::Builder::new()
+        .name("streamscope-load".into())
+        .spawn(move || {
+            for (spec, src) in jobs {
+                source::load(&spec, src, &opts, &mut |ev| {
+                    let _ = tx.send(Msg::Load(ev));
+                });
+            }
+        })?;
+    Ok(())
+}

@@ -1,0 +1,409 @@
+//! What the inspector shows: the data (store and analysis) and the state of each view.
+//! [`super::app::App`] changes it; [`super::ui::render`] only reads it.
+//!
+//! Nested state is enums, not flags: one [`Overlay`] at a time, one [`Prompt`] at a time,
+//! focus on one [`Focus`] pane, the lower right pane showing one [`Lower`] view.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::jsonview::JsonLine;
+use super::rows::{Lanes, Order, Row, Window};
+use super::zone::Zones;
+use crate::analysis::{Analysis, Rules, SweepRow};
+use crate::store::EventStore;
+
+/// The pane with keyboard focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The users list.
+    #[default]
+    Users,
+    /// The session timeline.
+    Timeline,
+    /// The lower right pane (event list or replay panel).
+    Lower,
+}
+
+/// What the lower right pane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lower {
+    /// The selected user's event stream.
+    #[default]
+    Events,
+    /// The replay comparison, sweep and gap histogram.
+    Replay,
+}
+
+/// The overlay over the main view, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Overlay {
+    /// None: the main view.
+    #[default]
+    None,
+    /// The key help, scrolled by this many lines.
+    Help {
+        /// First line shown.
+        scroll: usize,
+    },
+    /// The selected event's detail (see [`Model::detail`]).
+    Detail,
+}
+
+/// What a prompt asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Filter users by id (applied as you type).
+    UserFilter,
+    /// Search the event list.
+    Search,
+    /// Filter the event list by event type.
+    TypeFilter,
+    /// A replay timeout.
+    Timeout,
+    /// A file to export the user's events to.
+    Export,
+}
+
+impl PromptKind {
+    /// The prompt's label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::UserFilter => "filter users by id: ",
+            PromptKind::Search => "search events: /",
+            PromptKind::TypeFilter => "filter by event type (empty for all): ",
+            PromptKind::Timeout => "replay timeout (like 90s, 45m, 1h30m): ",
+            PromptKind::Export => "export NDJSON to: ",
+        }
+    }
+}
+
+/// An open prompt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prompt {
+    /// What it asks for.
+    pub kind: PromptKind,
+    /// What has been typed.
+    pub text: String,
+    /// The value before the prompt opened (restored on cancel for live prompts).
+    pub before: String,
+}
+
+/// How important a status message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Information.
+    Info,
+    /// Something failed.
+    Error,
+}
+
+/// A one-line message in the status bar, shown until the next key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The text (already safe for the terminal).
+    pub text: String,
+    /// Info or error.
+    pub level: Level,
+}
+
+/// How users are sorted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UserSort {
+    /// Most anomalies first.
+    #[default]
+    Anomalies,
+    /// Most events first.
+    Events,
+    /// Most recent last event first.
+    Recent,
+}
+
+impl UserSort {
+    /// Its name in the pane title.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            UserSort::Anomalies => "most anomalies",
+            UserSort::Events => "most events",
+            UserSort::Recent => "most recent",
+        }
+    }
+
+    /// The next criterion.
+    #[must_use]
+    pub fn next(self) -> UserSort {
+        match self {
+            UserSort::Anomalies => UserSort::Events,
+            UserSort::Events => UserSort::Recent,
+            UserSort::Recent => UserSort::Anomalies,
+        }
+    }
+}
+
+/// The users pane.
+#[derive(Clone, Debug, Default)]
+pub struct UsersView {
+    /// The sort criterion.
+    pub sort: UserSort,
+    /// The id filter (case-insensitive substring; empty for all).
+    pub filter: String,
+    /// All users, sorted.
+    pub sorted: Vec<u32>,
+    /// The users shown: `sorted` filtered.
+    pub list: Vec<u32>,
+    /// Index of the selection in `list`.
+    pub selected: usize,
+}
+
+impl UsersView {
+    /// The selected user (index into [`Analysis::users`]).
+    #[must_use]
+    pub fn current(&self) -> Option<usize> {
+        self.list.get(self.selected).map(|&u| u as usize)
+    }
+}
+
+/// The event list.
+#[derive(Clone, Debug, Default)]
+pub struct EventsView {
+    /// Newest or oldest first.
+    pub order: Order,
+    /// The event-type filter (empty for all).
+    pub type_filter: String,
+    /// The last search.
+    pub search: String,
+    /// The user the rows are of.
+    pub user: Option<u32>,
+    /// Rows: session headers and events.
+    pub rows: Vec<Row>,
+    /// Index of the selection in `rows`.
+    pub selected: usize,
+}
+
+/// The session timeline.
+#[derive(Clone, Debug, Default)]
+pub struct TimelineView {
+    /// Zoom level: each level halves the time shown (0 shows the user's whole history).
+    pub zoom: u8,
+    /// Where the view is centred; `None` follows the selected event.
+    pub center: Option<i64>,
+    /// The selected user's lanes.
+    pub lanes: Option<Lanes>,
+}
+
+/// The raw JSON of the event in the detail overlay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawText {
+    /// Being read (from a compressed source, off the UI thread).
+    Loading,
+    /// Read and pretty-printed.
+    Ready {
+        /// The bytes as in the source.
+        raw: Arc<[u8]>,
+        /// Pretty-printed lines.
+        lines: Vec<JsonLine>,
+    },
+    /// Could not be read.
+    Failed(String),
+}
+
+/// The event detail overlay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DetailView {
+    /// The event (input order index; stable while the store grows).
+    pub event: u32,
+    /// Its raw JSON.
+    pub raw: RawText,
+    /// First line shown.
+    pub scroll: usize,
+}
+
+/// Loading state of one source, as last reported by its loader (ahead of the store).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceStatus {
+    /// As named on the command line.
+    pub name: String,
+    /// Bytes read.
+    pub read: u64,
+    /// Total bytes, when known.
+    pub total: Option<u64>,
+    /// The loader has finished.
+    pub done: bool,
+    /// Nothing could be read from it.
+    pub failed: bool,
+    /// What went wrong with it.
+    pub problems: Vec<String>,
+}
+
+/// The state of background analysis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Analysing {
+    /// Up to date, or waiting for the next batch.
+    #[default]
+    Idle,
+    /// A worker is computing over a snapshot of the store.
+    Running,
+}
+
+/// Everything the views read.
+#[derive(Debug)]
+pub struct Model {
+    /// All accepted events (shared read-only with a running analysis worker).
+    pub store: Arc<EventStore>,
+    /// The latest finished analysis; `None` until the first one.
+    pub analysis: Option<Analysis>,
+    /// `store.generation` the analysis was computed at.
+    pub analysed_generation: u64,
+    /// The sweep over the standard timeouts, from the latest analysis.
+    pub standard_sweep: Vec<SweepRow>,
+    /// The settings (the timeout changes live).
+    pub rules: Rules,
+    /// Per source, loading state.
+    pub sources: Vec<SourceStatus>,
+    /// Loader events received but not yet applied to the store.
+    pub pending: usize,
+    /// Background analysis.
+    pub analysing: Analysing,
+    /// The focused pane.
+    pub focus: Focus,
+    /// What the lower right pane shows.
+    pub lower: Lower,
+    /// The overlay.
+    pub overlay: Overlay,
+    /// The open prompt.
+    pub prompt: Option<Prompt>,
+    /// The status message.
+    pub message: Option<Message>,
+    /// The users pane.
+    pub users: UsersView,
+    /// The event list.
+    pub events: EventsView,
+    /// The timeline.
+    pub timeline: TimelineView,
+    /// The detail overlay's event.
+    pub detail: Option<DetailView>,
+    /// First line of the replay panel shown.
+    pub replay_scroll: usize,
+    /// The display time zone.
+    pub zones: Zones,
+    /// Key properties of events already read, by event index.
+    pub props: FxHashMap<u32, Box<str>>,
+}
+
+impl Model {
+    /// A model over `store` with no analysis yet.
+    #[must_use]
+    pub fn new(store: EventStore, rules: Rules, zones: Zones) -> Self {
+        let sources = store
+            .sources
+            .iter()
+            .map(|s| SourceStatus {
+                name: s.name.clone(),
+                read: s.bytes_read,
+                total: s.bytes_total,
+                done: s.done,
+                failed: s.failed,
+                problems: s.problems.clone(),
+            })
+            .collect();
+        Self {
+            store: Arc::new(store),
+            analysis: None,
+            analysed_generation: u64::MAX,
+            standard_sweep: Vec::new(),
+            rules,
+            sources,
+            pending: 0,
+            analysing: Analysing::Idle,
+            focus: Focus::Users,
+            lower: Lower::Events,
+            overlay: Overlay::None,
+            prompt: None,
+            message: None,
+            users: UsersView::default(),
+            events: EventsView::default(),
+            timeline: TimelineView::default(),
+            detail: None,
+            replay_scroll: 0,
+            zones,
+            props: FxHashMap::default(),
+        }
+    }
+
+    /// Whether sources are still loading or the analysis lags the store.
+    #[must_use]
+    pub fn loading(&self) -> bool {
+        self.sources.iter().any(|s| !s.done)
+            || self.pending > 0
+            || self.analysed_generation != self.store.generation
+    }
+
+    /// Overall loading progress in 0..=1, when totals are known.
+    #[must_use]
+    pub fn progress(&self) -> Option<f64> {
+        let mut read = 0u64;
+        let mut total = 0u64;
+        for s in &self.sources {
+            if s.done {
+                continue;
+            }
+            read += s.read;
+            total += s.total?;
+        }
+        if total == 0 {
+            return None;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a progress fraction")]
+        Some((read as f64 / total as f64).min(1.0))
+    }
+
+    /// The selected user (index into [`Analysis::users`]).
+    #[must_use]
+    pub fn selected_user(&self) -> Option<usize> {
+        self.users.current()
+    }
+
+    /// The event the list's selection stands for (a header stands for its first event).
+    #[must_use]
+    pub fn selected_event(&self) -> Option<u32> {
+        let a = self.analysis.as_ref()?;
+        super::rows::row_event(a, &self.events.rows, self.events.selected)
+    }
+
+    /// The timeline's window for the current selection.
+    #[must_use]
+    pub fn timeline_window(&self) -> Option<Window> {
+        let lanes = self.timeline.lanes.as_ref()?;
+        let center = self.timeline.center.or_else(|| {
+            let e = self.selected_event()?;
+            Some(self.store.events().get(e as usize)?.time)
+        });
+        Some(Window::compute(lanes.span, self.timeline.zoom, center))
+    }
+
+    /// The sweep rows: the standard timeouts plus the current one (from the live replay).
+    #[must_use]
+    pub fn sweep(&self) -> Vec<SweepRow> {
+        let Some(a) = &self.analysis else {
+            return Vec::new();
+        };
+        let mut rows: Vec<SweepRow> = self
+            .standard_sweep
+            .iter()
+            .copied()
+            .filter(|r| r.timeout_ms != a.replay.timeout_ms)
+            .collect();
+        rows.push(SweepRow {
+            timeout_ms: a.replay.timeout_ms,
+            sessions: a.replay.sessions,
+            median_length_ms: a.replay.median_length_ms,
+            split: a.replay.split.len() as u64,
+            merged: a.replay.merged.len() as u64,
+        });
+        rows.sort_by_key(|r| r.timeout_ms);
+        rows
+    }
+}

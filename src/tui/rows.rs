@@ -1,0 +1,354 @@
+//! Derived, per-user views of the analysis: the event list's rows (events grouped under
+//! session headers) and the timeline's lanes. Built when the selected user, the filter,
+//! the order, the timeout or the analysis changes, never while rendering; rendering then
+//! formats only the rows on screen.
+
+use rustc_hash::FxHashMap;
+
+use crate::analysis::{Analysis, NO_SESSION, Session};
+use crate::event::Sym;
+use crate::store::EventStore;
+
+/// The order of the event list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Oldest events first (how a stream reads).
+    #[default]
+    OldestFirst,
+    /// Newest events first (Amplitude's User Look-Up).
+    NewestFirst,
+}
+
+impl Order {
+    /// Its name in titles.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Order::OldestFirst => "oldest first",
+            Order::NewestFirst => "newest first",
+        }
+    }
+
+    /// The other order.
+    #[must_use]
+    pub fn toggled(self) -> Order {
+        match self {
+            Order::OldestFirst => Order::NewestFirst,
+            Order::NewestFirst => Order::OldestFirst,
+        }
+    }
+}
+
+/// No previous event in the same session.
+pub const NO_GAP: i64 = -1;
+
+/// One row of the event list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// A session header.
+    Session {
+        /// Index into [`Analysis::sessions`].
+        session: u32,
+        /// How many of its events are listed (fewer than all under a type filter).
+        shown: u32,
+    },
+    /// An event.
+    Event {
+        /// Position in [`Analysis::order`].
+        pos: u32,
+        /// Time since the previous event of its session (all its events), or [`NO_GAP`].
+        gap_ms: i64,
+    },
+}
+
+/// Whether an event type matches a type filter (case-insensitive substring).
+#[derive(Debug, Default)]
+pub struct TypeFilter {
+    needle: String,
+    cache: FxHashMap<Sym, bool>,
+}
+
+impl TypeFilter {
+    /// A filter on `text`; empty matches everything.
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        Self {
+            needle: text.to_lowercase(),
+            cache: FxHashMap::default(),
+        }
+    }
+
+    /// Whether the type `sym` matches.
+    pub fn matches(&mut self, store: &EventStore, sym: Sym) -> bool {
+        if self.needle.is_empty() {
+            return true;
+        }
+        let needle = &self.needle;
+        *self.cache.entry(sym).or_insert_with(|| {
+            store
+                .strings
+                .get(sym)
+                .to_lowercase()
+                .contains(needle.as_str())
+        })
+    }
+}
+
+/// The rows of user `u`'s event list.
+#[must_use]
+pub fn build_rows(
+    a: &Analysis,
+    store: &EventStore,
+    u: usize,
+    order: Order,
+    type_filter: &str,
+) -> Vec<Row> {
+    let Some(user) = a.users.get(u) else {
+        return Vec::new();
+    };
+    let events = store.events();
+    let mut filter = TypeFilter::new(type_filter);
+    let s0 = user.sessions.start;
+    let n_sessions = (user.sessions.end - s0) as usize;
+    let mut per_session: Vec<Vec<Row>> = vec![Vec::new(); n_sessions];
+    let mut last_time = vec![i64::MIN; n_sessions];
+    // (sort time, tie-break position, item): a session (by its first listed event) or a
+    // standalone out-of-session event.
+    let mut items: Vec<(i64, u32, Item)> = Vec::new();
+    for p in user.events.clone() {
+        let e = &events[a.order[p as usize] as usize];
+        let s = a.pos_session[p as usize];
+        let gap_ms = if s == NO_SESSION {
+            NO_GAP
+        } else {
+            let k = (s - s0) as usize;
+            let prev = std::mem::replace(&mut last_time[k], e.time);
+            if prev == i64::MIN {
+                NO_GAP
+            } else {
+                e.time - prev
+            }
+        };
+        if !filter.matches(store, e.event_type) {
+            continue;
+        }
+        let row = Row::Event { pos: p, gap_ms };
+        if s == NO_SESSION {
+            items.push((e.time, p, Item::Single(row)));
+        } else {
+            let k = (s - s0) as usize;
+            if per_session[k].is_empty() {
+                items.push((e.time, p, Item::Session(s)));
+            }
+            per_session[k].push(row);
+        }
+    }
+    items.sort_by_key(|&(t, p, _)| (t, p));
+    if order == Order::NewestFirst {
+        items.reverse();
+    }
+    let mut rows = Vec::with_capacity(items.len() + user.events.len());
+    for (_, _, item) in items {
+        match item {
+            Item::Single(row) => rows.push(row),
+            Item::Session(s) => {
+                let list = std::mem::take(&mut per_session[(s - s0) as usize]);
+                rows.push(Row::Session {
+                    session: s,
+                    shown: u32::try_from(list.len()).unwrap_or(u32::MAX),
+                });
+                match order {
+                    Order::OldestFirst => rows.extend(list),
+                    Order::NewestFirst => rows.extend(list.into_iter().rev()),
+                }
+            }
+        }
+    }
+    rows
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Item {
+    Session(u32),
+    Single(Row),
+}
+
+/// Whether a row carries a flag (for `e` / `E`).
+#[must_use]
+pub fn row_is_flagged(a: &Analysis, row: Row) -> bool {
+    match row {
+        Row::Session { session, .. } => a
+            .sessions
+            .get(session as usize)
+            .is_some_and(|s| !s.flag_list().is_empty()),
+        Row::Event { pos, gap_ms } => {
+            a.pos_session[pos as usize] == NO_SESSION
+                || a.is_duplicate(a.order[pos as usize] as usize)
+                || gap_ms > a.rules.gap_ms
+        }
+    }
+}
+
+/// The event a row stands for: the event itself, or a session's first listed event.
+#[must_use]
+pub fn row_event(a: &Analysis, rows: &[Row], i: usize) -> Option<u32> {
+    match rows.get(i)? {
+        Row::Event { pos, .. } => a.order.get(*pos as usize).copied(),
+        Row::Session { .. } => match rows.get(i + 1)? {
+            Row::Event { pos, .. } => a.order.get(*pos as usize).copied(),
+            Row::Session { .. } => None,
+        },
+    }
+}
+
+/// The timeline's data for one user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lanes {
+    /// The user (index into [`Analysis::users`]).
+    pub user: u32,
+    /// The replay timeout the replayed lane is for.
+    pub timeout_ms: i64,
+    /// Earliest and latest event time.
+    pub span: (i64, i64),
+    /// Per recorded session of the user (in [`Analysis::user_sessions`] order): its row.
+    pub session_row: Vec<u8>,
+    /// Rows the recorded lane needs (overlapping sessions are stacked, at most 3).
+    pub rows: u8,
+    /// Idle stretches inside sessions longer than the gap threshold: (session, from, to),
+    /// the session as an index into the user's sessions.
+    pub gaps: Vec<(u32, i64, i64)>,
+    /// Times of out-of-session events.
+    pub out_of_session: Vec<i64>,
+    /// Replayed sessions at `timeout_ms`: (first, last, events).
+    pub replayed: Vec<(i64, i64, u32)>,
+}
+
+/// Most rows the recorded lane stacks overlapping sessions into.
+pub const MAX_LANE_ROWS: u8 = 3;
+
+impl Lanes {
+    /// The timeline data of user `u` at the analysis' current timeout.
+    #[must_use]
+    pub fn build(a: &Analysis, store: &EventStore, u: usize) -> Lanes {
+        let Some(user) = a.users.get(u) else {
+            return Lanes::default();
+        };
+        let events = store.events();
+        let sessions = a.user_sessions(u);
+        let s0 = user.sessions.start;
+        // Stack overlapping sessions: each goes to the first row free at its start.
+        let mut by_start: Vec<usize> = (0..sessions.len()).collect();
+        by_start.sort_by_key(|&k| (sessions[k].first, sessions[k].id));
+        let mut row_end: Vec<i64> = Vec::new();
+        let mut session_row = vec![0u8; sessions.len()];
+        for k in by_start {
+            let s: &Session = &sessions[k];
+            let row = match row_end.iter().position(|&end| end < s.first) {
+                Some(r) => r,
+                None if row_end.len() < MAX_LANE_ROWS as usize => {
+                    row_end.push(i64::MIN);
+                    row_end.len() - 1
+                }
+                None => MAX_LANE_ROWS as usize - 1,
+            };
+            row_end[row] = row_end[row].max(s.last);
+            session_row[k] = u8::try_from(row).unwrap_or(MAX_LANE_ROWS - 1);
+        }
+        let mut gaps = Vec::new();
+        let mut out_of_session = Vec::new();
+        let mut last = vec![i64::MIN; sessions.len()];
+        for p in user.events.clone() {
+            let t = events[a.order[p as usize] as usize].time;
+            let s = a.pos_session[p as usize];
+            if s == NO_SESSION {
+                out_of_session.push(t);
+                continue;
+            }
+            let k = (s - s0) as usize;
+            let prev = std::mem::replace(&mut last[k], t);
+            if prev != i64::MIN && t - prev > a.rules.gap_ms {
+                gaps.push((u32::try_from(k).unwrap_or(u32::MAX), prev, t));
+            }
+        }
+        Lanes {
+            user: u32::try_from(u).unwrap_or(u32::MAX),
+            timeout_ms: a.rules.timeout_ms,
+            span: (user.first, user.last),
+            session_row,
+            rows: u8::try_from(row_end.len().max(1)).unwrap_or(MAX_LANE_ROWS),
+            gaps,
+            out_of_session,
+            replayed: a.replay_input.user_segments(u, a.rules.timeout_ms),
+        }
+    }
+}
+
+/// The time range the timeline shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// First ms shown.
+    pub start: i64,
+    /// Last ms shown.
+    pub end: i64,
+}
+
+impl Window {
+    /// The window over `span` at `zoom` (each level halves it), centred on `center`
+    /// (or the span's middle), kept inside the span.
+    #[must_use]
+    pub fn compute(span: (i64, i64), zoom: u8, center: Option<i64>) -> Window {
+        let (lo, hi) = span;
+        let full = (hi - lo).max(1000);
+        let pad = full / 40 + 1;
+        let (lo, hi) = (lo - pad, lo + full + pad);
+        let full = hi - lo;
+        let width = (full >> zoom.min(40)).max(1000);
+        if width >= full {
+            return Window { start: lo, end: hi };
+        }
+        let c = center.unwrap_or(lo + full / 2);
+        let start = (c - width / 2).clamp(lo, hi - width);
+        Window {
+            start,
+            end: start + width,
+        }
+    }
+
+    /// Its length in ms.
+    #[must_use]
+    pub fn span_ms(self) -> i64 {
+        self.end - self.start
+    }
+
+    /// Whether `t` is inside.
+    #[must_use]
+    pub fn contains(self, t: i64) -> bool {
+        (self.start..=self.end).contains(&t)
+    }
+
+    /// The column (0..width) of `t`, or `None` outside the window.
+    #[must_use]
+    pub fn column(self, t: i64, width: u16) -> Option<u16> {
+        if !self.contains(t) || width == 0 {
+            return None;
+        }
+        let w = i128::from(width);
+        let c = i128::from(t - self.start) * w / i128::from(self.span_ms().max(1));
+        u16::try_from(c.min(w - 1)).ok()
+    }
+
+    /// The column of `t`, clamped to the window's edges (for bars that cross them).
+    #[must_use]
+    pub fn column_clamped(self, t: i64, width: u16) -> u16 {
+        let t = t.clamp(self.start, self.end);
+        self.column(t, width).unwrap_or(0)
+    }
+
+    /// The time at the middle of column `col`.
+    #[must_use]
+    pub fn time_at(self, col: u16, width: u16) -> i64 {
+        let w = i128::from(width.max(1));
+        let t = i128::from(self.span_ms()) * (2 * i128::from(col) + 1) / (2 * w);
+        self.start + i64::try_from(t).unwrap_or(0)
+    }
+}

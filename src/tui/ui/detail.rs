@@ -1,0 +1,218 @@
+//! The event detail overlay: the selected event's user key, session and flags, then its
+//! raw JSON pretty-printed in the original key order and coloured, wrapped to the width,
+//! scrollable. Only the lines on screen are styled.
+
+use ratatui::Frame;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::{Theme, ViewState, flag_spans, pane, session_flag_words};
+use crate::analysis::{Analysis, NO_SESSION};
+use crate::fmt::{duration, sanitize};
+use crate::tui::jsonview::{JsonLine, Tok};
+use crate::tui::model::{DetailView, Model, RawText};
+use crate::tui::zone::Precision;
+
+/// Lines of event facts above the JSON.
+pub const HEADER_LINES: u16 = 3;
+
+/// The display lines of the detail body at `width` (JSON lines wrapped).
+#[must_use]
+pub fn line_count(d: &DetailView, width: usize) -> usize {
+    match &d.raw {
+        RawText::Ready { lines, .. } => lines.iter().map(|l| wrapped_len(l, width)).sum(),
+        RawText::Loading | RawText::Failed(_) => 1,
+    }
+}
+
+fn text_len(l: &JsonLine) -> usize {
+    2 * l.indent as usize
+        + l.parts
+            .iter()
+            .map(|(_, s)| s.chars().count())
+            .sum::<usize>()
+}
+
+fn wrapped_len(l: &JsonLine, width: usize) -> usize {
+    text_len(l).div_ceil(width.max(1)).max(1)
+}
+
+fn tok_style(tok: Tok, t: &Theme) -> Style {
+    match tok {
+        Tok::Key => t.json_key,
+        Tok::Str => t.json_string,
+        Tok::Num => t.json_number,
+        Tok::Lit => t.json_literal,
+        Tok::Punct => t.json_punct,
+        Tok::Plain => t.text,
+    }
+}
+
+/// One JSON line cut into display lines of `width` characters.
+fn wrap(l: &JsonLine, width: usize, t: &Theme) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0usize;
+    let pieces = std::iter::once((t.text, "  ".repeat(l.indent as usize))).chain(
+        l.parts
+            .iter()
+            .map(|(tok, s)| (tok_style(*tok, t), s.clone())),
+    );
+    for (style, text) in pieces {
+        let mut rest: &str = &text;
+        while !rest.is_empty() {
+            let room = width - used;
+            let cut = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+            let (head, tail) = rest.split_at(cut);
+            spans.push(Span::styled(head.to_string(), style));
+            used += head.chars().count();
+            rest = tail;
+            if used == width && !rest.is_empty() {
+                out.push(Line::from(std::mem::take(&mut spans)));
+                used = 0;
+            }
+        }
+    }
+    out.push(Line::from(spans));
+    out
+}
+
+/// Draws the detail overlay.
+pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+    let t = &view.theme;
+    let area = view.areas.overlay;
+    let body = view.areas.overlay_body;
+    let Some(d) = &model.detail else {
+        return;
+    };
+    frame.render_widget(Clear, area);
+    let title = Line::from(vec![
+        Span::styled(" Event ", t.title),
+        Span::styled("· y copies the raw JSON · Esc closes · j/k scroll ", t.dim),
+    ]);
+    frame.render_widget(pane(title, true, t), area);
+    let head = ratatui::layout::Rect::new(body.x, area.y + 1, body.width, HEADER_LINES);
+    frame.render_widget(Paragraph::new(facts(model, d, t)), head);
+    let width = body.width as usize;
+    let shown: Vec<Line<'static>> = match &d.raw {
+        RawText::Loading => vec![Line::styled("reading the raw JSON…", t.dim)],
+        RawText::Failed(e) => vec![Line::styled(e.clone(), t.error)],
+        RawText::Ready { lines, .. } => {
+            let mut skip = d.scroll;
+            let mut out = Vec::new();
+            for l in lines {
+                if out.len() >= body.height as usize {
+                    break;
+                }
+                let n = wrapped_len(l, width);
+                if skip >= n {
+                    skip -= n;
+                    continue;
+                }
+                out.extend(wrap(l, width, t).into_iter().skip(skip));
+                skip = 0;
+            }
+            out.truncate(body.height as usize);
+            out
+        }
+    };
+    frame.render_widget(Paragraph::new(shown), body);
+}
+
+/// The event's facts: type and time; user, session and flags; source.
+fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
+    let store = &model.store;
+    let Some(rec) = store.events().get(d.event as usize) else {
+        return vec![Line::raw("event not loaded")];
+    };
+    let zone = model.zones.current();
+    let mut out = vec![Line::from(vec![
+        Span::styled(
+            sanitize(store.strings.get(rec.event_type)).into_owned(),
+            t.header,
+        ),
+        Span::styled(
+            format!(
+                " · {} {} · event #{} in input order",
+                zone.format(rec.time, Precision::Full),
+                zone.label(),
+                d.event + 1
+            ),
+            t.dim,
+        ),
+    ])];
+    let Some(a) = &model.analysis else {
+        return out;
+    };
+    let mut second = Vec::new();
+    if let Some(u) = model.selected_user() {
+        second.push(Span::raw(format!(
+            "{} {}",
+            a.users[u].key.kind.name(),
+            super::users::user_label(a, store, u)
+        )));
+        if let Some(pos) = find_pos(a, u, d.event) {
+            let s = a.pos_session[pos];
+            if s == NO_SESSION {
+                second.push(Span::styled(" · NO SESSION (-1 or none)", t.flag));
+            } else {
+                let session = &a.sessions[s as usize];
+                second.push(Span::raw(format!(
+                    " · session {} (id {}), length {}",
+                    super::events::session_start(session.id, zone),
+                    session.id,
+                    duration(session.length_ms())
+                )));
+                let words = session_flag_words(session);
+                if !words.is_empty() {
+                    second.push(Span::styled(" · session flags:", t.dim));
+                    second.extend(flag_spans(&words, t.flag));
+                }
+            }
+            let gap = gap_before(model, a, u, pos);
+            let words = super::events::event_flag_words(a, pos, gap);
+            if !words.is_empty() {
+                second.push(Span::styled(" · event flags:", t.dim));
+                second.extend(flag_spans(&words, t.flag));
+            }
+        }
+    }
+    out.push(Line::from(second));
+    let source = store
+        .raw(d.event as usize)
+        .and_then(|loc| {
+            let src = store.sources.get(loc.source as usize)?;
+            let member = src.member_names.get(loc.segment as usize);
+            Some(match member {
+                Some(m) if *m != src.name => format!("{}!{}", src.name, m),
+                _ => src.name.clone(),
+            })
+        })
+        .unwrap_or_default();
+    out.push(Line::styled(format!("source {}", sanitize(&source)), t.dim));
+    out
+}
+
+/// The position of event `e` among user `u`'s events.
+fn find_pos(a: &Analysis, u: usize, e: u32) -> Option<usize> {
+    let r = &a.users[u].events;
+    (r.start as usize..r.end as usize).find(|&p| a.order[p] == e)
+}
+
+/// Time since the previous event of the same session, or -1.
+fn gap_before(model: &Model, a: &Analysis, u: usize, pos: usize) -> i64 {
+    let s = a.pos_session[pos];
+    if s == NO_SESSION {
+        return -1;
+    }
+    let events = model.store.events();
+    let start = a.users[u].events.start as usize;
+    (start..pos)
+        .rev()
+        .find(|&p| a.pos_session[p] == s)
+        .map_or(-1, |p| {
+            events[a.order[pos] as usize].time - events[a.order[p] as usize].time
+        })
+}

@@ -1,0 +1,193 @@
+//! The event stream of the selected user, Microscope / User Look-Up style: events grouped
+//! under session header rows (start, length and span, event count, flags in words),
+//! out-of-session events standalone. Each event row shows its time, type, flags and a few
+//! key properties (read from the raw JSON of the rows on screen only, before drawing).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{ViewState, fit, flag_spans, pad, pane, plausible_time, session_flag_words};
+use crate::analysis::{Analysis, EventClass, Flag, NO_SESSION};
+use crate::fmt::{count, duration, sanitize, setting};
+use crate::tui::model::{Focus, Model};
+use crate::tui::rows::Row;
+use crate::tui::zone::{Precision, Zone};
+
+/// A session's start as shown in headers: its id as a time when it reads as one.
+#[must_use]
+pub fn session_start(id: i64, zone: Zone) -> String {
+    if plausible_time(id) {
+        zone.format(id, Precision::Full)
+    } else {
+        format!("id {id}")
+    }
+}
+
+/// Flag words of one event: `NO SESSION`, `DUP`, `GAP 7m12s` (gap since the previous
+/// event of its session).
+#[must_use]
+pub fn event_flag_words(a: &Analysis, pos: usize, gap_ms: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.pos_session[pos] == NO_SESSION {
+        out.push(Flag::NoSession.label().to_string());
+    }
+    if gap_ms > a.rules.gap_ms {
+        out.push(format!("{} {}", Flag::Gap.label(), duration(gap_ms)));
+    }
+    if a.is_duplicate(a.order[pos] as usize) {
+        out.push(Flag::Duplicate.label().to_string());
+    }
+    out
+}
+
+/// Replay words of a recorded session at the current timeout: `SPLIT@30m`, `MERGED@30m`.
+#[must_use]
+pub fn replay_words(a: &Analysis, session: u32) -> Vec<String> {
+    let t = setting(a.replay.timeout_ms);
+    let mut out = Vec::new();
+    if a.replay.split.binary_search(&session).is_ok() {
+        out.push(format!("SPLIT@{t}"));
+    }
+    if a.replay.merged.binary_search(&session).is_ok() {
+        out.push(format!("MERGED@{t}"));
+    }
+    out
+}
+
+/// Draws the event list.
+pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+    let t = &view.theme;
+    let area = view.areas.lower;
+    let list = view.areas.lower_list;
+    let focused = model.focus == Focus::Lower;
+    let ev = &model.events;
+    let mut title = vec![Span::styled(" Events ", t.title)];
+    let a = model.analysis.as_ref();
+    if let (Some(a), Some(u)) = (a, model.selected_user()) {
+        let user = super::users::user_label(a, &model.store, u);
+        title.push(Span::styled(
+            format!("· {} · {} · ", fit(&user, 24), ev.order.label()),
+            t.dim,
+        ));
+        let n = ev.rows.len();
+        title.push(Span::styled(
+            format!(
+                "row {} of {} ",
+                count((ev.selected + 1).min(n) as u64),
+                count(n as u64)
+            ),
+            t.dim,
+        ));
+    }
+    if !ev.type_filter.is_empty() {
+        title.push(Span::styled(
+            format!("· type ~ '{}' ", sanitize(&ev.type_filter)),
+            t.warn,
+        ));
+    }
+    if !ev.search.is_empty() {
+        title.push(Span::styled(
+            format!("· search '{}' ", fit(&sanitize(&ev.search), 20)),
+            t.dim,
+        ));
+    }
+    frame.render_widget(pane(Line::from(title), focused, t), area);
+    let Some(a) = a else {
+        frame.render_widget(Paragraph::new("loading…").style(t.dim), list);
+        return;
+    };
+    if ev.rows.is_empty() {
+        let msg = if ev.type_filter.is_empty() {
+            "no user selected".to_string()
+        } else {
+            format!("no event type contains '{}'", sanitize(&ev.type_filter))
+        };
+        frame.render_widget(Paragraph::new(msg).style(t.dim), list);
+        return;
+    }
+    let w = list.width as usize;
+    let zone = model.zones.current();
+    let wide = w >= 90;
+    let type_w = (w / 4).clamp(12, 28);
+    let rows = ev
+        .rows
+        .iter()
+        .enumerate()
+        .skip(view.events_top)
+        .take(list.height as usize);
+    for (k, (i, row)) in rows.enumerate() {
+        let selected = i == ev.selected;
+        let line = match *row {
+            Row::Session { session, shown } => {
+                let s = &a.sessions[session as usize];
+                let events = if shown == s.events {
+                    format!("{} events", count(u64::from(s.events)))
+                } else {
+                    format!(
+                        "{} of {} events",
+                        count(u64::from(shown)),
+                        count(u64::from(s.events))
+                    )
+                };
+                let mut spans = vec![Span::styled(
+                    format!("▾ {}", session_start(s.id, zone)),
+                    t.header,
+                )];
+                spans.extend(flag_spans(&session_flag_words(s), t.flag));
+                spans.extend(flag_spans(&replay_words(a, session), t.warn));
+                spans.push(Span::styled(
+                    format!(
+                        " · {events} · length {} · span {}",
+                        duration(s.length_ms()),
+                        duration(s.span_ms()),
+                    ),
+                    t.header,
+                ));
+                Line::from(spans)
+            }
+            Row::Event { pos, gap_ms } => {
+                let e = a.order[pos as usize];
+                let rec = &model.store.events()[e as usize];
+                let out = a.pos_session[pos as usize] == NO_SESSION;
+                let lead = if out { "• " } else { "  " };
+                let precision = match (wide, out) {
+                    (true, _) | (false, true) => Precision::NoYear,
+                    (false, false) => Precision::Time,
+                };
+                let class = a.class(rec.event_type);
+                let type_style = if class == EventClass::Active {
+                    t.text
+                } else {
+                    t.dim
+                };
+                let name = sanitize(model.store.strings.get(rec.event_type));
+                let mut spans = vec![
+                    Span::raw(format!("{lead}{} ", zone.format(rec.time, precision))),
+                    Span::styled(pad(&name, type_w), type_style),
+                    Span::raw(" "),
+                ];
+                let words = event_flag_words(a, pos as usize, gap_ms);
+                spans.push(Span::styled(words.join(" "), t.flag));
+                if let Some(p) = model.props.get(&e)
+                    && !p.is_empty()
+                {
+                    spans.push(Span::raw("  "));
+                    spans.push(Span::styled(p.to_string(), t.dim));
+                }
+                Line::from(spans)
+            }
+        };
+        let style = match (selected, focused) {
+            (false, _) => t.text,
+            (true, true) => t.selected,
+            (true, false) => t.selected_unfocused,
+        };
+        let y = list.y + u16::try_from(k).unwrap_or(0);
+        frame.render_widget(
+            Paragraph::new(line).style(style),
+            Rect::new(list.x, y, list.width, 1),
+        );
+    }
+}

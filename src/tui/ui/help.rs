@@ -1,0 +1,75 @@
+//! The help overlay, generated from the key table ([`crate::tui::keymap::BINDINGS`]) so
+//! it always matches the keys, followed by the mouse and the flags in words.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::{Theme, ViewState, pad, pane};
+use crate::analysis::Flag;
+use crate::tui::keymap::{Keymap, MOUSE_HELP, Scope};
+
+/// Width of the key column.
+const KEYS_W: usize = 20;
+
+/// The help's lines.
+#[must_use]
+pub fn lines(t: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for scope in Scope::ORDER {
+        let mut bindings = Keymap.in_scope(scope).peekable();
+        if bindings.peek().is_none() {
+            continue;
+        }
+        out.push(Line::styled(scope.title(), t.header));
+        for b in bindings {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            out.push(Line::from(vec![
+                Span::styled(format!("  {}", pad(&keys.join(" "), KEYS_W)), t.key),
+                Span::raw(b.desc),
+            ]));
+        }
+        out.push(Line::raw(""));
+    }
+    out.push(Line::styled("Mouse", t.header));
+    for (what, desc) in MOUSE_HELP {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {}", pad(what, KEYS_W)), t.key),
+            Span::raw(*desc),
+        ]));
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled("Flags", t.header));
+    for f in Flag::ALL {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {}", pad(f.label(), KEYS_W)), t.flag),
+            Span::raw(f.meaning()),
+        ]));
+    }
+    out
+}
+
+/// How many lines the help has.
+#[must_use]
+pub fn line_count() -> usize {
+    lines(&Theme::mono()).len()
+}
+
+/// Draws the help overlay scrolled to `scroll`.
+pub fn render(frame: &mut Frame<'_>, view: &ViewState, scroll: usize) {
+    let t = &view.theme;
+    let area = view.areas.overlay;
+    let body = view.areas.overlay_body;
+    frame.render_widget(Clear, area);
+    let title = Line::from(vec![
+        Span::styled(" Keys ", t.title),
+        Span::styled("· Esc or ? closes · j/k scroll ", t.dim),
+    ]);
+    frame.render_widget(pane(title, true, t), area);
+    let shown: Vec<Line<'static>> = lines(t)
+        .into_iter()
+        .skip(scroll)
+        .take(body.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(shown), body);
+}

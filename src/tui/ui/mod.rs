@@ -1,0 +1,317 @@
+//! Rendering: a pure view of the model. `render(frame, &Model, &mut ViewState)` reads the
+//! model, formats only what is on screen, and never reads the clock or does I/O. One
+//! widget per file; this file holds the layout, shared by rendering and mouse hit-tests.
+//!
+//! ```text
+//! ┌ Users 1,234 · most anomalies ─┐┌ Timeline: alice ─────────────────────────────────┐
+//! │ user        events sess flags ││ alice · 120 events · 4 sessions · GAP 3 · DUP 2   │
+//! │▶alice          120    4 GAP 3 ││ recorded   ████╌╌╌███   ░   ◆        ▓▓▓▓▓▓       │
+//! │ bob             50    2       ││ no session      •           •                     │
+//! │ …                             ││ replay 30m ████   ███   █            ▓▓▓▓▓▓       │
+//! │                               ││                    ▲                               │
+//! │                               ││ ──┴─────────┴─────────┴─────────┴──────────┴──    │
+//! │                               ││  10:00     10:30     11:00     11:30      12:00   │
+//! │                               │└──────────────────────────────────────────────────┘
+//! │                               │┌ Events · alice · oldest first ───────────────────┐
+//! │                               ││▾ 2024-01-02 10:00:00.000 len 7m12s span 7m10s … │
+//! │                               ││  10:00:01.000 App Opened        plan=pro        │
+//! │                               ││  10:07:13.000 Purchase  GAP 7m12s  sku=42       │
+//! │                               ││• 10:30:00.000 Server Sync  NO SESSION            │
+//! └───────────────────────────────┘└──────────────────────────────────────────────────┘
+//!  demo.ndjson │ 1,234 events · 56 users · 78 sessions · 3 rejected │ timeout 30m · gap 5m │ UTC
+//!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
+//! ```
+//!
+//! The lower right pane shows the event list or the replay panel (`r`); the help and the
+//! event detail are overlays over the panes. Below 60×15 only a message is shown.
+
+pub mod detail;
+pub mod events;
+pub mod help;
+pub mod replay;
+pub mod status;
+pub mod theme;
+pub mod timeline;
+pub mod users;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use super::model::{Model, Overlay};
+use crate::analysis::{Flag, Session};
+use crate::fmt::duration;
+pub use theme::Theme;
+
+/// The smallest terminal the inspector draws its panes in.
+pub const MIN_SIZE: (u16, u16) = (60, 15);
+
+/// Width of the timeline's lane labels.
+pub const LANE_LABEL: u16 = 11;
+
+/// Where everything is on screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// The whole screen.
+    pub screen: Rect,
+    /// The terminal is too small: only a message is drawn.
+    pub too_small: bool,
+    /// The users pane (with its border).
+    pub users: Rect,
+    /// The users pane's list rows.
+    pub users_list: Rect,
+    /// The timeline pane (with its border).
+    pub timeline: Rect,
+    /// The timeline's plotting area (right of the lane labels).
+    pub timeline_plot: Rect,
+    /// The lower right pane (events or replay, with its border).
+    pub lower: Rect,
+    /// The lower right pane's rows.
+    pub lower_list: Rect,
+    /// The two status lines.
+    pub status: Rect,
+    /// The open overlay (with its border).
+    pub overlay: Rect,
+    /// The open overlay's scrolling body.
+    pub overlay_body: Rect,
+}
+
+/// Render-side state: the layout of the last frame and scroll offsets.
+#[derive(Clone, Debug, Default)]
+pub struct ViewState {
+    /// The layout.
+    pub areas: Areas,
+    /// First user row shown.
+    pub users_top: usize,
+    /// First event row shown.
+    pub events_top: usize,
+    /// Frames drawn so far.
+    pub frames: u64,
+    /// The styles.
+    pub theme: Theme,
+}
+
+/// The layout of the screen for the model's state.
+#[must_use]
+pub fn layout(area: Rect, model: &Model) -> Areas {
+    let mut a = Areas {
+        screen: area,
+        ..Areas::default()
+    };
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        a.too_small = true;
+        return a;
+    }
+    let main_h = area.height - 2;
+    a.status = Rect::new(area.x, area.y + main_h, area.width, 2);
+    let users_w = match area.width {
+        w if w >= 120 => 38,
+        w if w >= 100 => 36,
+        w => (w * 35 / 100).max(24),
+    };
+    a.users = Rect::new(area.x, area.y, users_w, main_h);
+    a.users_list = Rect::new(
+        a.users.x + 1,
+        a.users.y + 2,
+        a.users.width.saturating_sub(2),
+        a.users.height.saturating_sub(3),
+    );
+    let right_x = area.x + users_w;
+    let right_w = area.width - users_w;
+    let timeline_h = if main_h >= 30 { 11 } else { 9 };
+    a.timeline = Rect::new(right_x, area.y, right_w, timeline_h);
+    let inner = inset(a.timeline);
+    a.timeline_plot = Rect::new(
+        inner.x + LANE_LABEL,
+        inner.y,
+        inner.width.saturating_sub(LANE_LABEL),
+        inner.height,
+    );
+    a.lower = Rect::new(right_x, area.y + timeline_h, right_w, main_h - timeline_h);
+    a.lower_list = inset(a.lower);
+    if model.overlay != Overlay::None {
+        let w = area.width.saturating_sub(4).min(120);
+        let h = main_h.saturating_sub(2);
+        a.overlay = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
+        let inner = inset(a.overlay);
+        let header = if model.overlay == Overlay::Detail {
+            detail::HEADER_LINES
+        } else {
+            0
+        };
+        a.overlay_body = Rect::new(
+            inner.x,
+            inner.y + header,
+            inner.width,
+            inner.height.saturating_sub(header),
+        );
+    }
+    a
+}
+
+/// The area inside a one-cell border.
+#[must_use]
+pub fn inset(r: Rect) -> Rect {
+    Rect::new(
+        r.x + 1,
+        r.y + 1,
+        r.width.saturating_sub(2),
+        r.height.saturating_sub(2),
+    )
+}
+
+/// A scroll offset that keeps `selected` visible in `height` rows of `len`.
+#[must_use]
+pub fn scrolled(top: usize, selected: usize, len: usize, height: usize) -> usize {
+    if height == 0 || len == 0 {
+        return 0;
+    }
+    let mut top = top.min(len.saturating_sub(height));
+    if selected < top {
+        top = selected;
+    } else if selected >= top + height {
+        top = selected + 1 - height;
+    }
+    top
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame<'_>, model: &Model, view: &mut ViewState) {
+    let area = frame.area();
+    view.areas = layout(area, model);
+    let a = view.areas;
+    if a.too_small {
+        render_too_small(frame, area, &view.theme);
+        return;
+    }
+    view.users_top = scrolled(
+        view.users_top,
+        model.users.selected,
+        model.users.list.len(),
+        a.users_list.height as usize,
+    );
+    view.events_top = scrolled(
+        view.events_top,
+        model.events.selected,
+        model.events.rows.len(),
+        a.lower_list.height as usize,
+    );
+    users::render(frame, model, view);
+    timeline::render(frame, model, view);
+    match model.lower {
+        super::model::Lower::Events => events::render(frame, model, view),
+        super::model::Lower::Replay => replay::render(frame, model, view),
+    }
+    status::render(frame, model, view);
+    match model.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => help::render(frame, view, scroll),
+        Overlay::Detail => detail::render(frame, model, view),
+    }
+}
+
+fn render_too_small(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let text = format!(
+        "streamscope needs a terminal of at least {}×{}; this one is {}×{}. Enlarge it, or press q to quit.",
+        MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
+    );
+    let p = Paragraph::new(text)
+        .style(theme.text)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
+    frame.render_widget(Clear, area);
+    let y = area.height / 3;
+    frame.render_widget(
+        p,
+        Rect::new(area.x, area.y + y, area.width, area.height - y),
+    );
+}
+
+/// A pane's block: rounded border, highlighted when focused, with a title.
+#[must_use]
+pub fn pane<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(title)
+}
+
+/// A session's flags in words: `EMPTY`, `GAP 7m12s`, `DUP x2`, …
+#[must_use]
+pub fn session_flag_words(s: &Session) -> Vec<String> {
+    s.flag_list()
+        .into_iter()
+        .map(|f| match f {
+            Flag::Gap => format!("GAP {}", duration(s.max_gap_ms)),
+            Flag::Duplicate => format!("DUP x{}", s.duplicates),
+            f => f.label().to_string(),
+        })
+        .collect()
+}
+
+/// Spans of flag words separated by spaces, in the flag style.
+#[must_use]
+pub fn flag_spans(words: &[String], style: Style) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    for w in words {
+        out.push(Span::raw(" "));
+        out.push(Span::styled(w.clone(), style));
+    }
+    out
+}
+
+/// `text` cut to `width` characters, with `…` when cut.
+#[must_use]
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut s: String = text.chars().take(width - 1).collect();
+    s.push('…');
+    s
+}
+
+/// `text` cut or padded to exactly `width` characters.
+#[must_use]
+pub fn pad(text: &str, width: usize) -> String {
+    let s = fit(text, width);
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// Whether a session id reads as a start time in ms (2000–2100), as report prints it.
+#[must_use]
+pub fn plausible_time(ms: i64) -> bool {
+    (946_684_800_000..4_102_444_800_000).contains(&ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrolling_keeps_the_selection_visible() {
+        assert_eq!(scrolled(0, 5, 100, 10), 0);
+        assert_eq!(scrolled(0, 15, 100, 10), 6);
+        assert_eq!(scrolled(20, 15, 100, 10), 15);
+        assert_eq!(scrolled(95, 99, 100, 10), 90);
+        assert_eq!(scrolled(3, 0, 0, 10), 0);
+    }
+
+    #[test]
+    fn fitting_cuts_with_an_ellipsis() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("abcdef", 4), "abc…");
+    }
+}

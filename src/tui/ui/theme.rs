@@ -1,0 +1,198 @@
+//! Every style the views use, named for what it marks. With `NO_COLOR` set (any
+//! non-empty value, <https://no-color.org>) the theme has no colours at all, only bold,
+//! reverse, dim and underline, and every flag is still written out in words.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// The styles of the inspector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Theme {
+    /// Plain text.
+    pub text: Style,
+    /// Secondary text: counts, hints, inactive events.
+    pub dim: Style,
+    /// Pane borders.
+    pub border: Style,
+    /// The focused pane's border.
+    pub border_focused: Style,
+    /// Pane titles.
+    pub title: Style,
+    /// The selected row.
+    pub selected: Style,
+    /// The selected row in an unfocused pane.
+    pub selected_unfocused: Style,
+    /// Session header rows and table headings.
+    pub header: Style,
+    /// Flag words (EMPTY, GAP 7m12s, …).
+    pub flag: Style,
+    /// Milder findings (NO SESSION, DUP).
+    pub warn: Style,
+    /// Key names in hints and help.
+    pub key: Style,
+    /// Recorded session bars.
+    pub bar: Style,
+    /// Replayed session bars.
+    pub bar_replay: Style,
+    /// Empty and zero-length sessions on the timeline.
+    pub bar_odd: Style,
+    /// Out-of-session events on the timeline.
+    pub bar_no_session: Style,
+    /// The selected session or event on the timeline.
+    pub bar_selected: Style,
+    /// JSON object keys.
+    pub json_key: Style,
+    /// JSON strings.
+    pub json_string: Style,
+    /// JSON numbers.
+    pub json_number: Style,
+    /// JSON `true`, `false`, `null`.
+    pub json_literal: Style,
+    /// JSON punctuation.
+    pub json_punct: Style,
+    /// The status bar.
+    pub status: Style,
+    /// Error messages.
+    pub error: Style,
+    /// Histogram bars.
+    pub histogram: Style,
+    /// The current timeout's mark in the sweep and histogram.
+    pub current: Style,
+}
+
+impl Theme {
+    /// The colour theme.
+    #[must_use]
+    pub fn color() -> Self {
+        let fg = |c: Color| Style::new().fg(c);
+        Self {
+            text: Style::new(),
+            dim: fg(Color::DarkGray),
+            border: fg(Color::DarkGray),
+            border_focused: fg(Color::Cyan),
+            title: Style::new().add_modifier(Modifier::BOLD),
+            selected: Style::new().bg(Color::Blue).fg(Color::White),
+            selected_unfocused: Style::new().bg(Color::DarkGray).fg(Color::White),
+            header: Style::new().add_modifier(Modifier::BOLD),
+            flag: fg(Color::Red).add_modifier(Modifier::BOLD),
+            warn: fg(Color::Yellow),
+            key: fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            bar: fg(Color::Green),
+            bar_replay: fg(Color::Magenta),
+            bar_odd: fg(Color::Yellow),
+            bar_no_session: fg(Color::Red),
+            bar_selected: fg(Color::White).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            json_key: fg(Color::Cyan),
+            json_string: fg(Color::Green),
+            json_number: fg(Color::Yellow),
+            json_literal: fg(Color::Magenta),
+            json_punct: fg(Color::DarkGray),
+            status: Style::new().bg(Color::Black).fg(Color::Gray),
+            error: fg(Color::Red).add_modifier(Modifier::BOLD),
+            histogram: fg(Color::Blue),
+            current: fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        }
+    }
+
+    /// The theme without colours.
+    #[must_use]
+    pub fn mono() -> Self {
+        let plain = Style::new();
+        let bold = Style::new().add_modifier(Modifier::BOLD);
+        let dim = Style::new().add_modifier(Modifier::DIM);
+        let reversed = Style::new().add_modifier(Modifier::REVERSED);
+        Self {
+            text: plain,
+            dim,
+            border: plain,
+            border_focused: bold,
+            title: bold,
+            selected: reversed,
+            selected_unfocused: Style::new().add_modifier(Modifier::UNDERLINED),
+            header: bold,
+            flag: bold,
+            warn: plain,
+            key: bold,
+            bar: plain,
+            bar_replay: plain,
+            bar_odd: plain,
+            bar_no_session: plain,
+            bar_selected: reversed,
+            json_key: bold,
+            json_string: plain,
+            json_number: plain,
+            json_literal: plain,
+            json_punct: plain,
+            status: plain,
+            error: bold,
+            histogram: plain,
+            current: bold,
+        }
+    }
+
+    /// The mono theme when `NO_COLOR` is set to anything non-empty, else colours.
+    #[must_use]
+    pub fn from_env() -> Self {
+        Self::for_no_color(std::env::var_os("NO_COLOR").as_deref())
+    }
+
+    /// The theme for a value of `NO_COLOR`.
+    #[must_use]
+    pub fn for_no_color(value: Option<&std::ffi::OsStr>) -> Self {
+        match value {
+            Some(v) if !v.is_empty() => Self::mono(),
+            _ => Self::color(),
+        }
+    }
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self::color()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_removes_every_colour() {
+        let t = Theme::for_no_color(Some(std::ffi::OsStr::new("1")));
+        let styles = [
+            t.text,
+            t.dim,
+            t.border,
+            t.border_focused,
+            t.title,
+            t.selected,
+            t.header,
+            t.flag,
+            t.warn,
+            t.key,
+            t.bar,
+            t.bar_replay,
+            t.bar_odd,
+            t.bar_no_session,
+            t.bar_selected,
+            t.json_key,
+            t.json_string,
+            t.json_number,
+            t.json_literal,
+            t.json_punct,
+            t.status,
+            t.error,
+            t.histogram,
+            t.current,
+            t.selected_unfocused,
+        ];
+        for s in styles {
+            assert_eq!(s.fg, None);
+            assert_eq!(s.bg, None);
+        }
+        assert_eq!(
+            Theme::for_no_color(Some(std::ffi::OsStr::new(""))),
+            Theme::color()
+        );
+        assert_eq!(Theme::for_no_color(None), Theme::color());
+    }
+}

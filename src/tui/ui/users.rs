@@ -1,0 +1,155 @@
+//! The users pane: every user with events, sessions and flag counts in words, sorted
+//! (most anomalies, most events, most recent) and filtered by id. Only the rows on
+//! screen are formatted.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{ViewState, fit, pad, pane};
+use crate::analysis::{Analysis, Flag, KeyKind};
+use crate::fmt::{count, sanitize};
+use crate::store::EventStore;
+use crate::tui::model::{Focus, Model};
+
+/// The user key as listed: the id, prefixed by its kind unless it is a user id.
+#[must_use]
+pub fn user_label(a: &Analysis, store: &EventStore, u: usize) -> String {
+    let key = a.users[u].key;
+    let id = sanitize(store.strings.get(key.id));
+    match key.kind {
+        KeyKind::UserId => id.into_owned(),
+        KeyKind::AmplitudeId => format!("amp:{id}"),
+        KeyKind::Device => format!("device:{id}"),
+    }
+}
+
+/// The user's flag counts in words: `EMPTY 1 GAP 3 DUP 2`.
+#[must_use]
+pub fn user_flag_words(a: &Analysis, u: usize) -> Vec<String> {
+    let c = &a.user_counts[u];
+    Flag::ALL
+        .iter()
+        .filter(|&&f| c.get(f) > 0)
+        .map(|&f| format!("{} {}", f.label(), count(c.get(f))))
+        .collect()
+}
+
+/// Draws the users pane.
+pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+    let t = &view.theme;
+    let area = view.areas.users;
+    let list = view.areas.users_list;
+    let focused = model.focus == Focus::Users;
+    let users = &model.users;
+    let mut title = vec![Span::styled(" Users ", t.title)];
+    if let Some(a) = &model.analysis {
+        let shown = if users.filter.is_empty() {
+            count(a.users.len() as u64)
+        } else {
+            format!(
+                "{} of {}",
+                count(users.list.len() as u64),
+                count(a.users.len() as u64)
+            )
+        };
+        title.push(Span::styled(
+            format!("{shown} · {} ", users.sort.label()),
+            t.dim,
+        ));
+    }
+    if !users.filter.is_empty() {
+        title.push(Span::styled(
+            format!("· id ~ '{}' ", sanitize(&users.filter)),
+            t.warn,
+        ));
+    }
+    frame.render_widget(pane(Line::from(title), focused, t), area);
+    let Some(a) = &model.analysis else {
+        let msg = if model.loading() {
+            "loading…"
+        } else {
+            "no events"
+        };
+        frame.render_widget(Paragraph::new(msg).style(t.dim), list);
+        return;
+    };
+    let w = list.width as usize;
+    let store = &model.store;
+    // The id column is as wide as the longest id on screen, up to 40% of the pane.
+    let longest = users
+        .list
+        .iter()
+        .skip(view.users_top)
+        .take(list.height as usize)
+        .map(|&u| user_label(a, store, u as usize).chars().count())
+        .max()
+        .unwrap_or(4);
+    let id_w = longest.clamp(4, (w * 2 / 5).max(6));
+    let header = Rect::new(list.x, list.y - 1, list.width, 1);
+    frame.render_widget(
+        Paragraph::new(format!(
+            " {} {:>6} {:>4} flags",
+            pad("user", id_w),
+            "events",
+            "sess"
+        ))
+        .style(t.header),
+        header,
+    );
+    if users.list.is_empty() {
+        let msg = if users.filter.is_empty() {
+            "no users".to_string()
+        } else {
+            format!("no user id contains '{}'", sanitize(&users.filter))
+        };
+        frame.render_widget(Paragraph::new(msg).style(t.dim), list);
+        return;
+    }
+    let rows = users
+        .list
+        .iter()
+        .enumerate()
+        .skip(view.users_top)
+        .take(list.height as usize);
+    for (k, (i, &u)) in rows.enumerate() {
+        let u = u as usize;
+        let user = &a.users[u];
+        let events = u64::from(user.events.end - user.events.start);
+        let sessions = a.user_counts[u].sessions;
+        let selected = i == users.selected;
+        let marker = if selected { "▶" } else { " " };
+        let lead = format!(
+            "{marker}{} {:>6} {:>4} ",
+            pad(&user_label(a, store, u), id_w),
+            count_short(events),
+            count_short(sessions)
+        );
+        let flags = user_flag_words(a, u).join(" ");
+        let room = w.saturating_sub(lead.chars().count());
+        let line = Line::from(vec![
+            Span::raw(lead),
+            Span::styled(fit(&flags, room), t.flag),
+        ]);
+        let style = match (selected, focused) {
+            (false, _) => t.text,
+            (true, true) => t.selected,
+            (true, false) => t.selected_unfocused,
+        };
+        let y = list.y + u16::try_from(k).unwrap_or(0);
+        frame.render_widget(
+            Paragraph::new(line).style(style),
+            Rect::new(list.x, y, list.width, 1),
+        );
+    }
+}
+
+/// A count in at most six characters: `12,345`, `123k`, `12M`.
+fn count_short(n: u64) -> String {
+    match n {
+        0..=99_999 => count(n),
+        100_000..=9_999_999 => format!("{}k", n / 1000),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
