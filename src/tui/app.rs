@@ -970,7 +970,8 @@ impl App {
         }
         if p.kind == PromptKind::UserFilter {
             self.model.users.filter = p.text.clone();
-            self.refilter_users(None);
+            let current = self.model.selected_user();
+            self.refilter_users(current);
         }
     }
 

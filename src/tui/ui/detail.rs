@@ -121,65 +121,13 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     frame.render_widget(Paragraph::new(shown), body);
 }
 
-/// The event's facts: type and time; user, session and flags; source.
+/// The event's facts: type, time and source; user and session; flags in words.
 fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let store = &model.store;
     let Some(rec) = store.events().get(d.event as usize) else {
         return vec![Line::raw("event not loaded")];
     };
     let zone = model.zones.current();
-    let mut out = vec![Line::from(vec![
-        Span::styled(
-            sanitize(store.strings.get(rec.event_type)).into_owned(),
-            t.header,
-        ),
-        Span::styled(
-            format!(
-                " · {} {} · event #{} in input order",
-                zone.format(rec.time, Precision::Full),
-                zone.label(),
-                d.event + 1
-            ),
-            t.dim,
-        ),
-    ])];
-    let Some(a) = &model.analysis else {
-        return out;
-    };
-    let mut second = Vec::new();
-    if let Some(u) = model.selected_user() {
-        second.push(Span::raw(format!(
-            "{} {}",
-            a.users[u].key.kind.name(),
-            super::users::user_label(a, store, u)
-        )));
-        if let Some(pos) = find_pos(a, u, d.event) {
-            let s = a.pos_session[pos];
-            if s == NO_SESSION {
-                second.push(Span::styled(" · NO SESSION (-1 or none)", t.flag));
-            } else {
-                let session = &a.sessions[s as usize];
-                second.push(Span::raw(format!(
-                    " · session {} (id {}), length {}",
-                    super::events::session_start(session.id, zone),
-                    session.id,
-                    duration(session.length_ms())
-                )));
-                let words = session_flag_words(session);
-                if !words.is_empty() {
-                    second.push(Span::styled(" · session flags:", t.dim));
-                    second.extend(flag_spans(&words, t.flag));
-                }
-            }
-            let gap = gap_before(model, a, u, pos);
-            let words = super::events::event_flag_words(a, pos, gap);
-            if !words.is_empty() {
-                second.push(Span::styled(" · event flags:", t.dim));
-                second.extend(flag_spans(&words, t.flag));
-            }
-        }
-    }
-    out.push(Line::from(second));
     let source = store
         .raw(d.event as usize)
         .and_then(|loc| {
@@ -191,7 +139,64 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
             })
         })
         .unwrap_or_default();
-    out.push(Line::styled(format!("source {}", sanitize(&source)), t.dim));
+    let mut out = vec![Line::from(vec![
+        Span::styled(
+            sanitize(store.strings.get(rec.event_type)).into_owned(),
+            t.header,
+        ),
+        Span::styled(
+            format!(
+                " · {} {} · event #{} of {}",
+                zone.format(rec.time, Precision::Full),
+                zone.label(),
+                d.event + 1,
+                sanitize(&source)
+            ),
+            t.dim,
+        ),
+    ])];
+    let (Some(a), Some(u)) = (&model.analysis, model.selected_user()) else {
+        return out;
+    };
+    let mut who = vec![Span::raw(format!(
+        "{} {}",
+        a.users[u].key.kind.name(),
+        super::users::user_label(a, store, u)
+    ))];
+    let mut flags = vec![Span::styled("flags:", t.dim)];
+    if let Some(pos) = find_pos(a, u, d.event) {
+        let s = a.pos_session[pos];
+        if s == NO_SESSION {
+            who.push(Span::raw(" · no session (session_id -1 or none)"));
+        } else {
+            let session = &a.sessions[s as usize];
+            who.push(Span::raw(format!(
+                " · session {} (id {}) · length {} · span {}",
+                super::events::session_start(session.id, zone),
+                session.id,
+                duration(session.length_ms()),
+                duration(session.span_ms())
+            )));
+        }
+        let gap = gap_before(model, a, u, pos);
+        let words = super::events::event_flag_words(a, pos, gap);
+        if !words.is_empty() {
+            flags.extend(flag_spans(&words, t.flag));
+            flags.push(Span::styled(" (this event)", t.dim));
+        }
+        if s != NO_SESSION {
+            let words = session_flag_words(&a.sessions[s as usize]);
+            if !words.is_empty() {
+                flags.extend(flag_spans(&words, t.flag));
+                flags.push(Span::styled(" (its session)", t.dim));
+            }
+        }
+    }
+    if flags.len() == 1 {
+        flags.push(Span::styled(" none", t.dim));
+    }
+    out.push(Line::from(who));
+    out.push(Line::from(flags));
     out
 }
 

@@ -122,11 +122,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         let line = match *row {
             Row::Session { session, shown } => {
                 let s = &a.sessions[session as usize];
+                let noun = if s.events == 1 { "event" } else { "events" };
                 let events = if shown == s.events {
-                    format!("{} events", count(u64::from(s.events)))
+                    format!("{} {noun}", count(u64::from(s.events)))
                 } else {
                     format!(
-                        "{} of {} events",
+                        "{} of {} {noun}",
                         count(u64::from(shown)),
                         count(u64::from(s.events))
                     )

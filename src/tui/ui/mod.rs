@@ -132,9 +132,7 @@ pub fn layout(area: Rect, model: &Model) -> Areas {
     a.lower = Rect::new(right_x, area.y + timeline_h, right_w, main_h - timeline_h);
     a.lower_list = inset(a.lower);
     if model.overlay != Overlay::None {
-        let w = area.width.saturating_sub(4).min(120);
-        let h = main_h.saturating_sub(2);
-        a.overlay = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
+        a.overlay = Rect::new(area.x, area.y, area.width, main_h);
         let inner = inset(a.overlay);
         let header = if model.overlay == Overlay::Detail {
             detail::HEADER_LINES

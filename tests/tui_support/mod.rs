@@ -1,0 +1,126 @@
+//! Helpers shared by the TUI tests: build an app from a fixture without a terminal, press
+//! keys, draw into a `TestBackend`.
+
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use streamscope::analysis::Rules;
+use streamscope::source::{LoadOptions, load};
+use streamscope::store::EventStore;
+use streamscope::tui::app::App;
+use streamscope::tui::zone::Zones;
+
+/// The fixture with every flag, as the tests name it (relative to the package root,
+/// which is the working directory of integration tests).
+pub const SMALL: &str = "tests/fixtures/tui/small.ndjson";
+
+/// A store loaded from `path` with raw locations kept, as the TUI loads.
+pub fn store_of(path: &str) -> EventStore {
+    let mut store = EventStore::new();
+    let src = store.add_source(path);
+    let opts = LoadOptions {
+        keep_raw: true,
+        threads: 1,
+        ..LoadOptions::default()
+    };
+    let mut events = Vec::new();
+    load(path, src, &opts, &mut |ev| events.push(ev));
+    for ev in events {
+        store.apply(ev);
+    }
+    store
+}
+
+/// An app over `path`, analysed, times in UTC.
+pub fn app_of(path: &str) -> App {
+    let mut app = App::new(store_of(path), Rules::default(), Zones::default());
+    app.analyse_now();
+    app
+}
+
+/// The app over the fixture with every flag.
+pub fn small_app() -> App {
+    app_of(SMALL)
+}
+
+/// Presses a character key (Shift folded into the character).
+pub fn press(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+}
+
+/// Presses a key.
+pub fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Presses Ctrl and a character.
+pub fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+/// Types text into whatever prompt is open.
+pub fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, c);
+    }
+}
+
+/// A test terminal of `w`×`h`.
+pub fn terminal(w: u16, h: u16) -> Terminal<TestBackend> {
+    Terminal::new(TestBackend::new(w, h)).expect("a test terminal")
+}
+
+/// Draws the app into a fresh `w`×`h` test terminal and returns it.
+pub fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = terminal(w, h);
+    app.draw(&mut t).expect("drawing into a test backend");
+    t
+}
+
+/// The screen as plain lines.
+pub fn screen(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The selected user's id text.
+pub fn selected_user_id(app: &App) -> String {
+    let m = &app.model;
+    let a = m.analysis.as_ref().expect("analysed");
+    let u = m.selected_user().expect("a user is selected");
+    m.store.strings.get(a.users[u].key.id).to_string()
+}
+
+/// The event type of the selected row's event.
+pub fn selected_type(app: &App) -> String {
+    let m = &app.model;
+    let e = m.selected_event().expect("an event is selected");
+    let rec = &m.store.events()[e as usize];
+    m.store.strings.get(rec.event_type).to_string()
+}
+
+/// Selects the user with id `id` through the id filter prompt, then clears the filter
+/// (the selection stays).
+pub fn select_user(app: &mut App, id: &str) {
+    use streamscope::tui::model::Focus;
+    app.model.focus = Focus::Users;
+    press(app, '/');
+    type_text(app, id);
+    key(app, KeyCode::Enter);
+    assert_eq!(selected_user_id(app), id);
+    press(app, '/');
+    for _ in 0..id.chars().count() {
+        key(app, KeyCode::Backspace);
+    }
+    key(app, KeyCode::Enter);
+    assert_eq!(selected_user_id(app), id);
+    assert!(app.model.users.filter.is_empty());
+}

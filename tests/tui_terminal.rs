@@ -1,0 +1,223 @@
+//! The real binary in a real terminal (tmux): press keys, read the screen, and check that
+//! the terminal is restored after `q` and after a panic (main screen, cursor shown, mouse
+//! reporting off, raw mode off). Skipped with a note when tmux is not installed
+//! (`scripts/test.sh` installs it).
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_streamscope");
+const FIXTURE: &str = "tests/fixtures/tui/small.ndjson";
+
+/// A private tmux server with one 120×40 pane running `sh`.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str) -> Option<Tmux> {
+        let found = Command::new("tmux").arg("-V").output();
+        if !found.is_ok_and(|o| o.status.success()) {
+            eprintln!("note: tmux is not installed; skipping the real-terminal test '{name}'");
+            return None;
+        }
+        let t = Tmux {
+            socket: format!("streamscope-{name}-{}", std::process::id()),
+        };
+        let root = env!("CARGO_MANIFEST_DIR");
+        let out = t.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-c",
+            root,
+            "env PS1='$ ' TERM=xterm-256color sh",
+        ]);
+        assert!(out.status.success(), "tmux failed: {out:?}");
+        t.wait_for("the shell prompt", |s| s.contains('$'));
+        Some(t)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    /// Sends tmux key names (`Enter`, `Escape`, `BSpace`) or literal text.
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let out = self.run(&["send-keys", "-t", "t", k]);
+            assert!(out.status.success(), "send-keys {k}: {out:?}");
+            // Escape followed at once by a key reads as Alt-key; keep keys apart.
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn text(&self, text: &str) {
+        let out = self.run(&["send-keys", "-t", "t", "-l", text]);
+        assert!(out.status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-J", "-t", "t"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn flag(&self, name: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", "t", &format!("#{{{name}}}")]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Checks the terminal is back to normal: main screen, cursor shown, no mouse
+    /// reporting, and the shell's line discipline in canonical mode with echo.
+    fn assert_restored(&self) {
+        assert_eq!(
+            self.flag("alternate_on"),
+            "0",
+            "still in the alternate screen"
+        );
+        assert_eq!(self.flag("cursor_flag"), "1", "the cursor is hidden");
+        for mouse in ["mouse_any_flag", "mouse_button_flag", "mouse_standard_flag"] {
+            assert_eq!(self.flag(mouse), "0", "{mouse} is still on");
+        }
+        self.run(&["send-keys", "-t", "t", "clear", "Enter"]);
+        self.wait_for("a cleared screen", |s| !s.contains("clear"));
+        self.text("stty -a; echo ok-$((40+2))");
+        self.keys(&["Enter"]);
+        let s = self.wait_for("the shell to answer", |s| s.contains("ok-42"));
+        let words: Vec<&str> = s.split_whitespace().collect();
+        assert!(words.contains(&"icanon"), "canonical mode is off:\n{s}");
+        assert!(words.contains(&"echo"), "echo is off:\n{s}");
+        assert!(
+            !words.contains(&"-icanon") && !words.contains(&"-echo"),
+            "{s}"
+        );
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn command_line(env: &str) -> String {
+    assert!(Path::new(BIN).exists());
+    format!("{env}{BIN} {FIXTURE}")
+}
+
+#[test]
+fn keys_work_in_a_real_terminal_and_q_restores_it() {
+    let Some(t) = Tmux::start("keys") else {
+        return;
+    };
+    t.text(&command_line(""));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the inspector", |s| {
+        s.contains("Users 5") && s.contains("27 events · 5 users · 9 sessions · 2 rejected")
+    });
+    assert!(s.contains("timeout 30m · gap 5m"), "{s}");
+    assert_eq!(t.flag("alternate_on"), "1");
+    assert_eq!(
+        t.flag("mouse_any_flag"),
+        "1",
+        "mouse capture is on while running"
+    );
+
+    // Help, generated from the key table; Escape closes it.
+    t.keys(&["?"]);
+    t.wait_for("the help", |s| {
+        s.contains("Everywhere") && s.contains("show or hide this help")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("the help to close", |s| !s.contains("Everywhere"));
+
+    // The timeout: t cycles presets, T takes a typed one.
+    t.keys(&["t"]);
+    t.wait_for("a 1h timeout", |s| s.contains("timeout 1h · gap 5m"));
+    t.keys(&["T", "BSpace", "BSpace"]);
+    t.text("45m");
+    t.keys(&["Enter"]);
+    t.wait_for("a 45m timeout", |s| {
+        s.contains("timeout 45m · gap 5m") && s.contains("replay at 45m")
+    });
+
+    // Search in the event list; the raw JSON is searched too.
+    t.keys(&["Tab", "Tab", "/"]);
+    t.text("nightly");
+    t.keys(&["Enter"]);
+    t.wait_for("the search match", |s| s.contains("row 11 of 22"));
+
+    // The detail overlay, then quit.
+    t.keys(&["Enter"]);
+    t.wait_for("the detail", |s| s.contains("\"job\": \"nightly\""));
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| !s.contains("Users 5"));
+    t.assert_restored();
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let Some(t) = Tmux::start("panic") else {
+        return;
+    };
+    t.text(&format!(
+        "{}; echo exit=$?",
+        command_line("STREAMSCOPE_TEST_PANIC_AFTER_FRAMES=3 ")
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the panic", |s| s.contains("exit=101"));
+    assert!(s.contains("panicking on purpose"), "{s}");
+    t.assert_restored();
+}
+
+#[test]
+fn an_invalid_time_zone_is_a_usage_error_before_the_terminal_is_touched() {
+    let out = Command::new(BIN)
+        .args(["--tz", "Mars/Olympus", FIXTURE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid value 'Mars/Olympus' for '--tz <ZONE>'"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing written to the terminal");
+}
+
+#[test]
+fn without_a_terminal_the_inspector_says_so() {
+    let out = Command::new(BIN).arg(FIXTURE).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal"), "{err}");
+    assert!(out.stdout.is_empty());
+}
