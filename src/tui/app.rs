@@ -733,8 +733,8 @@ impl App {
         }
     }
 
-    /// Selects user `i` of the list.
-    fn select_user(&mut self, i: usize) {
+    /// Selects user `i` of the list (clamped).
+    pub fn select_user(&mut self, i: usize) {
         let len = self.model.users.list.len();
         let i = i.min(len.saturating_sub(1));
         let changed = self.model.users.selected != i
@@ -747,8 +747,8 @@ impl App {
         }
     }
 
-    /// Selects row `i` of the event list.
-    fn select_row(&mut self, i: usize) {
+    /// Selects row `i` of the event list (clamped).
+    pub fn select_row(&mut self, i: usize) {
         let len = self.model.events.rows.len();
         self.model.events.selected = i.min(len.saturating_sub(1));
         // Follow the selection when it leaves a panned view.
