@@ -417,6 +417,9 @@ impl App {
             return;
         }
         let still_loading = m.sources.iter().any(|s| !s.done);
+        if still_loading && m.store.events().is_empty() {
+            return;
+        }
         let wait = REANALYSE_EVERY.max(self.schedule.last_took * 2);
         if still_loading
             && self
@@ -635,23 +638,30 @@ impl App {
         Ok(())
     }
 
+    /// Keeps overlay and panel scroll positions inside their text (only for what is shown).
     fn clamp_scrolls(&mut self) {
         let page = self.view.areas.overlay_body.height as usize;
-        let help_len = ui::help::line_count();
-        if let Overlay::Help { scroll } = &mut self.model.overlay {
-            *scroll = (*scroll).min(help_len.saturating_sub(page));
-        }
         let width = self.view.areas.overlay_body.width as usize;
-        if let Some(d) = &mut self.model.detail {
-            let len = ui::detail::line_count(d, width);
-            d.scroll = d.scroll.min(len.saturating_sub(page));
+        match &mut self.model.overlay {
+            Overlay::Help { scroll } => {
+                *scroll = (*scroll).min(ui::help::line_count().saturating_sub(page));
+            }
+            Overlay::Detail => {
+                if let Some(d) = &mut self.model.detail {
+                    let len = ui::detail::line_count(d, width);
+                    d.scroll = d.scroll.min(len.saturating_sub(page));
+                }
+            }
+            Overlay::None => {}
         }
-        let lower = self.view.areas.lower_list;
-        let len = ui::replay::line_count(&self.model, lower.width);
-        self.model.replay_scroll = self
-            .model
-            .replay_scroll
-            .min(len.saturating_sub(lower.height as usize));
+        if self.model.lower == Lower::Replay {
+            let lower = self.view.areas.lower_list;
+            let len = ui::replay::line_count(&self.model, lower.width);
+            self.model.replay_scroll = self
+                .model
+                .replay_scroll
+                .min(len.saturating_sub(lower.height as usize));
+        }
     }
 
     // ---- actions -----------------------------------------------------------------------

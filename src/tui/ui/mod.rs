@@ -287,6 +287,12 @@ pub fn pad(text: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(n)))
 }
 
+/// How many of the sorted indices `v` fall in `range` (two binary searches).
+#[must_use]
+pub fn count_in(v: &[u32], range: &std::ops::Range<u32>) -> usize {
+    v.partition_point(|&s| s < range.end) - v.partition_point(|&s| s < range.start)
+}
+
 /// Whether a session id reads as a start time in ms (2000–2100), as report prints it.
 #[must_use]
 pub fn plausible_time(ms: i64) -> bool {

@@ -102,7 +102,7 @@ fn comparison(model: &Model, a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
     ];
     if let Some(u) = model.selected_user() {
         let range = a.users[u].sessions.clone();
-        let in_user = |v: &[u32]| v.iter().filter(|s| range.contains(s)).count();
+        let in_user = |v: &[u32]| super::count_in(v, &range);
         out.push(Line::styled(
             format!(
                 "  this user: recorded {} → replayed {} · {} split · {} merged",

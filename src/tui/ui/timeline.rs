@@ -298,7 +298,7 @@ fn summary(model: &Model, a: &Analysis, u: usize, lanes: &Lanes, t: &Theme) -> L
         spans.push(Span::styled(words.join(" "), t.flag));
     }
     let range = user.sessions.start..user.sessions.end;
-    let in_user = |v: &[u32]| v.iter().filter(|s| range.contains(s)).count();
+    let in_user = |v: &[u32]| super::count_in(v, &range);
     spans.push(Span::styled(
         format!(
             " · replay {}: {} sessions, {} split, {} merged",

@@ -100,7 +100,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     );
     if users.list.is_empty() {
         let msg = if users.filter.is_empty() {
-            "no users".to_string()
+            if model.loading() {
+                "loading…"
+            } else {
+                "no users"
+            }
+            .to_string()
         } else {
             format!("no user id contains '{}'", sanitize(&users.filter))
         };
