@@ -695,3 +695,16 @@ fn keys_do_nothing_harmful_before_any_analysis() {
     let _ = draw(&mut app, 120, 40);
     assert!(!app.should_quit());
 }
+
+#[test]
+fn a_failing_worker_stops_the_inspector_with_its_reason() {
+    let mut app = small_app();
+    let tx = app.sender();
+    let worker = std::thread::spawn(move || {
+        streamscope::tui::app::run_worker("analysis", &tx, || panic!("boom"));
+    });
+    let _ = worker.join();
+    app.pump(Instant::now() + Duration::from_secs(1));
+    assert!(app.should_quit());
+    assert_eq!(app.failure(), Some("the analysis thread failed: boom"));
+}

@@ -96,6 +96,21 @@ pub enum Msg {
     Analysed(Box<Analysed>),
     /// Raw text read by a worker.
     Raw(RawReply),
+    /// A worker thread panicked (a bug): the inspector stops and reports it.
+    Failed(String),
+}
+
+/// Runs a worker's body; a panic becomes a [`Msg::Failed`] instead of a silent hang.
+pub fn run_worker(what: &'static str, tx: &Sender<Msg>, body: impl FnOnce()) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    if let Err(panic) = outcome {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let _ = tx.send(Msg::Failed(format!("the {what} thread failed: {detail}")));
+    }
 }
 
 /// When to run the next background analysis.
@@ -120,6 +135,7 @@ pub struct App {
     quit: bool,
     clipboard: Option<Vec<u8>>,
     dirty: bool,
+    failure: Option<String>,
 }
 
 impl App {
@@ -139,6 +155,7 @@ impl App {
             quit: false,
             clipboard: None,
             dirty: true,
+            failure: None,
         }
     }
 
@@ -159,10 +176,16 @@ impl App {
         Some(idx)
     }
 
-    /// Whether the user asked to quit.
+    /// Whether the user asked to quit (or a worker failed).
     #[must_use]
     pub fn should_quit(&self) -> bool {
-        self.quit
+        self.quit || self.failure.is_some()
+    }
+
+    /// Why the inspector had to stop, when a worker thread failed.
+    #[must_use]
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
     }
 
     /// Whether something changed since the last draw (and forget it).
@@ -351,6 +374,7 @@ impl App {
                 self.install(*done);
             }
             Msg::Raw(reply) => self.on_raw(reply),
+            Msg::Failed(why) => self.failure = Some(why),
         }
     }
 
@@ -437,17 +461,19 @@ impl App {
         let spawned = std::thread::Builder::new()
             .name("streamscope-analysis".into())
             .spawn(move || {
-                let started = Instant::now();
-                let done = analyse(&store, &rules);
-                let generation = store.generation;
-                // Release the snapshot before reporting, so the UI can apply batches again.
-                drop(store);
-                let _ = tx.send(Msg::Analysed(Box::new(Analysed {
-                    analysis: done.0,
-                    sweep: done.1,
-                    generation,
-                    took: started.elapsed(),
-                })));
+                run_worker("analysis", &tx.clone(), move || {
+                    let started = Instant::now();
+                    let done = analyse(&store, &rules);
+                    let generation = store.generation;
+                    // Release the snapshot before reporting, so the UI can apply batches again.
+                    drop(store);
+                    let _ = tx.send(Msg::Analysed(Box::new(Analysed {
+                        analysis: done.0,
+                        sweep: done.1,
+                        generation,
+                        took: started.elapsed(),
+                    })));
+                });
             });
         if spawned.is_err() {
             self.model.analysing = Analysing::Idle;
@@ -540,12 +566,14 @@ impl App {
         let spawned = std::thread::Builder::new()
             .name("streamscope-raw".into())
             .spawn(move || {
-                let results = raw::read_many_in(&segments, &locs)
-                    .into_iter()
-                    .zip(&events)
-                    .map(|(r, (e, _))| (*e, r.map_err(|e| e.to_string())))
-                    .collect();
-                let _ = tx.send(Msg::Raw(RawReply { purpose, results }));
+                run_worker("raw text", &tx.clone(), move || {
+                    let results = raw::read_many_in(&segments, &locs)
+                        .into_iter()
+                        .zip(&events)
+                        .map(|(r, (e, _))| (*e, r.map_err(|e| e.to_string())))
+                        .collect();
+                    let _ = tx.send(Msg::Raw(RawReply { purpose, results }));
+                });
             });
         if spawned.is_err() {
             self.fetching = false;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use crossterm::event;
 
-use super::app::{App, Msg};
+use super::app::{App, Msg, run_worker};
 use super::osc52;
 use super::terminal::TerminalGuard;
 use super::ui::Theme;
@@ -97,7 +97,10 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
         }
     }
     drop(guard);
-    Ok(ExitCode::SUCCESS)
+    match app.failure() {
+        Some(why) => Err(anyhow::anyhow!("{why}")),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Registers the sources and starts one loader thread that reads them in order.
@@ -114,18 +117,20 @@ fn spawn_loaders(app: &mut App, specs: &[String]) -> anyhow::Result<()> {
         std::thread::Builder::new()
             .name("streamscope-load".into())
             .spawn(move || {
-                let read = Arc::new(AtomicU64::new(0));
-                source::load_bytes(
-                    Arc::from(source::DEMO),
-                    source::DEMO_NAME,
-                    src,
-                    &opts,
-                    &read,
-                    &mut |ev| {
-                        let _ = tx.send(Msg::Load(ev));
-                    },
-                );
-                let _ = tx.send(Msg::Load(crate::store::LoadEvent::Done { source: src }));
+                run_worker("loading", &tx.clone(), || {
+                    let read = Arc::new(AtomicU64::new(0));
+                    source::load_bytes(
+                        Arc::from(source::DEMO),
+                        source::DEMO_NAME,
+                        src,
+                        &opts,
+                        &read,
+                        &mut |ev| {
+                            let _ = tx.send(Msg::Load(ev));
+                        },
+                    );
+                    let _ = tx.send(Msg::Load(crate::store::LoadEvent::Done { source: src }));
+                });
             })?;
         return Ok(());
     }
@@ -139,11 +144,13 @@ fn spawn_loaders(app: &mut App, specs: &[String]) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("streamscope-load".into())
         .spawn(move || {
-            for (spec, src) in jobs {
-                source::load(&spec, src, &opts, &mut |ev| {
-                    let _ = tx.send(Msg::Load(ev));
-                });
-            }
+            run_worker("loading", &tx.clone(), || {
+                for (spec, src) in jobs {
+                    source::load(&spec, src, &opts, &mut |ev| {
+                        let _ = tx.send(Msg::Load(ev));
+                    });
+                }
+            });
         })?;
     Ok(())
 }
