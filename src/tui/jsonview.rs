@@ -208,7 +208,10 @@ pub fn key_properties(raw: &[u8], max: usize) -> String {
         if pairs.len() >= max {
             return;
         }
-        let key = short(&sanitize(&String::from_utf8_lossy(key)), 16);
+        let key = String::from_utf8_lossy(key);
+        // Amplitude's own properties all share this prefix; it only takes room in a row.
+        let key = key.strip_prefix("[Amplitude] ").unwrap_or(&key);
+        let key = short(&sanitize(key), 16);
         let value = match v.kind {
             Kind::String { .. } => {
                 let s = json::str_of(buf, v, &mut scratch);

@@ -110,7 +110,26 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let w = list.width as usize;
     let zone = model.zones.current();
     let wide = w >= 90;
-    let type_w = (w / 4).clamp(12, 28);
+    // The type column fits the longest type on screen, up to 40% of the pane.
+    let longest = ev
+        .rows
+        .iter()
+        .skip(view.events_top)
+        .take(list.height as usize)
+        .filter_map(|r| match r {
+            Row::Event { pos, .. } => {
+                let rec = &model.store.events()[a.order[*pos as usize] as usize];
+                Some(
+                    sanitize(model.store.strings.get(rec.event_type))
+                        .chars()
+                        .count(),
+                )
+            }
+            Row::Session { .. } => None,
+        })
+        .max()
+        .unwrap_or(8);
+    let type_w = longest.clamp(8, (w * 2 / 5).max(12));
     let rows = ev
         .rows
         .iter()
