@@ -1,0 +1,429 @@
+//! Moving around: focus, selections, scrolling, jumps between sessions and flagged rows,
+//! the timeline's zoom and pan, and the mouse.
+
+use ratatui::layout::Position;
+
+use super::{App, RawPurpose, find_event_row, raw_text};
+use crate::source::raw;
+use crate::tui::model::{DetailView, Focus, Lower, Overlay, RawText, UserSort};
+use crate::tui::rows::{Lanes, Row, build_rows, row_is_flagged};
+use crate::tui::ui;
+
+impl App {
+    pub(super) fn toggle_help(&mut self) {
+        self.model.overlay = match self.model.overlay {
+            Overlay::Help { .. } => Overlay::None,
+            _ => Overlay::Help { scroll: 0 },
+        };
+    }
+
+    pub(super) fn close_overlay(&mut self) {
+        self.model.overlay = Overlay::None;
+        self.model.detail = None;
+    }
+
+    pub(super) fn cycle_focus(&mut self, forward: bool) {
+        self.model.focus = match (self.model.focus, forward) {
+            (Focus::Users, true) | (Focus::Lower, false) => Focus::Timeline,
+            (Focus::Timeline, true) | (Focus::Users, false) => Focus::Lower,
+            (Focus::Lower, true) | (Focus::Timeline, false) => Focus::Users,
+        };
+    }
+
+    pub(super) fn motion(&mut self, motion: Motion) {
+        let areas = self.view.areas;
+        match self.model.overlay {
+            Overlay::Help { scroll } => {
+                let page = areas.overlay_body.height as usize;
+                let len = ui::help::line_count();
+                self.model.overlay = Overlay::Help {
+                    scroll: motion.apply(scroll, len, page),
+                };
+                return;
+            }
+            Overlay::Detail => {
+                let page = areas.overlay_body.height as usize;
+                let width = areas.overlay_body.width as usize;
+                if let Some(d) = &mut self.model.detail {
+                    let len = ui::detail::line_count(d, width);
+                    d.scroll = motion.apply(d.scroll, len, page);
+                }
+                return;
+            }
+            Overlay::None => {}
+        }
+        match (self.model.focus, self.model.lower) {
+            (Focus::Users, _) => {
+                let page = areas.users_list.height as usize;
+                let len = self.model.users.list.len();
+                let to = motion.apply(self.model.users.selected, len, page);
+                self.select_user(to);
+            }
+            (Focus::Lower, Lower::Replay) => {
+                let page = areas.lower_list.height as usize;
+                let len = ui::replay::line_count(&self.model, areas.lower_list.width);
+                self.model.replay_scroll = motion.apply(self.model.replay_scroll, len, page);
+            }
+            (Focus::Timeline | Focus::Lower, _) => {
+                let page = areas.lower_list.height.max(1) as usize;
+                let len = self.model.events.rows.len();
+                let to = motion.apply(self.model.events.selected, len, page);
+                self.select_row(to);
+            }
+        }
+    }
+
+    /// Selects user `i` of the list (clamped).
+    pub fn select_user(&mut self, i: usize) {
+        let len = self.model.users.list.len();
+        let i = i.min(len.saturating_sub(1));
+        let changed = self.model.users.selected != i
+            || self.model.events.user != self.model.users.list.get(i).copied();
+        self.model.users.selected = i;
+        if changed {
+            self.model.events.selected = 0;
+            self.model.timeline.center = None;
+            self.rebuild_rows(false);
+        }
+    }
+
+    /// Selects row `i` of the event list (clamped).
+    pub fn select_row(&mut self, i: usize) {
+        let len = self.model.events.rows.len();
+        self.model.events.selected = i.min(len.saturating_sub(1));
+        // Follow the selection when it leaves a panned view.
+        if let (Some(w), Some(e)) = (self.model.timeline_window(), self.model.selected_event())
+            && let Some(ev) = self.model.store.events().get(e as usize)
+            && !w.contains(ev.time)
+        {
+            self.model.timeline.center = None;
+        }
+    }
+
+    /// Rebuilds the event rows and lanes of the selected user; `keep` keeps the selected
+    /// event selected.
+    pub(super) fn rebuild_rows(&mut self, keep: bool) {
+        let m = &mut self.model;
+        let keep_event = if keep { m.selected_event() } else { None };
+        let header = matches!(
+            m.events.rows.get(m.events.selected),
+            Some(Row::Session { .. })
+        );
+        let (Some(a), Some(u)) = (&m.analysis, m.users.current()) else {
+            m.events.rows.clear();
+            m.events.user = None;
+            m.timeline.lanes = None;
+            return;
+        };
+        m.events.rows = build_rows(a, &m.store, u, m.events.order, &m.events.type_filter);
+        m.events.user = u32::try_from(u).ok();
+        m.timeline.lanes = Some(Lanes::build(a, &m.store, u));
+        m.events.selected = match keep_event {
+            Some(e) => find_event_row(m, e, header).unwrap_or(0),
+            None => m.events.selected.min(m.events.rows.len().saturating_sub(1)),
+        };
+    }
+
+    pub(super) fn resort_users(&mut self) {
+        let m = &self.model;
+        let key = m
+            .analysis
+            .as_ref()
+            .zip(m.selected_user())
+            .map(|(a, u)| a.users[u].key);
+        self.resort_users_keeping(key);
+    }
+
+    /// Sorts and filters the user list, then selects `key` (or the first user).
+    pub(super) fn resort_users_keeping(&mut self, key: Option<crate::analysis::UserKey>) {
+        let m = &mut self.model;
+        let Some(a) = &m.analysis else {
+            return;
+        };
+        let mut sorted: Vec<u32> = (0..u32::try_from(a.users.len()).unwrap_or(u32::MAX)).collect();
+        match m.users.sort {
+            UserSort::Anomalies => {
+                sorted.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u as usize].anomalies()));
+            }
+            UserSort::Events => sorted.sort_by_key(|&u| {
+                let r = &a.users[u as usize].events;
+                std::cmp::Reverse(r.end - r.start)
+            }),
+            UserSort::Recent => {
+                sorted.sort_by_key(|&u| std::cmp::Reverse(a.users[u as usize].last));
+            }
+        }
+        m.users.sorted = sorted;
+        let target = key.and_then(|k| a.users.iter().position(|u| u.key == k));
+        self.refilter_users(target);
+    }
+
+    /// Applies the id filter to the sorted users, selecting `target` when it is listed.
+    pub(super) fn refilter_users(&mut self, target: Option<usize>) {
+        let m = &mut self.model;
+        let Some(a) = &m.analysis else {
+            return;
+        };
+        let needle = m.users.filter.to_lowercase();
+        m.users.list = if needle.is_empty() {
+            m.users.sorted.clone()
+        } else {
+            let strings = &m.store.strings;
+            m.users
+                .sorted
+                .iter()
+                .copied()
+                .filter(|&u| {
+                    strings
+                        .get(a.users[u as usize].key.id)
+                        .to_lowercase()
+                        .contains(&needle)
+                })
+                .collect()
+        };
+        let selected = target
+            .and_then(|t| m.users.list.iter().position(|&u| u as usize == t))
+            .unwrap_or(0);
+        let same_user =
+            m.events.user.is_some() && m.users.list.get(selected) == m.events.user.as_ref();
+        m.users.selected = selected;
+        self.rebuild_rows(same_user);
+        if !same_user {
+            self.model.events.selected = 0;
+            self.model.timeline.center = None;
+        }
+    }
+
+    pub(super) fn open(&mut self) {
+        match (self.model.focus, self.model.lower) {
+            (Focus::Users | Focus::Timeline, _) => {
+                self.model.focus = Focus::Lower;
+                self.model.lower = Lower::Events;
+            }
+            (Focus::Lower, Lower::Events) => {
+                if let Some(e) = self.model.selected_event() {
+                    self.open_detail(e);
+                }
+            }
+            (Focus::Lower, Lower::Replay) => {}
+        }
+    }
+
+    pub(super) fn open_detail(&mut self, e: u32) {
+        let store = &self.model.store;
+        let raw = match store.raw(e as usize) {
+            None => RawText::Failed("the raw text of this event was not kept".to_string()),
+            Some(loc) if raw::is_cheap(store, loc) => {
+                raw_text(raw::read_raw(store, loc).map_err(|e| e.to_string()))
+            }
+            Some(loc) => {
+                self.fetching = false;
+                self.fetch_in_background(RawPurpose::Detail, vec![(e, loc)]);
+                RawText::Loading
+            }
+        };
+        self.model.detail = Some(DetailView {
+            event: e,
+            raw,
+            scroll: 0,
+        });
+        self.model.overlay = Overlay::Detail;
+    }
+
+    pub(super) fn jump_session(&mut self, forward: bool) {
+        let rows = &self.model.events.rows;
+        let sel = self.model.events.selected;
+        let is_header = |i: &usize| matches!(rows[*i], Row::Session { .. });
+        let found = if forward {
+            (sel + 1..rows.len()).find(is_header)
+        } else {
+            (0..sel).rev().find(is_header)
+        };
+        match found {
+            Some(i) => self.select_row(i),
+            None => self.info(format!(
+                "no {} session",
+                if forward { "later" } else { "earlier" }
+            )),
+        }
+    }
+
+    pub(super) fn jump_flagged(&mut self, forward: bool) {
+        let Some(a) = &self.model.analysis else {
+            return;
+        };
+        if self.model.focus == Focus::Users {
+            let list = &self.model.users.list;
+            let sel = self.model.users.selected;
+            let flagged = |i: &usize| a.user_counts[list[*i] as usize].anomalies() > 0;
+            let found = if forward {
+                (sel + 1..list.len()).find(flagged)
+            } else {
+                (0..sel).rev().find(flagged)
+            };
+            match found {
+                Some(i) => self.select_user(i),
+                None => self.info("no more flagged users in this direction".to_string()),
+            }
+            return;
+        }
+        let rows = &self.model.events.rows;
+        let sel = self.model.events.selected;
+        let flagged = |i: &usize| row_is_flagged(a, rows[*i]);
+        let found = if forward {
+            (sel + 1..rows.len()).find(flagged)
+        } else {
+            (0..sel).rev().find(flagged)
+        };
+        match found {
+            Some(i) => self.select_row(i),
+            None => self.info("no more flagged rows in this direction".to_string()),
+        }
+    }
+
+    pub(super) fn zoom(&mut self, zoom_in: bool) {
+        let t = &mut self.model.timeline;
+        t.zoom = if zoom_in {
+            (t.zoom + 1).min(30)
+        } else {
+            t.zoom.saturating_sub(1)
+        };
+        if t.zoom == 0 {
+            t.center = None;
+        }
+    }
+
+    pub(super) fn pan(&mut self, later: bool) {
+        let Some(w) = self.model.timeline_window() else {
+            return;
+        };
+        let step = (w.span_ms() / 4).max(1);
+        let center = w.start + w.span_ms() / 2;
+        self.model.timeline.center = Some(if later { center + step } else { center - step });
+        if self.model.timeline.zoom == 0 {
+            self.model.timeline.zoom = 1;
+        }
+    }
+
+    /// Moves the selection to the event closest to `t`.
+    pub(super) fn select_time(&mut self, t: i64) {
+        let Some(a) = &self.model.analysis else {
+            return;
+        };
+        let events = self.model.store.events();
+        let best = self
+            .model
+            .events
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Row::Event { pos, .. } => {
+                    let e = a.order[*pos as usize] as usize;
+                    Some((i, (events[e].time - t).unsigned_abs()))
+                }
+                Row::Session { .. } => None,
+            })
+            .min_by_key(|&(_, d)| d);
+        if let Some((i, _)) = best {
+            self.select_row(i);
+        }
+    }
+
+    pub(super) fn click(&mut self, column: u16, row: u16) {
+        if self.model.overlay != Overlay::None || self.model.prompt.is_some() {
+            return;
+        }
+        let at = Position::new(column, row);
+        let a = self.view.areas;
+        if a.users.contains(at) {
+            self.model.focus = Focus::Users;
+            if a.users_list.contains(at) {
+                let i = self.view.users_top + (row - a.users_list.y) as usize;
+                if i < self.model.users.list.len() {
+                    self.select_user(i);
+                }
+            }
+        } else if a.timeline.contains(at) {
+            self.model.focus = Focus::Timeline;
+            if a.timeline_plot.contains(at)
+                && let Some(w) = self.model.timeline_window()
+            {
+                let t = w.time_at(column - a.timeline_plot.x, a.timeline_plot.width);
+                let center = self.model.timeline.center;
+                self.select_time(t);
+                self.model.timeline.center = center;
+            }
+        } else if a.lower.contains(at) {
+            self.model.focus = Focus::Lower;
+            if self.model.lower == Lower::Events && a.lower_list.contains(at) {
+                let i = self.view.events_top + (row - a.lower_list.y) as usize;
+                if i < self.model.events.rows.len() {
+                    self.select_row(i);
+                }
+            }
+        }
+    }
+
+    pub(super) fn wheel(&mut self, column: u16, row: u16, down: bool) {
+        let step = if down { 3 } else { -3 };
+        if self.model.overlay != Overlay::None {
+            self.motion(Motion::By(step));
+            return;
+        }
+        let at = Position::new(column, row);
+        let a = self.view.areas;
+        let focus = if a.users.contains(at) {
+            Focus::Users
+        } else if a.timeline.contains(at) {
+            Focus::Timeline
+        } else if a.lower.contains(at) {
+            Focus::Lower
+        } else {
+            return;
+        };
+        let before = self.model.focus;
+        self.model.focus = focus;
+        self.motion(Motion::By(step));
+        self.model.focus = before;
+    }
+}
+
+/// A movement of a selection or scroll position.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Motion {
+    By(isize),
+    /// Half pages (negative: up).
+    Pages(isize),
+    Top,
+    Bottom,
+}
+
+impl Motion {
+    pub(super) fn apply(self, at: usize, len: usize, page: usize) -> usize {
+        let last = len.saturating_sub(1);
+        match self {
+            Motion::Top => 0,
+            Motion::Bottom => last,
+            Motion::By(d) => at.saturating_add_signed(d).min(last),
+            Motion::Pages(h) => {
+                let step = (page / 2).max(1);
+                at.saturating_add_signed(h * step.cast_signed()).min(last)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn motions_stay_in_bounds() {
+        assert_eq!(Motion::By(-1).apply(0, 10, 4), 0);
+        assert_eq!(Motion::By(5).apply(8, 10, 4), 9);
+        assert_eq!(Motion::Pages(2).apply(0, 10, 4), 4);
+        assert_eq!(Motion::Pages(-1).apply(5, 10, 4), 3);
+        assert_eq!(Motion::Bottom.apply(0, 0, 4), 0);
+    }
+}
