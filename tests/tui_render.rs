@@ -9,7 +9,6 @@ mod tui_support;
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
 use streamscope::analysis::Rules;
-use streamscope::cli::{AnalysisArgs, Format, ReportArgs, SourceArgs};
 use streamscope::store::{EventStore, LoadEvent};
 use streamscope::tui::app::{App, Msg};
 use streamscope::tui::ui::Theme;
@@ -269,22 +268,15 @@ fn status_counts(app: &mut App) -> [u64; 4] {
     ]
 }
 
-fn report_counts(sources: Vec<String>) -> [u64; 4] {
-    let args = ReportArgs {
-        sources: SourceArgs { sources },
-        analysis: AnalysisArgs {
-            timeout: 30 * 60_000,
-            gap: 5 * 60_000,
-            inactive: Vec::new(),
-        },
-        user: None,
-        format: Format::Json,
-        users: 20,
-    };
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    streamscope::report::run(&args, &mut out, &mut err).expect("report runs");
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("report prints JSON");
+/// The same four counts from `streamscope report --format json` (the real binary).
+fn report_counts(sources: &[&str]) -> [u64; 4] {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args(["report", "--format", "json"])
+        .args(sources)
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report prints JSON");
     let s = &v["summary"];
     ["events", "users", "sessions", "rejected"].map(|k| s[k].as_u64().expect("an integer"))
 }
@@ -292,10 +284,7 @@ fn report_counts(sources: Vec<String>) -> [u64; 4] {
 #[test]
 fn the_status_bar_counts_are_reports() {
     let mut app = small_app();
-    assert_eq!(
-        status_counts(&mut app),
-        report_counts(vec![SMALL.to_string()])
-    );
+    assert_eq!(status_counts(&mut app), report_counts(&[SMALL]));
     assert_eq!(status_counts(&mut app), [27, 5, 9, 2]);
 }
 
@@ -322,5 +311,5 @@ fn the_status_bar_counts_are_reports_on_the_demo() {
     }
     let mut app = App::new(store, Rules::default(), Zones::default());
     app.analyse_now();
-    assert_eq!(status_counts(&mut app), report_counts(Vec::new()));
+    assert_eq!(status_counts(&mut app), report_counts(&[]));
 }
