@@ -1,1 +1,721 @@
+//! Table-driven tests of §2–§4 with hand-computed expectations, and property tests of the
+//! invariants (input order independence, monotonic replay).
 
+use proptest::prelude::*;
+
+use super::*;
+use crate::decode::{Batch, Decoder, Origin};
+use crate::event::Location;
+
+const M: i64 = MINUTE_MS;
+const DAY: i64 = 86_400_000;
+/// A plausible session id / start time (2023-11-14 22:13:20 UTC).
+const T0: i64 = 1_700_000_000_000;
+
+fn store_of(lines: &[String]) -> EventStore {
+    let mut store = EventStore::new();
+    let src = store.add_source("test");
+    let mut batch = Batch::default();
+    let mut dec = Decoder::new(false);
+    for (i, line) in lines.iter().enumerate() {
+        let origin = Origin {
+            loc: Location {
+                source: src,
+                line: i as u64 + 1,
+                ..Location::default()
+            },
+            ..Origin::default()
+        };
+        dec.line(&mut batch, line.as_bytes(), &origin);
+    }
+    assert_eq!(
+        batch.rejected(),
+        0,
+        "test input rejected: {:?}",
+        batch.rejects
+    );
+    store.append(src, batch, 0);
+    store
+}
+
+/// An event line: type, identity fields (JSON members), time, session id (None = absent).
+fn ev(event_type: &str, ids: &str, time: i64, session: Option<i64>) -> String {
+    let session = session.map_or(String::new(), |s| format!(",\"session_id\":{s}"));
+    format!(r#"{{"event_type":"{event_type}",{ids},"time":{time}{session}}}"#)
+}
+
+fn analyse(lines: &[String], rules: &Rules) -> (EventStore, Analysis) {
+    let store = store_of(lines);
+    let a = Analysis::compute(&store, rules);
+    (store, a)
+}
+
+fn user_names(store: &EventStore, a: &Analysis) -> Vec<String> {
+    a.users
+        .iter()
+        .map(|u| format!("{}:{}", u.key.kind.name(), store.strings.get(u.key.id)))
+        .collect()
+}
+
+/// The user key each event (input order) belongs to.
+fn owner_of_each_event(store: &EventStore, a: &Analysis) -> Vec<String> {
+    let names = user_names(store, a);
+    let mut owner = vec![String::new(); store.events().len()];
+    for (u, name) in names.iter().enumerate() {
+        for &i in a.user_events(u) {
+            owner[i as usize].clone_from(name);
+        }
+    }
+    owner
+}
+
+#[test]
+fn user_keys_follow_the_identity_rules() {
+    let d = r#""device_id":"D""#;
+    let u1 = r#""device_id":"D","user_id":"alice""#;
+    let u2 = r#""device_id":"D","user_id":"bob""#;
+    // (name, events, owner of each event in input order)
+    let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
+        (
+            "amplitude_id wins over user_id",
+            vec![ev("a", r#""amplitude_id":5,"user_id":"alice""#, 1, None)],
+            vec!["amplitude_id:5"],
+        ),
+        (
+            "anonymous before a login belongs to that user",
+            vec![ev("a", d, 1, None), ev("b", u1, 2, None)],
+            vec!["user_id:alice", "user_id:alice"],
+        ),
+        (
+            "anonymous after a login belongs to the last known user",
+            vec![
+                ev("a", u1, 1, None),
+                ev("b", u2, 5, None),
+                ev("c", d, 3, None),
+                ev("d", d, 9, None),
+            ],
+            vec![
+                "user_id:alice",
+                "user_id:bob",
+                "user_id:alice",
+                "user_id:bob",
+            ],
+        ),
+        (
+            "a login at the same time counts as at or before, whatever the input order",
+            vec![
+                ev("a", d, 5, None),
+                ev("b", u1, 1, None),
+                ev("c", u2, 5, None),
+            ],
+            vec!["user_id:bob", "user_id:alice", "user_id:bob"],
+        ),
+        (
+            "equal times: the last in input order is the last known user",
+            vec![
+                ev("a", u1, 5, None),
+                ev("b", u2, 5, None),
+                ev("c", d, 6, None),
+            ],
+            vec!["user_id:alice", "user_id:bob", "user_id:bob"],
+        ),
+        (
+            "before any login: the first login after, by time",
+            vec![
+                ev("a", d, 1, None),
+                ev("b", u2, 9, None),
+                ev("c", u1, 4, None),
+            ],
+            vec!["user_id:alice", "user_id:bob", "user_id:alice"],
+        ),
+        (
+            "a device that never logs in is its own user",
+            vec![
+                ev("a", d, 1, None),
+                ev("b", r#""device_id":"E","user_id":"alice""#, 2, None),
+            ],
+            vec!["device:D", "user_id:alice"],
+        ),
+        (
+            "keys of different kinds never match",
+            vec![
+                ev("a", r#""device_id":"x""#, 1, None),
+                ev("b", r#""user_id":"x""#, 2, None),
+            ],
+            vec!["device:x", "user_id:x"],
+        ),
+        (
+            "an anonymous event joins the amplitude id of the logged-in event",
+            vec![
+                ev(
+                    "a",
+                    r#""device_id":"D","user_id":"alice","amplitude_id":7"#,
+                    1,
+                    None,
+                ),
+                ev("b", d, 2, None),
+            ],
+            vec!["amplitude_id:7", "amplitude_id:7"],
+        ),
+        (
+            "events with an amplitude_id but no user_id do not resolve anonymous ones",
+            vec![
+                ev("a", r#""device_id":"D","amplitude_id":7"#, 1, None),
+                ev("b", d, 2, None),
+            ],
+            vec!["amplitude_id:7", "device:D"],
+        ),
+    ];
+    for (name, lines, want) in cases {
+        let (store, a) = analyse(&lines, &Rules::default());
+        assert_eq!(owner_of_each_event(&store, &a), want, "{name}");
+    }
+}
+
+#[test]
+fn users_are_counted_without_sessions_too() {
+    let lines = vec![
+        ev("a", r#""user_id":"u1""#, 1, None),
+        ev("a", r#""user_id":"u2""#, 1, Some(1)),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.summary.users, 2);
+    assert_eq!(a.summary.counts.sessions, 1);
+    assert_eq!(a.summary.counts.out_of_session, 1);
+}
+
+/// One user's session built from (type, offset from T0) pairs, all with session id `id`.
+fn session_lines(id: i64, events: &[(&str, i64)]) -> Vec<String> {
+    events
+        .iter()
+        .map(|(t, off)| ev(t, r#""user_id":"u""#, T0 + off, Some(id)))
+        .collect()
+}
+
+#[test]
+fn session_figures_and_flags() {
+    struct Case {
+        name: &'static str,
+        id: i64,
+        events: Vec<(&'static str, i64)>,
+        length: i64,
+        span: i64,
+        gaps: u32,
+        bridged: u32,
+        flags: Vec<Flag>,
+    }
+    let cases = vec![
+        Case {
+            name: "a plain session",
+            id: T0,
+            events: vec![("a", 0), ("b", M), ("c", 3 * M)],
+            length: 3 * M,
+            span: 3 * M,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![],
+        },
+        Case {
+            name: "length counts from the session id, span from the first event",
+            id: T0 - M,
+            events: vec![("a", 0), ("b", 2 * M)],
+            length: 3 * M,
+            span: 2 * M,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![],
+        },
+        Case {
+            name: "only markers and identify calls: empty",
+            id: T0,
+            events: vec![
+                ("session_start", 0),
+                ("$identify", 1000),
+                ("session_end", 2000),
+            ],
+            length: 2000,
+            span: 2000,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![Flag::Empty],
+        },
+        Case {
+            name: "the other marker spelling is inactive too",
+            id: T0,
+            events: vec![("[Amplitude] Start Session", 0), ("$groupidentify", 5)],
+            length: 5,
+            span: 5,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![Flag::Empty],
+        },
+        Case {
+            name: "one event at the session id: zero length",
+            id: T0,
+            events: vec![("a", 0)],
+            length: 0,
+            span: 0,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![Flag::ZeroLength],
+        },
+        Case {
+            name: "an event before the session began: suspect",
+            id: T0 + 1,
+            events: vec![("a", 0), ("b", 10)],
+            length: 9,
+            span: 10,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![Flag::SuspectId],
+        },
+        Case {
+            name: "exactly a day before the first event: not suspect",
+            id: T0 - DAY,
+            events: vec![("a", 0)],
+            length: DAY,
+            span: 0,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![],
+        },
+        Case {
+            name: "a day and a millisecond before: suspect",
+            id: T0 - DAY - 1,
+            events: vec![("a", 0)],
+            length: DAY + 1,
+            span: 0,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![Flag::SuspectId],
+        },
+        Case {
+            name: "a session id in seconds: suspect",
+            id: T0 / 1000,
+            events: vec![("a", 0)],
+            length: T0 - T0 / 1000,
+            span: 0,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![Flag::SuspectId],
+        },
+        Case {
+            name: "exactly the gap threshold apart: no gap",
+            id: T0,
+            events: vec![("a", 0), ("b", 5 * M)],
+            length: 5 * M,
+            span: 5 * M,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![],
+        },
+        Case {
+            name: "a millisecond over the threshold: a gap",
+            id: T0,
+            events: vec![("a", 0), ("b", 5 * M + 1), ("c", 6 * M), ("d", 12 * M)],
+            length: 12 * M,
+            span: 12 * M,
+            gaps: 2,
+            bridged: 0,
+            flags: vec![Flag::Gap],
+        },
+        Case {
+            name: "gaps count between all events, inactive ones included",
+            id: T0,
+            events: vec![("a", 0), ("$identify", 6 * M), ("b", 7 * M)],
+            length: 7 * M,
+            span: 7 * M,
+            gaps: 1,
+            bridged: 0,
+            flags: vec![Flag::Gap],
+        },
+        Case {
+            name: "identify calls every 4 minutes bridge a 12-minute idle stretch",
+            id: T0,
+            events: vec![
+                ("a", 0),
+                ("$identify", 4 * M),
+                ("$identify", 8 * M),
+                ("b", 12 * M),
+            ],
+            length: 12 * M,
+            span: 12 * M,
+            gaps: 0,
+            bridged: 1,
+            flags: vec![Flag::Bridged],
+        },
+        Case {
+            name: "a bridge broken by a step over the threshold is a gap, not bridged",
+            id: T0,
+            events: vec![("a", 0), ("$identify", 4 * M), ("b", 10 * M)],
+            length: 10 * M,
+            span: 10 * M,
+            gaps: 1,
+            bridged: 0,
+            flags: vec![Flag::Gap],
+        },
+        Case {
+            name: "active events exactly the threshold apart are not bridged",
+            id: T0,
+            events: vec![("a", 0), ("$identify", M), ("b", 5 * M)],
+            length: 5 * M,
+            span: 5 * M,
+            gaps: 0,
+            bridged: 0,
+            flags: vec![],
+        },
+        Case {
+            name: "markers bridge too",
+            id: T0,
+            events: vec![("a", 0), ("session_end", 3 * M), ("b", 6 * M)],
+            length: 6 * M,
+            span: 6 * M,
+            gaps: 0,
+            bridged: 1,
+            flags: vec![Flag::Bridged],
+        },
+    ];
+    for c in cases {
+        let (_, a) = analyse(&session_lines(c.id, &c.events), &Rules::default());
+        assert_eq!(a.sessions.len(), 1, "{}", c.name);
+        let s = &a.sessions[0];
+        assert_eq!(s.length_ms(), c.length, "{}: length", c.name);
+        assert_eq!(s.span_ms(), c.span, "{}: span", c.name);
+        assert_eq!(s.gaps, c.gaps, "{}: gaps", c.name);
+        assert_eq!(s.bridged, c.bridged, "{}: bridged", c.name);
+        assert_eq!(s.flag_list(), c.flags, "{}: flags", c.name);
+    }
+}
+
+#[test]
+fn user_named_inactive_types_make_sessions_empty() {
+    let lines = session_lines(T0, &[("Heartbeat", 0), ("Heartbeat", M)]);
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert!(!a.sessions[0].has(session_flags::EMPTY));
+    let rules = Rules {
+        inactive: vec!["Heartbeat".into()],
+        ..Rules::default()
+    };
+    let (_, a) = analyse(&lines, &rules);
+    assert!(a.sessions[0].has(session_flags::EMPTY));
+    assert_eq!(a.replay.sessions, 0);
+}
+
+#[test]
+fn unterminated_sessions_exclude_the_latest() {
+    let u = r#""user_id":"u""#;
+    let lines = vec![
+        ev("session_start", u, T0, Some(T0)),
+        ev("a", u, T0 + 1, Some(T0)),
+        ev("session_start", u, T0 + 10 * M, Some(T0 + 10 * M)),
+        ev("session_end", u, T0 + 11 * M, Some(T0 + 10 * M)),
+        ev("session_start", u, T0 + 20 * M, Some(T0 + 20 * M)),
+        // Markers out of session affect no session.
+        ev("session_end", u, T0 + 2, Some(-1)),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    let unterminated: Vec<bool> = a
+        .sessions
+        .iter()
+        .map(|s| s.has(session_flags::UNTERMINATED))
+        .collect();
+    assert_eq!(unterminated, [true, false, false]);
+    assert_eq!(a.summary.counts.unterminated, 1);
+    assert_eq!(a.summary.counts.out_of_session, 1);
+}
+
+#[test]
+fn numeric_string_session_ids_equal_integers() {
+    let u = r#""user_id":"u""#;
+    let lines = vec![
+        ev("a", u, T0, Some(T0)),
+        format!(
+            r#"{{"event_type":"b",{u},"time":{},"session_id":"{T0}"}}"#,
+            T0 + 1
+        ),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.sessions.len(), 1);
+    assert_eq!(a.sessions[0].events, 2);
+}
+
+#[test]
+fn session_ids_are_per_user() {
+    let lines = vec![
+        ev("a", r#""user_id":"u1""#, T0, Some(T0)),
+        ev("a", r#""user_id":"u2""#, T0, Some(T0)),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.summary.counts.sessions, 2);
+}
+
+#[test]
+fn duplicates_follow_the_seven_day_window() {
+    let dup = |device: &str, key: &str, time: i64| {
+        format!(
+            r#"{{"event_type":"a","user_id":"u",{device}"insert_id":"{key}","time":{time},"session_id":{T0}}}"#
+        )
+    };
+    let d = r#""device_id":"D","#;
+    let e = r#""device_id":"E","#;
+    let w = DEDUP_WINDOW_MS;
+    // (name, events, duplicate flags in input order)
+    let cases: Vec<(&str, Vec<String>, Vec<bool>)> = vec![
+        (
+            "a repeat on the same device",
+            vec![dup(d, "k", T0), dup(d, "k", T0 + 5)],
+            vec![false, true],
+        ),
+        (
+            "exactly 7 days later",
+            vec![dup(d, "k", T0), dup(d, "k", T0 + w)],
+            vec![false, true],
+        ),
+        (
+            "7 days and 1 ms later",
+            vec![dup(d, "k", T0), dup(d, "k", T0 + w + 1)],
+            vec![false, false],
+        ),
+        (
+            "a chain: each is within 7 days of the previous duplicate",
+            vec![
+                dup(d, "k", T0),
+                dup(d, "k", T0 + w),
+                dup(d, "k", T0 + 2 * w),
+            ],
+            vec![false, true, true],
+        ),
+        (
+            "another device",
+            vec![dup(d, "k", T0), dup(e, "k", T0 + 5)],
+            vec![false, false],
+        ),
+        (
+            "another key",
+            vec![dup(d, "k", T0), dup(d, "j", T0 + 5)],
+            vec![false, false],
+        ),
+        (
+            "no device on both",
+            vec![dup("", "k", T0), dup("", "k", T0 + 5)],
+            vec![false, true],
+        ),
+        (
+            "the earlier event is the original, whatever the input order",
+            vec![dup(d, "k", T0 + 5), dup(d, "k", T0)],
+            vec![true, false],
+        ),
+        (
+            "equal times: input order decides",
+            vec![dup(d, "k", T0), dup(d, "k", T0)],
+            vec![false, true],
+        ),
+    ];
+    for (name, lines, want) in cases {
+        let (store, a) = analyse(&lines, &Rules::default());
+        let got: Vec<bool> = (0..store.events().len())
+            .map(|i| a.is_duplicate(i))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        let n = want.iter().filter(|d| **d).count() as u64;
+        assert_eq!(a.summary.counts.duplicates, n, "{name}");
+    }
+}
+
+#[test]
+fn replay_splits_merges_and_keeps_exactly_t() {
+    let u = r#""user_id":"u""#;
+    let lines = vec![
+        // Recorded session 1: active events 10 minutes apart, then exactly 30m.
+        ev("a", u, T0, Some(T0)),
+        ev("b", u, T0 + 10 * M, Some(T0)),
+        ev("c", u, T0 + 40 * M, Some(T0)),
+        // Recorded session 2 starts 20 minutes after session 1 ends.
+        ev("d", u, T0 + 60 * M, Some(T0 + 60 * M)),
+        // Inactive and out-of-session events take no part.
+        ev("$identify", u, T0 + 200 * M, Some(T0 + 60 * M)),
+        ev("e", u, T0 + 300 * M, None),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.summary.counts.sessions, 2);
+    // 30m: {a,b,c,d} one replayed session: both recorded sessions merged.
+    assert_eq!(a.replay.sessions, 1);
+    assert_eq!(a.replay.split, Vec::<u32>::new());
+    assert_eq!(a.replay.merged, vec![0, 1]);
+    assert_eq!(a.replay.median_length_ms, 60 * M);
+    let mut a = a;
+    // 5m: {a} {b} {c} {d}: session 1 split in three.
+    a.set_timeout(5 * M);
+    assert_eq!(a.replay.sessions, 4);
+    assert_eq!(a.replay.split, vec![0]);
+    assert_eq!(a.replay.merged, Vec::<u32>::new());
+    assert_eq!(a.summary.replayed_sessions, 4);
+    // 15m: {a,b} {c} {d}.
+    a.set_timeout(15 * M);
+    assert_eq!(a.replay.sessions, 3);
+    assert_eq!(a.replay.median_length_ms, 0);
+    let sweep = a.sweep();
+    let counts: Vec<(i64, u64)> = sweep
+        .iter()
+        .map(|r| (r.timeout_ms / M, r.sessions))
+        .collect();
+    assert_eq!(
+        counts,
+        [(1, 4), (5, 4), (15, 3), (30, 1), (60, 1), (120, 1)]
+    );
+    // Gaps between consecutive active in-session events: 10m, 30m, 20m.
+    let h = &a.gap_histogram;
+    assert_eq!(h.counts[GapHistogram::bucket(10 * M)], 1);
+    assert_eq!(
+        GapHistogram::bucket(10 * M),
+        GapHistogram::bucket(5 * M + 1)
+    );
+    assert_eq!(h.counts.iter().sum::<u64>(), 3);
+    assert_eq!(h.longer_than(15 * M), 2);
+    assert_eq!(
+        a.replay_input.user_segments(0, 30 * M),
+        vec![(T0, T0 + 60 * M, 4)]
+    );
+}
+
+#[test]
+fn replay_drops_recorded_sessions_without_active_events() {
+    let lines = session_lines(T0, &[("session_start", 0), ("session_end", M)]);
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.replay.sessions, 0);
+    assert_eq!(a.replay_input.dropped, 1);
+}
+
+#[test]
+fn medians() {
+    assert_eq!(median(&mut []), 0);
+    assert_eq!(median(&mut [5]), 5);
+    assert_eq!(median(&mut [9, 1, 5]), 5);
+    assert_eq!(median(&mut [4, 1, 2, 9]), 3);
+    assert_eq!(median(&mut [1, 2]), 1);
+}
+
+#[test]
+fn the_demo_stream_shows_every_flag() {
+    let store = crate::source::load_all(&[], &crate::source::LoadOptions::default());
+    let a = Analysis::compute(&store, &Rules::default());
+    for flag in Flag::ALL {
+        assert!(
+            a.summary.counts.get(flag) > 0,
+            "the demo has no {}",
+            flag.label()
+        );
+    }
+    assert!(store.rejected() > 0);
+    let mut at_5m = a.clone();
+    at_5m.set_timeout(5 * M);
+    assert_ne!(
+        at_5m.replay.sessions, a.replay.sessions,
+        "5m and 30m replay differ"
+    );
+}
+
+/// A random small stream: few users, devices, sessions and times, so that anonymous
+/// events, duplicates and gaps all occur. Times are distinct (each event gets its own
+/// millisecond): the contract lets input order break ties, so only then must a shuffle
+/// change nothing.
+fn arb_stream() -> impl Strategy<Value = Vec<String>> {
+    let event = (
+        prop_oneof![
+            Just("a"),
+            Just("b"),
+            Just("$identify"),
+            Just("session_start"),
+            Just("session_end")
+        ],
+        prop_oneof![
+            Just(r#""user_id":"u1","device_id":"D1""#),
+            Just(r#""user_id":"u2","device_id":"D1""#),
+            Just(r#""device_id":"D1""#),
+            Just(r#""device_id":"D2""#),
+            Just(r#""amplitude_id":3"#)
+        ],
+        0i64..40,
+        prop_oneof![Just(None), Just(Some(-1)), (0i64..4).prop_map(Some)],
+        prop_oneof![
+            Just(""),
+            Just(r#","insert_id":"k1""#),
+            Just(r#","insert_id":"k2""#)
+        ],
+    )
+        .prop_map(|(t, ids, minute, session, key)| {
+            let time = T0 + minute * 3 * M;
+            let session = session.map_or(String::new(), |s: i64| {
+                let id = if s < 0 { -1 } else { T0 + s * 30 * M };
+                format!(",\"session_id\":{id}")
+            });
+            format!(r#"{{"event_type":"{t}",{ids},"time":{time}{session}{key}}}"#)
+        });
+    proptest::collection::vec(event, 0..40).prop_map(|lines| {
+        lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let (head, tail) = line.split_once("\"time\":").unwrap_or((&line, ""));
+                let digits = tail
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(tail.len());
+                let time: i64 = tail[..digits].parse().unwrap_or(T0);
+                format!("{head}\"time\":{}{}", time + i as i64, &tail[digits..])
+            })
+            .collect()
+    })
+}
+
+fn summary_figures(a: &Analysis) -> (Summary, Vec<SweepRow>, GapHistogram) {
+    (a.summary, a.sweep(), a.gap_histogram.clone())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn shuffling_the_input_changes_no_figure(lines in arb_stream(), seed in any::<u64>()) {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let mut shuffled = lines.clone();
+        // A deterministic Fisher-Yates shuffle from the seed.
+        let mut x = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let (_, b) = analyse(&shuffled, &Rules::default());
+        prop_assert_eq!(summary_figures(&a), summary_figures(&b));
+        prop_assert_eq!(a.user_counts, b.user_counts);
+    }
+
+    #[test]
+    fn replayed_sessions_never_rise_as_the_timeout_grows(lines in arb_stream()) {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let mut last = u64::MAX;
+        for t in [0, M, 3 * M, 5 * M, 29 * M, 30 * M, 31 * M, 60 * M, 120 * M, DAY] {
+            let n = a.replay_input.replay(t, &a.sessions).sessions;
+            prop_assert!(n <= last, "{} sessions at {}ms after {}", n, t, last);
+            last = n;
+        }
+    }
+
+    #[test]
+    fn a_huge_timeout_gives_one_session_per_user_with_active_in_session_events(lines in arb_stream()) {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let r = a.replay_input.replay(i64::MAX / 2, &a.sessions);
+        let with_active = a.replay_input.users.iter().filter(|r| !r.is_empty()).count() as u64;
+        prop_assert_eq!(r.sessions, with_active);
+        prop_assert!(r.per_user.iter().all(|&n| n <= 1));
+    }
+
+    #[test]
+    fn every_event_belongs_to_exactly_one_user(lines in arb_stream()) {
+        let (store, a) = analyse(&lines, &Rules::default());
+        let mut seen = vec![0u32; store.events().len()];
+        for &i in &a.order { seen[i as usize] += 1; }
+        prop_assert!(seen.iter().all(|&n| n == 1));
+        let sessions_events: u64 = a.sessions.iter().map(|s| u64::from(s.events)).sum();
+        prop_assert_eq!(sessions_events + a.summary.counts.out_of_session, a.summary.events);
+    }
+}

@@ -1,1 +1,361 @@
+//! Table-driven tests of §1: rejection rules in order, field forms, body expansion.
 
+use super::*;
+use crate::event::Location;
+
+fn decode_line(line: &str) -> Batch {
+    let mut batch = Batch::default();
+    let origin = Origin {
+        loc: Location {
+            line: 1,
+            ..Location::default()
+        },
+        ..Origin::default()
+    };
+    Decoder::new(true).line(&mut batch, line.as_bytes(), &origin);
+    batch
+}
+
+fn reject_code(line: &str) -> Option<&'static str> {
+    let b = decode_line(line);
+    b.rejects.first().map(|r| r.reason.code())
+}
+
+#[test]
+fn rejection_rules_apply_in_order() {
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        (
+            "valid event",
+            r#"{"event_type":"a","user_id":"u","time":1}"#,
+            None,
+        ),
+        (
+            "NaN is not JSON",
+            r#"{"event_type":"a","user_id":"u","time":NaN}"#,
+            Some("invalid_json"),
+        ),
+        (
+            "Infinity is not JSON",
+            r#"{"event_type":"a","user_id":"u","time":Infinity}"#,
+            Some("invalid_json"),
+        ),
+        (
+            "two values on one line",
+            r#"{"event_type":"a","user_id":"u","time":1} {}"#,
+            Some("invalid_json"),
+        ),
+        (
+            "trailing comma",
+            r#"{"event_type":"a","user_id":"u","time":1,}"#,
+            Some("invalid_json"),
+        ),
+        (
+            "an array is not an object",
+            r#"[{"event_type":"a"}]"#,
+            Some("not_object"),
+        ),
+        (
+            "a string is not an object",
+            r#""event""#,
+            Some("not_object"),
+        ),
+        (
+            "invalid JSON beats missing event_type",
+            r#"{"user_id":"u" "time":1}"#,
+            Some("invalid_json"),
+        ),
+        (
+            "missing event_type",
+            r#"{"user_id":"u","time":1}"#,
+            Some("missing_event_type"),
+        ),
+        (
+            "null event_type",
+            r#"{"event_type":null,"user_id":"u","time":1}"#,
+            Some("missing_event_type"),
+        ),
+        (
+            "empty event_type",
+            r#"{"event_type":"","user_id":"u","time":1}"#,
+            Some("missing_event_type"),
+        ),
+        (
+            "numeric event_type",
+            r#"{"event_type":5,"user_id":"u","time":1}"#,
+            Some("missing_event_type"),
+        ),
+        (
+            "event_type checked before identity",
+            r#"{"time":1}"#,
+            Some("missing_event_type"),
+        ),
+        (
+            "no identity",
+            r#"{"event_type":"a","time":1}"#,
+            Some("missing_identity"),
+        ),
+        (
+            "empty user_id is no identity",
+            r#"{"event_type":"a","user_id":"","time":1}"#,
+            Some("missing_identity"),
+        ),
+        (
+            "numeric user_id is no identity",
+            r#"{"event_type":"a","user_id":7,"time":1}"#,
+            Some("missing_identity"),
+        ),
+        (
+            "null device_id is no identity",
+            r#"{"event_type":"a","device_id":null,"time":1}"#,
+            Some("missing_identity"),
+        ),
+        (
+            "integer amplitude_id is identity",
+            r#"{"event_type":"a","amplitude_id":7,"time":1}"#,
+            None,
+        ),
+        (
+            "string amplitude_id is identity",
+            r#"{"event_type":"a","amplitude_id":"7","time":1}"#,
+            None,
+        ),
+        (
+            "float amplitude_id is no identity",
+            r#"{"event_type":"a","amplitude_id":7.5,"time":1}"#,
+            Some("missing_identity"),
+        ),
+        (
+            "identity checked before time",
+            r#"{"event_type":"a"}"#,
+            Some("missing_identity"),
+        ),
+        (
+            "no time",
+            r#"{"event_type":"a","user_id":"u"}"#,
+            Some("missing_time"),
+        ),
+        (
+            "null times are absent",
+            r#"{"event_type":"a","user_id":"u","time":null,"timestamp":null}"#,
+            Some("missing_time"),
+        ),
+        (
+            "bad time string",
+            r#"{"event_type":"a","user_id":"u","time":"yesterday"}"#,
+            Some("invalid_time"),
+        ),
+        (
+            "fractional number time",
+            r#"{"event_type":"a","user_id":"u","time":1.5}"#,
+            Some("invalid_time"),
+        ),
+        (
+            "boolean time",
+            r#"{"event_type":"a","user_id":"u","time":true}"#,
+            Some("invalid_time"),
+        ),
+        (
+            "first present time decides",
+            r#"{"event_type":"a","user_id":"u","client_event_time":"x","time":5}"#,
+            Some("invalid_time"),
+        ),
+        (
+            "null first time falls through",
+            r#"{"event_type":"a","user_id":"u","client_event_time":null,"time":5}"#,
+            None,
+        ),
+        (
+            "unknown fields are kept",
+            r#"{"event_type":"a","user_id":"u","time":1,"weird":{"deep":[1,{"x":null}]}}"#,
+            None,
+        ),
+        (
+            "blank-padded line",
+            "  {\"event_type\":\"a\",\"user_id\":\"u\",\"time\":1}  \r",
+            None,
+        ),
+    ];
+    for (name, line, want) in cases {
+        assert_eq!(reject_code(line), *want, "{name}: {line}");
+    }
+}
+
+#[test]
+fn invalid_utf8_is_rejected_with_its_offset() {
+    let mut batch = Batch::default();
+    let line = b"{\"event_type\":\"a\xff\",\"user_id\":\"u\",\"time\":1}";
+    Decoder::new(false).line(&mut batch, line, &Origin::default());
+    assert_eq!(
+        batch.rejects[0].reason,
+        RejectReason::InvalidUtf8 { offset: 16 }
+    );
+    assert_eq!(batch.rejects[0].reason.code(), "invalid_json");
+}
+
+#[test]
+fn time_fields_take_precedence_in_order() {
+    let cases: &[(&str, i64)] = &[
+        (
+            r#""client_event_time":1,"time":2,"timestamp":3,"event_time":4"#,
+            1,
+        ),
+        (r#""time":2,"timestamp":3,"event_time":4"#, 2),
+        (r#""event_time":4,"timestamp":3"#, 3),
+        (
+            r#""event_time":"2023-11-14 22:13:20.123456""#,
+            1_700_000_000_123,
+        ),
+        (r#""time":"1700000000000""#, 1_700_000_000_000),
+        (r#""time":"2023-11-14T22:13:20Z""#, 1_700_000_000_000),
+        (r#""time":"2023-11-14T22:13:20\u005a""#, 1_700_000_000_000),
+    ];
+    for (fields, want) in cases {
+        let line = format!(r#"{{"event_type":"a","user_id":"u",{fields}}}"#);
+        let b = decode_line(&line);
+        assert_eq!(b.events.len(), 1, "{line}: {:?}", b.rejects);
+        assert_eq!(b.events[0].time, *want, "{line}");
+    }
+}
+
+#[test]
+fn session_id_forms() {
+    // (session_id JSON, expected session, expected warning)
+    let cases: &[(&str, Option<i64>, bool)] = &[
+        ("1700000000000", Some(1_700_000_000_000), false),
+        ("\"17\"", Some(17), false),
+        ("-1", None, false),
+        ("\"-1\"", None, false),
+        ("null", None, false),
+        ("0", Some(0), false),
+        ("-5", Some(-5), false),
+        ("1.5", None, true),
+        ("1e3", None, true),
+        ("true", None, true),
+        ("\"abc\"", None, true),
+        ("\" 17\"", None, true),
+        ("{}", None, true),
+        ("99999999999999999999", None, true),
+    ];
+    for (json, want, warned) in cases {
+        let line = format!(r#"{{"event_type":"a","user_id":"u","time":1,"session_id":{json}}}"#);
+        let b = decode_line(&line);
+        assert_eq!(b.events[0].session_id(), *want, "{json}");
+        assert_eq!(b.warning_count == 1, *warned, "{json}");
+    }
+    let b = decode_line(r#"{"event_type":"a","user_id":"u","time":1}"#);
+    assert_eq!(b.events[0].session_id(), None);
+    assert_eq!(b.warning_count, 0);
+}
+
+#[test]
+fn dedup_key_is_the_first_non_empty_string() {
+    let key = |fields: &str| {
+        let line = format!(r#"{{"event_type":"a","user_id":"u","time":1{fields}}}"#);
+        decode_line(&line).events[0].dedup_key()
+    };
+    let a = key(r#","insert_id":"abc""#);
+    assert!(a.is_some());
+    assert_eq!(key(r#","$insert_id":"abc""#), a);
+    assert_eq!(key(r#","insert_id":"ab\u0063""#), a, "escapes are decoded");
+    assert_eq!(key(r#","insert_id":"","$insert_id":"abc""#), a);
+    assert_eq!(key(r#","insert_id":5,"$insert_id":"abc""#), a);
+    assert_ne!(key(r#","insert_id":"abd""#), a);
+    assert_eq!(key(r#","insert_id":null"#), None);
+    assert_eq!(key(""), None);
+}
+
+#[test]
+fn identity_fields_are_interned() {
+    let b = decode_line(
+        r#"{"event_type":"a","user_id":"u\u00e9","device_id":"d","amplitude_id":42,"time":1}"#,
+    );
+    let e = b.events[0];
+    assert_eq!(b.strings.get(e.user_id), "u\u{e9}");
+    assert_eq!(b.strings.get(e.device_id), "d");
+    assert_eq!(b.strings.get(e.amplitude_id), "42");
+    assert_eq!(b.strings.get(e.event_type), "a");
+}
+
+#[test]
+fn duplicate_keys_take_the_last_value() {
+    let b = decode_line(r#"{"event_type":"a","user_id":"u","time":1,"time":2}"#);
+    assert_eq!(b.events[0].time, 2);
+}
+
+#[test]
+fn request_bodies_are_expanded_with_locations() {
+    let body = r#"{"api_key":"k","events":[{"event_type":"a","user_id":"u","time":1},{"user_id":"u","time":2},7,{"event_type":"b","device_id":"d","time":3}],"options":{}}"#;
+    let b = decode_line(body);
+    assert_eq!(b.events.len(), 2);
+    assert_eq!(b.rejected(), 2);
+    assert_eq!(b.rejects[0].loc.index, vec![Step::Event(1)]);
+    assert_eq!(b.rejects[0].reason.code(), "missing_event_type");
+    assert_eq!(b.rejects[1].loc.index, vec![Step::Event(2)]);
+    assert_eq!(b.rejects[1].reason.code(), "not_object");
+    // Raw locations point at each element inside the line.
+    let raw = b.raw[1];
+    assert_eq!(
+        &body[raw.offset as usize..raw.offset as usize + raw.len as usize],
+        r#"{"event_type":"b","device_id":"d","time":3}"#
+    );
+}
+
+#[test]
+fn an_object_with_events_and_an_event_type_is_an_event() {
+    let b = decode_line(r#"{"event_type":"a","user_id":"u","time":1,"events":[1,2]}"#);
+    assert_eq!(b.events.len(), 1);
+    assert_eq!(b.rejected(), 0);
+}
+
+#[test]
+fn user_activity_responses_are_expanded() {
+    let body = r#"{"userData":{"user_id":"u","amplitude_id":9},"events":[{"event_type":"a","amplitude_id":9,"event_time":"2023-11-14 22:13:20.000000","session_id":1700000000000}]}"#;
+    let b = decode_line(body);
+    assert_eq!(b.events.len(), 1);
+    assert_eq!(b.events[0].time, 1_700_000_000_000);
+    assert_eq!(b.events[0].session_id(), Some(1_700_000_000_000));
+}
+
+#[test]
+fn a_body_with_invalid_json_is_rejected_whole() {
+    let b = decode_line(r#"{"api_key":"k","events":[{"event_type":"a","user_id":"u","time":1}],}"#);
+    assert_eq!(b.events.len(), 0);
+    assert_eq!(b.rejected(), 1);
+    let b =
+        decode_line(r#"{"api_key":"k","events":[{"event_type":"a","user_id":"u","time":1}]} x"#);
+    assert_eq!(b.events.len(), 0);
+    assert_eq!(b.rejected(), 1);
+}
+
+#[test]
+fn huge_and_deeply_nested_values_do_not_break_decoding() {
+    let deep = format!(
+        r#"{{"event_type":"a","user_id":"u","time":1,"p":{}1{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert_eq!(decode_line(&deep).events.len(), 1);
+    let unclosed = format!(
+        r#"{{"event_type":"a","user_id":"u","time":1,"p":{}"#,
+        "[".repeat(100_000)
+    );
+    assert_eq!(reject_code(&unclosed), Some("invalid_json"));
+    let huge = format!(
+        r#"{{"event_type":"a","user_id":"u","time":1,"p":"{}"}}"#,
+        "x".repeat(5_000_000)
+    );
+    assert_eq!(decode_line(&huge).events.len(), 1);
+}
+
+#[test]
+fn messages_name_the_problem() {
+    let b = decode_line(r#"{"event_type":"a","user_id":"u","time":"yesterday"}"#);
+    let msg = b.rejects[0].reason.to_string();
+    assert!(msg.contains("'time' is \"yesterday\""), "{msg}");
+    let b = decode_line(r#"{"event_type":"a","user_id":"u","time":1,}"#);
+    let msg = b.rejects[0].reason.to_string();
+    assert!(
+        msg.starts_with("not valid JSON: expected a string key at byte"),
+        "{msg}"
+    );
+}

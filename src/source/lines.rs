@@ -38,7 +38,7 @@ impl<R: Read> LineChunker<R> {
         let mut scanned = 0;
         loop {
             if !self.eof {
-                let want = buf.len() + self.size.saturating_sub(buf.len()).max(self.size / 4);
+                let want = buf.len() + self.size;
                 let start = buf.len();
                 buf.resize(want, 0);
                 let mut filled = start;

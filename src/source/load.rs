@@ -551,7 +551,8 @@ fn documents(
                 counted = pos;
                 origin.loc.line = lines;
                 origin.loc.index.clear();
-                origin.offset = dropped + pos as u64;
+                // Spans are offsets in `buf`, so the origin is where `buf` starts.
+                origin.offset = dropped;
                 match result {
                     Ok(Partial::Complete(span)) => {
                         pos = span.outer().1;
