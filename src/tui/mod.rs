@@ -42,7 +42,9 @@
 //! the queue is applied. The UI keeps showing the previous analysis meanwhile: the store
 //! only grows (events and interned strings are appended), so an older analysis' indices
 //! stay valid against a newer store. While loading, analyses run at most every 500 ms (or
-//! twice the last one's duration); once everything has loaded, one final analysis runs.
+//! every four times the last one's duration, so they take at most about a fifth of the
+//! CPU from loading), each over what the store holds then; once everything has arrived
+//! and is applied, one final analysis runs.
 //!
 //! Changing the timeout does not recompute the analysis: [`crate::analysis::Analysis::set_timeout`]
 //! re-runs only the replay, on the UI thread (a linear pass). The sweep over the standard

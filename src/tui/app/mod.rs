@@ -445,17 +445,19 @@ impl App {
     pub fn tick(&mut self, now: Instant) {
         self.apply_pending(now + Duration::from_millis(20));
         let m = &self.model;
-        if m.analysing == Analysing::Running
-            || !self.pending.is_empty()
-            || m.analysed_generation == m.store.generation
-        {
+        if m.analysing == Analysing::Running || m.analysed_generation == m.store.generation {
             return;
         }
         let still_loading = m.sources.iter().any(|s| !s.done);
         if still_loading && m.store.events().is_empty() {
             return;
         }
-        let wait = REANALYSE_EVERY.max(self.schedule.last_took * 2);
+        // While loading, analyse what the store holds so far (queued batches wait for the
+        // next round); once everything has arrived, wait until all of it is in the store.
+        if !still_loading && !self.pending.is_empty() {
+            return;
+        }
+        let wait = REANALYSE_EVERY.max(self.schedule.last_took * 4);
         if still_loading
             && self
                 .schedule
