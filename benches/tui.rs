@@ -125,7 +125,7 @@ fn start_up(bytes: Option<Arc<[u8]>>, file: Option<String>) -> App {
     std::thread::spawn(move || {
         let opts = options();
         let mut emit = |ev| {
-            let _ = tx.send(Msg::Load(ev));
+            let _ = tx.send(Msg::from(ev));
         };
         match (bytes, file) {
             (_, Some(path)) => source::load(&path, src, &opts, &mut emit),

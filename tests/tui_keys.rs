@@ -609,7 +609,7 @@ fn loading_in_the_background_ends_with_the_same_analysis_as_report() {
             ..Default::default()
         };
         streamscope::source::load(SMALL, src, &opts, &mut |ev| {
-            let _ = tx.send(Msg::Load(ev));
+            let _ = tx.send(Msg::from(ev));
         });
     });
     let _ = draw(&mut app, 80, 24);
@@ -638,7 +638,7 @@ fn loader_events_wait_while_an_analysis_holds_the_store() {
         ..Default::default()
     };
     streamscope::source::load(SMALL, src, &opts, &mut |ev| {
-        let _ = tx.send(Msg::Load(ev));
+        let _ = tx.send(Msg::from(ev));
     });
     app.pump(Instant::now() + Duration::from_secs(5));
     assert!(app.model.pending > 0);
@@ -671,7 +671,7 @@ fn a_failed_source_is_reported_and_the_app_keeps_working() {
         (SMALL, good),
     ] {
         streamscope::source::load(spec, src, &opts, &mut |ev| {
-            let _ = tx.send(Msg::Load(ev));
+            let _ = tx.send(Msg::from(ev));
         });
     }
     app.analyse_now();

@@ -161,7 +161,7 @@ fn loading_before_the_first_analysis() {
         let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
         let src = app.add_source("big-export.zip").unwrap();
         let tx = app.sender();
-        tx.send(Msg::Load(LoadEvent::Progress {
+        tx.send(Msg::from(LoadEvent::Progress {
             source: src,
             read: 450,
             total: Some(1000),
@@ -184,7 +184,7 @@ fn a_failed_source_shows_in_the_status_bar() {
         for spec in ["tests/fixtures/tui/no-such-file.ndjson", SMALL] {
             let src = app.add_source(spec).unwrap();
             streamscope::source::load(spec, src, &opts, &mut |ev| {
-                let _ = tx.send(Msg::Load(ev));
+                let _ = tx.send(Msg::from(ev));
             });
         }
         app.analyse_now();

@@ -126,10 +126,10 @@ fn spawn_loaders(app: &mut App, specs: &[String]) -> anyhow::Result<()> {
                         &opts,
                         &read,
                         &mut |ev| {
-                            let _ = tx.send(Msg::Load(ev));
+                            let _ = tx.send(Msg::from(ev));
                         },
                     );
-                    let _ = tx.send(Msg::Load(crate::store::LoadEvent::Done { source: src }));
+                    let _ = tx.send(Msg::from(crate::store::LoadEvent::Done { source: src }));
                 });
             })?;
         return Ok(());
@@ -147,7 +147,7 @@ fn spawn_loaders(app: &mut App, specs: &[String]) -> anyhow::Result<()> {
             run_worker("loading", &tx.clone(), || {
                 for (spec, src) in jobs {
                     source::load(&spec, src, &opts, &mut |ev| {
-                        let _ = tx.send(Msg::Load(ev));
+                        let _ = tx.send(Msg::from(ev));
                     });
                 }
             });

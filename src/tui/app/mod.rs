@@ -96,19 +96,22 @@ pub struct RawReply {
 
 /// Everything that reaches the app from other threads.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "nearly all messages are loader events; boxing would allocate once more per batch"
-)]
 pub enum Msg {
-    /// A loader's event.
-    Load(LoadEvent),
+    /// A loader's event (boxed: it is much larger than the other messages, and there is
+    /// one per batch of thousands of events, so the allocation does not matter).
+    Load(Box<LoadEvent>),
     /// A finished analysis.
     Analysed(Box<Analysed>),
     /// Raw text read by a worker.
     Raw(RawReply),
     /// A worker thread panicked (a bug): the inspector stops and reports it.
     Failed(String),
+}
+
+impl From<LoadEvent> for Msg {
+    fn from(ev: LoadEvent) -> Self {
+        Msg::Load(Box::new(ev))
+    }
 }
 
 /// Runs a worker's body; a panic becomes a [`Msg::Failed`] instead of a silent hang.
@@ -378,7 +381,7 @@ impl App {
     pub fn on_msg(&mut self, msg: Msg) {
         self.dirty = true;
         match msg {
-            Msg::Load(ev) => self.on_load(ev),
+            Msg::Load(ev) => self.on_load(*ev),
             Msg::Analysed(done) => {
                 self.model.analysing = Analysing::Idle;
                 self.schedule.last_took = done.took;
