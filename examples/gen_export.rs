@@ -9,7 +9,7 @@
 //! Standard library only, so it also builds alone with `rustc`. Each line is one Export row
 //! (~650 bytes on average, ~1.3 GB for 2M events) with the usual keys in Export's (alphabetical)
 //! order: `$insert_id`, `amplitude_id` (one per user), `client_event_time` (the
-//! `YYYY-MM-DD HH:MM:SS.ffffff` UTC form), `session_id` (integer ms), nested `data`,
+//! `YYYY-MM-DD HH:MM:SS.ffffff` UTC form), `session_id` (integer ms), nested
 //! `event_properties` and `user_properties`, strings with JSON escapes (`\"`, `\u00e9`),
 //! numbers, booleans and nulls.
 //!
@@ -45,7 +45,6 @@ const SALT_USERS: u64 = 1;
 const SALT_EVENTS: u64 = 2;
 const SALT_UPLOAD: u64 = 3;
 const SALT_ROW: u64 = 4;
-const SALT_COPY: u64 = 5;
 
 // ------------------------------------------------------------------------------------------
 // random numbers: splitmix64, seeded per purpose so that rendering is reproducible
@@ -252,7 +251,6 @@ const PRODUCTS: [Product; 12] = [
 struct Place {
     city: &'static str,
     country: &'static str,
-    language: &'static str,
     currency: &'static str,
 }
 
@@ -260,85 +258,71 @@ const PLACES: [Place; 14] = [
     Place {
         city: "New York",
         country: "United States",
-        language: "English",
         currency: "USD",
     },
     Place {
         city: "San Francisco",
         country: "United States",
-        language: "English",
         currency: "USD",
     },
     Place {
         city: "Austin",
         country: "United States",
-        language: "Spanish",
         currency: "USD",
     },
     Place {
         city: "Toronto",
         country: "Canada",
-        language: "English",
         currency: "CAD",
     },
     Place {
         city: r"Montr\u00e9al",
         country: "Canada",
-        language: "French",
         currency: "CAD",
     },
     Place {
         city: "London",
         country: "United Kingdom",
-        language: "English",
         currency: "GBP",
     },
     Place {
         city: "Berlin",
         country: "Germany",
-        language: "German",
         currency: "EUR",
     },
     Place {
         city: r"M\u00fcnchen",
         country: "Germany",
-        language: "German",
         currency: "EUR",
     },
     Place {
         city: r"Z\u00fcrich",
         country: "Switzerland",
-        language: "German",
         currency: "CHF",
     },
     Place {
         city: "Paris",
         country: "France",
-        language: "French",
         currency: "EUR",
     },
     Place {
         city: r"S\u00e3o Paulo",
         country: "Brazil",
-        language: "Portuguese",
         currency: "BRL",
     },
     Place {
         city: "Bengaluru",
         country: "India",
-        language: "English",
         currency: "INR",
     },
     Place {
         city: "Singapore",
         country: "Singapore",
-        language: "English",
         currency: "SGD",
     },
     Place {
         city: "Tokyo",
         country: "Japan",
-        language: "Japanese",
         currency: "JPY",
     },
 ];
@@ -463,9 +447,7 @@ const CAMPAIGNS: [&str; 4] = [
     "back-in-stock",
     r"caf\u00e9-week",
 ];
-const VERSIONS: [&str; 4] = ["4.12.1", "4.12.0", "4.11.3", "4.10.0"];
 const PLANS: [&str; 3] = ["free", "premium", "premium_annual"];
-const UTM: [&str; 5] = ["google", "instagram", "newsletter", "tiktok", "direct"];
 const BUTTONS: [&str; 5] = [
     "Add to wishlist",
     "Share",
@@ -483,13 +465,9 @@ struct User {
     id_seed: u64,
     device: u8,
     place: u8,
-    version: u8,
     plan: u8,
-    utm: u8,
     /// events (by seq) before this one have `user_id` null; u32::MAX = never logs in
     login_seq: u32,
-    ip: u32,
-    created_ms: i64,
 }
 
 #[derive(Clone, Copy)]
@@ -605,16 +583,12 @@ fn make_users(a: &Args) -> (Vec<User>, Vec<u64>) {
             id_seed: rng.next(),
             device,
             place: rng.below(PLACES.len() as u64) as u8,
-            version: rng.below(VERSIONS.len() as u64) as u8,
             plan: if rng.chance(0.8) {
                 0
             } else {
                 1 + rng.below(2) as u8
             },
-            utm: rng.below(UTM.len() as u64) as u8,
             login_seq,
-            ip: rng.next() as u32 | 0x0100_0000,
-            created_ms: START_MS - rng.range(0, 400) * 86_400_000 - rng.range(0, 86_399_999),
         });
         // a long tail: most users have a few dozen events, some hundreds
         weights.push(0.15 + rng.exp(1.0) * if rng.chance(0.05) { 6.0 } else { 1.0 });
@@ -1057,37 +1031,20 @@ fn render(b: &mut Vec<u8>, ev: &Ev, u: &User, seed: u64) {
         (u64::from(ev.user) << 32) | u64::from(ev.seq),
     );
     let mut r = Rng::new(ehash);
-    let chash = hash3(ehash, u64::from(ev.copy), SALT_COPY);
-    let (client_delay, server_delay) = upload_delays(seed, ev.user, ev.seq, ev.copy);
-    let client_upload = ev.time + client_delay;
-    let server_upload = ev.time + server_delay;
-    let skew = (chash >> 16) % 400;
     let types = if web { &WEB_TYPES } else { &MOBILE_TYPES };
     let logged_in = ev.seq >= u.login_seq;
 
     s(b, r#"{"$insert_id":""#);
     push_uuid(b, ehash, mix(ehash));
-    s(b, r#"","$insert_key":""#);
-    push_hex(b, mix(ehash ^ 1), 16);
-    push_hex(b, mix(ehash ^ 2), 16);
-    s(
-        b,
-        r#"","$schema":12,"adid":null,"amplitude_attribution_ids":null,"amplitude_event_type":null,"amplitude_id":"#,
-    );
+    s(b, r#"","amplitude_id":"#);
     push_u64(b, u.amplitude_id);
-    s(b, r#","app":412398,"city":"#);
+    s(b, r#","city":"#);
     q(b, place.city);
     s(b, r#","client_event_time":""#);
     push_time(b, ev.time, ehash >> 40);
-    s(b, r#"","client_upload_time":""#);
-    push_time(b, client_upload, chash >> 40);
     s(b, r#"","country":"#);
     q(b, place.country);
-    s(b, r#","data":{"group_ids":{},"path":"/2/httpapi""#);
-    if ev.kind == K_IDENTIFY {
-        s(b, r#","user_properties_updated":true"#);
-    }
-    s(b, r#"},"device_id":"#);
+    s(b, r#","device_id":"#);
     push_device_id(b, u);
     s(b, r#","device_model":"#);
     q(b, dev.model);
@@ -1095,19 +1052,8 @@ fn render(b: &mut Vec<u8>, ev: &Ev, u: &User, seed: u64) {
     push_u64(b, u64::from(ev.seq) + 1);
     s(b, r#","event_properties":"#);
     event_properties(b, &mut r, ev.kind, web, place, ev);
-    s(b, r#","event_time":""#);
-    push_time(b, ev.time + skew as i64, ehash >> 40);
-    s(b, r#"","event_type":"#);
+    s(b, r#","event_type":"#);
     q(b, types[ev.kind as usize]);
-    s(b, r#","ip_address":""#);
-    for (i, shift) in [24u32, 16, 8, 0].iter().enumerate() {
-        if i > 0 {
-            b.push(b'.');
-        }
-        push_u64(b, u64::from((u.ip >> shift) & 0xFF));
-    }
-    s(b, r#"","language":"#);
-    q(b, place.language);
     s(b, r#","library":"#);
     q(b, if server { "http/2.0" } else { dev.library });
     s(b, r#","os_name":"#);
@@ -1116,15 +1062,7 @@ fn render(b: &mut Vec<u8>, ev: &Ev, u: &User, seed: u64) {
     q(b, dev.os_version);
     s(b, r#","platform":"#);
     q(b, dev.platform);
-    s(b, r#","processed_time":""#);
-    push_time(
-        b,
-        server_upload + 1_000 + (chash % 20_000) as i64,
-        chash >> 44,
-    );
-    s(b, r#"","server_upload_time":""#);
-    push_time(b, server_upload, chash >> 48);
-    s(b, r#"","session_id":"#);
+    s(b, r#","session_id":"#);
     push_i64(b, ev.session_id);
     s(b, r#","user_id":"#);
     if logged_in {
@@ -1134,12 +1072,7 @@ fn render(b: &mut Vec<u8>, ev: &Ev, u: &User, seed: u64) {
     }
     s(b, r#","user_properties":{"plan":"#);
     q(b, PLANS[u.plan as usize]);
-    s(b, r#","initial_utm_source":"#);
-    q(b, UTM[u.utm as usize]);
-    s(b, r#","cohort":""#);
-    push_time(b, u.created_ms, 0);
-    b.truncate(b.len() - 19); // keep YYYY-MM
-    s(b, r#"","lifetime_orders":"#);
+    s(b, r#","lifetime_orders":"#);
     push_u64(b, u64::from(ev.seq / 40));
     if !web {
         s(b, r#","push_enabled":"#);
@@ -1152,15 +1085,7 @@ fn render(b: &mut Vec<u8>, ev: &Ev, u: &User, seed: u64) {
         q(b, PRODUCTS[(u.id_seed / 12 % 12) as usize].category);
         s(b, "]");
     }
-    s(b, r#"},"uuid":""#);
-    push_uuid(b, chash, mix(chash));
-    s(b, r#"","version_name":"#);
-    if web {
-        s(b, "null");
-    } else {
-        q(b, VERSIONS[u.version as usize]);
-    }
-    s(b, "}\n");
+    s(b, "}}\n");
 }
 
 fn run(a: &Args) -> io::Result<(u64, u64, u64)> {

@@ -135,7 +135,8 @@ pub struct EventStore {
     pub warning_count: u64,
     /// Bumped by every change, so views know when to recompute.
     pub generation: u64,
-    remap: Vec<Sym>,
+    /// Per decoder table: its local symbols → the store's.
+    remaps: rustc_hash::FxHashMap<u32, Vec<Sym>>,
 }
 
 impl EventStore {
@@ -232,19 +233,15 @@ impl EventStore {
 
     /// Merges a batch: re-interns its strings and numbers its lines.
     pub fn append(&mut self, source: SourceIdx, batch: Batch, line_base: u64) {
-        self.remap.clear();
-        for s in batch.strings.iter() {
-            let sym = self.strings.intern(s);
-            self.remap.push(sym);
+        let remap = self.remaps.entry(batch.dict.table).or_default();
+        // Batches of one decoder arrive in the order they were sealed.
+        debug_assert_eq!(remap.len(), batch.dict.base as usize);
+        remap.resize(batch.dict.base as usize, Sym::NONE);
+        for s in &batch.dict.new {
+            remap.push(self.strings.intern(s));
         }
-        let remap = &self.remap;
-        let map = |sym: Sym| {
-            if sym.is_some() {
-                remap[sym.0 as usize]
-            } else {
-                Sym::NONE
-            }
-        };
+        let remap = &*remap;
+        let map = |sym: Sym| remap.get(sym.0 as usize).copied().unwrap_or(Sym::NONE);
         let accepted = batch.events.len() as u64;
         let rejected = batch.rejected();
         self.events.reserve(batch.events.len());
@@ -346,6 +343,7 @@ mod tests {
                 };
                 dec.line(&mut batch, line.as_bytes(), &origin);
             }
+            dec.seal(&mut batch);
             store.append(src, batch, base);
         }
         assert_eq!(store.events().len(), 2);

@@ -34,6 +34,7 @@ fn store_of(lines: &[String]) -> EventStore {
         "test input rejected: {:?}",
         batch.rejects
     );
+    dec.seal(&mut batch);
     store.append(src, batch, 0);
     store
 }

@@ -15,10 +15,9 @@
 
 pub mod time;
 
-use std::borrow::Cow;
 use std::fmt;
 
-use crate::event::{EventRec, Location, RawLoc, Step, Strings, Sym, flags};
+use crate::event::{EventRec, Location, NO_DEDUP, NO_SESSION_ID, RawLoc, Step, Strings, Sym};
 use crate::json::{self, Kind, ScanError, Scanner, Span};
 
 /// Why a record was rejected.
@@ -136,11 +135,36 @@ pub struct Warning {
 /// How many rejects and warnings a batch keeps in full (all are counted).
 pub const KEEP_DETAILS: usize = 1000;
 
-/// The decoded events of one piece of input, with a string table of their own.
+/// The strings a batch's events refer to that the store has not seen from this decoder.
+///
+/// A [`Decoder`] keeps one string table for its whole life; each batch carries only the
+/// strings added since the decoder's previous batch. The store keeps one remap table per
+/// decoder (`table`), extends it with `new` and maps event symbols through it, so a
+/// string is interned into the store once per decoder rather than once per batch.
+#[derive(Default, Debug)]
+pub struct Dict {
+    /// Which decoder's table the symbols are in.
+    pub table: u32,
+    /// The decoder-local symbol of `new[0]`.
+    pub base: u32,
+    /// Strings with local symbols `base..`, in order.
+    pub new: Vec<Box<str>>,
+}
+
+impl Dict {
+    /// The text of a local symbol carried by this batch (tests and diagnostics).
+    #[must_use]
+    pub fn get(&self, sym: Sym) -> Option<&str> {
+        let i = sym.0.checked_sub(self.base)? as usize;
+        self.new.get(i).map(|s| &**s)
+    }
+}
+
+/// The decoded events of one piece of input (symbols local to their [`Decoder`]).
 #[derive(Default, Debug)]
 pub struct Batch {
-    /// Strings referenced by `events` (local symbols).
-    pub strings: Strings,
+    /// The strings new in this batch; see [`Dict`].
+    pub dict: Dict,
     /// Accepted events, in input order.
     pub events: Vec<EventRec>,
     /// Where each event's raw text is (parallel to `events`), when raw locations are kept.
@@ -185,12 +209,26 @@ pub struct Origin {
     pub offset: u64,
 }
 
-/// Decodes records into a [`Batch`]; holds scratch space reused between records.
-#[derive(Default)]
+/// Decodes records into [`Batch`]es; holds its string table and scratch space.
+/// Call [`Decoder::seal`] on each batch before handing it to the store.
 pub struct Decoder {
     scratch: String,
     keep_raw: bool,
+    strings: Strings,
+    /// Integer `amplitude_id`s already interned (their decimal text is the symbol's).
+    int_ids: rustc_hash::FxHashMap<i64, Sym>,
+    table: u32,
+    sent: usize,
 }
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
+/// Gives each decoder a distinct table id.
+static NEXT_TABLE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 #[derive(Default)]
 struct Fields {
@@ -238,9 +276,9 @@ fn is_string(span: Span) -> bool {
 }
 
 /// The JSON text of a value, shortened to about 60 bytes for messages.
-fn snippet(buf: &[u8], span: Span) -> Box<str> {
+fn snippet(buf: &str, span: Span) -> Box<str> {
     let (start, end) = span.outer();
-    let text = String::from_utf8_lossy(&buf[start..end]);
+    let text = buf.get(start..end).unwrap_or("");
     if text.chars().count() <= 60 {
         return text.into();
     }
@@ -255,22 +293,45 @@ impl Decoder {
         Self {
             scratch: String::new(),
             keep_raw,
+            strings: Strings::default(),
+            int_ids: rustc_hash::FxHashMap::default(),
+            table: NEXT_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            sent: 0,
         }
+    }
+
+    /// Attaches to `batch` the strings added since the previous sealed batch.
+    /// Batches of one decoder must reach the store in the order they were sealed.
+    pub fn seal(&mut self, batch: &mut Batch) {
+        batch.dict = Dict {
+            table: self.table,
+            base: u32::try_from(self.sent).unwrap_or(u32::MAX),
+            new: self
+                .strings
+                .iter()
+                .skip(self.sent)
+                .map(Into::into)
+                .collect(),
+        };
+        self.sent = self.strings.len();
     }
 
     /// Decodes one NDJSON line (without its newline).
     pub fn line(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Err(e) = std::str::from_utf8(line) {
-            batch.reject(
-                origin.loc.clone(),
-                RejectReason::InvalidUtf8 {
-                    offset: e.valid_up_to(),
-                },
-            );
-            return;
-        }
-        let mut scanner = Scanner::new(line);
+        let line = match std::str::from_utf8(line) {
+            Ok(text) => text,
+            Err(e) => {
+                batch.reject(
+                    origin.loc.clone(),
+                    RejectReason::InvalidUtf8 {
+                        offset: e.valid_up_to(),
+                    },
+                );
+                return;
+            }
+        };
+        let mut scanner = Scanner::new(line.as_bytes());
         scanner.skip_ws();
         let scanned = if scanner.peek() == Some(b'{') {
             scan_fields(&mut scanner).map(Some)
@@ -304,16 +365,34 @@ impl Decoder {
     }
 
     /// Decodes one validated JSON value: an event, a request body / User Activity response,
-    /// or (for top-level documents) an array of those. `buf` holds the value at `span`.
+    /// or (for top-level documents) an array of those. `buf` holds the value at `span`;
+    /// the value must be UTF-8 (it is rejected otherwise).
     pub fn value(&mut self, batch: &mut Batch, buf: &[u8], span: Span, origin: &Origin) {
+        let (start, end) = span.outer();
+        let text = match std::str::from_utf8(&buf[start..end]) {
+            Ok(text) => text,
+            Err(e) => {
+                batch.reject(
+                    origin.loc.clone(),
+                    RejectReason::InvalidUtf8 {
+                        offset: e.valid_up_to(),
+                    },
+                );
+                return;
+            }
+        };
+        let origin = Origin {
+            offset: origin.offset + start as u64,
+            ..origin.clone()
+        };
         match span.kind {
-            Kind::Object => match scan_fields(&mut Scanner::at(buf, span.start)) {
-                Ok((fields, span)) => self.fields(batch, buf, &fields, span, origin),
+            Kind::Object => match scan_fields(&mut Scanner::new(text.as_bytes())) {
+                Ok((fields, span)) => self.fields(batch, text, &fields, span, &origin),
                 Err(e) => batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e)),
             },
             Kind::Array => {
                 let mut elements = Vec::new();
-                let scanned = Scanner::at(buf, span.start).array(|i, s| elements.push((i, s)));
+                let scanned = Scanner::new(text.as_bytes()).array(|i, s| elements.push((i, s)));
                 if let Err(e) = scanned {
                     batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e));
                     return;
@@ -323,7 +402,7 @@ impl Decoder {
                         loc: with_step(&origin.loc, Step::Element(i)),
                         ..origin.clone()
                     };
-                    self.element(batch, buf, element, &origin);
+                    self.element(batch, text.as_bytes(), element, &origin);
                 }
             }
             kind => batch.reject(
@@ -348,7 +427,7 @@ impl Decoder {
     }
 
     /// Decodes a scanned (so valid) object: one event, or the events of a body.
-    fn fields(&mut self, batch: &mut Batch, buf: &[u8], f: &Fields, span: Span, origin: &Origin) {
+    fn fields(&mut self, batch: &mut Batch, buf: &str, f: &Fields, span: Span, origin: &Origin) {
         let is_body =
             f.events.is_some_and(|s| s.kind == Kind::Array) && present(f.event_type).is_none();
         if !is_body {
@@ -358,7 +437,7 @@ impl Decoder {
         let mut elements = Vec::new();
         if let Some(events) = f.events {
             // Already validated by the scan that found it.
-            let _ = Scanner::at(buf, events.start).array(|i, s| elements.push((i, s)));
+            let _ = Scanner::at(buf.as_bytes(), events.start).array(|i, s| elements.push((i, s)));
         }
         for (i, element) in elements {
             let origin = Origin {
@@ -374,34 +453,39 @@ impl Decoder {
                 );
                 continue;
             }
-            if let Ok((inner, span)) = scan_fields(&mut Scanner::at(buf, element.start)) {
+            if let Ok((inner, span)) = scan_fields(&mut Scanner::at(buf.as_bytes(), element.start))
+            {
                 self.event(batch, buf, &inner, span, &origin);
             }
         }
     }
 
-    fn text<'b>(&'b mut self, buf: &'b [u8], span: Span) -> Cow<'b, str> {
+    fn text<'b>(&'b mut self, buf: &'b str, span: Span) -> &'b str {
         match span.kind {
             Kind::String { escaped: true } => {
-                json::unescape(span.bytes(buf), &mut self.scratch);
-                Cow::Borrowed(&self.scratch)
+                json::unescape(span.bytes(buf.as_bytes()), &mut self.scratch);
+                &self.scratch
             }
-            _ => String::from_utf8_lossy(span.bytes(buf)),
+            _ => buf.get(span.start..span.end).unwrap_or(""),
         }
     }
 
     /// A non-empty string field, interned.
-    fn intern_str(&mut self, strings: &mut Strings, buf: &[u8], span: Option<Span>) -> Sym {
+    fn intern_str(&mut self, buf: &str, span: Option<Span>) -> Sym {
         match present(span) {
-            Some(s) if is_string(s) && s.end > s.start => {
-                let text = self.text(buf, s);
-                strings.intern(&text)
-            }
+            Some(s) if is_string(s) && s.end > s.start => match s.kind {
+                Kind::String { escaped: true } => {
+                    json::unescape(s.bytes(buf.as_bytes()), &mut self.scratch);
+                    self.strings.intern(&self.scratch)
+                }
+                _ => self.strings.intern(buf.get(s.start..s.end).unwrap_or("")),
+            },
             _ => Sym::NONE,
         }
     }
 
-    fn event(&mut self, batch: &mut Batch, buf: &[u8], f: &Fields, span: Span, origin: &Origin) {
+    fn event(&mut self, batch: &mut Batch, buf: &str, f: &Fields, span: Span, origin: &Origin) {
+        let bytes = buf.as_bytes();
         let event_type = match f.event_type {
             None => Err("missing"),
             Some(s) if s.kind == Kind::Null => Err("null"),
@@ -416,14 +500,27 @@ impl Decoder {
                 return;
             }
         };
-        let user_id = self.intern_str(&mut batch.strings, buf, f.user_id);
-        let device_id = self.intern_str(&mut batch.strings, buf, f.device_id);
+        let user_id = self.intern_str(buf, f.user_id);
+        let device_id = self.intern_str(buf, f.device_id);
         let amplitude_id = match present(f.amplitude_id) {
             Some(s) if s.kind == (Kind::Number { int: true }) => {
-                let text = String::from_utf8_lossy(s.bytes(buf));
-                batch.strings.intern(&text)
+                match time::parse_int(s.bytes(bytes)) {
+                    // Integer ids skip string hashing: the common Export case.
+                    Some(id)
+                        if buf
+                            .get(s.start..s.end)
+                            .is_some_and(|t| !t.starts_with("-0")) =>
+                    {
+                        match self.int_ids.entry(id) {
+                            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+                            std::collections::hash_map::Entry::Vacant(v) => *v
+                                .insert(self.strings.intern(buf.get(s.start..s.end).unwrap_or(""))),
+                        }
+                    }
+                    _ => self.strings.intern(buf.get(s.start..s.end).unwrap_or("")),
+                }
             }
-            other => self.intern_str(&mut batch.strings, buf, other),
+            other => self.intern_str(buf, other),
         };
         if !user_id.is_some() && !device_id.is_some() && !amplitude_id.is_some() {
             batch.reject(origin.loc.clone(), RejectReason::NoIdentity);
@@ -439,8 +536,8 @@ impl Decoder {
             return;
         };
         let time = match time_span.kind {
-            Kind::Number { int: true } => time::parse_int(time_span.bytes(buf)),
-            Kind::String { escaped: false } => time::parse_time_str(time_span.bytes(buf)),
+            Kind::Number { int: true } => time::parse_int(time_span.bytes(bytes)),
+            Kind::String { escaped: false } => time::parse_time_str(time_span.bytes(bytes)),
             Kind::String { escaped: true } => {
                 let text = self.text(buf, time_span);
                 time::parse_time_str(text.as_bytes())
@@ -459,35 +556,27 @@ impl Decoder {
         };
         let mut rec = EventRec {
             time,
-            session: -1,
-            dedup: [0, 0],
+            session: NO_SESSION_ID,
+            dedup: NO_DEDUP,
             event_type: Sym::NONE,
             user_id,
             device_id,
             amplitude_id,
-            flags: 0,
         };
-        rec.event_type = {
-            let text = self.text(buf, event_type);
-            batch.strings.intern(&text)
-        };
+        rec.event_type = self.intern_str(buf, Some(event_type));
         match present(f.session_id) {
             None => {}
             Some(s) => {
                 let id = match s.kind {
                     Kind::Number { int: true } | Kind::String { escaped: false } => {
-                        time::parse_int(s.bytes(buf))
+                        time::parse_int(s.bytes(bytes))
                     }
                     _ => None,
                 };
                 match id {
                     Some(-1) => {}
-                    Some(id) => {
-                        rec.session = id;
-                        rec.flags |= flags::IN_SESSION;
-                    }
-                    None => {
-                        rec.flags |= flags::SESSION_ID_WARNING;
+                    Some(id) if id != NO_SESSION_ID => rec.session = id,
+                    _ => {
                         batch.warning_count += 1;
                         if batch.warnings.len() < KEEP_DETAILS {
                             batch.warnings.push(Warning {
@@ -509,7 +598,7 @@ impl Decoder {
                     let text = self.text(buf, s);
                     xxhash_rust::xxh3::xxh3_128(text.as_bytes())
                 }
-                _ => xxhash_rust::xxh3::xxh3_128(s.bytes(buf)),
+                _ => xxhash_rust::xxh3::xxh3_128(s.bytes(bytes)),
             };
             #[expect(
                 clippy::cast_possible_truncation,
@@ -518,7 +607,9 @@ impl Decoder {
             {
                 rec.dedup = [hash as u64, (hash >> 64) as u64];
             }
-            rec.flags |= flags::HAS_DEDUP;
+            if rec.dedup == NO_DEDUP {
+                rec.dedup = [1, 0];
+            }
         }
         batch.events.push(rec);
         if self.keep_raw {

@@ -278,24 +278,28 @@ pub fn write(
     for &i in &a.replay.merged {
         flagged_merged[i as usize] = true;
     }
-    let chunks: Vec<std::io::Result<Vec<u8>>> = users
-        .par_chunks(512)
-        .enumerate()
-        .map(|(ci, chunk)| {
-            let mut buf = Vec::with_capacity(chunk.len() * 1024);
-            for (k, &u) in chunk.iter().enumerate() {
-                if ci > 0 || k > 0 {
-                    buf.push(b',');
+    // Serialise a window of users in parallel, write it, then the next: memory stays
+    // bounded by the window whatever the number of users.
+    let mut first = true;
+    for window in users.chunks(8 * 512) {
+        let chunks: Vec<std::io::Result<Vec<u8>>> = window
+            .par_chunks(512)
+            .map(|chunk| {
+                let mut buf = Vec::with_capacity(chunk.len() * 1024);
+                for &u in chunk {
+                    buf.extend_from_slice(b",\n    ");
+                    let user = user_out(store, a, u, &timeouts, &flagged_split, &flagged_merged);
+                    serde_json::to_writer(&mut buf, &user)?;
                 }
-                buf.extend_from_slice(b"\n    ");
-                let user = user_out(store, a, u, &timeouts, &flagged_split, &flagged_merged);
-                serde_json::to_writer(&mut buf, &user)?;
-            }
-            Ok(buf)
-        })
-        .collect();
-    for chunk in chunks {
-        out.write_all(&chunk?)?;
+                Ok(buf)
+            })
+            .collect();
+        for chunk in chunks {
+            let chunk = chunk?;
+            // Every user is preceded by a comma; the very first one is not.
+            let skip = usize::from(std::mem::take(&mut first));
+            out.write_all(&chunk[skip.min(chunk.len())..])?;
+        }
     }
     out.write_all(b"\n  ]\n}\n")
 }

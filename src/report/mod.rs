@@ -17,13 +17,36 @@ use crate::store::EventStore;
 
 /// Runs `report`: output to `out`, problems with sources to `err`. Returns the exit status.
 pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    // STREAMSCOPE_TIMINGS=1 prints how long each phase took, for benchmarking.
+    let timings = std::env::var_os("STREAMSCOPE_TIMINGS").is_some();
+    let start = std::time::Instant::now();
+    let phase = |name: &str, err: &mut dyn Write| {
+        if timings {
+            // The peak resident size so far, where the platform tells it.
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                err,
+                "timing: {name} done at {:.3} s {peak}",
+                start.elapsed().as_secs_f64()
+            );
+        }
+    };
     let store = load_all(&args.sources.sources, &LoadOptions::default());
+    phase("load", err);
     for source in &store.sources {
         for problem in &source.problems {
             writeln!(err, "streamscope: {}", crate::fmt::sanitize(problem))?;
         }
     }
     let analysis = Analysis::compute(&store, &args.analysis.rules());
+    phase("analysis", err);
     let user = match &args.user {
         Some(key) => match analysis.find_user(&store, key) {
             Some(u) => Some(u),
@@ -39,6 +62,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         None => None,
     };
     write(&store, &analysis, args, user, out)?;
+    phase("output", err);
     Ok(u8::from(store.any_failed()))
 }
 

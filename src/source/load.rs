@@ -405,6 +405,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                         origin.offset = offset + at as u64;
                         decoder.line(&mut batch, line, &origin);
                     });
+                    decoder.seal(&mut batch);
                     if done_tx.send((seq, batch)).is_err() {
                         break;
                     }
@@ -486,7 +487,8 @@ fn documents(
     let mut counted = 0usize;
     let mut array: Option<u64> = None;
     let mut origin = ctx.origin();
-    let flush = |batch: &mut Batch, emit: &mut Emit<'_>| {
+    let flush = |decoder: &mut Decoder, batch: &mut Batch, emit: &mut Emit<'_>| {
+        decoder.seal(batch);
         emit(LoadEvent::Batch {
             source: ctx.source,
             batch: std::mem::take(batch),
@@ -587,10 +589,10 @@ fn documents(
             }
         }
         if batch.events.len() >= DOC_BATCH {
-            flush(&mut batch, emit);
+            flush(&mut decoder, &mut batch, emit);
         }
     }
-    flush(&mut batch, emit);
+    flush(&mut decoder, &mut batch, emit);
     io_error.map_or(Ok(()), Err)
 }
 
