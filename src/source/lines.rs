@@ -12,6 +12,10 @@ pub struct LineChunker<R> {
     size: usize,
     carry: Vec<u8>,
     eof: bool,
+    /// An error met after some bytes were read: returned once those have been handed out.
+    pending: Option<io::Error>,
+    /// Buffers handed back by consumers, reused without being zeroed again.
+    spare: Vec<Vec<u8>>,
     /// Total bytes read from the reader.
     pub bytes_read: u64,
 }
@@ -24,26 +28,49 @@ impl<R: Read> LineChunker<R> {
             size: size.max(1),
             carry: Vec::new(),
             eof: false,
+            pending: None,
+            spare: Vec::new(),
             bytes_read: 0,
         }
     }
 
+    /// Gives a chunk's buffer back for reuse.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < 4 {
+            self.spare.push(buf);
+        }
+    }
+
+    /// A buffer holding `self.carry` at its front and at least `len` bytes in all. Its
+    /// contents past the carry are stale bytes of an earlier chunk, about to be overwritten.
+    fn buffer(&mut self, len: usize) -> Vec<u8> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf[..self.carry.len()].copy_from_slice(&self.carry);
+        self.carry.clear();
+        buf
+    }
+
     /// The next chunk of whole lines (the last one may lack a final newline), or `None`
-    /// at the end. An I/O error ends the stream after the bytes already read.
+    /// at the end. An I/O error is returned after the bytes read before it.
     pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
         if self.eof && self.carry.is_empty() {
-            return Ok(None);
+            return self.pending.take().map_or(Ok(None), Err);
         }
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut filled = self.carry.len();
+        let mut buf = self.buffer(filled + self.size);
         let mut scanned = 0;
         loop {
             if !self.eof {
-                let want = buf.len() + self.size;
-                let start = buf.len();
-                buf.resize(want, 0);
-                let mut filled = start;
+                let want = filled + self.size;
+                if buf.len() < want {
+                    buf.resize(want, 0);
+                }
+                let start = filled;
                 while filled < want {
-                    match self.reader.read(&mut buf[filled..]) {
+                    match self.reader.read(&mut buf[filled..want]) {
                         Ok(0) => {
                             self.eof = true;
                             break;
@@ -51,31 +78,28 @@ impl<R: Read> LineChunker<R> {
                         Ok(n) => filled += n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => {
-                            buf.truncate(filled);
-                            self.bytes_read += (filled - start) as u64;
                             self.eof = true;
-                            self.carry = Vec::new();
-                            return if buf.is_empty() {
-                                Err(e)
-                            } else {
-                                Ok(Some(buf))
-                            };
+                            self.pending = Some(e);
+                            break;
                         }
                     }
                 }
-                buf.truncate(filled);
                 self.bytes_read += (filled - start) as u64;
             }
             if self.eof {
-                return Ok((!buf.is_empty()).then_some(buf));
+                buf.truncate(filled);
+                if buf.is_empty() {
+                    return self.pending.take().map_or(Ok(None), Err);
+                }
+                return Ok(Some(buf));
             }
-            if let Some(nl) = memchr::memrchr(b'\n', &buf[scanned..]) {
+            if let Some(nl) = memchr::memrchr(b'\n', &buf[scanned..filled]) {
                 let cut = scanned + nl + 1;
-                self.carry = buf[cut..].to_vec();
+                self.carry.extend_from_slice(&buf[cut..filled]);
                 buf.truncate(cut);
                 return Ok(Some(buf));
             }
-            scanned = buf.len();
+            scanned = filled;
         }
     }
 }
@@ -122,6 +146,46 @@ mod tests {
             for c in &got[..got.len() - 1] {
                 assert_eq!(c.last(), Some(&b'\n'), "size {size}");
             }
+        }
+    }
+
+    /// Reads its bytes, then fails.
+    struct Failing(&'static [u8]);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "cut"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_error_after_data_comes_after_the_data() {
+        let mut c = LineChunker::new(Failing(b"a\nb"), 64);
+        assert_eq!(c.next_chunk().unwrap(), Some(b"a\nb".to_vec()));
+        assert_eq!(
+            c.next_chunk().unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        assert_eq!(c.next_chunk().unwrap(), None);
+    }
+
+    #[test]
+    fn recycled_buffers_give_the_same_chunks() {
+        let input = b"aaaa\nbb\ncccccccccccccccccc\nd\n\ne";
+        for size in 1..20 {
+            let mut c = LineChunker::new(&input[..], size);
+            let mut out = Vec::new();
+            while let Some(chunk) = c.next_chunk().unwrap() {
+                out.extend_from_slice(&chunk);
+                c.recycle(chunk);
+            }
+            assert_eq!(out, input.to_vec(), "size {size}");
         }
     }
 

@@ -384,7 +384,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(threads);
         let work_rx = Arc::new(Mutex::new(work_rx));
-        let (done_tx, done_rx) = mpsc::channel::<(u64, Batch)>();
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Vec<u8>)>();
         for _ in 0..threads {
             let work_rx = Arc::clone(&work_rx);
             let done_tx = done_tx.clone();
@@ -406,7 +406,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                         decoder.line(&mut batch, line, &origin);
                     });
                     decoder.seal(&mut batch);
-                    if done_tx.send((seq, batch)).is_err() {
+                    if done_tx.send((seq, batch, chunk)).is_err() {
                         break;
                     }
                 }
@@ -426,7 +426,8 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                     }
                     seq += 1;
                     offset += len;
-                    while let Ok((s, batch)) = done_rx.try_recv() {
+                    while let Ok((s, batch, buf)) = done_rx.try_recv() {
+                        chunker.recycle(buf);
                         order.push(s, batch, ctx, emit);
                     }
                 }
@@ -435,7 +436,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
             }
         };
         drop(work_tx);
-        for (s, batch) in done_rx {
+        for (s, batch, _) in done_rx {
             order.push(s, batch, ctx, emit);
         }
         result
