@@ -25,7 +25,7 @@ else
     default_file="target/bench/export-${EVENTS}.ndjson"
 fi
 BENCH_FILE="${BENCH_FILE:-$default_file}"
-BIN=target/release/streamscope
+BIN="${CARGO_TARGET_DIR:-target}/release/streamscope"
 
 if ! [[ "$RUNS" =~ ^[1-9][0-9]*$ ]]; then
     echo "report.sh: RUNS must be a positive integer (got '$RUNS')" >&2

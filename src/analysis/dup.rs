@@ -1,9 +1,10 @@
 //! §3 duplicates: an event is a duplicate when an earlier event in (time, input order) has
 //! the same (`device_id`, dedup key) and is at most 7 days older, duplicate or not.
 //!
-//! Events with a dedup key are sorted by a 64-bit mix of device and key, then each run of
-//! equal mixes by (time, input order); within a run of equal mixes the full key (device symbol and the key's 128-bit
-//! hash) is compared, so a collision of the 64-bit mix never makes a false duplicate.
+//! A 64-bit mix of device and key is bucketed into bitsets to find the few events that
+//! share a bucket with another; only those are sorted by mix, and each run of equal mixes
+//! by (time, input order). Within a run the full key (device symbol and the key's 128-bit
+//! hash) is compared, so a collision of the mix never makes a false duplicate.
 //! The nearest earlier event of the same key decides: if it is more than 7 days older,
 //! every earlier one is too.
 
@@ -15,18 +16,41 @@ use crate::event::{EventRec, Sym};
 /// One bit per event index: set for duplicates.
 pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
     let mut bits = vec![0u64; events.len().div_ceil(64)];
-    // (mix, index) pairs: 16 bytes each. Sorted by mix; each run of equal mixes is then
-    // ordered by (time, input order), and is nearly always one or two events long.
+    // Pre-filter: only events whose hash bucket holds two or more keyed events can be
+    // duplicates (equal keys share a mix, so a bucket). Two bitsets find those buckets;
+    // then only their events (a few percent) are collected and sorted.
+    let mix_of = |e: &EventRec| {
+        e.dedup_key()
+            .map(|key| key[0] ^ u64::from(e.device_id.0).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    };
+    let bits_log2 = (events.len().max(1) * 8)
+        .next_power_of_two()
+        .trailing_zeros()
+        .max(16);
+    let bucket = |mix: u64| (mix >> (64 - bits_log2)) as usize;
+    let words = 1usize << (bits_log2 - 6);
+    let mut seen = vec![0u64; words];
+    let mut twice = vec![0u64; words];
+    for mix in events.iter().filter_map(mix_of) {
+        let b = bucket(mix);
+        let (w, bit) = (b / 64, 1u64 << (b % 64));
+        twice[w] |= seen[w] & bit;
+        seen[w] |= bit;
+    }
+    drop(seen);
     let mut keyed: Vec<(u64, u32)> = events
         .iter()
         .enumerate()
         .filter_map(|(i, e)| {
-            let key = e.dedup_key()?;
-            let mix = key[0] ^ u64::from(e.device_id.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            Some((mix, u32::try_from(i).unwrap_or(u32::MAX)))
+            let mix = mix_of(e)?;
+            let b = bucket(mix);
+            (twice[b / 64] & (1 << (b % 64)) != 0)
+                .then(|| (mix, u32::try_from(i).unwrap_or(u32::MAX)))
         })
         .collect();
+    drop(twice);
     keyed.par_sort_unstable();
+    // Runs of equal mixes, each ordered by (time, input order); nearly always 1–2 long.
     // Last time seen per full key within the current run.
     let mut seen: Vec<((Sym, [u64; 2]), i64)> = Vec::new();
     for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {

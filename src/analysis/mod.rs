@@ -390,8 +390,9 @@ impl Analysis {
             user_counts.push(counts);
         }
 
-        let replay_input = ReplayInput::build(&users, events, &order, &pos_session, &classes)
-            .with_recorded(&sessions);
+        let replay_input =
+            ReplayInput::build(&users, &sessions, events, &order, &pos_session, &classes)
+                .with_recorded(&sessions);
         let replay = replay_input.replay(rules.timeout_ms, &sessions);
         let gap_histogram = replay_input.gap_histogram();
 

@@ -7,6 +7,9 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
+
+use super::users::split_by_ranges;
 use super::{MINUTE_MS, NO_SESSION, Session, User, median};
 use crate::event::EventRec;
 
@@ -115,34 +118,61 @@ pub fn sweep_timeouts(chosen_ms: i64) -> Vec<i64> {
 }
 
 impl ReplayInput {
+    /// Collects each user's active in-session events. The sizes are known from the
+    /// sessions' `active` counts, so the arrays are allocated once and filled per user
+    /// in parallel.
     pub(super) fn build(
         users: &[User],
+        sessions: &[Session],
         events: &[EventRec],
         order: &[u32],
         pos_session: &[u32],
         classes: &[super::EventClass],
     ) -> Self {
-        let mut input = ReplayInput::default();
+        let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let mut ranges = Vec::with_capacity(users.len());
+        let mut total = 0u64;
         for u in users {
-            let start = input.times.len();
-            for p in u.events.start as usize..u.events.end as usize {
-                let s = pos_session[p];
-                if s == NO_SESSION {
-                    continue;
-                }
-                let e = &events[order[p] as usize];
-                let active = classes
-                    .get(e.event_type.0 as usize)
-                    .is_none_or(|c| c.is_active());
-                if active {
-                    input.times.push(e.time);
-                    input.recorded.push(s);
-                }
-            }
-            let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-            input.users.push(to_u32(start)..to_u32(input.times.len()));
+            let n: u64 = sessions[u.sessions.start as usize..u.sessions.end as usize]
+                .iter()
+                .map(|s| u64::from(s.active))
+                .sum();
+            ranges.push(to_u32(total)..to_u32(total + n));
+            total += n;
         }
-        input
+        let len = usize::try_from(total).unwrap_or(usize::MAX);
+        let mut times = vec![0i64; len];
+        let mut recorded = vec![0u32; len];
+        let time_slices = split_by_ranges(&mut times, &ranges);
+        let recorded_slices = split_by_ranges(&mut recorded, &ranges);
+        time_slices
+            .into_par_iter()
+            .zip(recorded_slices)
+            .zip(users)
+            .for_each(|((times, recorded), u)| {
+                let mut k = 0;
+                for p in u.events.start as usize..u.events.end as usize {
+                    let s = pos_session[p];
+                    if s == NO_SESSION {
+                        continue;
+                    }
+                    let e = &events[order[p] as usize];
+                    let active = classes
+                        .get(e.event_type.0 as usize)
+                        .is_none_or(|c| c.is_active());
+                    if active && k < times.len() {
+                        times[k] = e.time;
+                        recorded[k] = s;
+                        k += 1;
+                    }
+                }
+            });
+        ReplayInput {
+            users: ranges,
+            times,
+            recorded,
+            ..ReplayInput::default()
+        }
     }
 
     /// Sets the figures that depend on recorded sessions only.
@@ -237,6 +267,22 @@ impl ReplayInput {
             }
         }
         out
+    }
+
+    /// How many sessions one user has when replayed at `timeout_ms`.
+    #[must_use]
+    pub fn user_session_count(&self, user: usize, timeout_ms: i64) -> u64 {
+        let Some(range) = self.users.get(user) else {
+            return 0;
+        };
+        let times = &self.times[range.start as usize..range.end as usize];
+        if times.is_empty() {
+            return 0;
+        }
+        1 + times
+            .windows(2)
+            .filter(|w| w[1] - w[0] > timeout_ms)
+            .count() as u64
     }
 
     /// The sweep: count, median length, splits and merges for each timeout.

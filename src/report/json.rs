@@ -281,7 +281,7 @@ pub fn write(
     // Serialise a window of users in parallel, write it, then the next: memory stays
     // bounded by the window whatever the number of users.
     let mut first = true;
-    for window in users.chunks(8 * 512) {
+    for window in users.chunks(2 * 512) {
         let chunks: Vec<std::io::Result<Vec<u8>>> = window
             .par_chunks(512)
             .map(|chunk| {
@@ -364,7 +364,7 @@ fn user_out<'a>(
         },
         sweep_sessions: timeouts
             .iter()
-            .map(|&t| a.replay_input.user_segments(u, t).len() as u64)
+            .map(|&t| a.replay_input.user_session_count(u, t))
             .collect(),
         gap_histogram: a.replay_input.gap_histogram_of(Some(u)).counts,
     }
