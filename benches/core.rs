@@ -1,1 +1,92 @@
-fn main() {}
+//! Core benchmarks: decode throughput (bytes of NDJSON per second, all decoding threads)
+//! and the cost of the session analysis, on a generated Export-like stream.
+//! The end-to-end figure over a 1.3 GB file is `bench/report.sh`.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use streamscope::analysis::{Analysis, Rules};
+use streamscope::source::{LoadOptions, load_bytes};
+use streamscope::store::EventStore;
+
+/// `events` Export-like lines over `users` users, interleaved, with sessions, gaps,
+/// identify calls, -1 events and duplicates.
+fn export(events: usize, users: u64) -> Vec<u8> {
+    let mut out = String::with_capacity(events * 600);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let t0: i64 = 1_790_812_800_000;
+    for i in 0..events as u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let user = x % users;
+        let step = i / users;
+        let time = t0 + (step as i64) * 45_000 + (user as i64) * 7;
+        let session = t0 + (step as i64 / 20) * 20 * 45_000 + (user as i64) * 7;
+        let session = if x % 50 == 0 { -1 } else { session };
+        let kind = [
+            "Page Viewed",
+            "Search",
+            "Add to Cart",
+            "$identify",
+            "Purchase",
+        ][(x % 5) as usize];
+        let insert = if x % 100 == 1 { i - 1 } else { i };
+        let seconds = time / 1000;
+        let _ = writeln!(
+            out,
+            r#"{{"$insert_id":"{insert:032x}","amplitude_id":{},"city":"Lyon","client_event_time":"2026-10-{:02} {:02}:{:02}:{:02}.{:03}000","country":"France","device_id":"dev-{user:08x}-4b2c-9f1e","device_model":"iPhone 16","event_id":{step},"event_properties":{{"screen":"Home","query":"caf\u00e9 au lait","results":[1,2,3],"filters":{{"size":"M","in_stock":true}}}},"event_type":"{kind}","library":"amplitude-swift/1.9.0","os_name":"ios","os_version":"26.0.1","platform":"iOS","session_id":{session},"user_id":"user-{user:08x}","user_properties":{{"plan":"pro","lifetime_orders":3,"push_enabled":false}}}}"#,
+            300_000_000 + user,
+            1 + (seconds / 86_400) % 28,
+            (seconds / 3600) % 24,
+            (seconds / 60) % 60,
+            seconds % 60,
+            time % 1000,
+        );
+    }
+    out.into_bytes()
+}
+
+fn load(bytes: &Arc<[u8]>) -> EventStore {
+    let mut store = EventStore::new();
+    let source = store.add_source("bench");
+    let read = Arc::new(AtomicU64::new(0));
+    load_bytes(
+        Arc::clone(bytes),
+        "bench",
+        source,
+        &LoadOptions::default(),
+        &read,
+        &mut |ev| store.apply(ev),
+    );
+    store
+}
+
+fn benches(c: &mut Criterion) {
+    let bytes: Arc<[u8]> = export(200_000, 4_000).into();
+    let mut group = c.benchmark_group("decode");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("ndjson 200k events", |b| b.iter(|| black_box(load(&bytes))));
+    group.finish();
+
+    let store = load(&bytes);
+    assert_eq!(store.rejected(), 0);
+    let mut group = c.benchmark_group("analysis");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(store.events().len() as u64));
+    group.bench_function("compute 200k events", |b| {
+        b.iter(|| black_box(Analysis::compute(&store, &Rules::default())));
+    });
+    let mut analysis = Analysis::compute(&store, &Rules::default());
+    group.bench_function("set_timeout 200k events", |b| {
+        b.iter(|| analysis.set_timeout(black_box(5 * 60_000)));
+    });
+    group.finish();
+}
+
+criterion_group!(core, benches);
+criterion_main!(core);
