@@ -26,7 +26,7 @@ fn export(events: usize, users: u64) -> Vec<u8> {
         let step = i / users;
         let time = t0 + (step as i64) * 45_000 + (user as i64) * 7;
         let session = t0 + (step as i64 / 20) * 20 * 45_000 + (user as i64) * 7;
-        let session = if x % 50 == 0 { -1 } else { session };
+        let session = if x.is_multiple_of(50) { -1 } else { session };
         let kind = [
             "Page Viewed",
             "Search",
