@@ -344,12 +344,16 @@ impl Analysis {
     pub fn compute(store: &EventStore, rules: &Rules) -> Analysis {
         let events = store.events();
         let classes = classify(store, rules);
-        let users::Grouping {
-            keys,
-            order,
-            ranges,
-        } = users::group(store);
-        let duplicate_bits = dup::find(events);
+        // Grouping and duplicate detection only read the events: run them side by side
+        // (the duplicate pass is sequential, the grouping mostly so).
+        let (
+            users::Grouping {
+                keys,
+                order,
+                ranges,
+            },
+            duplicate_bits,
+        ) = rayon::join(|| users::group(store), || dup::find(events));
         let sessions::Sessions {
             sessions,
             pos_session,
