@@ -446,8 +446,11 @@ impl Analysis {
     /// The sweep over the standard timeouts and the chosen one.
     #[must_use]
     pub fn sweep(&self) -> Vec<SweepRow> {
-        self.replay_input
-            .sweep(&sweep_timeouts(self.rules.timeout_ms), &self.sessions)
+        self.replay_input.sweep_reusing(
+            &sweep_timeouts(self.rules.timeout_ms),
+            &self.sessions,
+            Some(&self.replay),
+        )
     }
 
     /// Whether event `i` (input order) is a duplicate.
