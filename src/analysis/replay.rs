@@ -197,7 +197,10 @@ impl ReplayInput {
             .map(|range| {
                 let times = &self.times[range.start as usize..range.end as usize];
                 usize::from(!times.is_empty())
-                    + times.windows(2).filter(|w| w[1] - w[0] > timeout_ms).count()
+                    + times
+                        .windows(2)
+                        .filter(|w| w[1] - w[0] > timeout_ms)
+                        .count()
             })
             .sum();
         let mut lengths = Vec::with_capacity(replayed);
