@@ -365,3 +365,61 @@ fn messages_name_the_problem() {
 fn str_of(b: &Batch, sym: crate::event::Sym) -> &str {
     b.dict.get(sym).unwrap_or("")
 }
+
+mod no_panics {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::source::{LoadOptions, load_bytes};
+    use crate::store::EventStore;
+
+    /// Bytes that are often almost JSON: fragments of events mixed with arbitrary bytes.
+    fn near_json() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(br#"{"event_type":"a","user_id":"u","time":1}"#.to_vec()),
+            Just(br#"{"api_key":"k","events":["#.to_vec()),
+            Just(b"[".to_vec()),
+            Just(b"]".to_vec()),
+            Just(b"{".to_vec()),
+            Just(b"}".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\"\\u00".to_vec()),
+            Just(vec![0x1f, 0x8b]),
+            Just(b"PK\x03\x04".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..12),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_line_decodes_or_is_rejected_without_panicking(line in near_json()) {
+            let mut batch = Batch::default();
+            let mut decoder = Decoder::new(true);
+            decoder.line(&mut batch, &line, &Origin::default());
+            decoder.seal(&mut batch);
+            let text = line.strip_suffix(b"\r").unwrap_or(&line);
+            let valid = std::str::from_utf8(text).is_ok() && crate::json::validate(text).is_ok();
+            if !valid {
+                // Not JSON: exactly one rejection, nothing accepted.
+                prop_assert_eq!(batch.events.len(), 0);
+                prop_assert_eq!(batch.rejected(), 1);
+            }
+        }
+
+        #[test]
+        fn any_input_loads_without_panicking(bytes in near_json()) {
+            let mut store = EventStore::new();
+            let source = store.add_source("fuzz");
+            let read = Arc::new(AtomicU64::new(0));
+            load_bytes(bytes.into(), "fuzz", source, &LoadOptions::default(), &read, &mut |ev| store.apply(ev));
+            let _ = crate::analysis::Analysis::compute(&store, &crate::analysis::Rules::default());
+        }
+    }
+}
