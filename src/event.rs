@@ -103,7 +103,14 @@ impl Strings {
 
     /// All strings in symbol order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.ends.len()).map(|i| slice(&self.text, &self.ends, Sym(i as u32)))
+        self.iter_from(0)
+    }
+
+    /// The strings from symbol `first` on, in symbol order. Cheaper than `iter().skip()`,
+    /// which would still slice every skipped string (a decoder seals hundreds of batches,
+    /// each skipping all the strings it sent before).
+    pub fn iter_from(&self, first: usize) -> impl Iterator<Item = &str> {
+        (first..self.ends.len()).map(|i| slice(&self.text, &self.ends, Sym(i as u32)))
     }
 }
 

@@ -306,12 +306,7 @@ impl Decoder {
         batch.dict = Dict {
             table: self.table,
             base: u32::try_from(self.sent).unwrap_or(u32::MAX),
-            new: self
-                .strings
-                .iter()
-                .skip(self.sent)
-                .map(Into::into)
-                .collect(),
+            new: self.strings.iter_from(self.sent).map(Into::into).collect(),
         };
         self.sent = self.strings.len();
     }
