@@ -193,42 +193,49 @@ impl<'a> Scanner<'a> {
     }
 
     /// Scans a string; the cursor is on its opening quote. Returns the inner span.
+    /// The hot loop keeps the cursor in a local and stores it back only at the end, on an
+    /// escape and on an error (so error offsets are those of the byte at fault).
     #[inline]
     pub fn string(&mut self) -> Result<Span, ScanError> {
-        self.pos += 1;
-        let start = self.pos;
         let buf = self.buf;
+        let start = self.pos + 1;
+        let mut pos = start;
         let mut escaped = false;
         loop {
-            while let Some(chunk) = buf.get(self.pos..self.pos + 8) {
+            while let Some(chunk) = buf.get(pos..pos + 8) {
                 let mut word = [0u8; 8];
                 word.copy_from_slice(chunk);
                 let lanes = special_lanes(u64::from_le_bytes(word));
                 if lanes != 0 {
-                    self.pos += (lanes.trailing_zeros() / 8) as usize;
+                    pos += (lanes.trailing_zeros() / 8) as usize;
                     break;
                 }
-                self.pos += 8;
+                pos += 8;
             }
-            let Some(&c) = buf.get(self.pos) else {
+            let Some(&c) = buf.get(pos) else {
+                self.pos = pos;
                 return self.err("unterminated string");
             };
             match c {
                 b'"' => {
-                    let span = Span {
+                    self.pos = pos + 1;
+                    return Ok(Span {
                         kind: Kind::String { escaped },
                         start,
-                        end: self.pos,
-                    };
-                    self.pos += 1;
-                    return Ok(span);
+                        end: pos,
+                    });
                 }
                 b'\\' => {
                     escaped = true;
+                    self.pos = pos;
                     self.escape()?;
+                    pos = self.pos;
                 }
-                0..0x20 => return self.err("control character in string"),
-                _ => self.pos += 1,
+                0..0x20 => {
+                    self.pos = pos;
+                    return self.err("control character in string");
+                }
+                _ => pos += 1,
             }
         }
     }
