@@ -203,16 +203,24 @@ impl ReplayInput {
                         .count()
             })
             .sum();
-        let mut lengths = Vec::with_capacity(replayed);
+        // Lengths are kept in 32 bits (up to 49 days, half the memory of `i64`s); should one
+        // not fit, the median is taken over all of them recomputed as `i64`s instead.
+        let mut lengths: Vec<u32> = Vec::with_capacity(replayed);
+        let mut wide = false;
         let mut per_user = Vec::with_capacity(self.users.len());
         let mut members: Vec<u32> = Vec::new();
         let mut r = 0u32;
+        let mut closed = 0u64;
         for range in &self.users {
             let times = &self.times[range.start as usize..range.end as usize];
             let recorded = &self.recorded[range.start as usize..range.end as usize];
             let mut count = 0u32;
             let mut close = |first: i64, prev: i64, members: &mut Vec<u32>| {
-                lengths.push(prev - first);
+                match u32::try_from(prev - first) {
+                    Ok(length) => lengths.push(length),
+                    Err(_) => wide = true,
+                }
+                closed += 1;
                 count += 1;
                 if members.len() > 1 {
                     for &m in members.iter() {
@@ -256,12 +264,37 @@ impl ReplayInput {
         };
         Replay {
             timeout_ms,
-            sessions: lengths.len() as u64,
-            median_length_ms: median(&mut lengths),
+            sessions: closed,
+            median_length_ms: if wide {
+                median(&mut self.lengths_at(timeout_ms))
+            } else {
+                median_narrow(&mut lengths)
+            },
             per_user,
             split: indices(&split),
             merged: indices(&merged),
         }
+    }
+
+    /// The length of every replayed session at `timeout_ms`, as [`Self::replay`] finds them.
+    fn lengths_at(&self, timeout_ms: i64) -> Vec<i64> {
+        let mut lengths = Vec::new();
+        for range in &self.users {
+            let times = &self.times[range.start as usize..range.end as usize];
+            let Some(&first) = times.first() else {
+                continue;
+            };
+            let (mut first, mut prev) = (first, first);
+            for &t in &times[1..] {
+                if t - prev > timeout_ms {
+                    lengths.push(prev - first);
+                    first = t;
+                }
+                prev = t;
+            }
+            lengths.push(prev - first);
+        }
+        lengths
     }
 
     /// Replays one user: (first, last, events) of each replayed session.
@@ -352,4 +385,19 @@ impl ReplayInput {
     pub fn gap_histogram(&self) -> GapHistogram {
         self.gap_histogram_of(None)
     }
+}
+
+/// [`median`] of values that fit in 32 bits: the same result with half the memory.
+fn median_narrow(values: &mut [u32]) -> i64 {
+    let n = values.len();
+    if n == 0 {
+        return 0;
+    }
+    let (_, &mut hi, _) = values.select_nth_unstable(n / 2);
+    let hi = i64::from(hi);
+    if n % 2 == 1 {
+        return hi;
+    }
+    let lo = values[..n / 2].iter().copied().max().map_or(hi, i64::from);
+    lo + (hi - lo) / 2
 }

@@ -588,6 +588,23 @@ fn replay_drops_recorded_sessions_without_active_events() {
 }
 
 #[test]
+fn replayed_lengths_beyond_32_bits_keep_their_median() {
+    const DAY: i64 = 24 * 60 * M;
+    let (u, v) = (r#""user_id":"u""#, r#""user_id":"v""#);
+    let lines = vec![
+        // 60 days: more milliseconds than 32 bits hold.
+        ev("a", u, T0, Some(T0)),
+        ev("b", u, T0 + 60 * DAY, Some(T0)),
+        ev("a", v, T0, Some(T0)),
+        ev("b", v, T0 + 10 * M, Some(T0)),
+    ];
+    let (_, mut a) = analyse(&lines, &Rules::default());
+    a.set_timeout(100 * DAY);
+    assert_eq!(a.replay.sessions, 2);
+    assert_eq!(a.replay.median_length_ms, 10 * M + (60 * DAY - 10 * M) / 2);
+}
+
+#[test]
 fn medians() {
     assert_eq!(median(&mut []), 0);
     assert_eq!(median(&mut [5]), 5);
