@@ -15,6 +15,9 @@ use crate::cli::{Format, ReportArgs};
 use crate::source::{LoadOptions, load_all};
 use crate::store::EventStore;
 
+/// Bytes per NDJSON chunk when loading for a report.
+const REPORT_CHUNK: usize = 2 << 20;
+
 /// Runs `report`: output to `out`, problems with sources to `err`. Returns the exit status.
 pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     // STREAMSCOPE_TIMINGS=1 prints how long each phase took, for benchmarking.
@@ -38,7 +41,13 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             );
         }
     };
-    let store = load_all(&args.sources.sources, &LoadOptions::default());
+    // Larger NDJSON chunks than the default (which suits the TUI's progress updates): half
+    // as many batches to hand over and merge; ~5% faster loads on large files.
+    let opts = LoadOptions {
+        chunk_size: REPORT_CHUNK,
+        ..LoadOptions::default()
+    };
+    let store = load_all(&args.sources.sources, &opts);
     phase("load", err);
     for source in &store.sources {
         for problem in &source.problems {
