@@ -219,6 +219,29 @@ pub struct Decoder {
     int_ids: rustc_hash::FxHashMap<i64, Sym>,
     table: u32,
     sent: usize,
+    /// Per `user_id` symbol: the ids of that user's last event (see [`LastIds`]).
+    last_ids: Vec<LastIds>,
+}
+
+/// The device and integer amplitude ids last seen with a user. Matching them first skips
+/// the hash tables (and their cache misses) for most events; a mismatch falls back to them,
+/// so the symbols are the same either way.
+#[derive(Clone, Copy)]
+struct LastIds {
+    device: Sym,
+    amplitude: Sym,
+    /// The integer value of `amplitude` (meaningful when `amplitude` is some).
+    amplitude_int: i64,
+}
+
+impl Default for LastIds {
+    fn default() -> Self {
+        Self {
+            device: Sym::NONE,
+            amplitude: Sym::NONE,
+            amplitude_int: 0,
+        }
+    }
 }
 
 impl Default for Decoder {
@@ -297,6 +320,7 @@ impl Decoder {
             int_ids: rustc_hash::FxHashMap::default(),
             table: NEXT_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             sent: 0,
+            last_ids: Vec::new(),
         }
     }
 
@@ -328,18 +352,12 @@ impl Decoder {
         };
         let mut scanner = Scanner::new(line.as_bytes());
         scanner.skip_ws();
+        // A value that is not an object is only judged once the whole line is known to be
+        // one valid JSON value: `[]{…}` is invalid JSON, not "an array".
         let scanned = if scanner.peek() == Some(b'{') {
-            scan_fields(&mut scanner).map(Some)
+            scan_fields(&mut scanner).map(Ok)
         } else {
-            scanner.value().map(|span| {
-                batch.reject(
-                    origin.loc.clone(),
-                    RejectReason::NotObject {
-                        found: span.kind.name(),
-                    },
-                );
-                None
-            })
+            scanner.value().map(|span| Err(span.kind.name()))
         };
         let scanned = scanned.and_then(|fields| {
             scanner.skip_ws();
@@ -353,8 +371,8 @@ impl Decoder {
             }
         });
         match scanned {
-            Ok(Some((fields, span))) => self.fields(batch, line, &fields, span, origin),
-            Ok(None) => {}
+            Ok(Ok((fields, span))) => self.fields(batch, line, &fields, span, origin),
+            Ok(Err(found)) => batch.reject(origin.loc.clone(), RejectReason::NotObject { found }),
             Err(e) => batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e)),
         }
     }
@@ -496,7 +514,24 @@ impl Decoder {
             }
         };
         let user_id = self.intern_str(buf, f.user_id);
-        let device_id = self.intern_str(buf, f.device_id);
+        // A user's events nearly always carry the same device and amplitude ids: check the
+        // ids of the user's previous event before looking them up in the tables.
+        let last = match self.last_ids.get(user_id.0 as usize) {
+            Some(&last) if user_id.is_some() => last,
+            _ => LastIds::default(),
+        };
+        let device_id = match present(f.device_id) {
+            Some(s) if s.kind == (Kind::String { escaped: false }) && s.end > s.start => {
+                let text = buf.get(s.start..s.end).unwrap_or("");
+                if last.device.is_some() && self.strings.get(last.device) == text {
+                    last.device
+                } else {
+                    self.strings.intern(text)
+                }
+            }
+            other => self.intern_str(buf, other),
+        };
+        let mut int_id = None;
         let amplitude_id = match present(f.amplitude_id) {
             Some(s) if s.kind == (Kind::Number { int: true }) => {
                 match time::parse_int(s.bytes(bytes)) {
@@ -506,10 +541,16 @@ impl Decoder {
                             .get(s.start..s.end)
                             .is_some_and(|t| !t.starts_with("-0")) =>
                     {
-                        match self.int_ids.entry(id) {
-                            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
-                            std::collections::hash_map::Entry::Vacant(v) => *v
-                                .insert(self.strings.intern(buf.get(s.start..s.end).unwrap_or(""))),
+                        int_id = Some(id);
+                        if last.amplitude.is_some() && last.amplitude_int == id {
+                            last.amplitude
+                        } else {
+                            match self.int_ids.entry(id) {
+                                std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+                                std::collections::hash_map::Entry::Vacant(v) => *v.insert(
+                                    self.strings.intern(buf.get(s.start..s.end).unwrap_or("")),
+                                ),
+                            }
                         }
                     }
                     _ => self.strings.intern(buf.get(s.start..s.end).unwrap_or("")),
@@ -517,6 +558,21 @@ impl Decoder {
             }
             other => self.intern_str(buf, other),
         };
+        if user_id.is_some() {
+            let i = user_id.0 as usize;
+            if i >= self.last_ids.len() {
+                self.last_ids
+                    .resize(self.strings.len().max(i + 1), LastIds::default());
+            }
+            let entry = &mut self.last_ids[i];
+            if device_id.is_some() {
+                entry.device = device_id;
+            }
+            if let Some(id) = int_id {
+                entry.amplitude = amplitude_id;
+                entry.amplitude_int = id;
+            }
+        }
         if !user_id.is_some() && !device_id.is_some() && !amplitude_id.is_some() {
             batch.reject(origin.loc.clone(), RejectReason::NoIdentity);
             return;

@@ -62,6 +62,11 @@ fn rejection_rules_apply_in_order() {
             Some("not_object"),
         ),
         (
+            "an array followed by more is invalid JSON, not an array",
+            r#"[]{"event_type":"a","user_id":"u","time":1}"#,
+            Some("invalid_json"),
+        ),
+        (
             "invalid JSON beats missing event_type",
             r#"{"user_id":"u" "time":1}"#,
             Some("invalid_json"),
@@ -276,6 +281,34 @@ fn identity_fields_are_interned() {
     assert_eq!(str_of(&b, e.device_id), "d");
     assert_eq!(str_of(&b, e.amplitude_id), "42");
     assert_eq!(str_of(&b, e.event_type), "a");
+}
+
+#[test]
+fn a_user_changing_devices_and_amplitude_ids_keeps_exact_symbols() {
+    let lines = [
+        (r#""device_id":"d1","amplitude_id":1"#, "d1", "1"),
+        (r#""device_id":"d2","amplitude_id":2"#, "d2", "2"),
+        (r#""device_id":"d1","amplitude_id":1"#, "d1", "1"),
+        (r#""device_id":"d\u0031","amplitude_id":"1""#, "d1", "1"),
+        (r#""amplitude_id":-0"#, "", "-0"),
+        (r#""device_id":"d2","amplitude_id":2"#, "d2", "2"),
+    ];
+    let mut batch = Batch::default();
+    let mut decoder = Decoder::new(false);
+    for (ids, _, _) in &lines {
+        let line = format!(r#"{{"event_type":"a","user_id":"u",{ids},"time":1}}"#);
+        decoder.line(&mut batch, line.as_bytes(), &Origin::default());
+    }
+    decoder.seal(&mut batch);
+    assert_eq!(batch.events.len(), lines.len());
+    for (e, (_, device, amplitude)) in batch.events.iter().zip(&lines) {
+        assert_eq!(str_of(&batch, e.device_id), *device);
+        assert_eq!(str_of(&batch, e.amplitude_id), *amplitude);
+    }
+    // Equal texts, equal symbols, whichever path found them.
+    assert_eq!(batch.events[0].device_id, batch.events[3].device_id);
+    assert_eq!(batch.events[0].amplitude_id, batch.events[3].amplitude_id);
+    assert_eq!(batch.events[1].device_id, batch.events[5].device_id);
 }
 
 #[test]
