@@ -391,6 +391,9 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
             let mut origin = base.clone();
             scope.spawn(move || {
                 let mut decoder = Decoder::new(keep_raw);
+                // Events per chunk so far: sizes the next batch, so that it is not grown
+                // (and copied) by doubling.
+                let mut per_chunk = 0usize;
                 loop {
                     let next = work_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((seq, offset, chunk))) = next else {
@@ -398,6 +401,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                     };
                     let mut batch = Batch {
                         bytes: chunk.len() as u64,
+                        events: Vec::with_capacity(per_chunk + per_chunk / 8),
                         ..Batch::default()
                     };
                     batch.lines = for_each_line(&chunk, |line, n, at| {
@@ -406,6 +410,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                         decoder.line(&mut batch, line, &origin);
                     });
                     decoder.seal(&mut batch);
+                    per_chunk = per_chunk.max(batch.events.len());
                     if done_tx.send((seq, batch, chunk)).is_err() {
                         break;
                     }
