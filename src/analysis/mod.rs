@@ -397,8 +397,11 @@ impl Analysis {
         let replay_input =
             ReplayInput::build(&users, &sessions, events, &order, &pos_session, &classes)
                 .with_recorded(&sessions);
-        let replay = replay_input.replay(rules.timeout_ms, &sessions);
-        let gap_histogram = replay_input.gap_histogram();
+        // Both only read the replay input; the histogram is a sequential pass.
+        let (replay, gap_histogram) = rayon::join(
+            || replay_input.replay(rules.timeout_ms, &sessions),
+            || replay_input.gap_histogram(),
+        );
 
         let mut counts = FlagCounts::default();
         for c in &user_counts {
