@@ -29,6 +29,8 @@ mod users;
 
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 pub use flag::Flag;
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 
@@ -360,39 +362,42 @@ impl Analysis {
             session_ranges,
         } = sessions::build(events, &order, &ranges, &classes, &duplicate_bits, rules);
 
-        let mut users = Vec::with_capacity(keys.len());
-        let mut user_counts = Vec::with_capacity(keys.len());
-        for (u, key) in keys.into_iter().enumerate() {
-            let range = ranges[u].clone();
-            let positions = range.start as usize..range.end as usize;
-            let mut out = 0;
-            let mut dups = 0;
-            for p in positions.clone() {
-                out += u32::from(pos_session[p] == NO_SESSION);
-                dups += u32::from(is_set(&duplicate_bits, order[p] as usize));
-            }
-            let first = events[order[positions.start] as usize].time;
-            let last = events[order[positions.end - 1] as usize].time;
-            let mut counts = FlagCounts {
-                out_of_session: u64::from(out),
-                duplicates: u64::from(dups),
-                ..FlagCounts::default()
-            };
-            let srange = session_ranges[u].clone();
-            for s in &sessions[srange.start as usize..srange.end as usize] {
-                counts.add_session(s);
-            }
-            users.push(User {
-                key,
-                events: range,
-                sessions: srange,
-                out_of_session: out,
-                duplicates: dups,
-                first,
-                last,
-            });
-            user_counts.push(counts);
-        }
+        // Per user, independently: in parallel, in user order.
+        let (users, user_counts): (Vec<User>, Vec<FlagCounts>) = keys
+            .into_par_iter()
+            .enumerate()
+            .map(|(u, key)| {
+                let range = ranges[u].clone();
+                let positions = range.start as usize..range.end as usize;
+                let mut out = 0;
+                let mut dups = 0;
+                for p in positions.clone() {
+                    out += u32::from(pos_session[p] == NO_SESSION);
+                    dups += u32::from(is_set(&duplicate_bits, order[p] as usize));
+                }
+                let first = events[order[positions.start] as usize].time;
+                let last = events[order[positions.end - 1] as usize].time;
+                let mut counts = FlagCounts {
+                    out_of_session: u64::from(out),
+                    duplicates: u64::from(dups),
+                    ..FlagCounts::default()
+                };
+                let srange = session_ranges[u].clone();
+                for s in &sessions[srange.start as usize..srange.end as usize] {
+                    counts.add_session(s);
+                }
+                let user = User {
+                    key,
+                    events: range,
+                    sessions: srange,
+                    out_of_session: out,
+                    duplicates: dups,
+                    first,
+                    last,
+                };
+                (user, counts)
+            })
+            .unzip();
 
         let replay_input =
             ReplayInput::build(&users, &sessions, events, &order, &pos_session, &classes)
