@@ -81,7 +81,7 @@ impl Tmux {
     }
 
     fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let s = self.screen();
             if ok(&s) {
@@ -190,7 +190,7 @@ fn a_panic_restores_the_terminal() {
     };
     t.text(&format!(
         "{}; echo exit=$?",
-        command_line("STREAMSCOPE_TEST_PANIC_AFTER_FRAMES=3 ")
+        command_line("STREAMSCOPE_TEST_PANIC_AFTER_FRAMES=1 ")
     ));
     t.keys(&["Enter"]);
     let s = t.wait_for("the panic", |s| s.contains("exit=101"));
