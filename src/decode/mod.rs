@@ -338,17 +338,8 @@ impl Decoder {
     /// Decodes one NDJSON line (without its newline).
     pub fn line(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = match std::str::from_utf8(line) {
-            Ok(text) => text,
-            Err(e) => {
-                batch.reject(
-                    origin.loc.clone(),
-                    RejectReason::InvalidUtf8 {
-                        offset: e.valid_up_to(),
-                    },
-                );
-                return;
-            }
+        let Some(line) = utf8_or_reject(batch, line, origin) else {
+            return;
         };
         let mut scanner = Scanner::new(line.as_bytes());
         scanner.skip_ws();
@@ -382,17 +373,8 @@ impl Decoder {
     /// the value must be UTF-8 (it is rejected otherwise).
     pub fn value(&mut self, batch: &mut Batch, buf: &[u8], span: Span, origin: &Origin) {
         let (start, end) = span.outer();
-        let text = match std::str::from_utf8(&buf[start..end]) {
-            Ok(text) => text,
-            Err(e) => {
-                batch.reject(
-                    origin.loc.clone(),
-                    RejectReason::InvalidUtf8 {
-                        offset: e.valid_up_to(),
-                    },
-                );
-                return;
-            }
+        let Some(text) = utf8_or_reject(batch, &buf[start..end], origin) else {
+            return;
         };
         let origin = Origin {
             offset: origin.offset + start as u64,
@@ -671,6 +653,22 @@ impl Decoder {
                 offset: origin.offset + start as u64,
                 len: u32::try_from(end - start).unwrap_or(u32::MAX),
             });
+        }
+    }
+}
+
+/// The record's text, or `None` after rejecting it as invalid UTF-8 (so invalid JSON).
+fn utf8_or_reject<'b>(batch: &mut Batch, bytes: &'b [u8], origin: &Origin) -> Option<&'b str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            batch.reject(
+                origin.loc.clone(),
+                RejectReason::InvalidUtf8 {
+                    offset: e.valid_up_to(),
+                },
+            );
+            None
         }
     }
 }
