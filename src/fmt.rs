@@ -102,6 +102,26 @@ pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether a session id reads as a start time in ms (years 2000–2100), so views print it as
+/// a time; other ids (seconds, constants) are printed as numbers.
+#[must_use]
+pub fn is_plausible_time(ms: i64) -> bool {
+    (946_684_800_000..4_102_444_800_000).contains(&ms)
+}
+
+/// The label of gap-histogram bucket `i`: `0-10s`, `10s-30s`, …, `> 24h`.
+#[must_use]
+pub fn gap_bucket_label(i: usize) -> String {
+    use crate::analysis::GAP_BUCKETS;
+    let lower = i.checked_sub(1).and_then(|j| GAP_BUCKETS.get(j)).copied();
+    match (lower, GAP_BUCKETS.get(i).copied()) {
+        (Some(lower), Some(i64::MAX) | None) => format!("> {}", setting(lower)),
+        (Some(lower), Some(upper)) => format!("{}-{}", setting(lower), setting(upper)),
+        (None, Some(upper)) => format!("0-{}", setting(upper)),
+        (None, None) => String::new(),
+    }
+}
+
 /// A count with thousands separators: `1,234,567`.
 #[must_use]
 pub fn count(n: u64) -> String {
@@ -162,6 +182,14 @@ mod tests {
         assert_eq!(count(0), "0");
         assert_eq!(count(999), "999");
         assert_eq!(count(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn gap_buckets_have_readable_labels() {
+        assert_eq!(gap_bucket_label(0), "0-10s");
+        assert_eq!(gap_bucket_label(1), "10s-30s");
+        assert_eq!(gap_bucket_label(4), "2m-5m");
+        assert_eq!(gap_bucket_label(12), "> 24h");
     }
 
     #[test]

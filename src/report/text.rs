@@ -5,8 +5,8 @@
 
 use std::io::{self, Write};
 
-use crate::analysis::{Analysis, Flag, GAP_BUCKETS};
-use crate::fmt::{count, duration, sanitize, setting, time};
+use crate::analysis::{Analysis, Flag, GAP_BUCKETS, GapHistogram};
+use crate::fmt::{count, duration, gap_bucket_label, is_plausible_time, sanitize, setting, time};
 use crate::store::EventStore;
 
 /// How many rejected records and warnings are listed.
@@ -149,30 +149,17 @@ fn replay_section(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "GAPS BETWEEN CONSECUTIVE ACTIVE EVENTS (in session)")?;
     let counts = &a.gap_histogram.counts;
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    let mut lower = 0i64;
-    for (i, &upper) in GAP_BUCKETS.iter().enumerate() {
+    let timeout_bucket = GapHistogram::bucket(a.rules.timeout_ms);
+    for i in 0..GAP_BUCKETS.len() {
         let n = counts.get(i).copied().unwrap_or(0);
-        let label = if upper == i64::MAX {
-            format!("> {}", setting(lower))
-        } else {
-            format!(
-                "{}-{}",
-                if lower == 0 {
-                    "0".to_string()
-                } else {
-                    setting(lower)
-                },
-                setting(upper)
-            )
-        };
+        let label = gap_bucket_label(i);
         let bar = "#".repeat(usize::try_from(n * 40 / max).unwrap_or(40));
-        let mark = if lower < a.rules.timeout_ms && a.rules.timeout_ms <= upper {
+        let mark = if i == timeout_bucket {
             "  <- timeout"
         } else {
             ""
         };
         writeln!(out, "  {label:>10} {:>9} {bar}{mark}", count(n))?;
-        lower = upper;
     }
     writeln!(out)
 }
@@ -314,7 +301,7 @@ fn users_section(
 
 /// A session id as a start time when it plausibly is one, else the raw id.
 fn session_start(id: i64) -> String {
-    if (946_684_800_000..4_102_444_800_000).contains(&id) {
+    if is_plausible_time(id) {
         time(id)
     } else {
         format!("id {id}")

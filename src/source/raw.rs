@@ -56,15 +56,7 @@ impl SegmentSet {
             .iter()
             .find(|(k, _)| *k == (loc.source, loc.segment))
             .map(|(_, s)| s)
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!(
-                        "no segment {} in source {} for this event",
-                        loc.segment, loc.source
-                    ),
-                )
-            })
+            .ok_or_else(|| missing_segment(loc))
     }
 }
 
@@ -208,15 +200,7 @@ fn segment_of(store: &EventStore, loc: RawLoc) -> io::Result<&Segment> {
         .sources
         .get(loc.source as usize)
         .and_then(|s| s.members.get(loc.segment as usize))
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "no segment {} in source {} for this event",
-                    loc.segment, loc.source
-                ),
-            )
-        })
+        .ok_or_else(|| missing_segment(loc))
 }
 
 fn slice(bytes: &[u8], loc: RawLoc) -> io::Result<&[u8]> {
@@ -309,6 +293,17 @@ fn zip_member(archive: &Path, name: &str) -> io::Result<Vec<u8>> {
             ))
         }
     }
+}
+
+/// The error for a raw location whose segment the store does not know.
+fn missing_segment(loc: RawLoc) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!(
+            "no segment {} in source {} for this event",
+            loc.segment, loc.source
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -4,11 +4,10 @@
 //! key properties (read from the raw JSON of the rows on screen only, before drawing).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{ViewState, fit, flag_spans, pad, pane, plausible_time, session_flag_words};
+use super::{ViewState, draw_row, fit, flag_spans, pad, pane, session_flag_words};
 use crate::analysis::{Analysis, EventClass, Flag, NO_SESSION};
 use crate::fmt::{count, duration, sanitize, setting};
 use crate::tui::model::{Focus, Model};
@@ -18,7 +17,7 @@ use crate::tui::zone::{Precision, Zone};
 /// A session's start as shown in headers: its id as a time when it reads as one.
 #[must_use]
 pub fn session_start(id: i64, zone: Zone) -> String {
-    if plausible_time(id) {
+    if crate::fmt::is_plausible_time(id) {
         zone.format(id, Precision::Full)
     } else {
         format!("id {id}")
@@ -199,15 +198,6 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
                 Line::from(spans)
             }
         };
-        let style = match (selected, focused) {
-            (false, _) => t.text,
-            (true, true) => t.selected,
-            (true, false) => t.selected_unfocused,
-        };
-        let y = list.y + u16::try_from(k).unwrap_or(0);
-        frame.render_widget(
-            Paragraph::new(line).style(style),
-            Rect::new(list.x, y, list.width, 1),
-        );
+        draw_row(frame, list, k, line, t.row(selected, focused));
     }
 }

@@ -293,10 +293,13 @@ pub fn count_in(v: &[u32], range: &std::ops::Range<u32>) -> usize {
     v.partition_point(|&s| s < range.end) - v.partition_point(|&s| s < range.start)
 }
 
-/// Whether a session id reads as a start time in ms (2000–2100), as report prints it.
-#[must_use]
-pub fn plausible_time(ms: i64) -> bool {
-    (946_684_800_000..4_102_444_800_000).contains(&ms)
+/// Draws one row of a list pane: `line` on row `k` of `list`, in `style`.
+pub fn draw_row(frame: &mut Frame<'_>, list: Rect, k: usize, line: Line<'_>, style: Style) {
+    let y = list.y + u16::try_from(k).unwrap_or(0);
+    frame.render_widget(
+        Paragraph::new(line).style(style),
+        Rect::new(list.x, y, list.width, 1),
+    );
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Theme, ViewState, pad, pane};
-use crate::analysis::{Analysis, GAP_BUCKETS};
-use crate::fmt::{count, duration, setting};
+use crate::analysis::{Analysis, GAP_BUCKETS, GapHistogram};
+use crate::fmt::{count, duration, gap_bucket_label, setting};
 use crate::tui::model::{Focus, Model};
 
 /// Width of the sweep table, when shown beside the histogram.
@@ -153,19 +153,13 @@ fn histogram_lines(a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
     let counts = &a.gap_histogram.counts;
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
     let timeout = a.rules.timeout_ms;
-    let mut lower = 0i64;
-    for (i, &upper) in GAP_BUCKETS.iter().enumerate() {
+    let timeout_bucket = GapHistogram::bucket(timeout);
+    for i in 0..GAP_BUCKETS.len() {
         let n = counts.get(i).copied().unwrap_or(0);
-        let label = if upper == i64::MAX {
-            format!("> {}", setting(lower))
-        } else if lower == 0 {
-            format!("0-{}", setting(upper))
-        } else {
-            format!("{}-{}", setting(lower), setting(upper))
-        };
+        let label = gap_bucket_label(i);
         let cells = usize::try_from(n * BAR_W as u64 / max).unwrap_or(BAR_W);
         let bar = "■".repeat(cells.max(usize::from(n > 0)));
-        let here = lower < timeout && timeout <= upper;
+        let here = i == timeout_bucket;
         let style = if here { t.current } else { t.text };
         let mut spans = vec![
             Span::styled(format!("{label:>8} {:>9} ", count(n)), style),
@@ -175,7 +169,6 @@ fn histogram_lines(a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
             spans.push(Span::styled(format!(" ◀ {}", setting(timeout)), t.current));
         }
         out.push(Line::from(spans));
-        lower = upper;
     }
     out
 }

@@ -60,6 +60,16 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// The style of a list row: selected or not, in the focused pane or not.
+    #[must_use]
+    pub fn row(&self, selected: bool, focused: bool) -> Style {
+        match (selected, focused) {
+            (false, _) => self.text,
+            (true, true) => self.selected,
+            (true, false) => self.selected_unfocused,
+        }
+    }
+
     /// The colour theme.
     #[must_use]
     pub fn color() -> Self {

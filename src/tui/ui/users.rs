@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{ViewState, fit, pad, pane};
+use super::{ViewState, draw_row, fit, pad, pane};
 use crate::analysis::{Analysis, Flag, KeyKind};
 use crate::fmt::{count, sanitize};
 use crate::store::EventStore;
@@ -137,16 +137,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             Span::raw(lead),
             Span::styled(fit(&flags, room), t.flag),
         ]);
-        let style = match (selected, focused) {
-            (false, _) => t.text,
-            (true, true) => t.selected,
-            (true, false) => t.selected_unfocused,
-        };
-        let y = list.y + u16::try_from(k).unwrap_or(0);
-        frame.render_widget(
-            Paragraph::new(line).style(style),
-            Rect::new(list.x, y, list.width, 1),
-        );
+        draw_row(frame, list, k, line, t.row(selected, focused));
     }
 }
 
