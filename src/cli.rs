@@ -24,14 +24,17 @@ pub struct Cli {
 pub enum Command {
     /// Print the session analysis as text or JSON (for tickets, scripts and CI).
     Report(ReportArgs),
+    /// Serve an Amplitude-compatible ingestion endpoint and inspect what arrives, live.
+    Listen(ListenArgs),
 }
 
 /// Input sources.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SourceArgs {
     /// Files to read (NDJSON, JSON array, request bodies, User Activity responses, Export
-    /// .zip, .gz of any of these), or - for standard input. Several are one combined
-    /// stream. Without any, the bundled demo stream is used.
+    /// .zip, .gz of any of these), - for standard input, or an http(s) URL serving
+    /// streaming NDJSON or server-sent events (followed, reconnecting). Several are one
+    /// combined stream. Without any, the bundled demo stream is used.
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::FilePath)]
     pub sources: Vec<String>,
 }
@@ -75,7 +78,53 @@ pub struct TuiArgs {
     /// Analysis settings.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// An NDJSON file to read and then follow as it grows, like `tail -F` (survives
+    /// truncation and rotation); repeatable.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub follow: Vec<std::path::PathBuf>,
     /// A time zone for displayed times, like Europe/Paris (z cycles UTC / local / this).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+/// Options of `listen`.
+#[derive(Debug, Args, Clone)]
+pub struct ListenArgs {
+    /// Address to serve on. Anything but loopback exposes the endpoint to the network
+    /// (a warning is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
+    pub addr: std::net::SocketAddr,
+    /// NDJSON file every accepted event is appended to (with its receive time) before it
+    /// is acknowledged. Starting again on the same file resumes with its events. Default:
+    /// a new file in the platform's data directory.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub capture: Option<std::path::PathBuf>,
+    /// Also relay each accepted request to this upstream (like https://api2.amplitude.com);
+    /// the SDK gets the upstream's answer when it is reachable.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
+    /// Accept only these API keys (repeatable, or comma-separated in STREAMSCOPE_API_KEYS).
+    /// Without any, every key is accepted.
+    #[arg(
+        long = "api-key",
+        value_name = "KEY",
+        env = "STREAMSCOPE_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub api_keys: Vec<String>,
+    /// Shortest accepted user_id / device_id, unless a request's options.min_id_length
+    /// says otherwise (Amplitude's default is 5).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub min_id_length: usize,
+    /// No inspector: one line per request on standard output; stops cleanly on Ctrl-C or
+    /// SIGTERM.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Analysis settings (for the inspector and the summary API).
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// A time zone for displayed times, like Europe/Paris.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
 }
@@ -145,6 +194,35 @@ mod tests {
         assert_eq!(r.analysis.gap, 90_000);
         assert_eq!(r.analysis.inactive, ["Heartbeat", "Ping"]);
         assert_eq!(r.format, Format::Json);
+    }
+
+    #[test]
+    fn listen_defaults_to_loopback_and_takes_repeated_api_keys() {
+        let cli = Cli::try_parse_from([
+            "streamscope",
+            "listen",
+            "--api-key",
+            "k1",
+            "--api-key",
+            "k2",
+            "--no-tui",
+        ])
+        .unwrap();
+        let Some(Command::Listen(l)) = cli.command else {
+            panic!("not listen")
+        };
+        assert!(l.addr.ip().is_loopback());
+        assert_eq!(l.addr.port(), 8788);
+        assert_eq!(l.api_keys, ["k1", "k2"]);
+        assert_eq!(l.min_id_length, 5);
+        assert!(l.no_tui);
+    }
+
+    #[test]
+    fn follow_is_repeatable() {
+        let cli =
+            Cli::try_parse_from(["streamscope", "--follow", "a.log", "--follow", "b.log"]).unwrap();
+        assert_eq!(cli.tui.follow.len(), 2);
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! | [`store`] | the event store, filled by loader events (core) |
 //! | [`analysis`] | the session model: users, sessions, flags, replay (core) |
 //! | [`fmt`] | durations, times, escaping of untrusted text (core) |
-//! | [`source`] | reading files, archives and stdin (std threads) |
+//! | [`source`] | reading files, archives and stdin, following files and URLs (std threads) |
+//! | [`live`] | counters and rejected requests the ingestion endpoint shares with its viewers |
 //! | [`report`] | the headless report, text or JSON |
 //! | [`cli`] | command-line interface |
 //!
@@ -22,6 +23,7 @@ pub mod decode;
 pub mod event;
 pub mod fmt;
 pub mod json;
+pub mod live;
 pub mod report;
 pub mod source;
 pub mod store;
@@ -40,6 +42,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             let code = report::run(&args, &mut out, &mut stderr.lock())?;
             out.flush()?;
             Ok(ExitCode::from(code))
+        }
+        Some(cli::Command::Listen(_)) => {
+            anyhow::bail!("listen: the ingestion endpoint is being built (issue 4)")
         }
         None => tui::run(&cli.tui),
     }

@@ -1,6 +1,7 @@
 //! Sources: where events come from. Loading files is synchronous (std threads); live
 //! sources wrap the same decoders. Everything reaches a store as [`crate::store::LoadEvent`]s.
 
+pub mod feed;
 pub mod lines;
 pub mod load;
 pub mod raw;
