@@ -33,6 +33,9 @@ pub enum Segment {
     },
     /// Bytes held in memory (stdin, request bodies).
     Memory(Arc<[u8]>),
+    /// No longer readable: a followed file was truncated or replaced after these events
+    /// were read. Holds why, to say so instead of showing other bytes.
+    Gone(String),
 }
 
 /// What is known about one source.
@@ -108,6 +111,23 @@ pub enum LoadEvent {
         message: String,
         /// Nothing at all could be read from it.
         fatal: bool,
+    },
+    /// The bytes of a segment can no longer be read (a followed file was truncated or
+    /// replaced); its events stay, their raw text is no longer shown.
+    Retire {
+        /// The source.
+        source: SourceIdx,
+        /// The segment's index.
+        segment: u32,
+        /// Why, naming the source.
+        why: String,
+    },
+    /// Everything received so far is void: the ingestion endpoint was reset and its
+    /// capture started afresh. The store forgets all events, rejects and warnings
+    /// (sources stay registered). Only live sources emit it.
+    Reset {
+        /// The source.
+        source: SourceIdx,
     },
     /// The loader has finished with a source.
     Done {
@@ -223,12 +243,42 @@ impl EventStore {
                     s.failed |= fatal;
                 }
             }
+            LoadEvent::Retire {
+                source,
+                segment,
+                why,
+            } => {
+                if let Some(seg) = self
+                    .sources
+                    .get_mut(source as usize)
+                    .and_then(|s| s.members.get_mut(segment as usize))
+                {
+                    *seg = Segment::Gone(why);
+                }
+            }
+            LoadEvent::Reset { .. } => self.clear_events(),
             LoadEvent::Done { source } => {
                 if let Some(s) = self.sources.get_mut(source as usize) {
                     s.done = true;
                 }
             }
         }
+    }
+
+    /// Forgets every event, reject and warning; sources and interned strings stay.
+    /// Indices into the old events (an older analysis) are void afterwards.
+    pub fn clear_events(&mut self) {
+        self.events = Vec::new();
+        self.raw = Vec::new();
+        self.rejects.clear();
+        self.reject_counts = [0; 6];
+        self.warnings.clear();
+        self.warning_count = 0;
+        for s in &mut self.sources {
+            s.events = 0;
+            s.rejected = 0;
+        }
+        self.generation += 1;
     }
 
     /// Merges a batch: re-interns its strings and numbers its lines.

@@ -85,7 +85,12 @@ pub fn read_raw(store: &EventStore, loc: RawLoc) -> io::Result<Vec<u8>> {
             skip(&mut reader, loc.offset)?;
             read_len(&mut reader, loc.len)
         }
+        Segment::Gone(why) => Err(gone(why)),
     }
+}
+
+fn gone(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, why.to_string())
 }
 
 /// Reads the raw text of many events, one pass per segment. Results are in request order.
@@ -244,6 +249,7 @@ fn open_stream(segment: &Segment) -> io::Result<Box<dyn BufRead>> {
             unwrap_gzip(Box::new(io::Cursor::new(bytes)))
         }
         Segment::Memory(bytes) => unwrap_gzip(Box::new(io::Cursor::new(bytes.clone()))),
+        Segment::Gone(why) => Err(gone(why)),
     }
 }
 

@@ -420,7 +420,11 @@ impl App {
                 s.failed |= *fatal;
             }
             LoadEvent::Done { source } => status(&mut self.model.sources, *source).done = true,
-            LoadEvent::Format { .. } | LoadEvent::Member { .. } | LoadEvent::Batch { .. } => {}
+            LoadEvent::Format { .. }
+            | LoadEvent::Member { .. }
+            | LoadEvent::Batch { .. }
+            | LoadEvent::Retire { .. }
+            | LoadEvent::Reset { .. } => {}
         }
         self.pending.push_back(ev);
         self.model.pending = self.pending.len();
