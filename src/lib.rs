@@ -12,6 +12,8 @@
 //! | [`fmt`] | durations, times, escaping of untrusted text (core) |
 //! | [`source`] | reading files, archives and stdin, following files and URLs (std threads) |
 //! | [`live`] | counters and rejected requests the ingestion endpoint shares with its viewers |
+//! | [`ingest`] | the ingestion endpoint's decisions: answers, capture lines (core) |
+//! | [`server`] | `listen`: the HTTP endpoint, capture file, query API (tokio, axum) |
 //! | [`report`] | the headless report, text or JSON |
 //! | [`cli`] | command-line interface |
 //!
@@ -22,9 +24,11 @@ pub mod cli;
 pub mod decode;
 pub mod event;
 pub mod fmt;
+pub mod ingest;
 pub mod json;
 pub mod live;
 pub mod report;
+pub mod server;
 pub mod source;
 pub mod store;
 pub mod tui;
@@ -43,9 +47,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::from(code))
         }
-        Some(cli::Command::Listen(_)) => {
-            anyhow::bail!("listen: the ingestion endpoint is being built (issue 4)")
-        }
+        Some(cli::Command::Listen(args)) => server::run(&args),
         None => tui::run(&cli.tui),
     }
 }

@@ -37,3 +37,13 @@ pub fn load_all(specs: &[String], opts: &LoadOptions) -> EventStore {
     }
     store
 }
+
+/// Installs the TLS crypto provider (ring) that reqwest's rustls needs, once. Call before
+/// building any HTTP client.
+pub fn ensure_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only when a provider is already installed, which is what we want.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -1,0 +1,608 @@
+//! What the ingestion endpoint decides about one request, as Amplitude's HTTP V2 and Batch
+//! APIs document it: which events are accepted, what the answer is, and the capture
+//! lines to write. Pure and synchronous (no I/O, no clock: the receive time is passed
+//! in), so the server around it is a thin shell and every rule is tested here.
+//!
+//! # Rules, in order
+//!
+//! 1. Body over the endpoint's limit (1 MB for `/2/httpapi` and `/`, 20 MB for
+//!    `/batch`): **413** `Payload too large` (checked by the server before it reads more).
+//! 2. Not UTF-8, not JSON, or not a JSON object: **400** `Invalid JSON request body`.
+//! 3. No non-empty string `api_key` (`client` in the legacy form): **400**
+//!    `missing_field: "api_key"`. With an allow-list (`--api-key`), another key:
+//!    **400** `Invalid API key: …` (the SDKs drop the batch on that prefix; the key itself
+//!    is never echoed or logged).
+//! 4. No `events` array (or an empty one): **400** `missing_field: "events"`.
+//!    More than 2000 events: **413**.
+//! 5. Each event, by index:
+//!    - not an object: `events_with_invalid_fields.event`;
+//!    - `event_type` absent, null or empty: `events_with_missing_fields.event_type`;
+//!      not a string: `events_with_invalid_fields.event_type`;
+//!    - neither `user_id` nor `device_id` a non-empty string:
+//!      `events_with_missing_fields.device_id` (Amplitude: "device_id is required unless
+//!      user_id is present"); either one present but not a string:
+//!      `events_with_invalid_fields.<field>`;
+//!    - `time` or `session_id` present but not an integer; `insert_id` not a string;
+//!      `event_properties`, `user_properties`, `groups`, `group_properties` not an
+//!      object: `events_with_invalid_fields.<field>`;
+//!    - a `user_id` or `device_id` shorter than `options.min_id_length` (default 5, or
+//!      `--min-id-length`): `events_with_invalid_id_lengths.<field>`.
+//!
+//!    Any listed event makes the answer **400** with those index lists (only the
+//!    non-empty ones); the valid events of the request are **kept**, as Amplitude does
+//!    and the SDKs expect (they drop the listed events and resend the rest, which the
+//!    endpoint then recognises by `insert_id`). Otherwise **200**
+//!    `{code, events_ingested, payload_size_bytes, server_upload_time}`.
+//!
+//! # Capture lines
+//!
+//! Each accepted event becomes one NDJSON line: its JSON text exactly as sent (line
+//! breaks between tokens become spaces), plus `"server_received_time"` in the Export
+//! format (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC), plus `"time"` = the receive time when the
+//! event had none (Amplitude uses the upload time then). The capture is therefore a plain
+//! event stream that `streamscope` and `report` read like any other.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::json::{Kind, Scanner, Span, unescape};
+
+/// The ingestion endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /2/httpapi`: the HTTP V2 API.
+    HttpApi,
+    /// `POST /batch`: the Batch API (same body, larger limit).
+    Batch,
+    /// `POST /`: the legacy form-encoded body (`client`, `e`, `v`, `upload_time`, `checksum`).
+    Form,
+}
+
+impl Endpoint {
+    /// The endpoint served at `path`, if any.
+    #[must_use]
+    pub fn from_path(path: &str) -> Option<Self> {
+        match path.trim_end_matches('/') {
+            "/2/httpapi" => Some(Self::HttpApi),
+            "/batch" => Some(Self::Batch),
+            "" => Some(Self::Form),
+            _ => None,
+        }
+    }
+
+    /// Largest accepted request body, in bytes (after gzip).
+    #[must_use]
+    pub fn max_bytes(self) -> usize {
+        match self {
+            Self::HttpApi | Self::Form => 1_000_000,
+            Self::Batch => 20_000_000,
+        }
+    }
+}
+
+/// Most events in one request.
+pub const MAX_EVENTS: usize = 2000;
+
+/// The endpoint's settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Shortest accepted id when a request does not set `options.min_id_length`.
+    pub min_id_length: usize,
+    /// Accepted API keys; empty accepts any.
+    pub api_keys: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            min_id_length: 5,
+            api_keys: Vec::new(),
+        }
+    }
+}
+
+/// The JSON answer, shaped as Amplitude documents it (absent fields are omitted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// The status; SDKs read it from here, not from the HTTP status line.
+    pub code: u16,
+    /// What went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// A missing top-level field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_field: Option<&'static str>,
+    /// Field → indexes of events whose field has an invalid value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub events_with_invalid_fields: BTreeMap<&'static str, Vec<usize>>,
+    /// Field → indexes of events missing a required field.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub events_with_missing_fields: BTreeMap<&'static str, Vec<usize>>,
+    /// Field → indexes of events whose id is shorter than `min_id_length`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub events_with_invalid_id_lengths: BTreeMap<&'static str, Vec<usize>>,
+    /// Events accepted (200 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_ingested: Option<usize>,
+    /// Request body size (200 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_size_bytes: Option<usize>,
+    /// When the request was received, epoch ms (200 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_upload_time: Option<i64>,
+}
+
+impl Answer {
+    /// An error answer with just a code and a message.
+    #[must_use]
+    pub fn error(code: u16, error: impl Into<String>) -> Self {
+        Self {
+            code,
+            error: Some(error.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The answer as JSON text.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| format!("{{\"code\":{}}}", self.code))
+    }
+}
+
+/// One accepted event's capture line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The line's bytes in [`Outcome::capture`], newline included.
+    pub range: Range<usize>,
+    /// 128-bit hash of its `insert_id` (the same hash as the decoder's dedup key), if any.
+    pub insert_id: Option<u128>,
+}
+
+/// What was decided about a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The answer to send.
+    pub answer: Answer,
+    /// Events in the request (0 when it could not be read that far).
+    pub events: usize,
+    /// Capture lines of the accepted events, in request order.
+    pub capture: Vec<u8>,
+    /// Where each accepted event's line is in `capture`.
+    pub lines: Vec<Line>,
+    /// Each problem in a sentence, for logs and the rejected-requests view.
+    pub reasons: Vec<String>,
+}
+
+impl Outcome {
+    fn reject(answer: Answer, reason: impl Into<String>) -> Self {
+        Self {
+            answer,
+            reasons: vec![reason.into()],
+            ..Self::default()
+        }
+    }
+
+    /// Events accepted.
+    #[must_use]
+    pub fn accepted(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The answer's status code.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        self.answer.code
+    }
+}
+
+/// The 413 answer.
+#[must_use]
+pub fn too_large(what: &str) -> Outcome {
+    Outcome::reject(
+        Answer::error(413, "Payload too large"),
+        format!("payload too large: {what}"),
+    )
+}
+
+/// Decides about a request body (already un-gzipped) received at `now_ms`.
+#[must_use]
+pub fn check(body: &[u8], endpoint: Endpoint, settings: &Settings, now_ms: i64) -> Outcome {
+    if body.len() > endpoint.max_bytes() {
+        return too_large(&format!(
+            "{} bytes, over the {} byte limit",
+            body.len(),
+            endpoint.max_bytes()
+        ));
+    }
+    match endpoint {
+        Endpoint::HttpApi | Endpoint::Batch => check_json(body, settings, now_ms),
+        Endpoint::Form => check_form(body, settings, now_ms),
+    }
+}
+
+fn invalid_json(why: &str) -> Outcome {
+    Outcome::reject(
+        Answer::error(400, "Invalid JSON request body"),
+        format!("invalid JSON request body: {why}"),
+    )
+}
+
+fn missing(field: &'static str, why: &str) -> Outcome {
+    Outcome::reject(
+        Answer {
+            code: 400,
+            error: Some("Request missing required field".into()),
+            missing_field: Some(field),
+            ..Answer::default()
+        },
+        why.to_string(),
+    )
+}
+
+fn check_key(key: &str, settings: &Settings) -> Option<Outcome> {
+    if key.is_empty() {
+        return Some(missing("api_key", "no api_key in the request"));
+    }
+    if settings.api_keys.is_empty() || settings.api_keys.iter().any(|k| k == key) {
+        return None;
+    }
+    Some(Outcome::reject(
+        Answer::error(
+            400,
+            "Invalid API key: not one of the keys this endpoint accepts (--api-key)",
+        ),
+        format!(
+            "invalid API key (one of {} chars, not in the --api-key list)",
+            key.chars().count()
+        ),
+    ))
+}
+
+fn check_json(body: &[u8], settings: &Settings, now_ms: i64) -> Outcome {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return invalid_json("not UTF-8");
+    };
+    let buf = text.as_bytes();
+    let mut scanner = Scanner::new(buf);
+    scanner.skip_ws();
+    if scanner.peek() != Some(b'{') {
+        return match crate::json::validate(buf) {
+            Ok(span) => invalid_json(&format!("the body is {}, not an object", span.kind.name())),
+            Err(e) => invalid_json(&e.to_string()),
+        };
+    }
+    let mut api_key = None;
+    let mut events = None;
+    let mut options = None;
+    let scanned = scanner.object(|key, _, value| match key {
+        b"api_key" => api_key = Some(value),
+        b"events" => events = Some(value),
+        b"options" => options = Some(value),
+        _ => {}
+    });
+    if let Err(e) = scanned.and_then(|_| {
+        scanner.skip_ws();
+        if scanner.at_end() {
+            Ok(())
+        } else {
+            Err(crate::json::ScanError {
+                offset: scanner.pos(),
+                reason: "unexpected data after the JSON value",
+            })
+        }
+    }) {
+        return invalid_json(&e.to_string());
+    }
+    let mut scratch = String::new();
+    let key = match api_key {
+        Some(s) if matches!(s.kind, Kind::String { .. }) => string(buf, s, &mut scratch),
+        _ => return missing("api_key", "no api_key string in the request"),
+    };
+    if let Some(rejected) = check_key(&key, settings) {
+        return rejected;
+    }
+    let min_id_length = options
+        .and_then(|o| min_id_length(buf, o))
+        .unwrap_or(settings.min_id_length);
+    let Some(events) = events.filter(|e| e.kind == Kind::Array) else {
+        return missing("events", "no events array in the request");
+    };
+    let mut spans = Vec::new();
+    // Already validated by the object scan; this only lists the elements.
+    let _ = Scanner::at(&buf[..events.end], events.start).array(|_, s| spans.push(s));
+    check_events(buf, &spans, min_id_length, now_ms)
+}
+
+/// The legacy form body: `client` = api key, `e` = the events as a JSON array (or one
+/// event object).
+fn check_form(body: &[u8], settings: &Settings, now_ms: i64) -> Outcome {
+    let mut client = None;
+    let mut e = None;
+    for (k, v) in form_urlencoded::parse(body) {
+        match &*k {
+            "client" => client = Some(v.into_owned()),
+            "e" => e = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let Some(key) = client else {
+        return missing("api_key", "no 'client' (api key) in the form body");
+    };
+    if let Some(rejected) = check_key(&key, settings) {
+        return rejected;
+    }
+    let Some(e) = e else {
+        return missing("events", "no 'e' (events) in the form body");
+    };
+    let buf = e.as_bytes();
+    let span = match crate::json::validate(buf) {
+        Ok(span) => span,
+        Err(err) => return invalid_json(&format!("'e' is not JSON: {err}")),
+    };
+    let spans = match span.kind {
+        Kind::Array => {
+            let mut spans = Vec::new();
+            let _ = Scanner::at(buf, span.start).array(|_, s| spans.push(s));
+            spans
+        }
+        Kind::Object => vec![span],
+        other => return invalid_json(&format!("'e' is {}, not events", other.name())),
+    };
+    check_events(buf, &spans, settings.min_id_length, now_ms)
+}
+
+fn min_id_length(buf: &[u8], options: Span) -> Option<usize> {
+    if options.kind != Kind::Object {
+        return None;
+    }
+    let mut found = None;
+    let _ = Scanner::at(&buf[..options.end], options.start).object(|k, _, v| {
+        if k == b"min_id_length" && v.kind == (Kind::Number { int: true }) {
+            found = std::str::from_utf8(v.bytes(buf))
+                .ok()
+                .and_then(|t| t.parse().ok());
+        }
+    });
+    found
+}
+
+fn string(buf: &[u8], span: Span, scratch: &mut String) -> String {
+    match span.kind {
+        Kind::String { escaped: true } => {
+            unescape(span.bytes(buf), scratch);
+            scratch.clone()
+        }
+        _ => String::from_utf8_lossy(span.bytes(buf)).into_owned(),
+    }
+}
+
+#[derive(Default)]
+struct Lists {
+    invalid: BTreeMap<&'static str, Vec<usize>>,
+    missing: BTreeMap<&'static str, Vec<usize>>,
+    id_length: BTreeMap<&'static str, Vec<usize>>,
+}
+
+/// The fields an event is checked on.
+#[derive(Default)]
+struct EventFields {
+    event_type: Option<Span>,
+    user_id: Option<Span>,
+    device_id: Option<Span>,
+    time: Option<Span>,
+    session_id: Option<Span>,
+    insert_id: Option<Span>,
+    objects: [Option<Span>; 4],
+}
+
+const OBJECT_FIELDS: [&str; 4] = [
+    "event_properties",
+    "user_properties",
+    "groups",
+    "group_properties",
+];
+
+fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -> Outcome {
+    if spans.is_empty() {
+        return missing("events", "the events array is empty");
+    }
+    if spans.len() > MAX_EVENTS {
+        let mut o = too_large(&format!(
+            "{} events, over the {MAX_EVENTS} event limit",
+            spans.len()
+        ));
+        o.events = spans.len();
+        return o;
+    }
+    let received = received_time(now_ms);
+    let mut lists = Lists::default();
+    let mut out = Outcome {
+        events: spans.len(),
+        ..Outcome::default()
+    };
+    let mut scratch = String::new();
+    for (i, &span) in spans.iter().enumerate() {
+        if span.kind != Kind::Object {
+            lists.invalid.entry("event").or_default().push(i);
+            continue;
+        }
+        let mut f = EventFields::default();
+        let _ = Scanner::at(&buf[..span.end], span.start).object(|k, _, v| {
+            let slot = match k {
+                b"event_type" => &mut f.event_type,
+                b"user_id" => &mut f.user_id,
+                b"device_id" => &mut f.device_id,
+                b"time" => &mut f.time,
+                b"session_id" => &mut f.session_id,
+                b"insert_id" => &mut f.insert_id,
+                b"event_properties" => &mut f.objects[0],
+                b"user_properties" => &mut f.objects[1],
+                b"groups" => &mut f.objects[2],
+                b"group_properties" => &mut f.objects[3],
+                _ => return,
+            };
+            *slot = Some(v).filter(|v| v.kind != Kind::Null);
+        });
+        let before = lists.count();
+        check_event(buf, i, &f, min_id_length, &mut lists, &mut scratch);
+        if lists.count() > before {
+            continue;
+        }
+        let insert_id = f
+            .insert_id
+            .filter(|s| s.end > s.start)
+            .map(|s| xxhash_rust::xxh3::xxh3_128(string(buf, s, &mut scratch).as_bytes()));
+        let start = out.capture.len();
+        capture_line(
+            &mut out.capture,
+            &buf[span.start..span.end],
+            &received,
+            f.time.is_none().then_some(now_ms),
+        );
+        out.lines.push(Line {
+            range: start..out.capture.len(),
+            insert_id,
+        });
+    }
+    lists.into_outcome(out, buf.len(), now_ms)
+}
+
+impl Lists {
+    fn count(&self) -> usize {
+        [&self.invalid, &self.missing, &self.id_length]
+            .iter()
+            .map(|m| m.values().map(Vec::len).sum::<usize>())
+            .sum()
+    }
+
+    fn into_outcome(self, mut out: Outcome, payload: usize, now_ms: i64) -> Outcome {
+        let describe = |what: &str, map: &BTreeMap<&'static str, Vec<usize>>| {
+            map.iter()
+                .map(|(field, idx)| format!("{what} '{field}': events {}", indexes(idx)))
+                .collect::<Vec<_>>()
+        };
+        out.reasons.extend(describe("missing", &self.missing));
+        out.reasons.extend(describe("invalid", &self.invalid));
+        out.reasons.extend(describe(
+            "id shorter than min_id_length in",
+            &self.id_length,
+        ));
+        if out.reasons.is_empty() {
+            out.answer = Answer {
+                code: 200,
+                events_ingested: Some(out.lines.len()),
+                payload_size_bytes: Some(payload),
+                server_upload_time: Some(now_ms),
+                ..Answer::default()
+            };
+            return out;
+        }
+        let error = if !self.missing.is_empty() {
+            "Request missing required field"
+        } else if !self.invalid.is_empty() {
+            "Invalid field values on some events"
+        } else {
+            "Invalid id length for user_id or device_id"
+        };
+        out.answer = Answer {
+            code: 400,
+            error: Some(error.into()),
+            events_with_invalid_fields: self.invalid,
+            events_with_missing_fields: self.missing,
+            events_with_invalid_id_lengths: self.id_length,
+            ..Answer::default()
+        };
+        out
+    }
+}
+
+/// `[0, 3, 4]` for messages (at most 20 listed).
+fn indexes(idx: &[usize]) -> String {
+    let mut s: Vec<String> = idx.iter().take(20).map(ToString::to_string).collect();
+    if idx.len() > 20 {
+        s.push(format!("… ({} in all)", idx.len()));
+    }
+    format!("[{}]", s.join(", "))
+}
+
+fn check_event(
+    buf: &[u8],
+    i: usize,
+    f: &EventFields,
+    min_id_length: usize,
+    lists: &mut Lists,
+    scratch: &mut String,
+) {
+    let is_string = |s: Span| matches!(s.kind, Kind::String { .. });
+    let is_int = |s: Span| s.kind == (Kind::Number { int: true });
+    match f.event_type {
+        None => lists.missing.entry("event_type").or_default().push(i),
+        Some(s) if !is_string(s) => lists.invalid.entry("event_type").or_default().push(i),
+        Some(s) if s.end == s.start => lists.missing.entry("event_type").or_default().push(i),
+        Some(_) => {}
+    }
+    let mut identified = false;
+    for (name, span) in [("user_id", f.user_id), ("device_id", f.device_id)] {
+        let Some(s) = span else { continue };
+        if !is_string(s) {
+            lists.invalid.entry(name).or_default().push(i);
+            identified = true; // invalid, not missing
+            continue;
+        }
+        if s.end == s.start {
+            continue;
+        }
+        identified = true;
+        if string(buf, s, scratch).chars().count() < min_id_length {
+            lists.id_length.entry(name).or_default().push(i);
+        }
+    }
+    if !identified {
+        lists.missing.entry("device_id").or_default().push(i);
+    }
+    for (name, span) in [("time", f.time), ("session_id", f.session_id)] {
+        if span.is_some_and(|s| !is_int(s)) {
+            lists.invalid.entry(name).or_default().push(i);
+        }
+    }
+    if f.insert_id.is_some_and(|s| !is_string(s)) {
+        lists.invalid.entry("insert_id").or_default().push(i);
+    }
+    for (name, span) in OBJECT_FIELDS.iter().zip(f.objects) {
+        if span.is_some_and(|s| s.kind != Kind::Object) {
+            lists.invalid.entry(name).or_default().push(i);
+        }
+    }
+}
+
+/// `now_ms` in the Export format: `2026-11-23 20:00:00.123000`.
+#[must_use]
+pub fn received_time(now_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now_ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string()
+}
+
+/// Appends an event object's text as one line, with the receive time (and `time` when
+/// it had none) added before its closing brace.
+fn capture_line(out: &mut Vec<u8>, event: &[u8], received: &str, time: Option<i64>) {
+    use std::io::Write as _;
+    // JSON strings cannot hold raw line breaks, so any CR/LF is whitespace between tokens.
+    let body = event.strip_suffix(b"}").unwrap_or(event);
+    out.extend(
+        body.iter()
+            .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
+    );
+    let _ = write!(out, ",\"server_received_time\":\"{received}\"");
+    if let Some(t) = time {
+        let _ = write!(out, ",\"time\":{t}");
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! Table-driven tests of the endpoint's decisions, one row per documented answer.
+
+use super::*;
+
+const NOW: i64 = 1_795_000_000_000;
+
+fn run(body: &str) -> Outcome {
+    check(
+        body.as_bytes(),
+        Endpoint::HttpApi,
+        &Settings::default(),
+        NOW,
+    )
+}
+
+fn answer_json(o: &Outcome) -> serde_json::Value {
+    serde_json::from_str(&o.answer.to_json()).unwrap()
+}
+
+const GOOD: &str = r#"{"event_type":"a","user_id":"user-1","time":1000,"insert_id":"i-1"}"#;
+
+#[test]
+fn documented_answers() {
+    // (what, body, status, expected answer fields (subset), accepted events)
+    let big = format!(
+        r#"{{"api_key":"k","events":[{}]}}"#,
+        vec![GOOD; MAX_EVENTS + 1].join(",")
+    );
+    let cases: Vec<(&str, String, u16, serde_json::Value, usize)> = vec![
+        (
+            "valid request",
+            format!(r#"{{"api_key":"k","events":[{GOOD},{GOOD}]}}"#),
+            200,
+            serde_json::json!({"code":200,"events_ingested":2,"server_upload_time":NOW}),
+            2,
+        ),
+        (
+            "invalid JSON",
+            r#"{"api_key":"k","events":[{"#.into(),
+            400,
+            serde_json::json!({"code":400,"error":"Invalid JSON request body"}),
+            0,
+        ),
+        (
+            "not an object",
+            "[1,2]".into(),
+            400,
+            serde_json::json!({"code":400,"error":"Invalid JSON request body"}),
+            0,
+        ),
+        (
+            "missing api_key",
+            format!(r#"{{"events":[{GOOD}]}}"#),
+            400,
+            serde_json::json!({"code":400,"missing_field":"api_key"}),
+            0,
+        ),
+        (
+            "empty api_key",
+            format!(r#"{{"api_key":"","events":[{GOOD}]}}"#),
+            400,
+            serde_json::json!({"code":400,"missing_field":"api_key"}),
+            0,
+        ),
+        (
+            "missing events",
+            r#"{"api_key":"k"}"#.into(),
+            400,
+            serde_json::json!({"code":400,"missing_field":"events"}),
+            0,
+        ),
+        (
+            "event without event_type, event without identity, the rest kept",
+            format!(
+                r#"{{"api_key":"k","events":[{GOOD},{{"user_id":"user-1","time":1}},{{"event_type":"b","time":1}}]}}"#
+            ),
+            400,
+            serde_json::json!({"code":400,"error":"Request missing required field",
+                "events_with_missing_fields":{"event_type":[1],"device_id":[2]}}),
+            1,
+        ),
+        (
+            "invalid fields",
+            format!(
+                r#"{{"api_key":"k","events":[{{"event_type":"a","device_id":"device-1","time":"soon"}},{GOOD},{{"event_type":"a","device_id":"device-1","session_id":1.5}},{{"event_type":3,"device_id":"device-1"}},{{"event_type":"a","device_id":"device-1","event_properties":[]}},7]}}"#
+            ),
+            400,
+            serde_json::json!({"code":400,"error":"Invalid field values on some events",
+                "events_with_invalid_fields":{"time":[0],"session_id":[2],"event_type":[3],"event_properties":[4],"event":[5]}}),
+            1,
+        ),
+        (
+            "ids shorter than min_id_length",
+            format!(
+                r#"{{"api_key":"k","events":[{{"event_type":"a","user_id":"abc","time":1}},{GOOD},{{"event_type":"a","device_id":"d","time":1}}]}}"#
+            ),
+            400,
+            serde_json::json!({"code":400,"error":"Invalid id length for user_id or device_id",
+                "events_with_invalid_id_lengths":{"user_id":[0],"device_id":[2]}}),
+            1,
+        ),
+        (
+            "min_id_length from the request's options",
+            r#"{"api_key":"k","options":{"min_id_length":1},"events":[{"event_type":"a","user_id":"ab","time":1}]}"#.into(),
+            200,
+            serde_json::json!({"code":200,"events_ingested":1}),
+            1,
+        ),
+        (
+            "too many events",
+            big,
+            413,
+            serde_json::json!({"code":413,"error":"Payload too large"}),
+            0,
+        ),
+    ];
+    for (what, body, status, expected, accepted) in cases {
+        let o = run(&body);
+        assert_eq!(o.status(), status, "{what}: {}", o.answer.to_json());
+        let got = answer_json(&o);
+        for (k, v) in expected.as_object().unwrap() {
+            assert_eq!(&got[k], v, "{what}: field {k} of {got}");
+        }
+        assert_eq!(o.accepted(), accepted, "{what}");
+        if status != 200 {
+            assert!(!o.reasons.is_empty(), "{what}: no reason given");
+        }
+    }
+}
+
+#[test]
+fn over_the_size_limit_is_413_per_endpoint() {
+    let body = vec![b' '; 1_000_001];
+    let s = Settings::default();
+    assert_eq!(check(&body, Endpoint::HttpApi, &s, NOW).status(), 413);
+    assert_eq!(check(&body, Endpoint::Batch, &s, NOW).status(), 400); // spaces: not JSON
+}
+
+#[test]
+fn api_key_allow_list() {
+    let s = Settings {
+        api_keys: vec!["good-key".into()],
+        ..Settings::default()
+    };
+    let body = |k: &str| format!(r#"{{"api_key":"{k}","events":[{GOOD}]}}"#);
+    let bad = check(body("other").as_bytes(), Endpoint::HttpApi, &s, NOW);
+    assert_eq!(bad.status(), 400);
+    let err = bad.answer.error.clone().unwrap();
+    assert!(err.starts_with("Invalid API key"), "{err}");
+    assert!(!err.contains("other"), "the key is echoed: {err}");
+    assert_eq!(bad.accepted(), 0);
+    let good = check(body("good-key").as_bytes(), Endpoint::HttpApi, &s, NOW);
+    assert_eq!(good.status(), 200);
+}
+
+#[test]
+fn capture_lines_keep_the_event_text_and_add_the_receive_time() {
+    let body = "{\"api_key\":\"k\",\"events\":[\n  {\"event_type\": \"a\",\n   \"user_id\": \"user-1\", \"time\": 5},\n  {\"event_type\":\"b\",\"device_id\":\"device-1\"}\n]}";
+    let o = run(body);
+    assert_eq!(o.status(), 200);
+    let text = String::from_utf8(o.capture.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(first["time"], 5);
+    assert_eq!(first["server_received_time"], received_time(NOW));
+    assert!(lines[0].starts_with("{\"event_type\": \"a\",    \"user_id\""));
+    // No time: the receive time is the event time, as Amplitude does.
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(second["time"], NOW);
+    assert_eq!(
+        &o.capture[o.lines[1].range.clone()],
+        format!("{}\n", lines[1]).as_bytes()
+    );
+    // Lines decode as events under the session model.
+    let mut store = crate::store::EventStore::new();
+    let src = store.add_source("capture");
+    let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
+    store.apply(feed.push(&o.capture).unwrap());
+    assert_eq!(store.events().len(), 2);
+    assert_eq!(store.rejected(), 0);
+}
+
+#[test]
+fn insert_ids_hash_like_the_decoders_dedup_key() {
+    let o = run(&format!(
+        r#"{{"api_key":"k","events":[{GOOD},{{"event_type":"a","user_id":"user-1","time":1,"insert_id":"i\u002d1"}}]}}"#
+    ));
+    let mut store = crate::store::EventStore::new();
+    let src = store.add_source("capture");
+    let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
+    store.apply(feed.push(&o.capture).unwrap());
+    for (line, ev) in o.lines.iter().zip(store.events()) {
+        let h = line.insert_id.unwrap();
+        #[expect(clippy::cast_possible_truncation, reason = "halves")]
+        let halves = [h as u64, (h >> 64) as u64];
+        assert_eq!(ev.dedup, halves);
+    }
+    assert_eq!(
+        o.lines[0].insert_id, o.lines[1].insert_id,
+        "escapes are decoded"
+    );
+}
+
+#[test]
+fn legacy_form_body() {
+    let events = format!("[{GOOD}]");
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client", "k")
+        .append_pair("e", &events)
+        .append_pair("v", "2")
+        .append_pair("upload_time", "1700000000000")
+        .append_pair("checksum", "abc")
+        .finish();
+    let o = check(body.as_bytes(), Endpoint::Form, &Settings::default(), NOW);
+    assert_eq!(o.status(), 200, "{}", o.answer.to_json());
+    assert_eq!(o.accepted(), 1);
+    let no_client = check(b"e=%5B%5D", Endpoint::Form, &Settings::default(), NOW);
+    assert_eq!(no_client.answer.missing_field, Some("api_key"));
+}
+
+#[test]
+fn endpoints_by_path() {
+    assert_eq!(Endpoint::from_path("/2/httpapi"), Some(Endpoint::HttpApi));
+    assert_eq!(Endpoint::from_path("/2/httpapi/"), Some(Endpoint::HttpApi));
+    assert_eq!(Endpoint::from_path("/batch"), Some(Endpoint::Batch));
+    assert_eq!(Endpoint::from_path("/"), Some(Endpoint::Form));
+    assert_eq!(Endpoint::from_path("/other"), None);
+    assert_eq!(Endpoint::Batch.max_bytes(), 20_000_000);
+}
+
+#[test]
+fn real_sdk_bodies_are_accepted_whole() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sdk");
+    let mut checked = 0;
+    for name in ["node-track-identify.json", "python-track.json"] {
+        let Ok(text) = std::fs::read(dir.join(name)) else {
+            continue;
+        };
+        // The fixtures hold one body, or an array of bodies.
+        let v: serde_json::Value = serde_json::from_slice(&text).unwrap();
+        let bodies = match v {
+            serde_json::Value::Array(a) => a,
+            other => vec![other],
+        };
+        for b in bodies {
+            let o = run(&b.to_string());
+            assert_eq!(o.status(), 200, "{name}: {}", o.answer.to_json());
+            assert_eq!(o.accepted(), b["events"].as_array().unwrap().len());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "no SDK fixture found");
+}

@@ -1,0 +1,500 @@
+//! The HTTP routes: ingestion (`POST /2/httpapi`, `/batch`, `/`), CORS on every answer,
+//! and the query API under `/streamscope/` for automated instrumentation tests.
+//!
+//! Handlers are thin: [`crate::ingest::check`] decides, [`super::capture::Capture`]
+//! writes, [`crate::live::LiveState`] counts; the query API renders with the same
+//! `report` code as the command line.
+
+use std::io::Read as _;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use super::Shared;
+use crate::ingest::{self, Answer, Endpoint, Outcome};
+use crate::live::{KEEP_BODY, RejectedRequest};
+
+/// The router over the shared state.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/2/httpapi", post(ingest_route))
+        .route("/2/httpapi/", post(ingest_route))
+        .route("/batch", post(ingest_route))
+        .route("/", post(ingest_route).get(index))
+        .route("/streamscope/summary", get(summary))
+        .route("/streamscope/events", get(events))
+        .route("/streamscope/rejected", get(rejected))
+        .route("/streamscope/reset", post(reset))
+        .fallback(not_found)
+        .layer(middleware::from_fn(cors))
+        .with_state(shared)
+}
+
+fn json(status: u16, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn answer(a: &Answer) -> Response {
+    json(a.code, a.to_json())
+}
+
+/// CORS for browsers: preflights get 204 with the allowed origin, the requested headers
+/// echoed and `POST`; every answer carries `Access-Control-Allow-Origin`. Without it the
+/// browser SDK never sends (see `SDK-BEHAVIOUR.md`).
+async fn cors(req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("*"));
+    if req.method() == Method::OPTIONS {
+        let allow_headers = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from_static("content-type, content-encoding"));
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        return r;
+    }
+    let mut r = next.run(req).await;
+    r.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Origin"));
+    r
+}
+
+async fn not_found(req: Request) -> Response {
+    answer(&Answer::error(
+        404,
+        format!(
+            "no such endpoint: {} {} (ingestion: POST /2/httpapi, /batch or /; queries: GET /streamscope/summary, /streamscope/events, /streamscope/rejected; POST /streamscope/reset)",
+            req.method(),
+            crate::fmt::sanitize(req.uri().path())
+        ),
+    ))
+}
+
+async fn index() -> Response {
+    answer(&Answer::error(
+        405,
+        "this is streamscope's ingestion endpoint: POST events to /2/httpapi, /batch or / (form)",
+    ))
+}
+
+/// Reads the body (un-gzipped when `Content-Encoding: gzip`), at most `limit` bytes.
+/// `Err` is the outcome to answer instead.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Outcome> {
+    let raw =
+        axum::body::to_bytes(body, limit).await.map_err(|e| {
+            match std::error::Error::source(&e) {
+                Some(s) if s.is::<http_body_util::LengthLimitError>() => {
+                    ingest::too_large(&format!("over the {limit} byte limit"))
+                }
+                _ => ingest::too_large(&format!("the body could not be read in full ({e})")),
+            }
+        })?;
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    // Also gzip when the magic says so (a proxy that dropped the header).
+    if !gzip && !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() * 4);
+    let mut dec = flate2::read::MultiGzDecoder::new(&raw[..]).take(limit as u64 + 1);
+    if let Err(e) = dec.read_to_end(&mut out) {
+        let mut o = Outcome {
+            answer: Answer::error(400, "Invalid gzip request body"),
+            ..Outcome::default()
+        };
+        o.reasons
+            .push(format!("the gzip body cannot be decompressed: {e}"));
+        return Err(o);
+    }
+    if out.len() > limit {
+        return Err(ingest::too_large(&format!(
+            "over the {limit} byte limit once decompressed"
+        )));
+    }
+    Ok(out.into())
+}
+
+async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let started = Instant::now();
+    let now_ms = super::now_ms();
+    let path = req.uri().path().to_string();
+    let method = req.method().to_string();
+    let endpoint = Endpoint::from_path(&path).unwrap_or(Endpoint::HttpApi);
+    let (parts, body) = req.into_parts();
+    let seq = shared
+        .live
+        .counters
+        .requests
+        .fetch_add(1, Ordering::Relaxed)
+        + 1;
+    let body = read_body(&parts.headers, body, endpoint.max_bytes()).await;
+    let (outcome, body) = match body {
+        Ok(bytes) => (
+            ingest::check(&bytes, endpoint, &shared.settings, now_ms),
+            bytes,
+        ),
+        Err(o) => (o, Bytes::new()),
+    };
+    shared
+        .live
+        .counters
+        .bytes
+        .fetch_add(body.len() as u64, Ordering::Relaxed);
+    let mut written = super::capture::Appended::default();
+    let mut failure = None;
+    if !outcome.lines.is_empty() {
+        let mut capture = shared
+            .capture
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match capture.append(&outcome.capture, &outcome.lines) {
+            Ok(w) => written = w,
+            Err(e) => failure = Some(e),
+        }
+        drop(capture);
+        shared.live.wake.notify();
+    }
+    let counters = &shared.live.counters;
+    counters
+        .events
+        .fetch_add(written.written as u64, Ordering::Relaxed);
+    counters
+        .duplicates
+        .fetch_add(written.duplicates as u64, Ordering::Relaxed);
+    if let Some(e) = failure {
+        // Nothing acknowledged may be lost: if the capture cannot be written, say so and
+        // let the SDK retry.
+        let a = Answer::error(500, format!("the capture file cannot be written: {e}"));
+        counters.rejected_requests.fetch_add(1, Ordering::Relaxed);
+        shared.log(&super::LogLine {
+            seq,
+            method: &method,
+            path: &path,
+            status: 500,
+            events: outcome.events,
+            written: 0,
+            duplicates: 0,
+            bytes: body.len(),
+            reasons: &[format!("capture write failed: {e}")],
+            took: started.elapsed(),
+            upstream: None,
+        });
+        return answer(&a);
+    }
+    let rejected_events = outcome.events.saturating_sub(outcome.accepted());
+    counters
+        .rejected_events
+        .fetch_add(rejected_events as u64, Ordering::Relaxed);
+    if outcome.status() != 200 {
+        counters.rejected_requests.fetch_add(1, Ordering::Relaxed);
+        let keep = body.len().min(KEEP_BODY);
+        shared.live.push_rejected(RejectedRequest {
+            request: seq,
+            at_ms: now_ms,
+            method: method.clone(),
+            path: path.clone(),
+            status: outcome.status(),
+            error: outcome.answer.error.clone().unwrap_or_default(),
+            reasons: outcome.reasons.clone(),
+            events: outcome.events,
+            kept: outcome.accepted(),
+            body: Arc::from(&body[..keep]),
+            body_len: body.len(),
+        });
+    }
+    let mut upstream = None;
+    if let Some(fwd) = &shared.forward
+        && outcome.accepted() > 0
+    {
+        upstream = Some(fwd.relay(&path, &parts.headers, body.clone()).await);
+    }
+    let response = match &upstream {
+        Some(Ok(reply)) => {
+            let mut r = Response::new(Body::from(reply.body.clone()));
+            *r.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+            if let Some(ct) = &reply.content_type {
+                r.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
+            }
+            r
+        }
+        _ => answer(&outcome.answer),
+    };
+    shared.log(&super::LogLine {
+        seq,
+        method: &method,
+        path: &path,
+        status: outcome.status(),
+        events: outcome.events,
+        written: written.written,
+        duplicates: written.duplicates,
+        bytes: body.len(),
+        reasons: &outcome.reasons,
+        took: started.elapsed(),
+        upstream: upstream.as_ref(),
+    });
+    response
+}
+
+#[derive(serde::Deserialize, Default)]
+struct SummaryQuery {
+    timeout: Option<String>,
+    gap: Option<String>,
+    user: Option<String>,
+    format: Option<String>,
+}
+
+async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery>) -> Response {
+    let mut rules = shared.rules.clone();
+    for (value, slot) in [
+        (&q.timeout, &mut rules.timeout_ms),
+        (&q.gap, &mut rules.gap_ms),
+    ] {
+        if let Some(text) = value {
+            match crate::fmt::parse_duration(text) {
+                Ok(ms) => *slot = ms,
+                Err(e) => return answer(&Answer::error(400, e)),
+            }
+        }
+    }
+    let format = match q.format.as_deref() {
+        None | Some("json") => crate::cli::Format::Json,
+        Some("text") => crate::cli::Format::Text,
+        Some(other) => {
+            return answer(&Answer::error(
+                400,
+                format!(
+                    "unknown format '{}': json or text",
+                    crate::fmt::sanitize(other)
+                ),
+            ));
+        }
+    };
+    shared
+        .live
+        .counters
+        .requests
+        .fetch_add(1, Ordering::Relaxed);
+    let work = move || -> Result<Vec<u8>, Box<Answer>> {
+        let capture = shared
+            .capture
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let store = &capture.store;
+        let analysis = crate::analysis::Analysis::compute(store, &rules);
+        let user = match &q.user {
+            Some(key) => Some(analysis.find_user(store, key).ok_or_else(|| {
+                Box::new(Answer::error(
+                    404,
+                    format!(
+                        "no user, device or amplitude id '{}' received",
+                        crate::fmt::sanitize(key)
+                    ),
+                ))
+            })?),
+            None => None,
+        };
+        let args = crate::cli::ReportArgs {
+            sources: crate::cli::SourceArgs::default(),
+            analysis: crate::cli::AnalysisArgs {
+                timeout: rules.timeout_ms,
+                gap: rules.gap_ms,
+                inactive: rules.inactive.clone(),
+            },
+            user: q.user.clone(),
+            format,
+            users: 20,
+        };
+        let mut out = Vec::new();
+        crate::report::write(store, &analysis, &args, user, &mut out)
+            .map_err(|e| Box::new(Answer::error(500, e.to_string())))?;
+        Ok(out)
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(out)) => {
+            let mut r = Response::new(Body::from(out));
+            let ct = if format == crate::cli::Format::Json {
+                "application/json"
+            } else {
+                "text/plain; charset=utf-8"
+            };
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            r
+        }
+        Ok(Err(a)) => answer(&a),
+        Err(e) => answer(&Answer::error(500, format!("the summary failed: {e}"))),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct EventsQuery {
+    user: Option<String>,
+    event_type: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Default and largest `limit` of `/streamscope/events`.
+const EVENTS_LIMIT: (usize, usize) = (1000, 100_000);
+
+async fn events(State(shared): State<Arc<Shared>>, Query(q): Query<EventsQuery>) -> Response {
+    shared
+        .live
+        .counters
+        .requests
+        .fetch_add(1, Ordering::Relaxed);
+    let limit = q.limit.unwrap_or(EVENTS_LIMIT.0).min(EVENTS_LIMIT.1);
+    let work = move || -> Result<String, String> {
+        let capture = shared
+            .capture
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let store = &capture.store;
+        let sym = |text: &Option<String>| text.as_deref().map(|t| store.strings.lookup(t));
+        let event_type = sym(&q.event_type);
+        let user = sym(&q.user);
+        let mut matching = 0usize;
+        let mut locs = Vec::new();
+        for (i, e) in store.events().iter().enumerate() {
+            if let Some(t) = event_type
+                && t != Some(e.event_type)
+            {
+                continue;
+            }
+            if let Some(u) = user {
+                let Some(u) = u else { continue };
+                if e.user_id != u && e.device_id != u && e.amplitude_id != u {
+                    continue;
+                }
+            }
+            matching += 1;
+            if locs.len() < limit
+                && let Some(loc) = store.raw(i)
+            {
+                locs.push(loc);
+            }
+        }
+        let raws = crate::source::raw::read_many(store, &locs);
+        drop(capture);
+        let mut out = String::with_capacity(raws.len() * 512 + 64);
+        out.push_str("{\"events\":[");
+        for (i, raw) in raws.into_iter().enumerate() {
+            let raw = raw.map_err(|e| format!("reading the capture failed: {e}"))?;
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&String::from_utf8_lossy(&raw));
+        }
+        let returned = locs.len();
+        out.push_str(&format!(
+            "],\"returned\":{returned},\"matching\":{matching},\"truncated\":{}}}",
+            returned < matching
+        ));
+        Ok(out)
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(body)) => json(200, body),
+        Ok(Err(e)) => answer(&Answer::error(500, e)),
+        Err(e) => answer(&Answer::error(500, format!("the query failed: {e}"))),
+    }
+}
+
+async fn rejected(State(shared): State<Arc<Shared>>) -> Response {
+    shared
+        .live
+        .counters
+        .requests
+        .fetch_add(1, Ordering::Relaxed);
+    let list: Vec<serde_json::Value> = shared
+        .live
+        .rejected()
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "request": r.request,
+                "received_at": ingest::received_time(r.at_ms),
+                "method": r.method,
+                "path": r.path,
+                "status": r.status,
+                "error": r.error,
+                "reasons": r.reasons,
+                "events": r.events,
+                "kept": r.kept,
+                "body": String::from_utf8_lossy(&r.body),
+                "body_bytes": r.body_len,
+                "body_truncated": r.body.len() < r.body_len,
+            })
+        })
+        .collect();
+    let total = shared
+        .live
+        .counters
+        .rejected_requests
+        .load(Ordering::Relaxed);
+    json(
+        200,
+        serde_json::json!({"rejected": list, "total": total}).to_string(),
+    )
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    let outcome = {
+        let mut capture = shared
+            .capture
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let archive = super::archive_path(capture.path());
+        capture.reset(&archive).map(|()| archive)
+    };
+    match outcome {
+        Ok(archive) => {
+            shared.live.reset(shared.live.capture());
+            shared.note(&format!(
+                "reset: earlier events archived to {}",
+                archive.display()
+            ));
+            json(
+                200,
+                serde_json::json!({"code": 200, "archived": archive.display().to_string()})
+                    .to_string(),
+            )
+        }
+        Err(e) => answer(&Answer::error(
+            500,
+            format!("the capture could not be archived: {e}"),
+        )),
+    }
+}
