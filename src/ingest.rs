@@ -578,6 +578,51 @@ fn check_event(
     }
 }
 
+/// A request body with its API key hidden (all but the first 4 characters), to keep
+/// rejected requests for display: the JSON `api_key` field, or the form's `client`.
+#[must_use]
+pub fn redact_api_key(body: &[u8]) -> Vec<u8> {
+    let hide = |out: &mut Vec<u8>, key: &[u8]| {
+        let shown = key.iter().take(4).count();
+        out.extend_from_slice(&key[..shown]);
+        out.extend_from_slice("…".as_bytes());
+    };
+    let mut out = Vec::with_capacity(body.len());
+    let mut scanner = Scanner::new(body);
+    scanner.skip_ws();
+    if scanner.peek() == Some(b'{') {
+        let mut key_span = None;
+        let _ = scanner.object(|k, _, v| {
+            if k == b"api_key" && matches!(v.kind, Kind::String { .. }) {
+                key_span = Some(v);
+            }
+        });
+        if let Some(v) = key_span {
+            out.extend_from_slice(&body[..v.start]);
+            hide(&mut out, v.bytes(body));
+            out.extend_from_slice(&body[v.end..]);
+            return out;
+        }
+        return body.to_vec();
+    }
+    // A form body: `client=KEY&...`.
+    let mut first = true;
+    for part in body.split(|&b| b == b'&') {
+        if !first {
+            out.push(b'&');
+        }
+        first = false;
+        match part.strip_prefix(b"client=") {
+            Some(key) => {
+                out.extend_from_slice(b"client=");
+                hide(&mut out, key);
+            }
+            None => out.extend_from_slice(part),
+        }
+    }
+    out
+}
+
 /// `now_ms` in the Export format: `2026-11-23 20:00:00.123000`.
 #[must_use]
 pub fn received_time(now_ms: i64) -> String {

@@ -36,7 +36,8 @@ pub struct RejectedRequest {
     pub events: usize,
     /// Events that were valid and kept anyway.
     pub kept: usize,
-    /// The request body as received (after gzip), at most [`KEEP_BODY`] bytes.
+    /// The request body as received (after gzip, its API key hidden), at most
+    /// [`KEEP_BODY`] bytes.
     pub body: Arc<[u8]>,
     /// The body's full length.
     pub body_len: usize,

@@ -252,3 +252,14 @@ fn real_sdk_bodies_are_accepted_whole() {
     }
     assert!(checked >= 2, "no SDK fixture found");
 }
+
+#[test]
+fn api_keys_are_redacted_in_kept_bodies() {
+    let json = br#"{"events":[],"api_key":"abcdefgh123"}"#;
+    let r = String::from_utf8(redact_api_key(json)).unwrap();
+    assert_eq!(r, r#"{"events":[],"api_key":"abcd…"}"#);
+    let form = b"v=2&client=abcdefgh123&e=%5B%5D";
+    let r = String::from_utf8(redact_api_key(form)).unwrap();
+    assert_eq!(r, "v=2&client=abcd…&e=%5B%5D");
+    assert_eq!(redact_api_key(b"not json"), b"not json");
+}

@@ -221,7 +221,8 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
         .fetch_add(rejected_events as u64, Ordering::Relaxed);
     if outcome.status() != 200 {
         counters.rejected_requests.fetch_add(1, Ordering::Relaxed);
-        let keep = body.len().min(KEEP_BODY);
+        let shown = ingest::redact_api_key(&body);
+        let keep = shown.len().min(KEEP_BODY);
         shared.live.push_rejected(RejectedRequest {
             request: seq,
             at_ms: now_ms,
@@ -232,8 +233,8 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
             reasons: outcome.reasons.clone(),
             events: outcome.events,
             kept: outcome.accepted(),
-            body: Arc::from(&body[..keep]),
-            body_len: body.len(),
+            body: Arc::from(&shown[..keep]),
+            body_len: shown.len(),
         });
     }
     let mut upstream = None;

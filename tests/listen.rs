@@ -1,0 +1,524 @@
+//! `streamscope listen` over real loopback sockets: the real binary, a real HTTP client.
+//! Every documented answer, CORS, gzip, the legacy form body, limits, the API key list,
+//! the query API, `--forward`, resume, and a clean stop on SIGTERM.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A running `listen --no-tui`; killed on drop.
+struct Listen {
+    child: Child,
+    base: String,
+    lines: Receiver<String>,
+    _dir: Option<tempfile::TempDir>,
+    capture: PathBuf,
+}
+
+impl Listen {
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let capture = dir.path().join("capture.ndjson");
+        let mut l = Self::start_on(&capture, extra);
+        l._dir = Some(dir);
+        l
+    }
+
+    fn start_on(capture: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+            .args(["listen", "--no-tui", "--addr", "127.0.0.1:0", "--capture"])
+            .arg(capture)
+            .args(extra)
+            .env_remove("STREAMSCOPE_API_KEYS")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("no banner from listen");
+        let base = first
+            .strip_prefix("streamscope listening on ")
+            .unwrap_or_else(|| panic!("unexpected banner: {first}"))
+            .to_string();
+        Self {
+            child,
+            base,
+            lines,
+            _dir: None,
+            capture: capture.to_path_buf(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stdout lines until one contains `needle` (the request log).
+    fn wait_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                if line.contains(needle) {
+                    return line;
+                }
+                seen.push(line);
+            }
+        }
+        panic!("no log line with {needle:?}; saw {seen:#?}");
+    }
+}
+
+impl Drop for Listen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    streamscope::source::ensure_tls_provider();
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn event(t: &str, user: &str, insert_id: &str) -> Value {
+    json!({"event_type": t, "user_id": user, "time": 1_700_000_000_000_i64, "insert_id": insert_id,
+           "event_properties": {"k": 1}})
+}
+
+fn post(c: &reqwest::blocking::Client, url: &str, body: &Value) -> (u16, Value) {
+    let r = c.post(url).json(body).send().unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap())
+}
+
+fn get(c: &reqwest::blocking::Client, url: &str) -> Value {
+    c.get(url).send().unwrap().json().unwrap()
+}
+
+#[test]
+fn every_documented_answer() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let url = l.url("/2/httpapi");
+    // (what, body, status, fields the answer must have)
+    let cases = [
+        (
+            "valid",
+            json!({"api_key": "k", "events": [event("a", "user-1", "i1")]}),
+            200,
+            json!({"code": 200, "events_ingested": 1}),
+        ),
+        (
+            "missing api_key",
+            json!({"events": [event("a", "user-1", "i2")]}),
+            400,
+            json!({"code": 400, "missing_field": "api_key"}),
+        ),
+        (
+            "missing event_type and identity",
+            json!({"api_key": "k", "events": [event("a", "user-1", "i3"), {"user_id": "user-1"}, {"event_type": "x"}]}),
+            400,
+            json!({"code": 400, "events_with_missing_fields": {"event_type": [1], "device_id": [2]}}),
+        ),
+        (
+            "invalid fields",
+            json!({"api_key": "k", "events": [{"event_type": "a", "user_id": "user-1", "time": "later"}]}),
+            400,
+            json!({"code": 400, "events_with_invalid_fields": {"time": [0]}}),
+        ),
+        (
+            "short ids",
+            json!({"api_key": "k", "events": [{"event_type": "a", "user_id": "abc"}]}),
+            400,
+            json!({"code": 400, "events_with_invalid_id_lengths": {"user_id": [0]}}),
+        ),
+    ];
+    for (what, body, status, fields) in cases {
+        let (got, answer) = post(&c, &url, &body);
+        assert_eq!(got, status, "{what}: {answer}");
+        for (k, v) in fields.as_object().unwrap() {
+            assert_eq!(&answer[k], v, "{what}: {k} in {answer}");
+        }
+    }
+    let ok = post(
+        &c,
+        &url,
+        &json!({"api_key": "k", "events": [event("a", "user-1", "i9")]}),
+    )
+    .1;
+    for k in ["payload_size_bytes", "server_upload_time"] {
+        assert!(ok[k].as_i64().unwrap() > 0, "{k} in {ok}");
+    }
+    // Invalid JSON, whatever the content type says.
+    let r = c
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{nope")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let answer: Value = r.json().unwrap();
+    assert_eq!(answer["error"], "Invalid JSON request body");
+    // The valid events of the partly invalid request were kept: i1, i3, i9.
+    let events = get(&c, &l.url("/streamscope/events?user=user-1"));
+    let ids: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["insert_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["i1", "i3", "i9"]);
+    l.wait_line("#7 POST /2/httpapi 400");
+}
+
+#[test]
+fn cors_preflight_and_allow_origin_on_every_answer() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let r = c
+        .request(reqwest::Method::OPTIONS, l.url("/2/httpapi"))
+        .header("origin", "http://127.0.0.1:9999")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-encoding,content-type",
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let h = r.headers();
+    assert_eq!(
+        h["access-control-allow-origin"], "http://127.0.0.1:9999",
+        "{h:?}"
+    );
+    assert_eq!(
+        h["access-control-allow-headers"],
+        "content-encoding,content-type"
+    );
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    for (path, body) in [
+        ("/2/httpapi", "{}"),
+        ("/batch", "not json"),
+        ("/nowhere", ""),
+    ] {
+        let r = c
+            .post(l.url(path))
+            .header("origin", "http://app.test")
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "http://app.test",
+            "{path}"
+        );
+        let v: Value = r.json().unwrap();
+        assert!(v["code"].is_number(), "{path}: no code in {v}");
+    }
+}
+
+#[test]
+fn gzip_bodies_the_form_body_and_beacon_text_plain() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let body = json!({"api_key": "k", "events": [event("gz", "user-1", "g1"), event("gz", "user-1", "g2")]});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body.to_string().as_bytes()).unwrap();
+    let r = c
+        .post(l.url("/2/httpapi"))
+        .header("content-encoding", "gzip")
+        .header("content-type", "application/json")
+        .body(gz.finish().unwrap())
+        .send()
+        .unwrap();
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["events_ingested"], 2, "{v}");
+    // A broken gzip body is a clear 400, not a hang or a 500.
+    let r = c
+        .post(l.url("/2/httpapi"))
+        .header("content-encoding", "gzip")
+        .body(vec![0x1f, 0x8b, 8, 0, 1, 2, 3])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // The legacy form body on POST /.
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client", "k")
+        .append_pair("e", &json!([event("form", "user-2", "f1")]).to_string())
+        .append_pair("v", "2")
+        .append_pair("upload_time", "1700000000000")
+        .append_pair("checksum", "0123")
+        .finish();
+    let r = c
+        .post(l.url("/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .unwrap();
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["code"], 200, "{v}");
+    // The browser's beacon transport: JSON as text/plain.
+    let r = c
+        .post(l.url("/2/httpapi"))
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(json!({"api_key": "k", "events": [event("beacon", "user-3", "b1")]}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let summary = get(&c, &l.url("/streamscope/summary"));
+    assert_eq!(summary["summary"]["events"], 4, "{}", summary["summary"]);
+    assert_eq!(summary["summary"]["users"], 3);
+}
+
+#[test]
+fn limits_are_413() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let many: Vec<Value> = (0..2001)
+        .map(|i| event("a", "user-1", &format!("m{i}")))
+        .collect();
+    let (status, v) = post(
+        &c,
+        &l.url("/batch"),
+        &json!({"api_key": "k", "events": many}),
+    );
+    assert_eq!((status, v["code"].as_i64()), (413, Some(413)), "{v}");
+    // Over 1 MB on /2/httpapi, but well under 20 MB on /batch.
+    let pad = "x".repeat(600_000);
+    let big = json!({"api_key": "k", "events": [
+        {"event_type": "a", "user_id": "user-1", "event_properties": {"pad": pad}},
+        {"event_type": "b", "user_id": "user-1", "event_properties": {"pad": pad}}]});
+    let (status, v) = post(&c, &l.url("/2/httpapi"), &big);
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["error"], "Payload too large");
+    let (status, v) = post(&c, &l.url("/batch"), &big);
+    assert_eq!(status, 200, "{v}");
+    // The rejected requests are listed with their reasons.
+    let rejected = get(&c, &l.url("/streamscope/rejected"));
+    let list = rejected["rejected"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|r| r["status"] == 413), "{rejected}");
+    assert!(
+        list[0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("2001 events"),
+        "{rejected}"
+    );
+}
+
+#[test]
+fn api_keys_restrict_what_is_accepted_and_are_never_logged() {
+    let l = Listen::start(&["--api-key", "key-one", "--api-key", "key-two"]);
+    let c = client();
+    let body = |k: &str| json!({"api_key": k, "events": [event("a", "user-1", "key-test")]});
+    assert_eq!(post(&c, &l.url("/2/httpapi"), &body("key-two")).0, 200);
+    let (status, v) = post(&c, &l.url("/2/httpapi"), &body("secret-guess"));
+    assert_eq!(status, 400);
+    assert!(
+        v["error"].as_str().unwrap().starts_with("Invalid API key"),
+        "{v}"
+    );
+    let line = l.wait_line("#2 ");
+    assert!(!line.contains("secret-guess"), "{line}");
+    assert!(!line.contains("key-two"), "{line}");
+    let capture = std::fs::read_to_string(&l.capture).unwrap();
+    assert!(
+        !capture.contains("key-two"),
+        "the api key is in the capture"
+    );
+    let rejected = get(&c, &l.url("/streamscope/rejected")).to_string();
+    assert!(rejected.contains("Invalid API key"), "{rejected}");
+    assert!(!rejected.contains("secret-guess"), "{rejected}");
+}
+
+#[test]
+fn query_api_filters_resets_and_resend_after_reset() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let events: Vec<Value> = (0..10)
+        .map(|i| {
+            event(
+                if i % 2 == 0 { "even" } else { "odd" },
+                if i < 6 { "user-a" } else { "user-b" },
+                &format!("q{i}"),
+            )
+        })
+        .collect();
+    post(
+        &c,
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": events}),
+    );
+    // A resend of the same batch (a lost answer) adds nothing.
+    let (_, v) = post(
+        &c,
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": events}),
+    );
+    assert_eq!(v["code"], 200);
+    l.wait_line("10 already received");
+    let q = |path: &str| get(&c, &l.url(path));
+    assert_eq!(q("/streamscope/events")["matching"], 10);
+    assert_eq!(q("/streamscope/events?user=user-a")["matching"], 6);
+    assert_eq!(
+        q("/streamscope/events?user=user-a&event_type=odd")["matching"],
+        3
+    );
+    let limited = q("/streamscope/events?limit=4");
+    assert_eq!(limited["returned"], 4);
+    assert_eq!(limited["truncated"], true);
+    assert_eq!(q("/streamscope/events?user=nobody")["matching"], 0);
+    let per_user = q("/streamscope/summary?user=user-b");
+    assert_eq!(per_user["schema"], "streamscope.report/1");
+    let text = c
+        .get(l.url("/streamscope/summary?format=text&timeout=5m"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(text.contains("events"), "{text}");
+    let bad = c
+        .get(l.url("/streamscope/summary?timeout=soon"))
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    // Reset: the capture is archived, the query API starts empty, ids are forgotten.
+    let r: Value = c
+        .post(l.url("/streamscope/reset"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let archived = PathBuf::from(r["archived"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&archived).unwrap().lines().count(),
+        10
+    );
+    assert_eq!(q("/streamscope/summary")["summary"]["events"], 0);
+    post(
+        &c,
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": events}),
+    );
+    assert_eq!(q("/streamscope/events")["matching"], 10);
+}
+
+#[test]
+fn resume_on_the_same_capture_keeps_events_and_insert_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("c.ndjson");
+    let c = client();
+    let batch =
+        json!({"api_key": "k", "events": [event("a", "user-1", "r1"), event("b", "user-1", "r2")]});
+    {
+        let l = Listen::start_on(&capture, &[]);
+        assert_eq!(post(&c, &l.url("/2/httpapi"), &batch).0, 200);
+    }
+    let l = Listen::start_on(&capture, &[]);
+    assert_eq!(
+        get(&c, &l.url("/streamscope/summary"))["summary"]["events"],
+        2
+    );
+    post(&c, &l.url("/2/httpapi"), &batch);
+    l.wait_line("2 already received");
+    assert_eq!(
+        std::fs::read_to_string(&capture).unwrap().lines().count(),
+        2
+    );
+}
+
+#[test]
+fn forward_relays_accepted_requests_and_passes_the_upstream_answer_on() {
+    let upstream = Listen::start(&["--api-key", "real-key"]);
+    let l = Listen::start(&["--forward", &upstream.base]);
+    let c = client();
+    let ok = json!({"api_key": "real-key", "events": [event("fwd", "user-1", "w1")]});
+    let (status, v) = post(&c, &l.url("/2/httpapi"), &ok);
+    assert_eq!((status, &v["code"]), (200, &json!(200)));
+    upstream.wait_line("#1 POST /2/httpapi 200");
+    l.wait_line("upstream 200");
+    // The upstream refuses this key: the SDK gets the upstream's answer.
+    let refused = json!({"api_key": "other", "events": [event("fwd", "user-1", "w2")]});
+    let (status, v) = post(&c, &l.url("/2/httpapi"), &refused);
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().starts_with("Invalid API key"));
+    // Upstream gone: the local answer.
+    drop(upstream);
+    let again = json!({"api_key": "real-key", "events": [event("fwd", "user-1", "w3")]});
+    let (status, v) = post(&c, &l.url("/2/httpapi"), &again);
+    assert_eq!((status, &v["code"]), (200, &json!(200)), "{v}");
+    l.wait_line("upstream unreachable");
+    assert_eq!(
+        get(&c, &l.url("/streamscope/events"))["matching"],
+        3,
+        "every accepted event is captured locally"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_cleanly_with_totals() {
+    let mut l = Listen::start(&[]);
+    let c = client();
+    post(
+        &c,
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": [event("a", "user-1", "s1")]}),
+    );
+    let pid = l.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let line = l.wait_line("stopped:");
+    assert!(line.contains("1 events captured"), "{line}");
+    let status = l.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_non_loopback_address_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args(["listen", "--no-tui", "--addr", "0.0.0.0:0", "--capture"])
+        .arg(dir.path().join("c.ndjson"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("warning"), "{line}");
+    assert!(line.contains("0.0.0.0"), "{line}");
+}
