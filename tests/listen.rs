@@ -2,6 +2,8 @@
 //! Every documented answer, CORS, gzip, the legacy form body, limits, the API key list,
 //! the query API, `--forward`, resume, and a clean stop on SIGTERM.
 
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
