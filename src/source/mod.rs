@@ -172,6 +172,7 @@ pub fn load_all(specs: &[String], opts: &LoadOptions) -> EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn http_and_https_arguments_are_urls_and_everything_else_a_path() {
@@ -202,7 +203,7 @@ mod tests {
         let specs = tui_specs(&["a.ndjson".into()], &[PathBuf::from("b.log")]);
         assert!(matches!(&specs[0], Spec::Path(p) if p == "a.ndjson"));
         assert!(
-            matches!(&specs[1], Spec::Follow(f) if f.path == PathBuf::from("b.log") && !f.reset_on_replace)
+            matches!(&specs[1], Spec::Follow(f) if f.path == Path::new("b.log") && !f.reset_on_replace)
         );
         assert!(specs[1].is_live() && !specs[0].is_live());
         assert!(matches!(tui_specs(&[], &[])[..], [Spec::Demo]));
