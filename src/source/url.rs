@@ -816,7 +816,7 @@ mod tests {
         let (events, mut parser) = parse_in_pieces(b"id: 1\ndata: a\n\nid: 2\ndata: {\"half", 5);
         assert_eq!(data(&events), ["a"]);
         assert_eq!(parser.last_event_id(), Some("1"));
-        assert_eq!(parser.pending(), "{\"half".len());
+        assert_eq!(parser.pending(), "data: {\"half".len());
         parser.reset();
         assert_eq!(parser.pending(), 0);
         let mut out = Vec::new();
