@@ -119,6 +119,15 @@ impl LineFeed {
         self.lines = 0;
     }
 
+    /// Continues the same stream in a new segment that starts at offset 0 (the next piece
+    /// of a network stream kept in memory): raw offsets restart, line numbers go on. Call
+    /// it at a line boundary; an unfinished line is dropped.
+    pub fn next_segment(&mut self, segment: u32) {
+        self.segment = segment;
+        self.partial.clear();
+        self.offset = 0;
+    }
+
     /// Decodes whole lines (ending with a newline) starting at `self.offset`.
     fn decode(&mut self, text: &[u8]) -> Option<LoadEvent> {
         let mut origin = Origin {
@@ -227,5 +236,23 @@ mod tests {
         let raw = store.raw(1).unwrap();
         assert_eq!((raw.segment, raw.offset), (1, 0));
         assert_eq!(feed.lines(), 1);
+    }
+
+    #[test]
+    fn next_segment_restarts_offsets_but_not_line_numbers() {
+        let mut store = EventStore::new();
+        let src = store.add_source("live");
+        let mut feed = LineFeed::new(src, 0, 0, 0, true);
+        store.apply(
+            feed.push(b"{\"event_type\":\"a\",\"user_id\":\"u1\",\"time\":1000}\n")
+                .unwrap(),
+        );
+        feed.next_segment(1);
+        store.apply(feed.push(b"oops\n").unwrap());
+        let raw = store.raw(0).unwrap();
+        assert_eq!((raw.segment, raw.offset), (0, 0));
+        assert_eq!(store.rejects[0].loc.line, 2);
+        assert_eq!(feed.offset(), 5);
+        assert_eq!(feed.lines(), 2);
     }
 }

@@ -277,7 +277,7 @@ fn read_prefix(mut file: &File, buf: &mut [u8]) -> usize {
 
 /// The containers a text stream can hold.
 #[derive(Debug, PartialEq, Eq)]
-enum TextKind {
+pub(super) enum TextKind {
     Ndjson,
     Documents,
     Binary,
@@ -287,7 +287,7 @@ enum TextKind {
 /// Decides from the first bytes whether a stream is NDJSON or multi-line JSON documents.
 /// NDJSON unless the first line alone is an unfinished JSON value (a pretty-printed body)
 /// or the stream opens a top-level array.
-fn sniff_text(head: &[u8], whole: bool) -> TextKind {
+pub(super) fn sniff_text(head: &[u8], whole: bool) -> TextKind {
     let Some(first) = head.iter().position(|c| !c.is_ascii_whitespace()) else {
         return if whole {
             TextKind::Empty

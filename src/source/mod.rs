@@ -1,17 +1,28 @@
 //! Sources: where events come from. Loading files is synchronous (std threads); live
 //! sources wrap the same decoders. Everything reaches a store as [`crate::store::LoadEvent`]s.
+//!
+//! A [`Spec`] names one source as the command line gave it: the bundled demo, a file or
+//! `-`, a file to follow ([`follow`]) or an http(s) URL to stream ([`url`]). [`run_spec`]
+//! reads any of them on the calling thread and always ends with [`LoadEvent::Done`]; live
+//! sources only end when asked to stop (or, for a URL read once, at the end of its stream).
 
 pub mod feed;
+pub mod follow;
 pub mod lines;
 pub mod load;
 pub mod raw;
+pub mod url;
 
+pub use url::ensure_tls_provider;
+
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 pub use load::{LoadOptions, load, load_bytes};
 
-use crate::store::EventStore;
+use crate::event::SourceIdx;
+use crate::store::{EventStore, LoadEvent};
 
 /// The bundled demo stream (`assets/demo.ndjson`), embedded in the binary.
 pub const DEMO: &[u8] = include_bytes!("../../assets/demo.ndjson");
@@ -19,31 +30,184 @@ pub const DEMO: &[u8] = include_bytes!("../../assets/demo.ndjson");
 /// The name the demo stream goes by in messages and the status bar.
 pub const DEMO_NAME: &str = "demo.ndjson (bundled)";
 
-/// Loads every source into a new store, in order; with none, the bundled demo.
+/// One source, as named on the command line.
+#[derive(Clone, Debug)]
+pub enum Spec {
+    /// The bundled demo stream.
+    Demo,
+    /// A file of any container, or `-` for standard input; read once.
+    Path(String),
+    /// An NDJSON file read and then followed as it grows (`--follow`).
+    Follow(FollowSpec),
+    /// An http(s) URL serving NDJSON or server-sent events.
+    Url(UrlSpec),
+}
+
+/// A file to follow like `tail -F`; see [`follow`].
+#[derive(Clone, Debug)]
+pub struct FollowSpec {
+    /// The file.
+    pub path: PathBuf,
+    /// Notified by a writer after each append, to read it at once instead of at the next
+    /// poll (the ingestion endpoint following its own capture).
+    pub wake: Option<Arc<crate::live::Wake>>,
+    /// When the path names a new file, everything read so far is void
+    /// ([`LoadEvent::Reset`]) instead of being kept (the endpoint's reset rotates its
+    /// capture to a new file).
+    pub reset_on_replace: bool,
+}
+
+/// A streaming URL; see [`url`].
+#[derive(Clone, Debug)]
+pub struct UrlSpec {
+    /// The http:// or https:// URL.
+    pub url: String,
+    /// Reconnect after the stream ends or fails (the inspector); without, the stream is
+    /// read once to its end (`report`).
+    pub reconnect: bool,
+}
+
+impl Spec {
+    /// A positional source argument: an http(s) URL (followed, reconnecting), or a path.
+    #[must_use]
+    pub fn parse(arg: &str) -> Self {
+        let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            Spec::Url(UrlSpec {
+                url: arg.to_string(),
+                reconnect: true,
+            })
+        } else {
+            Spec::Path(arg.to_string())
+        }
+    }
+
+    /// The name the source goes by in messages and the status bar.
+    #[must_use]
+    pub fn name(&self) -> String {
+        match self {
+            Spec::Demo => DEMO_NAME.to_string(),
+            Spec::Path(p) => p.clone(),
+            Spec::Follow(f) => f.path.display().to_string(),
+            Spec::Url(u) => u.url.clone(),
+        }
+    }
+
+    /// Whether the source goes on until stopped (it needs a thread of its own).
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        match self {
+            Spec::Demo | Spec::Path(_) => false,
+            Spec::Follow(_) => true,
+            Spec::Url(u) => u.reconnect,
+        }
+    }
+}
+
+/// The inspector's sources: the positional ones (paths and URLs), then the followed
+/// files; the bundled demo when there are none.
+#[must_use]
+pub fn tui_specs(sources: &[String], follow: &[PathBuf]) -> Vec<Spec> {
+    let mut specs: Vec<Spec> = sources.iter().map(|s| Spec::parse(s)).collect();
+    specs.extend(follow.iter().map(|path| {
+        Spec::Follow(FollowSpec {
+            path: path.clone(),
+            wake: None,
+            reset_on_replace: false,
+        })
+    }));
+    if specs.is_empty() {
+        specs.push(Spec::Demo);
+    }
+    specs
+}
+
+/// Reads one source on the calling thread, emitting everything through `emit`; the last
+/// event is always [`LoadEvent::Done`]. Live sources check `stop` between reads and
+/// polls, and end soon after it is set.
+pub fn run_spec(
+    spec: &Spec,
+    source: SourceIdx,
+    opts: &LoadOptions,
+    stop: &AtomicBool,
+    emit: &mut dyn FnMut(LoadEvent),
+) {
+    match spec {
+        Spec::Demo => {
+            let read = Arc::new(AtomicU64::new(0));
+            load_bytes(Arc::from(DEMO), DEMO_NAME, source, opts, &read, emit);
+            emit(LoadEvent::Done { source });
+        }
+        // `load` ends with Done itself.
+        Spec::Path(path) => load(path, source, opts, emit),
+        Spec::Follow(f) => {
+            follow::follow(f, source, opts, stop, emit);
+            emit(LoadEvent::Done { source });
+        }
+        Spec::Url(u) => {
+            url::stream(u, source, opts, stop, emit);
+            emit(LoadEvent::Done { source });
+        }
+    }
+}
+
+/// Loads every source into a new store, in order; with none, the bundled demo. A URL is
+/// read once, to the end of its stream (`report` of a finite streaming endpoint).
 #[must_use]
 pub fn load_all(specs: &[String], opts: &LoadOptions) -> EventStore {
-    let mut store = EventStore::new();
+    let mut specs: Vec<Spec> = specs.iter().map(|s| Spec::parse(s)).collect();
     if specs.is_empty() {
-        let source = store.add_source(DEMO_NAME);
-        let read = Arc::new(AtomicU64::new(0));
-        load_bytes(Arc::from(DEMO), DEMO_NAME, source, opts, &read, &mut |ev| {
-            store.apply(ev);
-        });
-        return store;
+        specs.push(Spec::Demo);
     }
-    for spec in specs {
-        let source = store.add_source(spec.clone());
-        load(spec, source, opts, &mut |ev| store.apply(ev));
+    let mut store = EventStore::new();
+    let never = AtomicBool::new(false);
+    for mut spec in specs {
+        if let Spec::Url(u) = &mut spec {
+            u.reconnect = false;
+        }
+        let source = store.add_source(spec.name());
+        run_spec(&spec, source, opts, &never, &mut |ev| store.apply(ev));
     }
     store
 }
 
-/// Installs the TLS crypto provider (ring) that reqwest's rustls needs, once. Call before
-/// building any HTTP client.
-pub fn ensure_tls_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Fails only when a provider is already installed, which is what we want.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn http_and_https_arguments_are_urls_and_everything_else_a_path() {
+        for arg in [
+            "http://127.0.0.1:9/s",
+            "https://example.com/x",
+            "HTTPS://E.COM",
+        ] {
+            assert!(
+                matches!(
+                    Spec::parse(arg),
+                    Spec::Url(UrlSpec {
+                        reconnect: true,
+                        ..
+                    })
+                ),
+                "{arg}"
+            );
+        }
+        for arg in ["-", "a.ndjson", "http.log", "./http://x", "ftp://x"] {
+            assert!(matches!(Spec::parse(arg), Spec::Path(_)), "{arg}");
+        }
+        assert_eq!(Spec::parse("http://h/s").name(), "http://h/s");
+    }
+
+    #[test]
+    fn the_inspector_follows_files_after_the_positional_sources_and_defaults_to_the_demo() {
+        let specs = tui_specs(&["a.ndjson".into()], &[PathBuf::from("b.log")]);
+        assert!(matches!(&specs[0], Spec::Path(p) if p == "a.ndjson"));
+        assert!(
+            matches!(&specs[1], Spec::Follow(f) if f.path == Path::new("b.log") && !f.reset_on_replace)
+        );
+        assert!(specs[1].is_live() && !specs[0].is_live());
+        assert!(matches!(tui_specs(&[], &[])[..], [Spec::Demo]));
+    }
 }

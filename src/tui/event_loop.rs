@@ -5,8 +5,7 @@
 use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -58,7 +57,10 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
         .and_then(|v| v.parse().ok());
     let mut app = App::new(EventStore::new(), args.analysis.rules(), Zones::new(zone));
     app.view.theme = Theme::from_env();
-    spawn_loaders(&mut app, &args.sources.sources)?;
+    spawn_loaders(
+        &mut app,
+        source::tui_specs(&args.sources.sources, &args.follow),
+    )?;
 
     let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
     let mut last_draw: Option<Instant> = None;
@@ -103,50 +105,45 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Registers the sources and starts one loader thread that reads them in order.
-fn spawn_loaders(app: &mut App, specs: &[String]) -> anyhow::Result<()> {
+/// Registers the sources and starts their loaders: the sources read once (files, stdin,
+/// the demo) in order on one thread; each live source (a followed file, a streaming URL)
+/// on a thread of its own. A loader stops when the inspector has gone.
+fn spawn_loaders(app: &mut App, specs: Vec<source::Spec>) -> anyhow::Result<()> {
     let opts = LoadOptions {
         keep_raw: true,
         ..LoadOptions::default()
     };
-    let tx = app.sender();
-    if specs.is_empty() {
-        let src = app
-            .add_source(source::DEMO_NAME)
-            .context("the store is shared before loading started")?;
-        std::thread::Builder::new()
-            .name("streamscope-load".into())
-            .spawn(move || {
-                run_worker("loading", &tx.clone(), || {
-                    let read = Arc::new(AtomicU64::new(0));
-                    source::load_bytes(
-                        Arc::from(source::DEMO),
-                        source::DEMO_NAME,
-                        src,
-                        &opts,
-                        &read,
-                        &mut |ev| {
-                            let _ = tx.send(Msg::from(ev));
-                        },
-                    );
-                    let _ = tx.send(Msg::from(crate::store::LoadEvent::Done { source: src }));
-                });
-            })?;
-        return Ok(());
-    }
-    let mut jobs = Vec::new();
+    let mut once = Vec::new();
     for spec in specs {
         let src = app
-            .add_source(spec)
+            .add_source(&spec.name())
             .context("the store is shared before loading started")?;
-        jobs.push((spec.clone(), src));
+        if spec.is_live() {
+            let (tx, opts) = (app.sender(), opts.clone());
+            std::thread::Builder::new()
+                .name("streamscope-live".into())
+                .spawn(move || {
+                    run_worker("live source", &tx.clone(), || {
+                        let stop = AtomicBool::new(false);
+                        source::run_spec(&spec, src, &opts, &stop, &mut |ev| {
+                            if tx.send(Msg::from(ev)).is_err() {
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                        });
+                    });
+                })?;
+        } else {
+            once.push((spec, src));
+        }
     }
+    let tx = app.sender();
     std::thread::Builder::new()
         .name("streamscope-load".into())
         .spawn(move || {
             run_worker("loading", &tx.clone(), || {
-                for (spec, src) in jobs {
-                    source::load(&spec, src, &opts, &mut |ev| {
+                let stop = AtomicBool::new(false);
+                for (spec, src) in once {
+                    source::run_spec(&spec, src, &opts, &stop, &mut |ev| {
                         let _ = tx.send(Msg::from(ev));
                     });
                 }
