@@ -6,17 +6,11 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use streamscope::source::raw::read_raw;
-use streamscope::source::{FollowSpec, LoadOptions, Spec, run_spec};
-use streamscope::store::{EventStore, LoadEvent};
+use streamscope::source::{FollowSpec, LoadOptions, Spec};
 
-const DEADLINE: Duration = Duration::from_secs(10);
+mod common;
+use common::Run;
 
 fn line(name: &str, time: i64) -> String {
     format!(
@@ -32,121 +26,19 @@ fn append(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).expect("append");
 }
 
-/// A follower running on a thread, and what it emitted so far.
-struct Run {
-    rx: Receiver<LoadEvent>,
-    store: EventStore,
-    problems: Vec<(String, bool)>,
-    retired: Vec<(u32, String)>,
-    resets: usize,
-    done: bool,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Run {
-    fn start(path: &Path, reset_on_replace: bool) -> Self {
-        let mut store = EventStore::new();
-        let source = store.add_source(path.display().to_string());
-        let spec = Spec::Follow(FollowSpec {
-            path: path.to_path_buf(),
-            wake: None,
-            reset_on_replace,
-        });
-        let (tx, rx) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            let opts = LoadOptions {
-                keep_raw: true,
-                threads: 1,
-                // Small reads: the initial content arrives in several pieces.
-                chunk_size: 4096,
-            };
-            run_spec(&spec, source, &opts, &thread_stop, &mut |ev| {
-                let _ = tx.send(ev);
-            });
-        });
-        Self {
-            rx,
-            store,
-            problems: Vec::new(),
-            retired: Vec::new(),
-            resets: 0,
-            done: false,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn apply(&mut self, ev: LoadEvent) {
-        match &ev {
-            LoadEvent::Problem { message, fatal, .. } => {
-                self.problems.push((message.clone(), *fatal));
-            }
-            LoadEvent::Retire { segment, why, .. } => self.retired.push((*segment, why.clone())),
-            LoadEvent::Reset { .. } => self.resets += 1,
-            LoadEvent::Done { .. } => self.done = true,
-            _ => {}
-        }
-        self.store.apply(ev);
-    }
-
-    /// Applies what the follower emits until `cond` holds; panics after the deadline.
-    fn until(&mut self, what: &str, cond: impl Fn(&Run) -> bool) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            while let Ok(ev) = self.rx.try_recv() {
-                self.apply(ev);
-            }
-            if cond(self) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; events {:?}, problems {:?}",
-                self.types(),
-                self.problems
-            );
-            if let Ok(ev) = self.rx.recv_timeout(Duration::from_millis(20)) {
-                self.apply(ev);
-            }
-        }
-    }
-
-    fn types(&self) -> Vec<String> {
-        self.store
-            .events()
-            .iter()
-            .map(|e| self.store.strings.get(e.event_type).to_string())
-            .collect()
-    }
-
-    fn raw(&self, i: usize) -> std::io::Result<String> {
-        let loc = self.store.raw(i).expect("raw locations are kept");
-        read_raw(&self.store, loc).map(|b| String::from_utf8(b).expect("UTF-8"))
-    }
-
-    fn has_problem(&self, text: &str) -> bool {
-        self.problems.iter().any(|(m, _)| m.contains(text))
-    }
-
-    fn stop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("the follower does not panic");
-        }
-        while let Ok(ev) = self.rx.try_recv() {
-            self.apply(ev);
-        }
-        assert!(self.done, "the follower ends with Done");
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
+fn start(path: &Path, reset_on_replace: bool) -> Run {
+    let spec = Spec::Follow(FollowSpec {
+        path: path.to_path_buf(),
+        wake: None,
+        reset_on_replace,
+    });
+    let opts = LoadOptions {
+        keep_raw: true,
+        threads: 1,
+        // Small reads: the initial content arrives in several pieces.
+        chunk_size: 4096,
+    };
+    Run::start(spec, opts)
 }
 
 fn temp_file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
@@ -161,7 +53,7 @@ fn appends_are_read_and_a_line_written_in_two_halves_appears_once_whole() {
     // Enough initial content for several reads.
     let initial: String = (0..200).map(|i| line(&format!("e{i}"), 1000 + i)).collect();
     let path = temp_file(&dir, &initial);
-    let mut run = Run::start(&path, false);
+    let mut run = start(&path, false);
     run.until("the initial content", |r| r.store.events().len() == 200);
     assert_eq!(run.store.sources[0].format, Some("ndjson"));
 
@@ -207,7 +99,7 @@ fn a_truncated_file_is_read_again_from_the_start_and_old_text_is_retired() {
         line("old-3", 3000)
     );
     let path = temp_file(&dir, &before);
-    let mut run = Run::start(&path, false);
+    let mut run = start(&path, false);
     run.until("the initial content", |r| r.store.events().len() == 3);
 
     // Shorter than what was read, so the truncation is visible in the length.
@@ -244,7 +136,7 @@ fn a_truncated_file_is_read_again_from_the_start_and_old_text_is_retired() {
 fn a_rotated_file_is_read_to_its_end_then_the_new_file_is_followed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = temp_file(&dir, &format!("{}{}", line("a", 1000), line("b", 2000)));
-    let mut run = Run::start(&path, false);
+    let mut run = start(&path, false);
     run.until("the initial content", |r| r.store.events().len() == 2);
 
     // Written to the old file just before it is rotated away.
@@ -279,7 +171,7 @@ fn a_rotated_file_is_read_to_its_end_then_the_new_file_is_followed() {
 fn with_reset_on_replace_a_new_file_voids_what_was_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = temp_file(&dir, &format!("{}{}", line("a", 1000), line("b", 2000)));
-    let mut run = Run::start(&path, true);
+    let mut run = start(&path, true);
     run.until("the initial content", |r| r.store.events().len() == 2);
 
     let rotated = dir.path().join("old.ndjson");
@@ -300,7 +192,7 @@ fn with_reset_on_replace_a_new_file_voids_what_was_read() {
 fn a_missing_file_is_waited_for() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("later.ndjson");
-    let mut run = Run::start(&path, false);
+    let mut run = start(&path, false);
     run.until("the waiting message", |r| {
         r.has_problem("does not exist yet")
     });
@@ -325,7 +217,7 @@ fn a_file_that_is_not_ndjson_cannot_be_followed() {
     for (name, bytes) in cases {
         let path = dir.path().join(name);
         fs::write(&path, bytes).expect("write");
-        let mut run = Run::start(&path, false);
+        let mut run = start(&path, false);
         run.until("the follower to give up", |r| r.done);
         let (message, fatal) = run.problems.last().expect("a problem").clone();
         assert!(fatal, "{message}");

@@ -7,16 +7,13 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use streamscope::source::raw::read_raw;
-use streamscope::source::{LoadOptions, Spec, UrlSpec, run_spec};
-use streamscope::store::{EventStore, LoadEvent};
+use streamscope::source::{LoadOptions, Spec, UrlSpec};
 
-const DEADLINE: Duration = Duration::from_secs(10);
+mod common;
+use common::Run;
 
 /// What the server saw of a request.
 #[derive(Clone, Debug)]
@@ -131,115 +128,16 @@ fn hold(quit: &AtomicBool) {
     }
 }
 
-/// A URL source running on a thread, and what it emitted so far.
-struct Run {
-    rx: Receiver<LoadEvent>,
-    store: EventStore,
-    problems: Vec<(String, bool)>,
-    done: bool,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Run {
-    fn start(url: &str, reconnect: bool) -> Self {
-        let mut store = EventStore::new();
-        let source = store.add_source(url);
-        let spec = Spec::Url(UrlSpec {
-            url: url.to_string(),
-            reconnect,
-        });
-        let (tx, rx) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            let opts = LoadOptions {
-                keep_raw: true,
-                ..LoadOptions::default()
-            };
-            run_spec(&spec, source, &opts, &thread_stop, &mut |ev| {
-                let _ = tx.send(ev);
-            });
-        });
-        Self {
-            rx,
-            store,
-            problems: Vec::new(),
-            done: false,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn apply(&mut self, ev: LoadEvent) {
-        match &ev {
-            LoadEvent::Problem { message, fatal, .. } => {
-                self.problems.push((message.clone(), *fatal));
-            }
-            LoadEvent::Done { .. } => self.done = true,
-            _ => {}
-        }
-        self.store.apply(ev);
-    }
-
-    fn until(&mut self, what: &str, cond: impl Fn(&Run) -> bool) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            while let Ok(ev) = self.rx.try_recv() {
-                self.apply(ev);
-            }
-            if cond(self) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; events {:?}, problems {:?}",
-                self.types(),
-                self.problems
-            );
-            if let Ok(ev) = self.rx.recv_timeout(Duration::from_millis(20)) {
-                self.apply(ev);
-            }
-        }
-    }
-
-    fn types(&self) -> Vec<String> {
-        self.store
-            .events()
-            .iter()
-            .map(|e| self.store.strings.get(e.event_type).to_string())
-            .collect()
-    }
-
-    fn raw(&self, i: usize) -> String {
-        let loc = self.store.raw(i).expect("raw locations are kept");
-        String::from_utf8(read_raw(&self.store, loc).expect("raw text")).expect("UTF-8")
-    }
-
-    fn problem(&self, text: &str) -> Option<&str> {
-        self.problems
-            .iter()
-            .map(|(m, _)| m.as_str())
-            .find(|m| m.contains(text))
-    }
-
-    /// Stops the source and checks that it ends (with Done).
-    fn stop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("the URL source does not panic");
-        }
-        while let Ok(ev) = self.rx.try_recv() {
-            self.apply(ev);
-        }
-        assert!(self.done, "the URL source ends with Done");
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
+fn start(url: &str, reconnect: bool) -> Run {
+    let spec = Spec::Url(UrlSpec {
+        url: url.to_string(),
+        reconnect,
+    });
+    let opts = LoadOptions {
+        keep_raw: true,
+        ..LoadOptions::default()
+    };
+    Run::start(spec, opts)
 }
 
 /// The NDJSON stream of the replay test: `a` twice with the same insert_id (a genuine
@@ -271,13 +169,17 @@ fn a_replayed_ndjson_stream_after_a_mid_line_disconnect_gives_every_event_once()
             hold(quit);
         }
     }));
-    let mut run = Run::start(&server.url(), true);
+    let mut run = start(&server.url(), true);
     run.until("all six events", |r| r.store.events().len() == 6);
     run.until("the replay report", |r| r.problem("skipped").is_some());
 
     assert_eq!(run.types(), ["a", "b", "a", "c", "d", "e"]);
     for (i, line) in LINES.iter().enumerate() {
-        assert_eq!(run.raw(i), line.trim_end(), "raw text of event {i}");
+        assert_eq!(
+            run.raw(i).unwrap(),
+            line.trim_end(),
+            "raw text of event {i}"
+        );
     }
     let cut = run.problem("dropped").expect("the cut line is reported");
     assert!(
@@ -347,7 +249,7 @@ fn sse_resumes_after_the_last_event_id() {
             hold(quit);
         }
     }));
-    let mut run = Run::start(&server.url(), true);
+    let mut run = start(&server.url(), true);
     run.until("all five events", |r| r.store.events().len() == 5);
     assert_eq!(run.types(), ["a", "b", "c", "d1", "d2"]);
     let ids: Vec<Option<String>> = server
@@ -363,7 +265,7 @@ fn sse_resumes_after_the_last_event_id() {
         "a resumed stream replays nothing"
     );
     assert_eq!(
-        run.raw(3),
+        run.raw(3).unwrap(),
         "{\"event_type\":\"d1\",\"user_id\":\"u1\",\"time\":4000}"
     );
     assert_eq!(run.store.sources[0].format, Some("sse"));
@@ -384,7 +286,7 @@ fn a_server_error_is_reported_and_the_source_recovers() {
         send_chunks(conn, LINES[..2].concat().as_bytes(), &[17]);
         hold(quit);
     }));
-    let mut run = Run::start(&server.url(), true);
+    let mut run = start(&server.url(), true);
     run.until("the events after recovering", |r| {
         r.store.events().len() == 2
     });
@@ -413,7 +315,7 @@ fn without_reconnect_the_source_ends_with_the_stream() {
         let body = format!("{}{}", LINES[0], LINES[1].trim_end());
         let _ = conn.write_all(body.as_bytes());
     }));
-    let mut run = Run::start(&server.url(), false);
+    let mut run = start(&server.url(), false);
     run.until("the end of the source", |r| r.done);
     assert_eq!(run.types(), ["a", "b"]);
     assert!(run.problems.is_empty(), "{:?}", run.problems);
