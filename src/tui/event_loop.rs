@@ -1,13 +1,18 @@
 //! The run loop: drain messages, then draw once, at most ~30 times a second, and only
 //! when something changed; wait for terminal input in between. This is the only place
-//! that reads the clock and touches the real terminal (through [`TerminalGuard`]).
+//! that reads the clock (an `Instant` and the wall-clock time, handed to
+//! [`App::tick`]) and touches the real terminal (through [`TerminalGuard`]).
+//!
+//! [`run`] opens the inspector on the command line's sources; [`run_with`] is the same
+//! loop for callers that bring their own sources, like `streamscope listen`, which
+//! attaches its [`LiveState`] and follows its capture file.
 
 use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use crossterm::event;
@@ -18,6 +23,7 @@ use super::terminal::TerminalGuard;
 use super::ui::Theme;
 use super::zone::{Zone, Zones};
 use crate::cli::TuiArgs;
+use crate::live::LiveState;
 use crate::source::{self, LoadOptions};
 use crate::store::EventStore;
 
@@ -33,7 +39,58 @@ const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 pub const PANIC_AFTER_FRAMES_VAR: &str = "STREAMSCOPE_TEST_PANIC_AFTER_FRAMES";
 
 /// Opens the inspector on the sources of `args` (the bundled demo when there are none).
+/// Sources that never finish (`--follow` files, http(s) URLs) are marked live, which
+/// turns follow mode on.
 pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
+    run_with(args, None, |app| {
+        spawn_loaders(app, &args.sources.sources)?;
+        mark_live_sources(app, args);
+        Ok(())
+    })
+}
+
+/// The wall clock in epoch ms (0 if the system clock is before 1970).
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Marks the sources `args` names as followed files or URLs as live (their loaders
+/// register them under those names).
+fn mark_live_sources(app: &mut App, args: &TuiArgs) {
+    let followed: Vec<String> = args
+        .follow
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let live: Vec<u32> = app
+        .model
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.name.starts_with("http://")
+                || s.name.starts_with("https://")
+                || followed.contains(&s.name)
+        })
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect();
+    for src in live {
+        app.mark_live(src);
+    }
+}
+
+/// Opens the inspector with sources registered by `start`: it gets the app before the
+/// terminal is set up, registers sources ([`App::add_source`], [`App::add_live_source`])
+/// and starts loader threads that send to [`App::sender`]. With `live`, the status bar
+/// shows the endpoint's address, rates and counters, `!` lists its rejected requests,
+/// and follow mode starts on.
+pub fn run_with(
+    args: &TuiArgs,
+    live: Option<Arc<LiveState>>,
+    start: impl FnOnce(&mut App) -> anyhow::Result<()>,
+) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr();
     let zone = match args.tz.as_deref().map(Zone::parse).transpose() {
         Ok(z) => z,
@@ -58,14 +115,17 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
         .and_then(|v| v.parse().ok());
     let mut app = App::new(EventStore::new(), args.analysis.rules(), Zones::new(zone));
     app.view.theme = Theme::from_env();
-    spawn_loaders(&mut app, &args.sources.sources)?;
+    if let Some(live) = live {
+        app.set_live(live);
+    }
+    start(&mut app)?;
 
     let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
     let mut last_draw: Option<Instant> = None;
     loop {
         let now = Instant::now();
         app.pump(now + DRAIN_BUDGET);
-        app.tick(now);
+        app.tick(now, wall_ms());
         if app.should_quit() {
             break;
         }

@@ -69,6 +69,7 @@ pub mod app;
 pub mod event_loop;
 pub mod jsonview;
 pub mod keymap;
+pub mod live;
 pub mod model;
 pub mod osc52;
 pub mod rows;
@@ -76,4 +77,4 @@ pub mod terminal;
 pub mod ui;
 pub mod zone;
 
-pub use event_loop::run;
+pub use event_loop::{run, run_with};
