@@ -22,7 +22,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{Theme, ViewState, draw_row, fit, inset, pad, pane};
 use crate::fmt::{count, sanitize};
-use crate::live::{KEEP_BODY, RejectedRequest};
+use crate::live::RejectedRequest;
 use crate::tui::live::{BodyView, RejectedView};
 use crate::tui::model::Model;
 use crate::tui::zone::{Precision, Zone};
@@ -43,10 +43,12 @@ pub fn body_area(inner: Rect, model: &Model) -> Rect {
             inner.height.saturating_sub(TOP_LINES),
         );
     }
-    // The list takes half of what is left under the summary and the heading; the
-    // selected request's reasons the other half.
+    // The list takes up to half of what is left under the summary and the heading; the
+    // selected request's reasons follow it.
     let rest = inner.height.saturating_sub(2);
-    let list_h = rest.div_ceil(2).max(rest.min(3));
+    let len = model.rejected.as_ref().map_or(0, |v| v.list.len());
+    let len = u16::try_from(len).unwrap_or(u16::MAX).max(1);
+    let list_h = len.min(rest.div_ceil(2).max(rest.min(3)));
     Rect::new(inner.x, inner.y + 2, inner.width, list_h)
 }
 
@@ -97,8 +99,8 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             frame.render_widget(Paragraph::new(request_line(r, zone, t)), line_at(1));
             let size = match b.truncated {
                 Some((kept, len)) => format!(
-                    "body: first {} KiB of {} bytes (the rest was not kept)",
-                    kept.min(KEEP_BODY) / 1024,
+                    "body: first {} of {} bytes (the rest was not kept)",
+                    size(kept),
                     count(len as u64)
                 ),
                 None => format!("body: {} bytes", count(r.body_len as u64)),
@@ -213,6 +215,15 @@ fn render_list(
         bottom.saturating_sub(below + 1),
     );
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail);
+}
+
+/// A byte size: whole KiB as `64 KiB`, else in bytes.
+fn size(bytes: usize) -> String {
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{} bytes", count(bytes as u64))
+    }
 }
 
 /// Width of the request column.

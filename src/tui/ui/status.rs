@@ -1,13 +1,13 @@
 //! The status bar. Line 1: sources (failed ones marked), the §5 summary counts (the same
 //! numbers `report --format json` prints), the timeout, gap threshold and time zone, and
-//! loading progress (or `● following` for live sources). Line 2: the open prompt, a
-//! message, a source problem, then key hints for the focused pane, generated from the key
-//! table.
+//! loading progress (`● following` first instead when only live sources are left).
+//! Line 2: the open prompt, a message, a source problem, then key hints for the focused
+//! pane, generated from the key table.
 //!
 //! With an ingestion endpoint attached (`listen`), line 1 is made of parts in order of
 //! importance: the listen address, rejected requests (highlighted when any), requests and
 //! events per second, events received and duplicates ignored, users and sessions, the
-//! settings, the zone, the relay target, the sources. The least important parts are left
+//! settings, the zone, the relay target. The least important parts are left
 //! out until the line fits the width; what stays keeps its place.
 
 use ratatui::Frame;
@@ -57,6 +57,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         return;
     }
     let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
+    // Only live sources left: say so first, where it cannot be cut off.
+    let following = model.is_live() && model.sources.iter().all(|s| s.done || s.live);
+    if following {
+        first.push(Span::styled("● following", t.current));
+        first.push(sep());
+    }
     let names: Vec<Span<'static>> = model
         .sources
         .iter()
@@ -103,7 +109,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     )));
     first.push(sep());
     first.push(Span::raw(model.zones.current().label()));
-    if model.loading() {
+    if model.loading() && !following {
         first.push(sep());
         first.push(Span::styled(loading_text(model), t.warn));
     }
@@ -253,14 +259,10 @@ fn live_line(
     out
 }
 
-/// `loading 45% ▕████░░░░▏`, `analysing…`, or `● following` when only live sources are
-/// left.
+/// `loading 45% ▕████░░░░▏` or `analysing…`.
 fn loading_text(model: &Model) -> String {
     if model.sources.iter().all(|s| s.done) {
         return "analysing…".to_string();
-    }
-    if model.sources.iter().all(|s| s.done || s.live) {
-        return "● following".to_string();
     }
     match model.progress() {
         Some(p) => {

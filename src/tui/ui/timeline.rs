@@ -242,7 +242,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         ]);
         if open.is_some() {
             legend.push_span(Span::styled(format!("  {OPEN_IDLE}{OPEN_END} "), t.current));
-            legend.push_span(Span::styled("open until now", t.dim));
+            legend.push_span(Span::styled("open", t.dim));
         }
         frame.render_widget(
             Paragraph::new(legend),
