@@ -140,7 +140,7 @@ fn start_up(bytes: Option<Arc<[u8]>>, file: Option<String>) -> App {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     let now = Instant::now();
     app.pump(now + Duration::from_millis(15));
-    app.tick(now);
+    app.tick(now, 0);
     app.draw(&mut terminal).expect("draw");
     let first = started.elapsed();
     eprintln!("start-up: first frame after {first:.2?} (target < 200ms)");
@@ -152,7 +152,7 @@ fn start_up(bytes: Option<Arc<[u8]>>, file: Option<String>) -> App {
     while app.model.loading() || app.model.analysis.is_none() {
         let now = Instant::now();
         app.pump(now + Duration::from_millis(15));
-        app.tick(now);
+        app.tick(now, 0);
         if first_analysis.is_none()
             && app
                 .model

@@ -618,7 +618,7 @@ fn loading_in_the_background_ends_with_the_same_analysis_as_report() {
         assert!(Instant::now() < deadline, "loading did not finish");
         let now = Instant::now();
         app.pump(now + Duration::from_millis(10));
-        app.tick(now);
+        app.tick(now, 0);
         std::thread::sleep(Duration::from_millis(5));
     }
     loader.join().unwrap();

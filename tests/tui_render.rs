@@ -15,6 +15,14 @@ use streamscope::tui::ui::Theme;
 use streamscope::tui::zone::Zones;
 use tui_support::*;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use streamscope::analysis::MINUTE_MS;
+use streamscope::live::{KEEP_BODY, LiveState, RejectedRequest};
+
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
 /// Snapshots the app `setup` builds at both sizes.
@@ -312,4 +320,134 @@ fn the_status_bar_counts_are_reports_on_the_demo() {
     let mut app = App::new(store, Rules::default(), Zones::default());
     app.analyse_now();
     assert_eq!(status_counts(&mut app), report_counts(&[]));
+}
+
+/// ann's session at T0 (0, 60, 120 s), ben's at T0+30 s (30, 90 s).
+fn live_started() -> LiveApp {
+    let mut live = LiveApp::new();
+    live.receive(&[
+        event_line("session_start", "ann", 0, 0),
+        event_line("session_start", "ben", 30, 30),
+        event_line("Search", "ann", 60, 0),
+        event_line("Search", "ben", 90, 30),
+        event_line("Purchase", "ann", 120, 0),
+    ]);
+    live
+}
+
+/// An endpoint with counters moved over two seconds (5 req/s, 150 ev/s), attached.
+fn with_endpoint(live: &mut LiveApp) -> Arc<LiveState> {
+    let state = Arc::new(LiveState::new(
+        "http://127.0.0.1:8788".into(),
+        PathBuf::from("/var/tmp/streamscope/capture-2024-01-02.ndjson"),
+        None,
+    ));
+    live.app.set_live(Arc::clone(&state));
+    let t0 = Instant::now();
+    let now = T0 + 120_000 + 5 * MINUTE_MS;
+    live.app.tick(t0, now);
+    let c = &state.counters;
+    c.requests.fetch_add(10, Ordering::Relaxed);
+    c.events.fetch_add(300, Ordering::Relaxed);
+    c.duplicates.fetch_add(4, Ordering::Relaxed);
+    c.rejected_requests.fetch_add(2, Ordering::Relaxed);
+    live.app.tick(t0 + Duration::from_secs(2), now);
+    state
+}
+
+#[test]
+fn live_status_bar_and_open_session_countdown() {
+    check("live", || {
+        let mut live = live_started();
+        let _ = with_endpoint(&mut live);
+        key(&mut live.app, KeyCode::Enter);
+        live.app
+    });
+}
+
+#[test]
+fn the_new_events_badge_while_following_is_paused() {
+    check("new_events_badge", || {
+        let mut live = live_started();
+        key(&mut live.app, KeyCode::Enter);
+        press(&mut live.app, 'k');
+        live.receive(&[
+            event_line("Purchase", "ben", 200, 30),
+            event_line("session_start", "cat", 300, 300),
+        ]);
+        live.app
+    });
+}
+
+fn rejected_request(request: u64, path: &str, body: Vec<u8>, body_len: usize) -> RejectedRequest {
+    RejectedRequest {
+        request,
+        at_ms: T0 + request as i64 * 7000,
+        method: "POST".into(),
+        path: path.into(),
+        status: 400,
+        error: "invalid events \u{1b}[2J".into(),
+        reasons: vec![
+            "events[0]: missing user_id and device_id".into(),
+            "events[3]: time is not a number: \"\u{1b}]0;pwned\u{7}\"".into(),
+        ],
+        events: 5,
+        kept: 3,
+        body: Arc::from(body),
+        body_len,
+    }
+}
+
+/// A rejected request whose body was cut at the 64 KiB kept, with escape bytes inside.
+fn hostile_body() -> Vec<u8> {
+    let mut body = b"{\n  \"api_key\": \"k\",\n  \"events\": [\n".to_vec();
+    let mut i = 0;
+    while body.len() < KEEP_BODY {
+        body.extend_from_slice(
+            format!(
+                "    {{\"event_type\": \"\u{1b}[31mred\u{1b}[0m\", \"user_id\": \"u-{i}\"}},\n"
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    body.truncate(KEEP_BODY);
+    body
+}
+
+fn with_rejections() -> LiveApp {
+    let mut live = live_started();
+    let state = with_endpoint(&mut live);
+    state.push_rejected(rejected_request(
+        1,
+        "/batch",
+        b"{\"events\":[]}".to_vec(),
+        14,
+    ));
+    state.push_rejected(rejected_request(
+        2,
+        "/2/httpapi\u{1b}[1m",
+        hostile_body(),
+        70_000,
+    ));
+    live
+}
+
+#[test]
+fn the_rejected_requests_overlay() {
+    check("rejected", || {
+        let mut live = with_rejections();
+        press(&mut live.app, '!');
+        live.app
+    });
+}
+
+#[test]
+fn a_rejected_requests_body_is_escaped_and_says_it_was_cut() {
+    check("rejected_body", || {
+        let mut live = with_rejections();
+        press(&mut live.app, '!');
+        key(&mut live.app, KeyCode::Enter);
+        live.app
+    });
 }

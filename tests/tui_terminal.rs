@@ -221,3 +221,96 @@ fn without_a_terminal_the_inspector_says_so() {
     assert!(err.contains("needs a terminal"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn post(url: &str, body: &str) -> String {
+    streamscope::source::ensure_tls_provider();
+    reqwest::blocking::Client::new()
+        .post(url)
+        .body(body.to_string())
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
+#[test]
+fn listen_shows_events_as_they_arrive_and_rejected_requests() {
+    let Some(t) = Tmux::start("listen") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("capture.ndjson");
+    let port = free_port();
+    t.text(&format!(
+        "{BIN} listen --addr 127.0.0.1:{port} --capture {}",
+        capture.display()
+    ));
+    t.keys(&["Enter"]);
+    let url = format!("http://127.0.0.1:{port}");
+    t.wait_for("the endpoint in the status bar", |s| s.contains(&url[7..]));
+    let ok = post(
+        &format!("{url}/2/httpapi"),
+        r#"{"api_key":"k","events":[{"event_type":"Signed Up","user_id":"live-user-1","time":1795000000000,"session_id":1795000000000},{"event_type":"Opened","user_id":"live-user-1","time":1795000060000,"session_id":1795000000000}]}"#,
+    );
+    assert!(ok.contains("\"code\":200"), "{ok}");
+    t.wait_for("the events in the inspector", |s| {
+        s.contains("live-user-1") && s.contains("Opened")
+    });
+    let bad = post(
+        &format!("{url}/2/httpapi"),
+        r#"{"api_key":"k","events":[{"user_id":"live-user-1","time":1}]}"#,
+    );
+    assert!(bad.contains("events_with_missing_fields"), "{bad}");
+    t.keys(&["!"]);
+    t.wait_for("the rejected request", |s| {
+        s.contains("Request missing required field") && s.contains("event_type")
+    });
+    t.keys(&["Escape", "q"]);
+    let s = t.wait_for("the exit summary", |s| s.contains("events captured in"));
+    assert!(s.contains("2 events captured"), "{s}");
+    t.assert_restored();
+    assert_eq!(
+        std::fs::read_to_string(&capture).unwrap().lines().count(),
+        2
+    );
+}
+
+#[test]
+fn follow_shows_lines_appended_to_a_file() {
+    let Some(t) = Tmux::start("follow") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.ndjson");
+    std::fs::write(
+        &file,
+        "{\"event_type\":\"first\",\"user_id\":\"tail-user\",\"time\":1795000000000}\n",
+    )
+    .unwrap();
+    t.text(&format!("{BIN} --follow {}", file.display()));
+    t.keys(&["Enter"]);
+    t.wait_for("the first event", |s| {
+        s.contains("tail-user") && s.contains("following")
+    });
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        b"{\"event_type\":\"appended later\",\"user_id\":\"tail-user\",\"time\":1795000001000}\n",
+    )
+    .unwrap();
+    t.wait_for("the appended event", |s| s.contains("appended later"));
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| !s.contains("tail-user"));
+    t.assert_restored();
+}

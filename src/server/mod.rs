@@ -370,6 +370,41 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    drop(server);
-    anyhow::bail!("listen: the inspector for live ingestion is not wired yet; use --no-tui")
+    run_inspector(args, server)
+}
+
+/// The inspector over the endpoint: it follows the capture file (woken after each
+/// append, reset when a reset rotates it) and shows the endpoint's counters and
+/// rejected requests; the server runs on background threads meanwhile.
+fn run_inspector(args: &ListenArgs, server: Server) -> anyhow::Result<ExitCode> {
+    let background = server.serve_in_background()?;
+    let live = Arc::clone(&background.shared.live);
+    let capture = live.capture();
+    let tui_args = crate::cli::TuiArgs {
+        sources: crate::cli::SourceArgs::default(),
+        analysis: args.analysis.clone(),
+        follow: Vec::new(),
+        tz: args.tz.clone(),
+    };
+    let spec = crate::source::Spec::Follow(crate::source::FollowSpec {
+        path: capture.clone(),
+        wake: Some(Arc::clone(&live.wake)),
+        reset_on_replace: true,
+    });
+    let opts = crate::source::LoadOptions {
+        keep_raw: true,
+        ..crate::source::LoadOptions::default()
+    };
+    let code = crate::tui::event_loop::run_with(&tui_args, Some(Arc::clone(&live)), |app| {
+        crate::tui::event_loop::spawn_live(app, spec, &opts).map(|_| ())
+    })?;
+    let c = live.counters.snapshot();
+    eprintln!(
+        "streamscope: {} requests, {} events captured in {}",
+        c.requests,
+        c.events,
+        live.capture().display()
+    );
+    drop(background);
+    Ok(code)
 }

@@ -9,7 +9,8 @@ pub enum Action {
     Quit,
     /// Show or hide the key help.
     ToggleHelp,
-    /// Close the open overlay (help, event detail).
+    /// Close the open overlay (help, event detail, rejected requests; an opened request
+    /// body first).
     CloseOverlay,
     /// Move focus to the next pane.
     FocusNext,
@@ -75,6 +76,10 @@ pub enum Action {
     Export,
     /// Copy the selected event's raw JSON to the clipboard (OSC 52).
     Copy,
+    /// Follow the newest events, or stop following.
+    ToggleFollow,
+    /// Show or hide the ingestion endpoint's rejected requests.
+    ToggleRejected,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.

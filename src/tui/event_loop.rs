@@ -1,12 +1,18 @@
 //! The run loop: drain messages, then draw once, at most ~30 times a second, and only
 //! when something changed; wait for terminal input in between. This is the only place
-//! that reads the clock and touches the real terminal (through [`TerminalGuard`]).
+//! that reads the clock (an `Instant` and the wall-clock time, handed to
+//! [`App::tick`]) and touches the real terminal (through [`TerminalGuard`]).
+//!
+//! [`run`] opens the inspector on the command line's sources; [`run_with`] is the same
+//! loop for callers that bring their own sources, like `streamscope listen`, which
+//! attaches its [`LiveState`] and follows its capture file.
 
 use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use crossterm::event;
@@ -17,6 +23,7 @@ use super::terminal::TerminalGuard;
 use super::ui::Theme;
 use super::zone::{Zone, Zones};
 use crate::cli::TuiArgs;
+use crate::live::LiveState;
 use crate::source::{self, LoadOptions};
 use crate::store::EventStore;
 
@@ -32,7 +39,31 @@ const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 pub const PANIC_AFTER_FRAMES_VAR: &str = "STREAMSCOPE_TEST_PANIC_AFTER_FRAMES";
 
 /// Opens the inspector on the sources of `args` (the bundled demo when there are none).
+/// Sources that never finish (`--follow` files, http(s) URLs) are marked live, which
+/// turns follow mode on.
 pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
+    run_with(args, None, |app| {
+        spawn_loaders(app, source::tui_specs(&args.sources.sources, &args.follow))
+    })
+}
+
+/// The wall clock in epoch ms (0 if the system clock is before 1970).
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Opens the inspector with sources registered by `start`: it gets the app before the
+/// terminal is set up, registers sources ([`App::add_source`], [`App::add_live_source`])
+/// and starts loader threads that send to [`App::sender`]. With `live`, the status bar
+/// shows the endpoint's address, rates and counters, `!` lists its rejected requests,
+/// and follow mode starts on.
+pub fn run_with(
+    args: &TuiArgs,
+    live: Option<Arc<LiveState>>,
+    start: impl FnOnce(&mut App) -> anyhow::Result<()>,
+) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr();
     let zone = match args.tz.as_deref().map(Zone::parse).transpose() {
         Ok(z) => z,
@@ -57,17 +88,17 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
         .and_then(|v| v.parse().ok());
     let mut app = App::new(EventStore::new(), args.analysis.rules(), Zones::new(zone));
     app.view.theme = Theme::from_env();
-    spawn_loaders(
-        &mut app,
-        source::tui_specs(&args.sources.sources, &args.follow),
-    )?;
+    if let Some(live) = live {
+        app.set_live(live);
+    }
+    start(&mut app)?;
 
     let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
     let mut last_draw: Option<Instant> = None;
     loop {
         let now = Instant::now();
         app.pump(now + DRAIN_BUDGET);
-        app.tick(now);
+        app.tick(now, wall_ms());
         if app.should_quit() {
             break;
         }
@@ -115,24 +146,12 @@ fn spawn_loaders(app: &mut App, specs: Vec<source::Spec>) -> anyhow::Result<()> 
     };
     let mut once = Vec::new();
     for spec in specs {
-        let src = app
-            .add_source(&spec.name())
-            .context("the store is shared before loading started")?;
         if spec.is_live() {
-            let (tx, opts) = (app.sender(), opts.clone());
-            std::thread::Builder::new()
-                .name("streamscope-live".into())
-                .spawn(move || {
-                    run_worker("live source", &tx.clone(), || {
-                        let stop = AtomicBool::new(false);
-                        source::run_spec(&spec, src, &opts, &stop, &mut |ev| {
-                            if tx.send(Msg::from(ev)).is_err() {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                        });
-                    });
-                })?;
+            spawn_live(app, spec, &opts)?;
         } else {
+            let src = app
+                .add_source(&spec.name())
+                .context("the store is shared before loading started")?;
             once.push((spec, src));
         }
     }
@@ -150,4 +169,26 @@ fn spawn_loaders(app: &mut App, specs: Vec<source::Spec>) -> anyhow::Result<()> 
             });
         })?;
     Ok(())
+}
+
+/// Registers a live source (a followed file, a streaming URL) and reads it on a thread of
+/// its own until the inspector has gone; marks it live, which turns follow mode on.
+pub fn spawn_live(app: &mut App, spec: source::Spec, opts: &LoadOptions) -> anyhow::Result<u32> {
+    let src = app
+        .add_live_source(&spec.name())
+        .context("the store is shared before loading started")?;
+    let (tx, opts) = (app.sender(), opts.clone());
+    std::thread::Builder::new()
+        .name("streamscope-live".into())
+        .spawn(move || {
+            run_worker("live source", &tx.clone(), || {
+                let stop = AtomicBool::new(false);
+                source::run_spec(&spec, src, &opts, &stop, &mut |ev| {
+                    if tx.send(Msg::from(ev)).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                });
+            });
+        })?;
+    Ok(src)
 }

@@ -30,6 +30,8 @@ pub enum Scope {
     Replay,
     /// The event detail overlay is open.
     Detail,
+    /// The rejected-requests overlay is open.
+    Rejected,
     /// The help overlay is open.
     Help,
     /// A prompt is open.
@@ -49,13 +51,14 @@ impl Scope {
             Scope::Events => "Event list",
             Scope::Replay => "Replay panel",
             Scope::Detail => "Event detail",
+            Scope::Rejected => "Rejected requests (listen)",
             Scope::Help => "Help",
             Scope::Prompt => "Prompts (search, filters, timeout, export)",
         }
     }
 
     /// Scopes in the order the help lists them.
-    pub const ORDER: [Scope; 10] = [
+    pub const ORDER: [Scope; 11] = [
         Scope::Any,
         Scope::Nav,
         Scope::Main,
@@ -64,6 +67,7 @@ impl Scope {
         Scope::Events,
         Scope::Replay,
         Scope::Detail,
+        Scope::Rejected,
         Scope::Help,
         Scope::Prompt,
     ];
@@ -198,6 +202,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[ch('N')], Action::SearchPrev, Scope::Main, "previous search match", None),
     bind(&[ch('f')], Action::FilterType, Scope::Main, "filter the event list by event type", Some("filter")),
     bind(&[ch('r')], Action::ToggleReplay, Scope::Main, "show the replay panel (sweep, gap histogram) or the events", Some("replay")),
+    bind(&[ch('F')], Action::ToggleFollow, Scope::Main, "follow the newest events (on by default when live); moving pauses it", None),
+    bind(&[ch('!')], Action::ToggleRejected, Scope::Main, "list the rejected requests of `streamscope listen`, with their reasons", None),
     bind(&[ch('x')], Action::Export, Scope::Main, "export the user's events (or the filtered rows) to NDJSON", Some("export")),
     bind(&[ch('s')], Action::CycleSort, Scope::Users, "sort by anomalies, events or most recent", Some("sort")),
     bind(&[ch('+'), ch('=')], Action::ZoomIn, Scope::Timeline, "zoom in", Some("zoom")),
@@ -209,6 +215,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[ch('y')], Action::Copy, Scope::Events, "copy the event's raw JSON (OSC 52)", Some("copy")),
     bind(&[ch('y')], Action::Copy, Scope::Detail, "copy the raw JSON to the clipboard (OSC 52)", Some("copy")),
     bind(&[code(KeyCode::Esc), code(KeyCode::Enter)], Action::CloseOverlay, Scope::Detail, "close", Some("close")),
+    bind(&[code(KeyCode::Enter), code(KeyCode::Right)], Action::Open, Scope::Rejected, "show the request's body", Some("body")),
+    bind(&[code(KeyCode::Esc), code(KeyCode::Left), ch('!')], Action::CloseOverlay, Scope::Rejected, "back from the body, or close", Some("close")),
     bind(&[code(KeyCode::Esc), ch('?')], Action::CloseOverlay, Scope::Help, "close", Some("close")),
     bind(&[code(KeyCode::Enter)], Action::PromptSubmit, Scope::Prompt, "accept", Some("accept")),
     bind(&[code(KeyCode::Esc)], Action::PromptCancel, Scope::Prompt, "cancel", Some("cancel")),

@@ -13,7 +13,8 @@
 //! └────────────────┘└────────────────────────────────────────┘
 //!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ loading
 //!  prompt / message / key hints for the focused pane
-//!  overlays: ? help (generated from the key table), Enter event detail (raw JSON)
+//!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
+//!            ! rejected requests of `listen` (Enter: a request's body)
 //! ```
 //!
 //! # Shape
@@ -22,13 +23,14 @@
 //! |---|---|
 //! | [`action`] | user intents ([`action::Action`]) |
 //! | [`keymap`] | the key table: resolution, help and hints are generated from it |
+//! | [`live`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
 //! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal |
 //! | [`model`] | what the views read; enums for focus, overlay, prompt |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
 //! | [`ui`] | `render(frame, &Model, &mut ViewState)`: one widget per file, no I/O, no clock |
 //! | [`jsonview`] | raw JSON pretty-printing (original key order), key properties, compaction |
 //! | [`terminal`] | `TerminalGuard`: restores the terminal on drop and on panic |
-//! | [`event_loop`] | the run loop: drain messages, then draw once, ≤ 30 fps, only when dirty |
+//! | [`event_loop`] | the run loop: drain messages, then draw once, ≤ 30 fps, only when dirty; [`run`] and [`run_with`] |
 //!
 //! # Threads and the growing store
 //!
@@ -58,6 +60,46 @@
 //! short-lived worker thread. Every string from events goes through
 //! [`crate::fmt::sanitize`] before it reaches the terminal.
 //!
+//! A `Reset` from a live source (the endpoint started afresh) voids every index into the
+//! old events: once it is applied, the analysis, rows, lanes, cached properties and the
+//! detail overlay are dropped, and the reset count ([`app::App::epoch`]) goes up. An
+//! analysis or raw read started before it is discarded when it arrives (an analysis
+//! carries the count it started at), so no old index is ever used against the new store.
+//!
+//! # The clock
+//!
+//! Nothing but the run loop reads the clock. It passes an `Instant` (for scheduling and
+//! rates) and the wall-clock time in epoch ms to [`app::App::tick`], which stores the
+//! latter as [`model::Model::now_ms`]; views and the open-session logic read that. Tests
+//! pass whatever time they need. `tick` marks the view dirty when the displayed second
+//! changes while the inspector is live or a session may still be open, so countdowns and
+//! rates are redrawn at least once a second; otherwise an idle inspector does not redraw.
+//!
+//! # Live mode
+//!
+//! The inspector is live when an ingestion endpoint is attached ([`app::App::set_live`],
+//! by `streamscope listen` through [`run_with`]) or a source never finishes (a `--follow`
+//! file, a streaming URL: [`app::App::add_live_source`], [`app::App::mark_live`]). Loading
+//! then never ends: analyses keep running every 500 ms or so over what has arrived.
+//!
+//! - *Follow mode* (`F`) is on by default when live and off for plain files. After each
+//!   analysis it selects the listed user with the most recent event and that user's
+//!   newest event (at the top or the bottom, as the list order has it); the timeline
+//!   follows the selection. Moving the selection, scrolling, searching, jumping or
+//!   panning pauses it, and the event pane's title counts the events received since
+//!   (`▼ 12 new events · F to follow`); `F` resumes and jumps to the newest, and `F`
+//!   while following stops following.
+//! - *Open sessions*: a user's latest recorded session is open while its last event is
+//!   less than the current replay timeout before `now_ms` (30 m by default, Amplitude's
+//!   session timeout). Its header counts down (`open · ends in 12:03`), the timeline
+//!   draws its open end up to now, and the users pane marks the user with `●`. An
+//!   implausible `now_ms` (tests, no clock) opens nothing, and old files never qualify.
+//! - *The endpoint*: [`app::App::tick`] samples its counters (at most 4 times a second)
+//!   into the status bar: listen address, requests and events per second over the last
+//!   5 s, events received and duplicates, rejected requests. `!` lists the rejected
+//!   requests kept, newest first, with their reasons; `Enter` shows a body through the
+//!   JSON pretty-printer (sanitized, and saying when it was cut at 64 KiB).
+//!
 //! # Test hook
 //!
 //! With `STREAMSCOPE_TEST_PANIC_AFTER_FRAMES=N` in the environment the inspector panics
@@ -69,6 +111,7 @@ pub mod app;
 pub mod event_loop;
 pub mod jsonview;
 pub mod keymap;
+pub mod live;
 pub mod model;
 pub mod osc52;
 pub mod rows;
@@ -76,4 +119,4 @@ pub mod terminal;
 pub mod ui;
 pub mod zone;
 
-pub use event_loop::run;
+pub use event_loop::{run, run_with};

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::jsonview::JsonLine;
+use super::live::{Follow, LiveStatus, OpenSession, RejectedView};
 use super::rows::{Lanes, Order, Row, Window};
 use super::zone::Zones;
 use crate::analysis::{Analysis, Rules, SweepRow};
@@ -49,6 +50,8 @@ pub enum Overlay {
     },
     /// The selected event's detail (see [`Model::detail`]).
     Detail,
+    /// The ingestion endpoint's rejected requests (see [`Model::rejected`]).
+    Rejected,
 }
 
 /// What a prompt asks for.
@@ -236,6 +239,8 @@ pub struct SourceStatus {
     pub failed: bool,
     /// What went wrong with it.
     pub problems: Vec<String>,
+    /// It never finishes: a followed file, a streaming URL, the endpoint's capture.
+    pub live: bool,
 }
 
 /// The state of background analysis.
@@ -291,6 +296,17 @@ pub struct Model {
     pub zones: Zones,
     /// Key properties of events already read, by event index.
     pub props: FxHashMap<u32, Box<str>>,
+    /// The wall clock (epoch ms) as of the last [`super::app::App::tick`]; 0 until then.
+    /// Views read it instead of the clock (open sessions' countdowns).
+    pub now_ms: i64,
+    /// Follow mode.
+    pub follow: Follow,
+    /// The ingestion endpoint's counters and rates, when `listen` feeds the inspector.
+    pub live: Option<LiveStatus>,
+    /// The rejected-requests overlay's state.
+    pub rejected: Option<RejectedView>,
+    /// How many times the store was reset (the endpoint started afresh).
+    pub resets: u64,
 }
 
 impl Model {
@@ -307,6 +323,7 @@ impl Model {
                 done: s.done,
                 failed: s.failed,
                 problems: s.problems.clone(),
+                live: false,
             })
             .collect();
         Self {
@@ -330,6 +347,33 @@ impl Model {
             replay_scroll: 0,
             zones,
             props: FxHashMap::default(),
+            now_ms: 0,
+            follow: Follow::Off,
+            live: None,
+            rejected: None,
+            resets: 0,
+        }
+    }
+
+    /// Whether events may still arrive: an ingestion endpoint is attached or a live
+    /// source is still being followed.
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        self.live.is_some() || self.sources.iter().any(|s| s.live && !s.done && !s.failed)
+    }
+
+    /// User `u`'s open session at [`Model::now_ms`], if any.
+    #[must_use]
+    pub fn open_session(&self, u: usize) -> Option<OpenSession> {
+        super::live::open_session(self.analysis.as_ref()?, u, self.now_ms)
+    }
+
+    /// Events received since follow mode was paused (0 unless paused).
+    #[must_use]
+    pub fn new_since_pause(&self) -> usize {
+        match self.follow {
+            Follow::Paused { since } => self.store.events().len().saturating_sub(since),
+            Follow::On | Follow::Off => 0,
         }
     }
 
@@ -377,11 +421,19 @@ impl Model {
     #[must_use]
     pub fn timeline_window(&self) -> Option<Window> {
         let lanes = self.timeline.lanes.as_ref()?;
+        let mut span = lanes.span;
+        // An open session reaches to now: its open end is drawn up to it.
+        if self
+            .open_session(lanes.user as usize)
+            .is_some_and(|_| self.now_ms > span.1)
+        {
+            span.1 = self.now_ms;
+        }
         let center = self.timeline.center.or_else(|| {
             let e = self.selected_event()?;
             Some(self.store.events().get(e as usize)?.time)
         });
-        Some(Window::compute(lanes.span, self.timeline.zoom, center))
+        Some(Window::compute(span, self.timeline.zoom, center))
     }
 
     /// The sweep rows: the standard timeouts plus the current one (from the live replay).

@@ -124,3 +124,63 @@ pub fn select_user(app: &mut App, id: &str) {
     assert_eq!(selected_user_id(app), id);
     assert!(app.model.users.filter.is_empty());
 }
+
+/// 2024-01-02 10:00:00 UTC, the start of the live tests' stream.
+pub const T0: i64 = 1_704_189_600_000;
+
+/// One NDJSON event line: `user` sends `ty` at `T0 + secs`, in the session that started
+/// at `T0 + session_secs`.
+pub fn event_line(ty: &str, user: &str, secs: i64, session_secs: i64) -> String {
+    let t = T0 + secs * 1000;
+    let sid = T0 + session_secs * 1000;
+    format!(
+        "{{\"event_type\":\"{ty}\",\"user_id\":\"{user}\",\"time\":{t},\"session_id\":{sid},\"insert_id\":\"{user}-{t}\"}}\n"
+    )
+}
+
+/// An inspector fed like `listen` feeds it: a live source whose lines arrive through
+/// [`streamscope::source::feed::LineFeed`] and the app's channel.
+pub struct LiveApp {
+    /// The app.
+    pub app: App,
+    /// The live source.
+    pub source: u32,
+    /// Its line feed.
+    pub feed: streamscope::source::feed::LineFeed,
+}
+
+impl LiveApp {
+    /// An app with one live source (follow mode on), nothing received yet.
+    pub fn new() -> Self {
+        let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
+        let source = app
+            .add_live_source("capture.ndjson")
+            .expect("a fresh store");
+        let feed = streamscope::source::feed::LineFeed::new(source, 0, 0, 0, false);
+        Self { app, source, feed }
+    }
+
+    /// Sends `lines` through the app's channel, then applies and analyses them.
+    pub fn receive(&mut self, lines: &[String]) {
+        self.send(lines);
+        self.app.analyse_now();
+    }
+
+    /// Sends `lines` through the app's channel without applying them.
+    pub fn send(&mut self, lines: &[String]) {
+        let bytes = lines.concat();
+        if let Some(ev) = self.feed.push(bytes.as_bytes()) {
+            self.app
+                .sender()
+                .send(streamscope::tui::app::Msg::from(ev))
+                .expect("the app's channel is open");
+        }
+    }
+}
+
+/// The time of the selected row's event.
+pub fn selected_time(app: &App) -> i64 {
+    let m = &app.model;
+    let e = m.selected_event().expect("an event is selected");
+    m.store.events()[e as usize].time
+}

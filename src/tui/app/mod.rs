@@ -3,7 +3,9 @@
 //! [`App::apply`] carries out one [`Action`]; it needs no terminal, so interaction tests
 //! drive the app with keys and actions and assert on the model. Messages from loaders and
 //! workers arrive on the app's own channel ([`App::pump`]); [`App::tick`] schedules
-//! background analysis. The only clock reads are the `Instant`s the caller passes in.
+//! background analysis, samples an attached endpoint's counters and sets the wall clock
+//! the views read ([`Model::now_ms`]). The caller passes in both the `Instant` and the
+//! wall-clock time: apart from measuring how long work took, the app reads no clock.
 //!
 //! See the module docs of [`super`] for how the store is shared with the analysis worker.
 //!
@@ -13,7 +15,9 @@
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
 //! | `output.rs` | NDJSON export and clipboard copies |
+//! | `live.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets |
 
+mod live;
 mod navigate;
 mod output;
 mod prompt;
@@ -33,6 +37,7 @@ use ratatui::layout::Rect;
 use super::action::Action;
 use super::jsonview;
 use super::keymap::{Key, Keymap, Scope};
+use super::live::{Follow, RateWindow};
 use super::model::{
     Analysing, Focus, Level, Lower, Message, Model, Overlay, PromptKind, RawText, SourceStatus,
 };
@@ -42,6 +47,7 @@ use super::zone::Zones;
 use crate::analysis::{Analysis, MINUTE_MS, Rules, SweepRow};
 use crate::event::RawLoc;
 use crate::fmt::{sanitize, setting};
+use crate::live::LiveState;
 use crate::source::raw::{self, SegmentSet};
 use crate::store::{EventStore, LoadEvent};
 
@@ -74,6 +80,9 @@ pub struct Analysed {
     pub generation: u64,
     /// How long it took.
     pub took: Duration,
+    /// [`App::epoch`] when it started: an analysis from before a reset of the store is
+    /// dropped (its indices are void).
+    pub epoch: u64,
 }
 
 /// Why raw text was read.
@@ -150,6 +159,14 @@ pub struct App {
     clipboard: Option<Vec<u8>>,
     dirty: bool,
     failure: Option<String>,
+    live: Option<Arc<LiveState>>,
+    rates: RateWindow,
+    /// (endpoint epoch, rejected-requests counter) of the rejected list shown.
+    rejected_seen: Option<(u64, u64)>,
+    /// The raw read in flight was started before a reset: drop its reply.
+    stale_fetch: bool,
+    /// The latest event time of the current analysis.
+    latest_ms: Option<i64>,
 }
 
 impl App {
@@ -170,6 +187,11 @@ impl App {
             clipboard: None,
             dirty: true,
             failure: None,
+            live: None,
+            rates: RateWindow::default(),
+            rejected_seen: None,
+            stale_fetch: false,
+            latest_ms: None,
         }
     }
 
@@ -235,6 +257,7 @@ impl App {
         match m.overlay {
             Overlay::Help { .. } => vec![Scope::Help, Scope::Nav, Scope::Any],
             Overlay::Detail => vec![Scope::Detail, Scope::Nav, Scope::Any],
+            Overlay::Rejected => vec![Scope::Rejected, Scope::Nav, Scope::Any],
             Overlay::None => {
                 let pane = match (m.focus, m.lower) {
                     (Focus::Users, _) => Scope::Users,
@@ -290,6 +313,9 @@ impl App {
     /// Carries out one user intent.
     pub fn apply(&mut self, action: Action) {
         self.dirty = true;
+        if self.model.follow == Follow::On && self.pauses_follow(action) {
+            self.pause_follow();
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleHelp => self.toggle_help(),
@@ -357,7 +383,38 @@ impl App {
             Action::PromptCancel => self.prompt_cancel(),
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, down } => self.wheel(column, row, down),
+            Action::ToggleFollow => self.toggle_follow(),
+            Action::ToggleRejected => self.toggle_rejected(),
         }
+    }
+
+    /// Whether `action` moves around the main view (which pauses follow mode).
+    fn pauses_follow(&self, action: Action) -> bool {
+        if self.model.overlay != Overlay::None || self.model.prompt.is_some() {
+            return false;
+        }
+        matches!(
+            action,
+            Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown
+                | Action::HalfPageUp
+                | Action::HalfPageDown
+                | Action::PrevSession
+                | Action::NextSession
+                | Action::NextFlagged
+                | Action::PrevFlagged
+                | Action::Search
+                | Action::SearchNext
+                | Action::SearchPrev
+                | Action::PanLeft
+                | Action::PanRight
+                | Action::Click { .. }
+                | Action::Scroll { .. }
+        )
     }
 
     // ---- messages and background work -------------------------------------------------
@@ -385,7 +442,10 @@ impl App {
             Msg::Analysed(done) => {
                 self.model.analysing = Analysing::Idle;
                 self.schedule.last_took = done.took;
-                self.install(*done);
+                // Computed before a reset: its indices are void against the store now.
+                if done.epoch == self.model.resets {
+                    self.install(*done);
+                }
             }
             Msg::Raw(reply) => self.on_raw(reply),
             Msg::Failed(why) => self.failure = Some(why),
@@ -438,7 +498,9 @@ impl App {
         let Some(store) = Arc::get_mut(&mut self.model.store) else {
             return;
         };
+        let mut reset = false;
         while let Some(ev) = self.pending.pop_front() {
+            reset |= matches!(ev, LoadEvent::Reset { .. });
             store.apply(ev);
             if Instant::now() >= deadline {
                 break;
@@ -446,10 +508,18 @@ impl App {
         }
         self.model.pending = self.pending.len();
         self.dirty = true;
+        if reset {
+            self.on_reset();
+        }
     }
 
-    /// Starts a background analysis when the store changed and the last one is old enough.
-    pub fn tick(&mut self, now: Instant) {
+    /// Sets the wall clock to `wall_ms` (epoch ms), samples an attached endpoint's
+    /// counters, applies received loader events and starts a background analysis when
+    /// the store changed and the last one is old enough. The run loop calls it with the
+    /// real clock; tests pass any time.
+    pub fn tick(&mut self, now: Instant, wall_ms: i64) {
+        self.set_clock(wall_ms);
+        self.refresh_live(now);
         self.apply_pending(now + Duration::from_millis(20));
         let m = &self.model;
         if m.analysing == Analysing::Running || m.analysed_generation == m.store.generation {
@@ -477,6 +547,7 @@ impl App {
         self.model.analysing = Analysing::Running;
         let store = Arc::clone(&self.model.store);
         let rules = self.model.rules.clone();
+        let epoch = self.model.resets;
         let tx = self.tx.clone();
         let spawned = std::thread::Builder::new()
             .name("streamscope-analysis".into())
@@ -492,6 +563,7 @@ impl App {
                         sweep: done.1,
                         generation,
                         took: started.elapsed(),
+                        epoch,
                     })));
                 });
             });
@@ -512,11 +584,13 @@ impl App {
         let started = Instant::now();
         let (analysis, sweep) = analyse(store, &self.model.rules);
         let generation = store.generation;
+        let epoch = self.model.resets;
         self.install(Analysed {
             analysis,
             sweep,
             generation,
             took: started.elapsed(),
+            epoch,
         });
     }
 
@@ -546,6 +620,13 @@ impl App {
             let found = find_event_row(m, ev, old_header);
             m.events.selected = found.unwrap_or(0);
         }
+        self.latest_ms = m
+            .analysis
+            .as_ref()
+            .and_then(|a| a.users.iter().map(|u| u.last).max());
+        if m.follow == Follow::On {
+            self.follow_newest();
+        }
         self.dirty = true;
     }
 
@@ -553,6 +634,9 @@ impl App {
 
     fn on_raw(&mut self, reply: RawReply) {
         self.fetching = false;
+        if std::mem::take(&mut self.stale_fetch) {
+            return;
+        }
         match reply.purpose {
             RawPurpose::Props => {
                 for (e, bytes) in reply.results {
@@ -698,6 +782,15 @@ impl App {
                 if let Some(d) = &mut self.model.detail {
                     let len = ui::detail::line_count(d, width);
                     d.scroll = d.scroll.min(len.saturating_sub(page));
+                }
+            }
+            Overlay::Rejected => {
+                if let Some(v) = &mut self.model.rejected {
+                    v.selected = v.selected.min(v.list.len().saturating_sub(1));
+                    if let Some(b) = &mut v.body {
+                        let len = ui::rejected::body_line_count(b, width);
+                        b.scroll = b.scroll.min(len.saturating_sub(page));
+                    }
                 }
             }
             Overlay::None => {}

@@ -18,8 +18,14 @@ impl App {
     }
 
     pub(super) fn close_overlay(&mut self) {
+        if let Some(v) = &mut self.model.rejected
+            && v.body.take().is_some()
+        {
+            return;
+        }
         self.model.overlay = Overlay::None;
         self.model.detail = None;
+        self.model.rejected = None;
     }
 
     pub(super) fn cycle_focus(&mut self, forward: bool) {
@@ -47,6 +53,20 @@ impl App {
                 if let Some(d) = &mut self.model.detail {
                     let len = ui::detail::line_count(d, width);
                     d.scroll = motion.apply(d.scroll, len, page);
+                }
+                return;
+            }
+            Overlay::Rejected => {
+                let page = areas.overlay_body.height as usize;
+                let width = areas.overlay_body.width as usize;
+                if let Some(v) = &mut self.model.rejected {
+                    match &mut v.body {
+                        Some(b) => {
+                            let len = ui::rejected::body_line_count(b, width);
+                            b.scroll = motion.apply(b.scroll, len, page);
+                        }
+                        None => v.selected = motion.apply(v.selected, v.list.len(), page),
+                    }
                 }
                 return;
             }
@@ -195,6 +215,10 @@ impl App {
     }
 
     pub(super) fn open(&mut self) {
+        if self.model.overlay == Overlay::Rejected {
+            self.open_body();
+            return;
+        }
         match (self.model.focus, self.model.lower) {
             (Focus::Users | Focus::Timeline, _) => {
                 self.model.focus = Focus::Lower;

@@ -34,7 +34,9 @@ fn text_len(l: &JsonLine) -> usize {
             .sum::<usize>()
 }
 
-fn wrapped_len(l: &JsonLine, width: usize) -> usize {
+/// How many display lines of `width` characters one JSON line takes.
+#[must_use]
+pub fn wrapped_len(l: &JsonLine, width: usize) -> usize {
     text_len(l).div_ceil(width.max(1)).max(1)
 }
 
@@ -100,25 +102,38 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         RawText::Loading => vec![Line::styled("reading the raw JSON…", t.dim)],
         RawText::Failed(e) => vec![Line::styled(e.clone(), t.error)],
         RawText::Ready { lines, .. } => {
-            let mut skip = d.scroll;
-            let mut out = Vec::new();
-            for l in lines {
-                if out.len() >= body.height as usize {
-                    break;
-                }
-                let n = wrapped_len(l, width);
-                if skip >= n {
-                    skip -= n;
-                    continue;
-                }
-                out.extend(wrap(l, width, t).into_iter().skip(skip));
-                skip = 0;
-            }
-            out.truncate(body.height as usize);
-            out
+            wrapped_window(lines, width, d.scroll, body.height as usize, t)
         }
     };
     frame.render_widget(Paragraph::new(shown), body);
+}
+
+/// The display lines `skip..skip + height` of JSON `lines` wrapped to `width`, styled.
+/// Only the lines shown are styled.
+#[must_use]
+pub fn wrapped_window(
+    lines: &[JsonLine],
+    width: usize,
+    skip: usize,
+    height: usize,
+    t: &Theme,
+) -> Vec<Line<'static>> {
+    let mut skip = skip;
+    let mut out = Vec::new();
+    for l in lines {
+        if out.len() >= height {
+            break;
+        }
+        let n = wrapped_len(l, width);
+        if skip >= n {
+            skip -= n;
+            continue;
+        }
+        out.extend(wrap(l, width, t).into_iter().skip(skip));
+        skip = 0;
+    }
+    out.truncate(height);
+    out
 }
 
 /// The event's facts: type, time and source; user and session; flags in words.

@@ -2,6 +2,11 @@
 //! under session header rows (start, length and span, event count, flags in words),
 //! out-of-session events standalone. Each event row shows its time, type, flags and a few
 //! key properties (read from the raw JSON of the rows on screen only, before drawing).
+//!
+//! Live: the header of the user's open session counts down to its timeout
+//! (`open · ends in 12:03`, from [`Model::now_ms`]), and the title says whether follow
+//! mode is on, or, paused, how many events arrived since (`▼ 12 new events · F to
+//! follow`).
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -10,6 +15,7 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, draw_row, fit, flag_spans, pad, pane, session_flag_words};
 use crate::analysis::{Analysis, EventClass, Flag, NO_SESSION};
 use crate::fmt::{count, duration, sanitize, setting};
+use crate::tui::live::{Follow, countdown};
 use crate::tui::model::{Focus, Model};
 use crate::tui::rows::Row;
 use crate::tui::zone::{Precision, Zone};
@@ -92,7 +98,25 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             t.dim,
         ));
     }
-    frame.render_widget(pane(Line::from(title), focused, t), area);
+    let block = match model.follow {
+        Follow::Off => pane(Line::from(title), focused, t),
+        Follow::On => pane(Line::from(title), focused, t)
+            .title(Line::styled(" ● following ", t.dim).right_aligned()),
+        Follow::Paused { .. } => {
+            let n = model.new_since_pause();
+            let badge = if n == 0 {
+                " paused · F to follow ".to_string()
+            } else {
+                format!(
+                    " ▼ {} new event{} · F to follow ",
+                    count(n as u64),
+                    if n == 1 { "" } else { "s" }
+                )
+            };
+            pane(Line::from(title), focused, t).title(Line::styled(badge, t.warn).right_aligned())
+        }
+    };
+    frame.render_widget(block, area);
     let Some(a) = a else {
         frame.render_widget(Paragraph::new("loading…").style(t.dim), list);
         return;
@@ -129,6 +153,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         .max()
         .unwrap_or(8);
     let type_w = longest.clamp(8, (w * 2 / 5).max(12));
+    let open = model.selected_user().and_then(|u| model.open_session(u));
     let rows = ev
         .rows
         .iter()
@@ -154,6 +179,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
                     format!("▾ {}", session_start(s.id, zone)),
                     t.header,
                 )];
+                if let Some(o) = open.filter(|o| o.session == session) {
+                    spans.push(Span::styled(
+                        format!(" open · ends in {}", countdown(o.ends_in_ms)),
+                        t.current,
+                    ));
+                }
                 spans.extend(flag_spans(&session_flag_words(s), t.flag));
                 spans.extend(flag_spans(&replay_words(a, session), t.warn));
                 spans.push(Span::styled(

@@ -22,12 +22,14 @@
 //!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
 //! ```
 //!
-//! The lower right pane shows the event list or the replay panel (`r`); the help and the
-//! event detail are overlays over the panes. Below 60×15 only a message is shown.
+//! The lower right pane shows the event list or the replay panel (`r`); the help, the
+//! event detail and the rejected requests (`!`) are overlays over the panes. Below 60×15
+//! only a message is shown.
 
 pub mod detail;
 pub mod events;
 pub mod help;
+pub mod rejected;
 pub mod replay;
 pub mod status;
 pub mod theme;
@@ -87,6 +89,8 @@ pub struct ViewState {
     pub users_top: usize,
     /// First event row shown.
     pub events_top: usize,
+    /// First rejected request shown.
+    pub rejected_top: usize,
     /// Frames drawn so far.
     pub frames: u64,
     /// The styles.
@@ -139,12 +143,16 @@ pub fn layout(area: Rect, model: &Model) -> Areas {
         } else {
             0
         };
-        a.overlay_body = Rect::new(
-            inner.x,
-            inner.y + header,
-            inner.width,
-            inner.height.saturating_sub(header),
-        );
+        a.overlay_body = if model.overlay == Overlay::Rejected {
+            rejected::body_area(inner, model)
+        } else {
+            Rect::new(
+                inner.x,
+                inner.y + header,
+                inner.width,
+                inner.height.saturating_sub(header),
+            )
+        };
     }
     a
 }
@@ -207,6 +215,17 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &mut ViewState) {
         Overlay::None => {}
         Overlay::Help { scroll } => help::render(frame, view, scroll),
         Overlay::Detail => detail::render(frame, model, view),
+        Overlay::Rejected => {
+            if let Some(v) = &model.rejected {
+                view.rejected_top = scrolled(
+                    view.rejected_top,
+                    v.selected,
+                    v.list.len(),
+                    a.overlay_body.height as usize,
+                );
+            }
+            rejected::render(frame, model, view);
+        }
     }
 }
 

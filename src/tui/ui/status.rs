@@ -1,7 +1,14 @@
 //! The status bar. Line 1: sources (failed ones marked), the §5 summary counts (the same
 //! numbers `report --format json` prints), the timeout, gap threshold and time zone, and
-//! loading progress. Line 2: the open prompt, a message, a source problem, then key hints
-//! for the focused pane, generated from the key table.
+//! loading progress (`● following` first instead when only live sources are left).
+//! Line 2: the open prompt, a message, a source problem, then key hints for the focused
+//! pane, generated from the key table.
+//!
+//! With an ingestion endpoint attached (`listen`), line 1 is made of parts in order of
+//! importance: the listen address, rejected requests (highlighted when any), requests and
+//! events per second, events received and duplicates ignored, users and sessions, the
+//! settings, the zone, the relay target. The least important parts are left
+//! out until the line fits the width; what stays keeps its place.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,6 +18,7 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, fit};
 use crate::fmt::{count, sanitize, setting};
 use crate::tui::keymap::{Keymap, Scope};
+use crate::tui::live::{LiveStatus, rate};
 use crate::tui::model::{Focus, Level, Lower, Model, Overlay};
 
 /// The scopes whose hints the status bar shows.
@@ -21,6 +29,7 @@ fn hint_scopes(model: &Model) -> Vec<Scope> {
     match model.overlay {
         Overlay::Help { .. } => vec![Scope::Help, Scope::Any],
         Overlay::Detail => vec![Scope::Detail, Scope::Any],
+        Overlay::Rejected => vec![Scope::Rejected, Scope::Any],
         Overlay::None => {
             let pane = match (model.focus, model.lower) {
                 (Focus::Users, _) => Scope::Users,
@@ -39,7 +48,21 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let area = view.areas.status;
     let w = area.width as usize;
     let sep = || Span::styled(" │ ", t.dim);
+    if let Some(live) = &model.live {
+        frame.render_widget(
+            Paragraph::new(Line::from(live_line(model, live, view, w))).style(t.status),
+            Rect::new(area.x, area.y, area.width, 1),
+        );
+        render_second(frame, model, view);
+        return;
+    }
     let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
+    // Only live sources left: say so first, where it cannot be cut off.
+    let following = model.is_live() && model.sources.iter().all(|s| s.done || s.live);
+    if following {
+        first.push(Span::styled("● following", t.current));
+        first.push(sep());
+    }
     let names: Vec<Span<'static>> = model
         .sources
         .iter()
@@ -86,7 +109,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     )));
     first.push(sep());
     first.push(Span::raw(model.zones.current().label()));
-    if model.loading() {
+    if model.loading() && !following {
         first.push(sep());
         first.push(Span::styled(loading_text(model), t.warn));
     }
@@ -96,7 +119,14 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         Paragraph::new(Line::from(first)).style(t.status),
         Rect::new(area.x, area.y, area.width, 1),
     );
+    render_second(frame, model, view);
+}
 
+/// Line 2: the prompt, a message or a source problem, then key hints.
+fn render_second(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+    let t = &view.theme;
+    let area = view.areas.status;
+    let w = area.width as usize;
     let mut second: Vec<Span<'static>> = vec![Span::raw(" ")];
     if let Some(p) = &model.prompt {
         second.push(Span::styled(p.kind.label(), t.key));
@@ -134,6 +164,99 @@ fn short_name(name: &str) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// Line 1 with an endpoint attached: the parts that fit in `width`, in importance order.
+fn live_line(
+    model: &Model,
+    live: &LiveStatus,
+    view: &ViewState,
+    width: usize,
+) -> Vec<Span<'static>> {
+    let t = &view.theme;
+    let c = &live.counters;
+    // (importance: lower stays longer, spans)
+    let mut parts: Vec<(u8, Vec<Span<'static>>)> = vec![(
+        0,
+        vec![
+            Span::styled("● ", t.current),
+            Span::raw(format!("listen {}", sanitize(&live.url))),
+        ],
+    )];
+    let rates = match live.rates {
+        Some(r) => format!("{} req/s · {} ev/s", rate(r.requests), rate(r.events)),
+        None => "– req/s · – ev/s".to_string(),
+    };
+    parts.push((2, vec![Span::raw(rates)]));
+    parts.push((
+        3,
+        vec![Span::raw(format!(
+            "{} received · {} dup",
+            count(c.events),
+            count(c.duplicates)
+        ))],
+    ));
+    let n = c.rejected_requests;
+    parts.push((
+        1,
+        vec![Span::styled(
+            format!("{} rejected request{}", count(n), plural(n as usize)),
+            if n > 0 { t.error } else { t.dim },
+        )],
+    ));
+    if let Some(a) = &model.analysis {
+        let s = &a.summary;
+        let mut text = format!(
+            "{} users · {} sessions",
+            count(s.users),
+            count(s.counts.sessions)
+        );
+        if s.rejected > 0 {
+            text.push_str(&format!(" · {} rejected", count(s.rejected)));
+        }
+        parts.push((4, vec![Span::raw(text)]));
+    }
+    parts.push((
+        5,
+        vec![Span::raw(format!(
+            "timeout {} · gap {}",
+            setting(model.rules.timeout_ms),
+            setting(model.rules.gap_ms)
+        ))],
+    ));
+    parts.push((6, vec![Span::raw(model.zones.current().label())]));
+    if let Some(f) = &live.forward {
+        parts.push((7, vec![Span::raw(format!("→ {}", sanitize(f)))]));
+    }
+    if model.analysing == crate::tui::model::Analysing::Running && model.analysis.is_none() {
+        parts.push((8, vec![Span::styled("analysing…", t.warn)]));
+    }
+    let len = |parts: &[(u8, Vec<Span<'static>>)]| {
+        1 + parts
+            .iter()
+            .map(|(_, v)| v.iter().map(|s| s.content.chars().count()).sum::<usize>() + 3)
+            .sum::<usize>()
+            .saturating_sub(3)
+    };
+    while parts.len() > 1 && len(&parts) > width {
+        let Some(drop) = parts
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        parts.remove(drop);
+    }
+    let mut out = vec![Span::raw(" ")];
+    for (i, (_, spans)) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(Span::styled(" │ ", t.dim));
+        }
+        out.extend(spans);
+    }
+    out
 }
 
 /// `loading 45% ▕████░░░░▏` or `analysing…`.

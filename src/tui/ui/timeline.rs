@@ -4,6 +4,10 @@
 //! lane of their own, and a second lane with the sessions replayed at the current
 //! timeout, so splits and merges show against the recorded bars. Adjacent bars alternate
 //! between two glyphs so that touching sessions stay distinguishable without colour.
+//!
+//! Live: a user's open session (its last event less than the timeout before
+//! [`Model::now_ms`]) continues as a dotted line up to now, where `▷` marks its open end;
+//! the window reaches to now so it shows.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,6 +34,10 @@ const ZERO: char = '◆';
 const ZERO_EMPTY: char = '◇';
 /// An out-of-session event.
 const DOT: char = '•';
+/// An open session's idle time so far.
+const OPEN_IDLE: char = '┄';
+/// Now, at the end of an open session.
+const OPEN_END: char = '▷';
 
 /// Tick spacings the axis chooses from.
 const STEPS: [i64; 24] = [
@@ -160,7 +168,15 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let rec_rows = u16::from(lanes.rows).clamp(1, room.max(1));
     let spare = room.saturating_sub(rec_rows);
     let selected = selected_info(model, a);
-    for (r, line) in recorded_rows(a, u, lanes, w, plot.width, rec_rows, selected.session, t)
+    let s0 = a.users[u].sessions.start;
+    let open = model
+        .open_session(u)
+        .map(|o| ((o.session - s0) as usize, model.now_ms));
+    let marks = Marks {
+        selected: selected.session,
+        open,
+    };
+    for (r, line) in recorded_rows(a, u, lanes, w, plot.width, rec_rows, marks, t)
         .into_iter()
         .enumerate()
     {
@@ -212,7 +228,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     frame.render_widget(Paragraph::new(labels), plot_row(y + 1));
     y += 2;
     if spare >= 2 && y < bottom {
-        let legend = Line::from(vec![
+        let mut legend = Line::from(vec![
             Span::styled(format!("{} ", BAR[0]), t.bar),
             Span::styled("session  ", t.dim),
             Span::styled(format!("{GAP} "), t.bar),
@@ -224,11 +240,24 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             Span::styled(format!("{DOT} "), t.bar_no_session),
             Span::styled("no session (-1)", t.dim),
         ]);
+        if open.is_some() {
+            legend.push_span(Span::styled(format!("  {OPEN_IDLE}{OPEN_END} "), t.current));
+            legend.push_span(Span::styled("open", t.dim));
+        }
         frame.render_widget(
             Paragraph::new(legend),
             Rect::new(inner.x, y, inner.width, 1),
         );
     }
+}
+
+/// Sessions the recorded lane marks (indices into the user's sessions).
+#[derive(Clone, Copy, Default)]
+struct Marks {
+    /// The selected event's session.
+    selected: Option<usize>,
+    /// The open session, with now (epoch ms).
+    open: Option<(usize, i64)>,
 }
 
 /// The selected event as the timeline needs it.
@@ -323,9 +352,10 @@ fn recorded_rows(
     w: Window,
     width: u16,
     rows: u16,
-    selected: Option<usize>,
+    marks: Marks,
     t: &Theme,
 ) -> Vec<Line<'static>> {
+    let selected = marks.selected;
     let mut out: Vec<Cells> = (0..rows).map(|_| Cells::new(width, t.text)).collect();
     let last_row = rows.saturating_sub(1) as usize;
     let sessions = a.user_sessions(u);
@@ -367,6 +397,21 @@ fn recorded_rows(
                 t.bar
             };
             out[row].fill(c0 + 1, c1 - 1, GAP, style);
+        }
+    }
+    if let Some((k, now)) = marks.open
+        && let Some(s) = sessions.get(k)
+        && now >= w.start
+        && s.last <= w.end
+    {
+        let row = (lanes.session_row.get(k).copied().unwrap_or(0) as usize).min(last_row);
+        let c_last = w.column_clamped(s.last, width);
+        let c_now = w.column_clamped(now, width);
+        if c_now > c_last + 1 {
+            out[row].fill(c_last + 1, c_now - 1, OPEN_IDLE, t.current);
+        }
+        if c_now > c_last {
+            out[row].set(c_now, OPEN_END, t.current);
         }
     }
     out.into_iter().map(Cells::line).collect()

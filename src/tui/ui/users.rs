@@ -1,6 +1,7 @@
 //! The users pane: every user with events, sessions and flag counts in words, sorted
 //! (most anomalies, most events, most recent) and filtered by id. Only the rows on
-//! screen are formatted.
+//! screen are formatted. A `●` before the flags marks a user whose latest session is
+//! still open (live).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -67,7 +68,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     }
     frame.render_widget(pane(Line::from(title), focused, t), area);
     let Some(a) = &model.analysis else {
-        let msg = if model.loading() {
+        let msg = if model.is_live() && model.store.events().is_empty() {
+            "waiting for events…"
+        } else if model.loading() {
             "loading…"
         } else {
             "no events"
@@ -132,11 +135,14 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             count_short(sessions)
         );
         let flags = user_flag_words(a, u).join(" ");
-        let room = w.saturating_sub(lead.chars().count());
-        let line = Line::from(vec![
-            Span::raw(lead),
-            Span::styled(fit(&flags, room), t.flag),
-        ]);
+        let mut room = w.saturating_sub(lead.chars().count());
+        let mut spans = vec![Span::raw(lead)];
+        if model.open_session(u).is_some() && room >= 2 {
+            spans.push(Span::styled("● ", t.current));
+            room -= 2;
+        }
+        spans.push(Span::styled(fit(&flags, room), t.flag));
+        let line = Line::from(spans);
         draw_row(frame, list, k, line, t.row(selected, focused));
     }
 }

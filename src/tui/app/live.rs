@@ -1,0 +1,264 @@
+//! Live mode: an attached ingestion endpoint, the wall clock, follow mode, the
+//! rejected-requests overlay and resets of the store.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::App;
+use crate::live::LiveState;
+use crate::tui::live::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
+use crate::tui::model::Overlay;
+use crate::tui::rows::Row;
+
+impl App {
+    /// Attaches the ingestion endpoint `listen` serves: the status bar shows its address,
+    /// rates and counters, `!` lists its rejected requests, and follow mode starts on.
+    pub fn set_live(&mut self, live: Arc<LiveState>) {
+        self.model.live = Some(LiveStatus {
+            url: live.url.clone(),
+            forward: live.forward.clone(),
+            counters: live.counters.snapshot(),
+            rates: None,
+        });
+        self.rejected_seen = None;
+        self.live = Some(live);
+        self.rates = RateWindow::default();
+        self.set_follow(true);
+    }
+
+    /// Registers a source that never finishes (a followed file, a streaming URL, the
+    /// endpoint's capture); returns its index. Follow mode starts on.
+    pub fn add_live_source(&mut self, name: &str) -> Option<u32> {
+        let src = self.add_source(name)?;
+        self.mark_live(src);
+        Some(src)
+    }
+
+    /// Marks source `source` as live (the status bar says it is followed) and turns
+    /// follow mode on.
+    pub fn mark_live(&mut self, source: u32) {
+        if let Some(s) = self.model.sources.get_mut(source as usize) {
+            s.live = true;
+            self.set_follow(true);
+        }
+    }
+
+    /// Turns follow mode on (selecting the newest events now) or off.
+    pub fn set_follow(&mut self, on: bool) {
+        if on {
+            self.model.follow = Follow::On;
+            self.follow_newest();
+        } else {
+            self.model.follow = Follow::Off;
+        }
+    }
+
+    /// How many times the store was reset; an analysis computed at an older count is
+    /// void (see [`super::Analysed::epoch`]).
+    #[must_use]
+    pub fn epoch(&self) -> u64 {
+        self.model.resets
+    }
+
+    pub(super) fn toggle_follow(&mut self) {
+        match self.model.follow {
+            Follow::On => {
+                self.model.follow = Follow::Off;
+                self.info("stopped following; F follows the newest events again".to_string());
+            }
+            Follow::Off | Follow::Paused { .. } => {
+                self.set_follow(true);
+                self.info("following the newest events; moving around pauses".to_string());
+            }
+        }
+    }
+
+    /// Pauses follow mode (the user moved); new events are counted from here.
+    pub(super) fn pause_follow(&mut self) {
+        if self.model.follow == Follow::On {
+            self.model.follow = Follow::Paused {
+                since: self.model.store.events().len(),
+            };
+        }
+    }
+
+    /// Selects the listed user with the most recent event, then that user's newest event
+    /// (wherever the list order puts it); the timeline follows the selection.
+    pub(super) fn follow_newest(&mut self) {
+        let m = &self.model;
+        let Some(a) = &m.analysis else {
+            return;
+        };
+        let best = m
+            .users
+            .list
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, &u)| (a.users[u as usize].last, std::cmp::Reverse(i)))
+            .map(|(i, _)| i);
+        let Some(i) = best else {
+            return;
+        };
+        self.select_user(i);
+        let m = &self.model;
+        let Some(a) = &m.analysis else {
+            return;
+        };
+        let events = m.store.events();
+        let newest = m
+            .events
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Row::Event { pos, .. } => {
+                    let e = a.order[*pos as usize] as usize;
+                    Some((i, (events[e].time, *pos)))
+                }
+                Row::Session { .. } => None,
+            })
+            .max_by_key(|&(_, key)| key)
+            .map(|(i, _)| i);
+        if let Some(i) = newest {
+            self.model.events.selected = i;
+        }
+        self.model.timeline.center = None;
+    }
+
+    /// Sets the wall clock; the view is redrawn when its second changes while a countdown
+    /// or live counters are on screen.
+    pub(super) fn set_clock(&mut self, wall_ms: i64) {
+        let before = std::mem::replace(&mut self.model.now_ms, wall_ms);
+        if before.div_euclid(1000) == wall_ms.div_euclid(1000) {
+            return;
+        }
+        let recent = crate::fmt::is_plausible_time(wall_ms)
+            && self.latest_ms.is_some_and(|t| {
+                wall_ms.saturating_sub(t) <= self.model.rules.timeout_ms.saturating_add(1000)
+            });
+        if recent || self.model.is_live() {
+            self.dirty = true;
+        }
+    }
+
+    /// Samples the endpoint's counters (at most every
+    /// [`crate::tui::live::SAMPLE_EVERY`]) and refreshes the rejected requests shown.
+    pub(super) fn refresh_live(&mut self, now: Instant) {
+        let Some(live) = &self.live else {
+            return;
+        };
+        if !self.rates.due(now) {
+            return;
+        }
+        let snap = live.counters.snapshot();
+        self.rates.push(now, snap);
+        let status = LiveStatus {
+            url: live.url.clone(),
+            forward: live.forward.clone(),
+            counters: snap,
+            rates: self.rates.rates(),
+        };
+        if self.model.live.as_ref() != Some(&status) {
+            self.model.live = Some(status);
+            self.dirty = true;
+        }
+        let seen = (live.epoch.load(Ordering::Relaxed), snap.rejected_requests);
+        if self.model.rejected.is_some() && self.rejected_seen != Some(seen) {
+            self.refresh_rejected();
+        }
+    }
+
+    /// The endpoint's rejected requests, newest first (none without an endpoint).
+    fn rejected_list(&mut self) -> Vec<crate::live::RejectedRequest> {
+        let Some(live) = &self.live else {
+            return Vec::new();
+        };
+        self.rejected_seen = Some((
+            live.epoch.load(Ordering::Relaxed),
+            live.counters.rejected_requests.load(Ordering::Relaxed),
+        ));
+        let mut list = live.rejected();
+        list.reverse();
+        list
+    }
+
+    /// Re-reads the rejected requests, keeping the selected one selected.
+    fn refresh_rejected(&mut self) {
+        let list = self.rejected_list();
+        let Some(v) = &mut self.model.rejected else {
+            return;
+        };
+        let keep = v.current().map(|r| r.request);
+        v.selected = keep
+            .and_then(|k| list.iter().position(|r| r.request == k))
+            .unwrap_or(0);
+        if let Some(b) = &v.body
+            && !list.iter().any(|r| r.request == b.request)
+        {
+            v.body = None;
+        }
+        v.list = list;
+        self.dirty = true;
+    }
+
+    pub(super) fn toggle_rejected(&mut self) {
+        if self.model.overlay == Overlay::Rejected {
+            self.model.overlay = Overlay::None;
+            self.model.rejected = None;
+            return;
+        }
+        let list = self.rejected_list();
+        self.model.detail = None;
+        self.model.rejected = Some(RejectedView {
+            list,
+            selected: 0,
+            body: None,
+        });
+        self.model.overlay = Overlay::Rejected;
+    }
+
+    /// Shows the selected rejected request's body.
+    pub(super) fn open_body(&mut self) {
+        if let Some(v) = &mut self.model.rejected
+            && v.body.is_none()
+            && let Some(r) = v.current()
+        {
+            v.body = Some(BodyView::of(r));
+        }
+    }
+
+    /// Forgets everything indexed by event or user after the store was reset: the
+    /// analysis, rows, lanes, cached properties, the detail overlay. An analysis or a raw
+    /// read started before arrives later and is dropped.
+    pub(super) fn on_reset(&mut self) {
+        let m = &mut self.model;
+        m.resets += 1;
+        m.analysis = None;
+        m.analysed_generation = u64::MAX;
+        m.standard_sweep.clear();
+        m.users.sorted.clear();
+        m.users.list.clear();
+        m.users.selected = 0;
+        m.events.rows.clear();
+        m.events.selected = 0;
+        m.events.user = None;
+        m.timeline.lanes = None;
+        m.timeline.center = None;
+        m.timeline.zoom = 0;
+        m.props.clear();
+        m.replay_scroll = 0;
+        m.detail = None;
+        if m.overlay == Overlay::Detail {
+            m.overlay = Overlay::None;
+        }
+        if let Follow::Paused { .. } = m.follow {
+            m.follow = Follow::Paused { since: 0 };
+        }
+        self.stale_fetch = self.fetching;
+        self.latest_ms = None;
+        self.view.users_top = 0;
+        self.view.events_top = 0;
+        self.info("the endpoint was reset; showing events received since".to_string());
+    }
+}
