@@ -224,9 +224,8 @@ fn without_a_terminal_the_inspector_says_so() {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
         .port()
 }
 
@@ -236,9 +235,8 @@ fn post(url: &str, body: &str) -> String {
         .post(url)
         .body(body.to_string())
         .send()
-        .unwrap()
-        .text()
-        .unwrap()
+        .and_then(reqwest::blocking::Response::text)
+        .expect("the endpoint answers")
 }
 
 #[test]
