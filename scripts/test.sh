@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, property, snapshot and end-to-end tests.
-# Installs what the tests need (tmux for the real-terminal test) when it is missing.
+# The whole test suite: unit, property, snapshot and end-to-end tests, then the official
+# Amplitude SDKs (Node, Python, Browser in headless Chromium) against `streamscope listen`
+# (scripts/sdk-tests.sh; STREAMSCOPE_SKIP_SDK=1 skips that part).
+# Installs what the tests need (tmux for the real-terminal test; for the SDK tests, npm and
+# PyPI packages into target/sdk-tests/ and chromium via apt) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v tmux >/dev/null 2>&1; then
@@ -11,3 +14,8 @@ if ! command -v tmux >/dev/null 2>&1; then
   fi
 fi
 cargo test --locked --all-targets "$@"
+if [ "${STREAMSCOPE_SKIP_SDK:-}" = 1 ]; then
+  echo "note: STREAMSCOPE_SKIP_SDK=1: the tests with the official Amplitude SDKs are skipped" >&2
+else
+  bash scripts/sdk-tests.sh
+fi
