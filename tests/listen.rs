@@ -524,3 +524,30 @@ fn a_non_loopback_address_is_warned_about() {
     assert!(line.contains("warning"), "{line}");
     assert!(line.contains("0.0.0.0"), "{line}");
 }
+
+#[test]
+fn without_capture_events_go_to_the_data_directory_and_the_path_is_shown() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args(["listen", "--no-tui", "--addr", "127.0.0.1:0"])
+        .env("XDG_DATA_HOME", data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..4 {
+        out.read_line(&mut banner).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let dir = data.path().join("streamscope");
+    let line = banner
+        .lines()
+        .find(|l| l.trim_start().starts_with("capture: "))
+        .unwrap_or_else(|| panic!("no capture path in {banner}"));
+    let path = PathBuf::from(line.trim_start().trim_start_matches("capture: "));
+    assert!(path.starts_with(&dir), "{banner}");
+    assert!(path.exists(), "{banner}");
+}

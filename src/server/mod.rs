@@ -143,6 +143,15 @@ fn human_bytes(n: usize) -> String {
 }
 
 impl Shared {
+    /// Events in the capture.
+    #[must_use]
+    pub fn capture_events(&self) -> usize {
+        self.capture
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .events()
+    }
+
     /// Logs a request (headless only).
     pub fn log(&self, line: &LogLine<'_>) {
         if self.log_requests {
@@ -249,11 +258,7 @@ impl Server {
     /// Events loaded from an existing capture.
     #[must_use]
     pub fn resumed(&self) -> usize {
-        self.shared
-            .capture
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .events()
+        self.shared.capture_events()
     }
 
     /// Serves until `shutdown` resolves, on this thread.
@@ -395,8 +400,19 @@ fn run_inspector(args: &ListenArgs, server: Server) -> anyhow::Result<ExitCode> 
         keep_raw: true,
         ..crate::source::LoadOptions::default()
     };
+    let resumed = background.shared.capture_events();
     let code = crate::tui::event_loop::run_with(&tui_args, Some(Arc::clone(&live)), |app| {
-        crate::tui::event_loop::spawn_live(app, spec, &opts).map(|_| ())
+        crate::tui::event_loop::spawn_live(app, spec, &opts)?;
+        let mut note = format!(
+            "SDK server URL {}/2/httpapi · capture {}",
+            live.url,
+            capture.display()
+        );
+        if resumed > 0 {
+            note.push_str(&format!(" (resumed with {resumed} events)"));
+        }
+        app.info(note);
+        Ok(())
     })?;
     let c = live.counters.snapshot();
     eprintln!(

@@ -807,7 +807,8 @@ impl App {
 
     // ---- actions -----------------------------------------------------------------------
 
-    fn info(&mut self, text: String) {
+    /// Shows an informational message in the status bar until the next key.
+    pub fn info(&mut self, text: String) {
         self.model.message = Some(Message {
             text,
             level: Level::Info,
