@@ -70,11 +70,23 @@ free_port() {
     fi
 }
 
-# Waits until something accepts connections on 127.0.0.1:$1, or $2 (a pid) is gone.
+# Whether 127.0.0.1:$1 answers `GET /streamscope/rejected` with 200 (bash's /dev/tcp, no curl).
+answers() {
+    local status=""
+    {
+        exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+            printf 'GET /streamscope/rejected HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 &&
+            IFS= read -r -t 5 status <&3
+    } 2>/dev/null || true
+    exec 3<&- 2>/dev/null || true
+    [[ "$status" == "HTTP/1.1 200"* ]]
+}
+
+# Waits until the endpoint on 127.0.0.1:$1 answers, or $2 (a pid) is gone.
 wait_port() {
     local port=$1 pid=$2
     for ((i = 0; i < 200; i++)); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        if answers "$port"; then
             return 0
         fi
         if ! kill -0 "$pid" 2>/dev/null; then
@@ -108,7 +120,10 @@ measure() {
         --duration "$DURATION" --acked "$dir/acked.txt" >"$dir/load.txt"
     result=$(grep '^result ' "$dir/load.txt")
     server_cpu=$(cpu_s "$pid")
-    kill -TERM "$pid"
+    if ! kill -TERM "$pid" 2>/dev/null; then
+        echo "ingest.sh: $label: the server exited during the run: $(cat "$dir/server.err" 2>/dev/null)" >&2
+        lost_total=$((lost_total + 1))
+    fi
     for ((i = 0; i < 600; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
@@ -123,8 +138,9 @@ measure() {
     events=$(field events "$result")
     captured=$(wc -l <"$dir/c.ndjson")
     acked=$(wc -l <"$dir/acked.txt")
-    sed -E 's/^\{"insert_id":"([^"]*)".*/\1/' "$dir/c.ndjson" | sort >"$dir/captured.ids"
-    sort "$dir/acked.txt" >"$dir/acked.ids"
+    # The generator puts insert_id first: {"insert_id":"ID",...
+    cut -d'"' -f4 "$dir/c.ndjson" | sort -S 25% >"$dir/captured.ids"
+    sort -S 25% "$dir/acked.txt" >"$dir/acked.ids"
     if [[ "$captured" == "$events" && "$acked" == "$events" ]] && cmp -s "$dir/captured.ids" "$dir/acked.ids"; then
         verdict="no event lost (capture = the $events acknowledged insert_ids)"
     else
