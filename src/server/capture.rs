@@ -23,6 +23,41 @@ use crate::source::feed::LineFeed;
 use crate::source::{self, LoadOptions};
 use crate::store::{EventStore, Segment};
 
+/// The insert_ids received, in shards: a hash set grows by doubling, and doubling one
+/// set of millions of ids takes a noticeable time while the capture lock is held (a
+/// benchmark saw 70–190 ms stalls at 1–2 million ids). Each shard holds 1/64th of the ids,
+/// so its resizes are 64 times shorter.
+#[derive(Debug)]
+struct Seen {
+    shards: Vec<FxHashSet<u128>>,
+}
+
+/// Shards of [`Seen`] (a power of two).
+const SEEN_SHARDS: usize = 64;
+
+impl Seen {
+    fn new() -> Self {
+        Self {
+            shards: (0..SEEN_SHARDS).map(|_| FxHashSet::default()).collect(),
+        }
+    }
+
+    fn shard(&mut self, id: u128) -> &mut FxHashSet<u128> {
+        // The ids are xxh3 hashes: their top bits are as good as any.
+        let i = (id >> 122) as usize & (SEEN_SHARDS - 1);
+        &mut self.shards[i]
+    }
+
+    /// Adds `id`; false when it was already there.
+    fn insert(&mut self, id: u128) -> bool {
+        self.shard(id).insert(id)
+    }
+
+    fn remove(&mut self, id: u128) {
+        self.shard(id).remove(&id);
+    }
+}
+
 /// The capture file, the store of what it holds and the insert_ids seen.
 pub struct Capture {
     path: PathBuf,
@@ -30,7 +65,7 @@ pub struct Capture {
     /// Everything received (source 0 = the capture file, segment 0).
     pub store: EventStore,
     feed: LineFeed,
-    seen: FxHashSet<u128>,
+    seen: Seen,
 }
 
 impl std::fmt::Debug for Capture {
@@ -89,12 +124,10 @@ impl Capture {
                 name,
             });
         }
-        let seen = store
-            .events()
-            .iter()
-            .filter_map(|e| e.dedup_key())
-            .map(|[lo, hi]| u128::from(lo) | (u128::from(hi) << 64))
-            .collect();
+        let mut seen = Seen::new();
+        for [lo, hi] in store.events().iter().filter_map(|e| e.dedup_key()) {
+            seen.insert(u128::from(lo) | (u128::from(hi) << 64));
+        }
         let line_count = count_lines(path, len)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -122,12 +155,14 @@ impl Capture {
     pub fn append(&mut self, capture: &[u8], lines: &[Line]) -> io::Result<Appended> {
         let mut out = Vec::with_capacity(capture.len());
         let mut done = Appended::default();
+        let mut added = Vec::new();
         for line in lines {
-            if let Some(id) = line.insert_id
-                && !self.seen.insert(id)
-            {
-                done.duplicates += 1;
-                continue;
+            if let Some(id) = line.insert_id {
+                if !self.seen.insert(id) {
+                    done.duplicates += 1;
+                    continue;
+                }
+                added.push(id);
             }
             out.extend_from_slice(&capture[line.range.clone()]);
             done.written += 1;
@@ -136,11 +171,11 @@ impl Capture {
             return Ok(done);
         }
         if let Err(e) = self.file.write_all(&out) {
-            // Not acknowledged: let a resend through again.
-            for line in lines {
-                if let Some(id) = line.insert_id {
-                    self.seen.remove(&id);
-                }
+            // Not acknowledged: take back what part of it was written (a disk that
+            // filled up mid-write), and let a resend through again.
+            let _ = self.file.set_len(self.feed.offset());
+            for id in added {
+                self.seen.remove(id);
             }
             return Err(e);
         }
