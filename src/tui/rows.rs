@@ -201,6 +201,22 @@ pub fn row_event(a: &Analysis, rows: &[Row], i: usize) -> Option<u32> {
     }
 }
 
+/// The event rows of a list: (row index, the event's position in `a.order`, its time).
+pub fn event_rows<'a>(
+    a: &'a Analysis,
+    store: &'a EventStore,
+    rows: &'a [Row],
+) -> impl Iterator<Item = (usize, u32, i64)> + 'a {
+    let events = store.events();
+    rows.iter().enumerate().filter_map(move |(i, r)| match r {
+        Row::Event { pos, .. } => {
+            let e = a.order[*pos as usize] as usize;
+            Some((i, *pos, events[e].time))
+        }
+        Row::Session { .. } => None,
+    })
+}
+
 /// The timeline's data for one user.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lanes {

@@ -9,7 +9,7 @@ use super::App;
 use crate::live::LiveState;
 use crate::tui::live::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
 use crate::tui::model::Overlay;
-use crate::tui::rows::Row;
+use crate::tui::rows::event_rows;
 
 impl App {
     /// Attaches the ingestion endpoint `listen` serves: the status bar shows its address,
@@ -105,19 +105,8 @@ impl App {
         let Some(a) = &m.analysis else {
             return;
         };
-        let events = m.store.events();
-        let newest = m
-            .events
-            .rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r {
-                Row::Event { pos, .. } => {
-                    let e = a.order[*pos as usize] as usize;
-                    Some((i, (events[e].time, *pos)))
-                }
-                Row::Session { .. } => None,
-            })
+        let newest = event_rows(a, &m.store, &m.events.rows)
+            .map(|(i, pos, time)| (i, (time, pos)))
             .max_by_key(|&(_, key)| key)
             .map(|(i, _)| i);
         if let Some(i) = newest {

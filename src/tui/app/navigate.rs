@@ -6,7 +6,7 @@ use ratatui::layout::Position;
 use super::{App, RawPurpose, find_event_row, raw_text};
 use crate::source::raw;
 use crate::tui::model::{DetailView, Focus, Lower, Overlay, RawText, UserSort};
-use crate::tui::rows::{Lanes, Row, build_rows, row_is_flagged};
+use crate::tui::rows::{Lanes, Row, build_rows, event_rows, row_is_flagged};
 use crate::tui::ui;
 
 impl App {
@@ -334,20 +334,8 @@ impl App {
         let Some(a) = &self.model.analysis else {
             return;
         };
-        let events = self.model.store.events();
-        let best = self
-            .model
-            .events
-            .rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r {
-                Row::Event { pos, .. } => {
-                    let e = a.order[*pos as usize] as usize;
-                    Some((i, (events[e].time - t).unsigned_abs()))
-                }
-                Row::Session { .. } => None,
-            })
+        let best = event_rows(a, &self.model.store, &self.model.events.rows)
+            .map(|(i, _, time)| (i, (time - t).unsigned_abs()))
             .min_by_key(|&(_, d)| d);
         if let Some((i, _)) = best {
             self.select_row(i);
