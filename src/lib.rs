@@ -11,9 +11,7 @@
 //! | [`analysis`] | the session model: users, sessions, flags, replay (core) |
 //! | [`fmt`] | durations, times, escaping of untrusted text (core) |
 //! | [`source`] | reading files, archives and stdin, following files and URLs (std threads) |
-//! | [`live`] | counters and rejected requests the ingestion endpoint shares with its viewers |
-//! | [`ingest`] | the ingestion endpoint's decisions: answers, capture lines (core) |
-//! | [`server`] | `listen`: the HTTP endpoint, capture file, query API (tokio, axum) |
+//! | [`listen`] | `listen`, the ingestion endpoint: [`listen::request`] decides each request's answer and capture lines (core); [`listen::shared`] is the state it shares with its viewers (std only); routes, capture file and query API (tokio, axum) |
 //! | [`report`] | the headless report, text or JSON |
 //! | [`cli`] | command-line interface |
 //!
@@ -24,11 +22,9 @@ pub mod cli;
 pub mod decode;
 pub mod event;
 pub mod fmt;
-pub mod ingest;
 pub mod json;
-pub mod live;
+pub mod listen;
 pub mod report;
-pub mod server;
 pub mod source;
 pub mod store;
 pub mod tui;
@@ -47,7 +43,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::from(code))
         }
-        Some(cli::Command::Listen(args)) => server::run(&args),
+        Some(cli::Command::Listen(args)) => listen::run(&args),
         None => tui::run(&cli.tui),
     }
 }

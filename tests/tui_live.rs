@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
 use streamscope::analysis::{Analysis, MINUTE_MS};
-use streamscope::live::{LiveState, RejectedRequest};
+use streamscope::listen::shared::{LiveState, RejectedRequest};
 use streamscope::store::LoadEvent;
 use streamscope::tui::app::{Analysed, Msg};
-use streamscope::tui::live::Follow;
+use streamscope::tui::live_view::Follow;
 use streamscope::tui::model::{Focus, Overlay};
 use streamscope::tui::rows::{Order, Row};
 use tui_support::*;
@@ -214,7 +214,10 @@ fn the_open_session_counts_down_to_its_timeout() {
     live.app.tick(now, T0 + 120_000 + 5 * MINUTE_MS);
     let u = live.app.model.selected_user().unwrap();
     let open = live.app.model.open_session(u).expect("open");
-    assert_eq!(streamscope::tui::live::countdown(open.ends_in_ms), "25:00");
+    assert_eq!(
+        streamscope::tui::live_view::countdown(open.ends_in_ms),
+        "25:00"
+    );
     key(&mut live.app, KeyCode::Enter);
     press(&mut live.app, 'F');
     press(&mut live.app, 'F');
@@ -224,11 +227,17 @@ fn the_open_session_counts_down_to_its_timeout() {
     // The countdown follows the clock and the timeout.
     live.app.tick(now, T0 + 120_000 + 5 * MINUTE_MS + 61_500);
     let open = live.app.model.open_session(u).unwrap();
-    assert_eq!(streamscope::tui::live::countdown(open.ends_in_ms), "23:59");
+    assert_eq!(
+        streamscope::tui::live_view::countdown(open.ends_in_ms),
+        "23:59"
+    );
     press(&mut live.app, 't');
     assert_eq!(live.app.model.rules.timeout_ms, 60 * MINUTE_MS);
     let open = live.app.model.open_session(u).unwrap();
-    assert_eq!(streamscope::tui::live::countdown(open.ends_in_ms), "53:59");
+    assert_eq!(
+        streamscope::tui::live_view::countdown(open.ends_in_ms),
+        "53:59"
+    );
     // Past the timeout, or with no clock (a file's old events), nothing is open.
     live.app.tick(now, T0 + 120_000 + 60 * MINUTE_MS);
     assert_eq!(live.app.model.open_session(u), None);

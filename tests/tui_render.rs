@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use streamscope::analysis::MINUTE_MS;
-use streamscope::live::{KEEP_BODY, LiveState, RejectedRequest};
+use streamscope::listen::shared::{KEEP_BODY, LiveState, RejectedRequest};
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 

@@ -31,7 +31,7 @@ use super::FollowSpec;
 use super::feed::LineFeed;
 use super::load::{LoadOptions, TextKind, sniff_text};
 use crate::event::SourceIdx;
-use crate::live::Wake;
+use crate::listen::shared::Wake;
 use crate::store::{LoadEvent, Segment};
 
 /// How often the file is looked at when nobody wakes the follower.

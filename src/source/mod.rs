@@ -11,6 +11,7 @@ pub mod follow;
 pub mod lines;
 pub mod load;
 pub mod raw;
+pub mod sse;
 pub mod url;
 
 pub use url::ensure_tls_provider;
@@ -50,7 +51,7 @@ pub struct FollowSpec {
     pub path: PathBuf,
     /// Notified by a writer after each append, to read it at once instead of at the next
     /// poll (the ingestion endpoint following its own capture).
-    pub wake: Option<Arc<crate::live::Wake>>,
+    pub wake: Option<Arc<crate::listen::shared::Wake>>,
     /// When the path names a new file, everything read so far is void
     /// ([`LoadEvent::Reset`]) instead of being kept (the endpoint's reset rotates its
     /// capture to a new file).

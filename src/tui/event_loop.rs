@@ -23,7 +23,7 @@ use super::terminal::TerminalGuard;
 use super::ui::Theme;
 use super::zone::{Zone, Zones};
 use crate::cli::TuiArgs;
-use crate::live::LiveState;
+use crate::listen::shared::LiveState;
 use crate::source::{self, LoadOptions};
 use crate::store::EventStore;
 

@@ -23,7 +23,7 @@
 //! |---|---|
 //! | [`action`] | user intents ([`action::Action`]) |
 //! | [`keymap`] | the key table: resolution, help and hints are generated from it |
-//! | [`live`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
+//! | [`live_view`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
 //! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal |
 //! | [`model`] | what the views read; enums for focus, overlay, prompt |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
@@ -111,7 +111,7 @@ pub mod app;
 pub mod event_loop;
 pub mod jsonview;
 pub mod keymap;
-pub mod live;
+pub mod live_view;
 pub mod model;
 pub mod osc52;
 pub mod rows;

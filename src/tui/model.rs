@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::jsonview::JsonLine;
-use super::live::{Follow, LiveStatus, OpenSession, RejectedView};
+use super::live_view::{Follow, LiveStatus, OpenSession, RejectedView};
 use super::rows::{Lanes, Order, Row, Window};
 use super::zone::Zones;
 use crate::analysis::{Analysis, Rules, SweepRow};
@@ -365,7 +365,7 @@ impl Model {
     /// User `u`'s open session at [`Model::now_ms`], if any.
     #[must_use]
     pub fn open_session(&self, u: usize) -> Option<OpenSession> {
-        super::live::open_session(self.analysis.as_ref()?, u, self.now_ms)
+        super::live_view::open_session(self.analysis.as_ref()?, u, self.now_ms)
     }
 
     /// Events received since follow mode was paused (0 unless paused).

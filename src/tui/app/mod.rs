@@ -15,9 +15,9 @@
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
 //! | `output.rs` | NDJSON export and clipboard copies |
-//! | `live.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets |
+//! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets |
 
-mod live;
+mod live_mode;
 mod navigate;
 mod output;
 mod prompt;
@@ -37,7 +37,7 @@ use ratatui::layout::Rect;
 use super::action::Action;
 use super::jsonview;
 use super::keymap::{Key, Keymap, Scope};
-use super::live::{Follow, RateWindow};
+use super::live_view::{Follow, RateWindow};
 use super::model::{
     Analysing, Focus, Level, Lower, Message, Model, Overlay, PromptKind, RawText, SourceStatus,
 };
@@ -47,7 +47,7 @@ use super::zone::Zones;
 use crate::analysis::{Analysis, MINUTE_MS, Rules, SweepRow};
 use crate::event::RawLoc;
 use crate::fmt::{sanitize, setting};
-use crate::live::LiveState;
+use crate::listen::shared::LiveState;
 use crate::source::raw::{self, SegmentSet};
 use crate::store::{EventStore, LoadEvent};
 

@@ -15,7 +15,7 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, draw_row, fit, flag_spans, pad, pane, session_flag_words};
 use crate::analysis::{Analysis, EventClass, Flag, NO_SESSION};
 use crate::fmt::{count, duration, sanitize, setting};
-use crate::tui::live::{Follow, countdown};
+use crate::tui::live_view::{Follow, countdown};
 use crate::tui::model::{Focus, Model};
 use crate::tui::rows::Row;
 use crate::tui::zone::{Precision, Zone};

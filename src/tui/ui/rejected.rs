@@ -22,8 +22,8 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{Theme, ViewState, draw_row, fit, inset, pad, pane};
 use crate::fmt::{count, sanitize};
-use crate::live::RejectedRequest;
-use crate::tui::live::{BodyView, RejectedView};
+use crate::listen::shared::RejectedRequest;
+use crate::tui::live_view::{BodyView, RejectedView};
 use crate::tui::model::Model;
 use crate::tui::zone::{Precision, Zone};
 

@@ -18,7 +18,7 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, fit};
 use crate::fmt::{count, sanitize, setting};
 use crate::tui::keymap::{Keymap, Scope};
-use crate::tui::live::{LiveStatus, rate};
+use crate::tui::live_view::{LiveStatus, rate};
 use crate::tui::model::{Focus, Level, Lower, Model, Overlay};
 
 /// The scopes whose hints the status bar shows.

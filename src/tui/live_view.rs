@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::jsonview::JsonLine;
 use crate::analysis::Analysis;
-use crate::live::{CounterSnapshot, RejectedRequest};
+use crate::listen::shared::{CounterSnapshot, RejectedRequest};
 
 /// Rates are averaged over at most this long.
 pub const RATE_WINDOW: Duration = Duration::from_secs(5);
@@ -100,7 +100,7 @@ impl RateWindow {
 }
 
 /// What the status bar shows of an ingestion endpoint, copied from its
-/// [`crate::live::LiveState`] by [`super::app::App::tick`].
+/// [`crate::listen::shared::LiveState`] by [`super::app::App::tick`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveStatus {
     /// The address served.

@@ -1,8 +1,8 @@
 //! The HTTP routes: ingestion (`POST /2/httpapi`, `/batch`, `/`), CORS on every answer,
 //! and the query API under `/streamscope/` for automated instrumentation tests.
 //!
-//! Handlers are thin: [`crate::ingest::check`] decides, [`super::capture::Capture`]
-//! writes, [`crate::live::LiveState`] counts; the query API renders with the same
+//! Handlers are thin: [`crate::listen::request::check`] decides, [`super::capture::Capture`]
+//! writes, [`crate::listen::shared::LiveState`] counts; the query API renders with the same
 //! `report` code as the command line.
 
 use std::io::Read as _;
@@ -19,8 +19,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::Shared;
-use crate::ingest::{self, Answer, Endpoint, Outcome};
-use crate::live::{KEEP_BODY, RejectedRequest};
+use crate::listen::request::{self, Answer, Endpoint, Outcome};
+use crate::listen::shared::{KEEP_BODY, RejectedRequest};
 
 /// The router over the shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -116,9 +116,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
         axum::body::to_bytes(body, limit).await.map_err(|e| {
             match std::error::Error::source(&e) {
                 Some(s) if s.is::<http_body_util::LengthLimitError>() => {
-                    ingest::too_large(&format!("over the {limit} byte limit"))
+                    request::too_large(&format!("over the {limit} byte limit"))
                 }
-                _ => ingest::too_large(&format!("the body could not be read in full ({e})")),
+                _ => request::too_large(&format!("the body could not be read in full ({e})")),
             }
         })?;
     let gzip = headers
@@ -141,7 +141,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
         return Err(o);
     }
     if out.len() > limit {
-        return Err(ingest::too_large(&format!(
+        return Err(request::too_large(&format!(
             "over the {limit} byte limit once decompressed"
         )));
     }
@@ -164,7 +164,7 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
     let body = read_body(&parts.headers, body, endpoint.max_bytes()).await;
     let (outcome, body) = match body {
         Ok(bytes) => (
-            ingest::check(&bytes, endpoint, &shared.settings, now_ms),
+            request::check(&bytes, endpoint, &shared.settings, now_ms),
             bytes,
         ),
         Err(o) => (o, Bytes::new()),
@@ -221,7 +221,7 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
         .fetch_add(rejected_events as u64, Ordering::Relaxed);
     if outcome.status() != 200 {
         counters.rejected_requests.fetch_add(1, Ordering::Relaxed);
-        let shown = ingest::redact_api_key(&body);
+        let shown = request::redact_api_key(&body);
         let keep = shown.len().min(KEEP_BODY);
         shared.live.push_rejected(RejectedRequest {
             request: seq,
@@ -446,7 +446,7 @@ async fn rejected(State(shared): State<Arc<Shared>>) -> Response {
         .map(|r| {
             serde_json::json!({
                 "request": r.request,
-                "received_at": ingest::received_time(r.at_ms),
+                "received_at": request::received_time(r.at_ms),
                 "method": r.method,
                 "path": r.path,
                 "status": r.status,

@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::App;
-use crate::live::LiveState;
-use crate::tui::live::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
+use crate::listen::shared::LiveState;
+use crate::tui::live_view::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
 use crate::tui::model::Overlay;
 use crate::tui::rows::event_rows;
 
@@ -132,7 +132,7 @@ impl App {
     }
 
     /// Samples the endpoint's counters (at most every
-    /// [`crate::tui::live::SAMPLE_EVERY`]) and refreshes the rejected requests shown.
+    /// [`crate::tui::live_view::SAMPLE_EVERY`]) and refreshes the rejected requests shown.
     pub(super) fn refresh_live(&mut self, now: Instant) {
         let Some(live) = &self.live else {
             return;
@@ -159,7 +159,7 @@ impl App {
     }
 
     /// The endpoint's rejected requests, newest first (none without an endpoint).
-    fn rejected_list(&mut self) -> Vec<crate::live::RejectedRequest> {
+    fn rejected_list(&mut self) -> Vec<crate::listen::shared::RejectedRequest> {
         let Some(live) = &self.live else {
             return Vec::new();
         };

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashSet;
 
-use crate::ingest::Line;
+use crate::listen::request::Line;
 use crate::source::feed::LineFeed;
 use crate::source::{self, LoadOptions};
 use crate::store::{EventStore, Segment};
@@ -213,7 +213,7 @@ fn count_lines(path: &Path, len: u64) -> io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{Endpoint, Settings, check};
+    use crate::listen::request::{Endpoint, Settings, check};
 
     fn body(ids: &[&str]) -> Vec<u8> {
         let events: Vec<String> = ids

@@ -3,7 +3,7 @@
 //! arrive, in the inspector or as one log line per request (`--no-tui`).
 //!
 //! ```text
-//!  SDK ──POST──▶ routes (axum) ──▶ ingest::check (pure: answer + capture lines)
+//!  SDK ──POST──▶ routes (axum) ──▶ request::check (pure: answer + capture lines)
 //!                    │                  │
 //!                    │                  ▼
 //!                    │           Capture: append to the NDJSON file (before the 200),
@@ -16,13 +16,17 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | start-up: capture path, bind, runtime, the log, shutdown |
+//! | `request.rs` | what the endpoint decides about one request: answer, capture lines (pure, no I/O, no clock) |
+//! | `shared.rs` | counters, rejected requests and the capture wake-up shared with viewers (std only) |
 //! | `routes.rs` | ingestion, CORS, the query API |
 //! | `capture.rs` | the capture file, resume, duplicates, reset |
 //! | `forward.rs` | `--forward`: relaying to an upstream |
 
 pub mod capture;
 pub mod forward;
+pub mod request;
 pub mod routes;
+pub mod shared;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -35,8 +39,8 @@ use anyhow::Context as _;
 
 use crate::analysis::Rules;
 use crate::cli::ListenArgs;
-use crate::ingest::Settings;
-use crate::live::LiveState;
+use crate::listen::request::Settings;
+use crate::listen::shared::LiveState;
 use capture::Capture;
 use forward::{Forwarder, Reply};
 
@@ -155,7 +159,7 @@ impl Shared {
     /// Logs a request (headless only).
     pub fn log(&self, line: &LogLine<'_>) {
         if self.log_requests {
-            let now = crate::ingest::received_time(now_ms());
+            let now = crate::listen::request::received_time(now_ms());
             let _ = writeln!(std::io::stdout().lock(), "{} {}", &now[11..23], line.text());
         }
     }
@@ -163,7 +167,7 @@ impl Shared {
     /// Logs a note about the endpoint itself (headless only).
     pub fn note(&self, text: &str) {
         if self.log_requests {
-            let now = crate::ingest::received_time(now_ms());
+            let now = crate::listen::request::received_time(now_ms());
             let _ = writeln!(std::io::stdout().lock(), "{} {text}", &now[11..23]);
         }
     }
