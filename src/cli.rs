@@ -1,10 +1,18 @@
 //! Command-line interface (clap derive). A bare `streamscope [SOURCE…]` opens the TUI;
 //! `report` prints the same analysis headlessly. Both take the same sources and settings
 //! through the flattened [`SourceArgs`] and [`AnalysisArgs`].
+//!
+//! Values are parsed here, once, into their types (durations into milliseconds, zones
+//! into [`Zone`], addresses into `SocketAddr`, formats into [`Format`]), so every
+//! subcommand validates them the same way. Only this module and [`crate::command`], which
+//! turns these structs into each shell's options, know about clap.
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::Rules;
+use crate::report::{DEFAULT_USERS, Format};
+use crate::tui::zone::Zone;
 
 /// streamscope: inspect Amplitude-style event streams: sessions, anomalies, timeout replay.
 #[derive(Debug, Parser)]
@@ -69,6 +77,20 @@ fn parse_duration(text: &str) -> Result<i64, String> {
     crate::fmt::parse_duration(text)
 }
 
+fn parse_zone(text: &str) -> Result<Zone, String> {
+    Zone::parse(text)
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.describe()))
+    }
+}
+
 /// Options of the interactive inspector.
 #[derive(Debug, Args, Clone)]
 pub struct TuiArgs {
@@ -83,8 +105,8 @@ pub struct TuiArgs {
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub follow: Vec<std::path::PathBuf>,
     /// A time zone for displayed times, like Europe/Paris (z cycles UTC / local / this).
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<Zone>,
 }
 
 /// Options of `listen`.
@@ -125,18 +147,8 @@ pub struct ListenArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// A time zone for displayed times, like Europe/Paris.
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-}
-
-/// Output formats of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Format {
-    /// A readable report to paste into a ticket.
-    #[default]
-    Text,
-    /// The JSON document described in README.md.
-    Json,
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<Zone>,
 }
 
 /// Options of `report`.
@@ -155,7 +167,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Text format: how many users get a session table (most anomalies first).
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_USERS)]
     pub users: usize,
 }
 
@@ -223,6 +235,46 @@ mod tests {
         let cli =
             Cli::try_parse_from(["streamscope", "--follow", "a.log", "--follow", "b.log"]).unwrap();
         assert_eq!(cli.tui.follow.len(), 2);
+    }
+
+    #[test]
+    fn defaults_are_those_of_the_shells() {
+        let cli = Cli::try_parse_from(["streamscope", "report"]).unwrap();
+        let Some(Command::Report(r)) = cli.command else {
+            panic!("not a report")
+        };
+        let rules = r.analysis.rules();
+        let defaults = Rules::default();
+        assert_eq!(
+            (rules.timeout_ms, rules.gap_ms),
+            (defaults.timeout_ms, defaults.gap_ms)
+        );
+        assert_eq!(r.users, crate::report::Output::default().users);
+        assert_eq!(r.format, Format::default());
+        let Some(Command::Listen(l)) = Cli::try_parse_from(["streamscope", "listen"])
+            .unwrap()
+            .command
+        else {
+            panic!("not listen")
+        };
+        assert_eq!(
+            l.min_id_length,
+            crate::listen::request::Settings::default().min_id_length
+        );
+    }
+
+    #[test]
+    fn zones_are_checked_by_every_subcommand() {
+        for args in [
+            &["streamscope", "--tz", "Mars/Olympus"][..],
+            &["streamscope", "listen", "--no-tui", "--tz", "Mars/Olympus"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains("is not a time zone name"), "{err}");
+        }
+        let cli = Cli::try_parse_from(["streamscope", "--tz", "Europe/Paris"]).unwrap();
+        assert_eq!(cli.tui.tz.map(Zone::label).as_deref(), Some("Europe/Paris"));
     }
 
     #[test]

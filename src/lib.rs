@@ -13,12 +13,14 @@
 //! | [`source`] | reading files, archives and stdin, following files and URLs (std threads) |
 //! | [`listen`] | `listen`, the ingestion endpoint: [`listen::request`] decides each request's answer and capture lines (core); [`listen::shared`] is the state it shares with its viewers (std only); routes, capture file and query API (tokio, axum) |
 //! | [`report`] | the headless report, text or JSON |
-//! | [`cli`] | command-line interface |
+//! | [`cli`] | the command line (clap): values parsed once into their types |
+//! | [`command`] | the command layer: command line → each shell's options; runs the shell |
 //!
 //! The TUI and `report` both read [`analysis::Analysis`], so they cannot disagree.
 
 pub mod analysis;
 pub mod cli;
+pub mod command;
 pub mod decode;
 pub mod event;
 pub mod fmt;
@@ -29,21 +31,4 @@ pub mod source;
 pub mod store;
 pub mod tui;
 
-use std::io::Write;
-use std::process::ExitCode;
-
-/// Runs the command line; returns the process exit status.
-pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    match cli.command {
-        Some(cli::Command::Report(args)) => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            let code = report::run(&args, &mut out, &mut stderr.lock())?;
-            out.flush()?;
-            Ok(ExitCode::from(code))
-        }
-        Some(cli::Command::Listen(args)) => listen::run(&args),
-        None => tui::run(&cli.tui),
-    }
-}
+pub use command::run;

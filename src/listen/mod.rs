@@ -38,11 +38,25 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::analysis::Rules;
-use crate::cli::ListenArgs;
 use crate::listen::request::Settings;
 use crate::listen::shared::LiveState;
 use capture::Capture;
 use forward::{Forwarder, Reply};
+
+/// Everything `streamscope listen` needs to serve, whatever asked for it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address to serve on (loopback unless told otherwise).
+    pub addr: SocketAddr,
+    /// The capture file; `None` makes a new one in the data directory.
+    pub capture: Option<PathBuf>,
+    /// An upstream every accepted request is relayed to.
+    pub forward: Option<String>,
+    /// What the endpoint accepts: API keys, shortest ids.
+    pub ingest: Settings,
+    /// Analysis settings of the summary API (and of the inspector over it).
+    pub rules: Rules,
+}
 
 /// What the handlers share.
 #[derive(Debug)]
@@ -218,37 +232,34 @@ pub struct Server {
 
 impl Server {
     /// Opens the capture (loading what it holds) and binds the address; serves nothing yet.
-    pub fn bind(args: &ListenArgs, log_requests: bool) -> anyhow::Result<Self> {
-        let path = match &args.capture {
+    pub fn bind(opts: &Options, log_requests: bool) -> anyhow::Result<Self> {
+        let path = match &opts.capture {
             Some(p) => p.clone(),
             None => default_capture_path()?,
         };
         let capture = Capture::open(&path)
             .with_context(|| format!("cannot open the capture file '{}'", path.display()))?;
-        let forward = args.forward.as_deref().map(Forwarder::new).transpose()?;
+        let forward = opts.forward.as_deref().map(Forwarder::new).transpose()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("streamscope-http")
             .build()
             .context("cannot start the async runtime")?;
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(args.addr))
-            .with_context(|| format!("cannot listen on {}", args.addr))?;
+            .block_on(tokio::net::TcpListener::bind(opts.addr))
+            .with_context(|| format!("cannot listen on {}", opts.addr))?;
         let addr = listener.local_addr()?;
         let live = Arc::new(LiveState::new(
             format!("http://{addr}"),
             path,
-            args.forward.clone(),
+            opts.forward.clone(),
         ));
         let shared = Arc::new(Shared {
             live,
-            settings: Settings {
-                min_id_length: args.min_id_length,
-                api_keys: args.api_keys.clone(),
-            },
+            settings: opts.ingest.clone(),
             capture: Mutex::new(capture),
             forward,
-            rules: args.analysis.rules(),
+            rules: opts.rules.clone(),
             log_requests,
         });
         Ok(Self {
@@ -349,82 +360,36 @@ fn banner(server: &Server) -> String {
     s
 }
 
-/// Runs `listen`.
-pub fn run(args: &ListenArgs) -> anyhow::Result<ExitCode> {
-    if !args.addr.ip().is_loopback() {
+/// Warns on standard error when `addr` can be reached from other machines.
+pub fn warn_unless_loopback(addr: SocketAddr) {
+    if !addr.ip().is_loopback() {
         eprintln!(
-            "streamscope: warning: listening on {}, which other machines can reach; anyone who can connect can send events and read them through /streamscope/events",
-            args.addr
+            "streamscope: warning: listening on {addr}, which other machines can reach; anyone who can connect can send events and read them through /streamscope/events"
         );
     }
-    let headless = args.no_tui;
-    let server = Server::bind(args, headless)?;
-    if headless {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", banner(&server))?;
-        out.flush()?;
-        drop(out);
-        let shared = Arc::clone(&server.shared);
-        server.serve_until(stop_signal())?;
-        let c = shared.live.counters.snapshot();
-        writeln!(
-            std::io::stdout().lock(),
-            "stopped: {} requests, {} events captured ({} already received, {} rejected, {} rejected requests) in {}",
-            c.requests,
-            c.events,
-            c.duplicates,
-            c.rejected_events,
-            c.rejected_requests,
-            shared.live.capture().display()
-        )?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    run_inspector(args, server)
 }
 
-/// The inspector over the endpoint: it follows the capture file (woken after each
-/// append, reset when a reset rotates it) and shows the endpoint's counters and
-/// rejected requests; the server runs on background threads meanwhile.
-fn run_inspector(args: &ListenArgs, server: Server) -> anyhow::Result<ExitCode> {
-    let background = server.serve_in_background()?;
-    let live = Arc::clone(&background.shared.live);
-    let capture = live.capture();
-    let tui_args = crate::cli::TuiArgs {
-        sources: crate::cli::SourceArgs::default(),
-        analysis: args.analysis.clone(),
-        follow: Vec::new(),
-        tz: args.tz.clone(),
-    };
-    let spec = crate::source::Spec::Follow(crate::source::FollowSpec {
-        path: capture.clone(),
-        wake: Some(Arc::clone(&live.wake)),
-        reset_on_replace: true,
-    });
-    let opts = crate::source::LoadOptions {
-        keep_raw: true,
-        ..crate::source::LoadOptions::default()
-    };
-    let resumed = background.shared.capture_events();
-    let code = crate::tui::event_loop::run_with(&tui_args, Some(Arc::clone(&live)), |app| {
-        crate::tui::event_loop::spawn_live(app, spec, &opts)?;
-        let mut note = format!(
-            "SDK server URL {}/2/httpapi · capture {}",
-            live.url,
-            capture.display()
-        );
-        if resumed > 0 {
-            note.push_str(&format!(" (resumed with {resumed} events)"));
-        }
-        app.info(note);
-        Ok(())
-    })?;
-    let c = live.counters.snapshot();
-    eprintln!(
-        "streamscope: {} requests, {} events captured in {}",
+/// Runs `listen --no-tui`: the banner, one log line per request on standard output, and
+/// the totals when Ctrl-C or SIGTERM stops it.
+pub fn run_headless(opts: &Options) -> anyhow::Result<ExitCode> {
+    warn_unless_loopback(opts.addr);
+    let server = Server::bind(opts, true)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", banner(&server))?;
+    out.flush()?;
+    drop(out);
+    let shared = Arc::clone(&server.shared);
+    server.serve_until(stop_signal())?;
+    let c = shared.live.counters.snapshot();
+    writeln!(
+        std::io::stdout().lock(),
+        "stopped: {} requests, {} events captured ({} already received, {} rejected, {} rejected requests) in {}",
         c.requests,
         c.events,
-        live.capture().display()
-    );
-    drop(background);
-    Ok(code)
+        c.duplicates,
+        c.rejected_events,
+        c.rejected_requests,
+        shared.live.capture().display()
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use super::Shared;
 use crate::listen::request::{self, Answer, Endpoint, Outcome};
 use crate::listen::shared::{KEEP_BODY, RejectedRequest};
+use crate::report::{Format, Output};
 
 /// The router over the shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -292,17 +293,19 @@ async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery
         }
     }
     let format = match q.format.as_deref() {
-        None | Some("json") => crate::cli::Format::Json,
-        Some("text") => crate::cli::Format::Text,
-        Some(other) => {
-            return answer(&Answer::error(
-                400,
-                format!(
-                    "unknown format '{}': json or text",
-                    crate::fmt::sanitize(other)
-                ),
-            ));
-        }
+        None => Format::Json,
+        Some(name) => match Format::from_name(name) {
+            Some(format) => format,
+            None => {
+                return answer(&Answer::error(
+                    400,
+                    format!(
+                        "unknown format '{}': json or text",
+                        crate::fmt::sanitize(name)
+                    ),
+                ));
+            }
+        },
     };
     shared
         .live
@@ -328,26 +331,19 @@ async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery
             })?),
             None => None,
         };
-        let args = crate::cli::ReportArgs {
-            sources: crate::cli::SourceArgs::default(),
-            analysis: crate::cli::AnalysisArgs {
-                timeout: rules.timeout_ms,
-                gap: rules.gap_ms,
-                inactive: rules.inactive.clone(),
-            },
-            user: q.user.clone(),
+        let output = Output {
             format,
-            users: 20,
+            ..Output::default()
         };
         let mut out = Vec::new();
-        crate::report::write(store, &analysis, &args, user, &mut out)
+        crate::report::write(store, &analysis, &output, user, &mut out)
             .map_err(|e| Box::new(Answer::error(500, e.to_string())))?;
         Ok(out)
     };
     match tokio::task::spawn_blocking(work).await {
         Ok(Ok(out)) => {
             let mut r = Response::new(Body::from(out));
-            let ct = if format == crate::cli::Format::Json {
+            let ct = if format == Format::Json {
                 "application/json"
             } else {
                 "text/plain; charset=utf-8"

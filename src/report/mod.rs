@@ -10,16 +10,88 @@ mod text;
 
 use std::io::Write;
 
-use crate::analysis::Analysis;
-use crate::cli::{Format, ReportArgs};
+use crate::analysis::{Analysis, Rules};
 use crate::source::{LoadOptions, load_all};
 use crate::store::EventStore;
+
+/// How many users get a session table in the text report unless told otherwise.
+pub const DEFAULT_USERS: usize = 20;
+
+/// Output formats of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A readable report to paste into a ticket.
+    #[default]
+    Text,
+    /// The JSON document described in README.md.
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order help lists them.
+    pub const ALL: [Format; 2] = [Format::Text, Format::Json];
+
+    /// The name users type (`--format json`, `?format=text`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+        }
+    }
+
+    /// What the format is for, in a few words (for help texts).
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Text => "A readable report to paste into a ticket",
+            Format::Json => "The JSON document described in README.md",
+        }
+    }
+
+    /// The format named `name`, if there is one.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// What the report writes and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Text or JSON.
+    pub format: Format,
+    /// Text format: how many users get a session table (most anomalies first).
+    pub users: usize,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Self {
+            format: Format::default(),
+            users: DEFAULT_USERS,
+        }
+    }
+}
+
+/// Everything `streamscope report` needs, whatever asked for it.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Sources as named on the command line (paths, `-`, URLs); none means the demo.
+    pub sources: Vec<String>,
+    /// The analysis settings.
+    pub rules: Rules,
+    /// Only this user: a user id, device id or amplitude id.
+    pub user: Option<String>,
+    /// Format and size of the output.
+    pub output: Output,
+}
 
 /// Bytes per NDJSON chunk when loading for a report.
 const REPORT_CHUNK: usize = 2 << 20;
 
 /// Runs `report`: output to `out`, problems with sources to `err`. Returns the exit status.
-pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     // STREAMSCOPE_TIMINGS=1 prints how long each phase took, for benchmarking.
     let timings = std::env::var_os("STREAMSCOPE_TIMINGS").is_some();
     let start = std::time::Instant::now();
@@ -43,20 +115,20 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
     };
     // Larger NDJSON chunks than the default (which suits the TUI's progress updates): half
     // as many batches to hand over and merge; ~5% faster loads on large files.
-    let opts = LoadOptions {
+    let load = LoadOptions {
         chunk_size: REPORT_CHUNK,
         ..LoadOptions::default()
     };
-    let store = load_all(&args.sources.sources, &opts);
+    let store = load_all(&opts.sources, &load);
     phase("load", err);
     for source in &store.sources {
         for problem in &source.problems {
             writeln!(err, "streamscope: {}", crate::fmt::sanitize(problem))?;
         }
     }
-    let analysis = Analysis::compute(&store, &args.analysis.rules());
+    let analysis = Analysis::compute(&store, &opts.rules);
     phase("analysis", err);
-    let user = match &args.user {
+    let user = match &opts.user {
         Some(key) => match analysis.find_user(&store, key) {
             Some(u) => Some(u),
             None => {
@@ -70,21 +142,21 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         },
         None => None,
     };
-    write(&store, &analysis, args, user, out)?;
+    write(&store, &analysis, &opts.output, user, out)?;
     phase("output", err);
     Ok(u8::from(store.any_failed()))
 }
 
-/// Writes the report of an analysis in the format `args` asks for.
+/// Writes the report of an analysis as `output` asks (the whole input, or only `user`).
 pub fn write(
     store: &EventStore,
     analysis: &Analysis,
-    args: &ReportArgs,
+    output: &Output,
     user: Option<usize>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    match args.format {
+    match output.format {
         Format::Json => json::write(store, analysis, user, out),
-        Format::Text => text::write(store, analysis, user, args.users, out),
+        Format::Text => text::write(store, analysis, user, output.users, out),
     }
 }

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use crossterm::event;
 
+use super::Options;
 use super::app::{App, Msg, run_worker};
 use super::osc52;
 use super::terminal::TerminalGuard;
 use super::ui::Theme;
-use super::zone::{Zone, Zones};
-use crate::cli::TuiArgs;
+use super::zone::Zones;
 use crate::listen::shared::LiveState;
 use crate::source::{self, LoadOptions};
 use crate::store::EventStore;
@@ -38,13 +38,10 @@ const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 /// to check that the panic hook restores the terminal.
 pub const PANIC_AFTER_FRAMES_VAR: &str = "STREAMSCOPE_TEST_PANIC_AFTER_FRAMES";
 
-/// Opens the inspector on the sources of `args` (the bundled demo when there are none).
-/// Sources that never finish (`--follow` files, http(s) URLs) are marked live, which
-/// turns follow mode on.
-pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
-    run_with(args, None, |app| {
-        spawn_loaders(app, source::tui_specs(&args.sources.sources, &args.follow))
-    })
+/// Opens the inspector on `specs` (see [`source::tui_specs`]). Sources that never finish
+/// (`--follow` files, http(s) URLs) are marked live, which turns follow mode on.
+pub fn run(opts: &Options, specs: Vec<source::Spec>) -> anyhow::Result<ExitCode> {
+    run_with(opts, None, |app| spawn_loaders(app, specs))
 }
 
 /// The wall clock in epoch ms (0 if the system clock is before 1970).
@@ -60,22 +57,11 @@ fn wall_ms() -> i64 {
 /// shows the endpoint's address, rates and counters, `!` lists its rejected requests,
 /// and follow mode starts on.
 pub fn run_with(
-    args: &TuiArgs,
+    opts: &Options,
     live: Option<Arc<LiveState>>,
     start: impl FnOnce(&mut App) -> anyhow::Result<()>,
 ) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr();
-    let zone = match args.tz.as_deref().map(Zone::parse).transpose() {
-        Ok(z) => z,
-        Err(e) => {
-            writeln!(
-                stderr,
-                "error: invalid value '{}' for '--tz <ZONE>': {e}",
-                crate::fmt::sanitize(args.tz.as_deref().unwrap_or_default())
-            )?;
-            return Ok(ExitCode::from(2));
-        }
-    };
     if !std::io::stdout().is_terminal() {
         writeln!(
             stderr,
@@ -86,7 +72,7 @@ pub fn run_with(
     let panic_after: Option<u64> = std::env::var(PANIC_AFTER_FRAMES_VAR)
         .ok()
         .and_then(|v| v.parse().ok());
-    let mut app = App::new(EventStore::new(), args.analysis.rules(), Zones::new(zone));
+    let mut app = App::new(EventStore::new(), opts.rules.clone(), Zones::new(opts.zone));
     app.view.theme = Theme::from_env();
     if let Some(live) = live {
         app.set_live(live);

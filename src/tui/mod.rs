@@ -120,3 +120,13 @@ pub mod ui;
 pub mod zone;
 
 pub use event_loop::{run, run_with};
+
+/// How the inspector analyses and shows what it loads, whatever opened it (the command
+/// line, or `listen` over its endpoint).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The analysis settings (the replay timeout can be changed on screen).
+    pub rules: crate::analysis::Rules,
+    /// The zone named with `--tz` (`z` cycles UTC, local and this one).
+    pub zone: Option<zone::Zone>,
+}
