@@ -1,15 +1,25 @@
-//! Keys as data: one table of (keys, action, scope, description). Key resolution, the
-//! help overlay and the status bar's hints are all generated from [`BINDINGS`], so they
-//! cannot disagree.
+//! Keys as data: one table of (keys, action, scope, description), held by the app as a
+//! [`Keymap`] instance. Key resolution, the help overlay, the status bar's hints and every
+//! key named anywhere else (pane and overlay titles, messages, prompts) are all generated
+//! from that instance, so changing a binding changes all of them together and they cannot
+//! disagree. [`Keymap::default`] is [`DEFAULT_BINDINGS`]; [`Keymap::rebind`] changes one
+//! binding (for key overrides).
 //!
-//! Resolution looks at scopes in order: with an overlay open, the overlay's scope, then
-//! [`Scope::Nav`], then [`Scope::Any`]; otherwise the focused pane's scope, then `Nav`,
-//! [`Scope::Main`] and `Any`. The first binding of the first scope that has the key wins.
-//! Typing into a prompt bypasses the table except for the [`Scope::Prompt`] keys.
+//! Which scopes apply is one rule, [`active_scopes`]: with a prompt open, only
+//! [`Scope::Prompt`] (typing bypasses the table for other keys); with an overlay open, the
+//! overlay's scope, then [`Scope::Nav`], then [`Scope::Any`] ([`overlay_scopes`]);
+//! otherwise the focused pane's scope, then `Nav`, [`Scope::Main`] and `Any`
+//! ([`main_scopes`]). The first binding of the first scope that has the key wins. Key
+//! resolution and the status bar's hints both call [`active_scopes`]; a title or message
+//! that names a key asks [`Keymap::label`] with the scopes of the place it talks about
+//! (an overlay's title: [`overlay_scopes`]; the panes and messages: [`main_scopes`]).
+
+use std::borrow::Cow;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
+use super::model::{Focus, Lower, Model, Overlay};
 
 /// Where a binding applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +64,19 @@ impl Scope {
             Scope::Rejected => "Rejected requests (listen)",
             Scope::Help => "Help",
             Scope::Prompt => "Prompts (search, filters, timeout, export)",
+        }
+    }
+
+    /// The action that opens this scope's overlay from the main view and closes it again
+    /// (`?` for the help, `!` for the rejected requests). Inside the overlay the table
+    /// binds its key to [`Action::CloseOverlay`], which does the same there, so a key
+    /// that closes the overlay counts as that action's key.
+    #[must_use]
+    pub fn toggle(self) -> Option<Action> {
+        match self {
+            Scope::Help => Some(Action::ToggleHelp),
+            Scope::Rejected => Some(Action::ToggleRejected),
+            _ => None,
         }
     }
 
@@ -144,10 +167,11 @@ impl Key {
 }
 
 /// One row of the key table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Binding {
-    /// The keys that trigger it (the first is the one hints show).
-    pub keys: &'static [Key],
+    /// The keys that trigger it (the first one that resolves to the action is the one
+    /// hints, titles and messages show).
+    pub keys: Cow<'static, [Key]>,
     /// What it does.
     pub action: Action,
     /// Where it applies.
@@ -166,7 +190,7 @@ const fn bind(
     hint: Option<&'static str>,
 ) -> Binding {
     Binding {
-        keys,
+        keys: Cow::Borrowed(keys),
         action,
         scope,
         desc,
@@ -174,9 +198,9 @@ const fn bind(
     }
 }
 
-/// The default key table.
+/// The default key table ([`Keymap::default`]).
 #[rustfmt::skip]
-pub const BINDINGS: &[Binding] = &[
+pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('q'), ctrl('c')], Action::Quit, Scope::Any, "quit", Some("quit")),
     bind(&[ch('?')], Action::ToggleHelp, Scope::Any, "show or hide this help", Some("help")),
     bind(&[ch('t')], Action::CycleTimeout, Scope::Any, "replay with the next preset timeout (1m 5m 15m 30m 1h 2h)", Some("timeout")),
@@ -232,42 +256,211 @@ pub const MOUSE_HELP: &[(&str, &str)] = &[
     ("wheel", "scroll the pane under the pointer"),
 ];
 
-/// Looks up keys in [`BINDINGS`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Keymap;
+/// What a key is called where no key triggers the action (a remapped table can unbind it).
+pub const UNBOUND: &str = "(unbound)";
+
+/// A key table: resolves keys and names them for the help, hints, titles and messages.
+/// The app holds one; the views are handed it to draw.
+#[derive(Clone, Debug)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    /// The keymap of [`DEFAULT_BINDINGS`].
+    fn default() -> Self {
+        Self::new(DEFAULT_BINDINGS.to_vec())
+    }
+}
 
 impl Keymap {
+    /// A keymap of `bindings` (help order within each scope is their order).
+    #[must_use]
+    pub fn new(bindings: Vec<Binding>) -> Self {
+        Self { bindings }
+    }
+
+    /// The bindings, in table order.
+    #[must_use]
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// Binds `keys` to `action` in `scope` instead of its current keys. The keys are
+    /// taken off any other binding of that scope, so no key is bound twice in a scope (a
+    /// binding left without keys stays in the help, without keys). Returns false, and
+    /// changes nothing, when the table has no binding of `action` in `scope`.
+    pub fn rebind(&mut self, action: Action, scope: Scope, keys: &[Key]) -> bool {
+        if !self
+            .bindings
+            .iter()
+            .any(|b| b.scope == scope && b.action == action)
+        {
+            return false;
+        }
+        for b in self.bindings.iter_mut().filter(|b| b.scope == scope) {
+            if b.action == action {
+                b.keys = Cow::Owned(keys.to_vec());
+            } else if b.keys.iter().any(|k| keys.contains(k)) {
+                b.keys = Cow::Owned(
+                    b.keys
+                        .iter()
+                        .copied()
+                        .filter(|k| !keys.contains(k))
+                        .collect(),
+                );
+            }
+        }
+        true
+    }
+
     /// The action of `key` in the first of `scopes` that binds it.
     #[must_use]
-    pub fn resolve(self, key: Key, scopes: &[Scope]) -> Option<Action> {
+    pub fn resolve(&self, key: Key, scopes: &[Scope]) -> Option<Action> {
         scopes.iter().find_map(|&scope| {
-            BINDINGS
-                .iter()
-                .find(|b| b.scope == scope && b.keys.contains(&key))
+            self.in_scope(scope)
+                .find(|b| b.keys.contains(&key))
                 .map(|b| b.action)
         })
     }
 
-    /// The bindings of one scope, in table order.
-    pub fn in_scope(self, scope: Scope) -> impl Iterator<Item = &'static Binding> {
-        BINDINGS.iter().filter(move |b| b.scope == scope)
+    /// Whether `key` does `action` where `scopes` apply: it resolves to `action`, or to
+    /// [`Action::CloseOverlay`] in an overlay that `action` toggles ([`Scope::toggle`]).
+    #[must_use]
+    pub fn triggers(&self, key: Key, action: Action, scopes: &[Scope]) -> bool {
+        match self.resolve(key, scopes) {
+            Some(a) if a == action => true,
+            Some(Action::CloseOverlay) => scopes.first().and_then(|s| s.toggle()) == Some(action),
+            _ => false,
+        }
     }
 
-    /// Status-bar hints for `scopes`: (first key label, hint word).
+    /// The bindings of one scope, in table order.
+    pub fn in_scope(&self, scope: Scope) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(move |b| b.scope == scope)
+    }
+
+    /// The keys that do `action` where `scopes` apply ([`Keymap::triggers`]): those of
+    /// its bindings in `scopes`, in scope order, then table order, then key order.
     #[must_use]
-    pub fn hints(self, scopes: &[Scope]) -> Vec<(String, &'static str)> {
-        let mut out: Vec<(String, &'static str)> = Vec::new();
+    pub fn keys_for(&self, action: Action, scopes: &[Scope]) -> Vec<Key> {
+        let mut out: Vec<Key> = Vec::new();
         for &scope in scopes {
-            for b in self.in_scope(scope) {
-                if let Some(hint) = b.hint
-                    && !out.iter().any(|(_, h)| *h == hint)
-                {
-                    out.push((b.keys[0].label(), hint));
+            for b in self.in_scope(scope).filter(|b| b.action == action) {
+                for &k in b.keys.iter() {
+                    if !out.contains(&k) && self.triggers(k, action, scopes) {
+                        out.push(k);
+                    }
                 }
             }
         }
         out
     }
+
+    /// How to name the key for `action` where `scopes` apply: the first of
+    /// [`Keymap::keys_for`]. When none triggers it there (a prompt is open, say), the
+    /// first key bound to it in any scope; [`UNBOUND`] when it has no key at all.
+    #[must_use]
+    pub fn label(&self, action: Action, scopes: &[Scope]) -> String {
+        self.keys_for(action, scopes)
+            .first()
+            .or_else(|| {
+                self.bindings
+                    .iter()
+                    .filter(|b| b.action == action)
+                    .find_map(|b| b.keys.first())
+            })
+            .map_or_else(|| UNBOUND.to_string(), |k| k.label())
+    }
+
+    /// All the keys for `action` where `scopes` apply, joined with `sep` (`Esc or ?`);
+    /// like [`Keymap::label`] when there are none.
+    #[must_use]
+    pub fn labels(&self, action: Action, scopes: &[Scope], sep: &str) -> String {
+        let keys = self.keys_for(action, scopes);
+        if keys.is_empty() {
+            return self.label(action, scopes);
+        }
+        keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(sep)
+    }
+
+    /// Status-bar hints where `scopes` apply, in scope and table order, one per hint
+    /// word: each names the first key of its binding that does the binding's action
+    /// there ([`Keymap::triggers`]; a binding none of whose keys does is left out).
+    #[must_use]
+    pub fn hints(&self, scopes: &[Scope]) -> Vec<Hint> {
+        let mut out: Vec<Hint> = Vec::new();
+        for &scope in scopes {
+            for b in self.in_scope(scope) {
+                let Some(word) = b.hint else {
+                    continue;
+                };
+                if out.iter().any(|h| h.word == word) {
+                    continue;
+                }
+                if let Some(&key) = b.keys.iter().find(|&&k| self.triggers(k, b.action, scopes)) {
+                    out.push(Hint {
+                        key,
+                        action: b.action,
+                        word,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One status-bar hint: a key and a word for what it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// The key shown.
+    pub key: Key,
+    /// What the key does where the hint is shown.
+    pub action: Action,
+    /// The hint's word (`search`, `quit`).
+    pub word: &'static str,
+}
+
+/// The scopes that apply now, most specific first: **the** rule for which keys do what,
+/// used by key resolution ([`crate::tui::app::App::on_key`]) and the status bar's hints.
+/// A prompt takes every key ([`Scope::Prompt`] only; other characters are typed); else
+/// the open overlay's scopes ([`overlay_scopes`]); else the main view's
+/// ([`main_scopes`]).
+#[must_use]
+pub fn active_scopes(model: &Model) -> Vec<Scope> {
+    if model.prompt.is_some() {
+        return vec![Scope::Prompt];
+    }
+    match model.overlay {
+        Overlay::Help { .. } => overlay_scopes(Scope::Help),
+        Overlay::Detail => overlay_scopes(Scope::Detail),
+        Overlay::Rejected => overlay_scopes(Scope::Rejected),
+        Overlay::None => main_scopes(model),
+    }
+}
+
+/// The scopes of an open overlay whose own scope is `overlay`: it, then [`Scope::Nav`]
+/// and [`Scope::Any`]. Part of [`active_scopes`]; an overlay's title names its keys with
+/// these.
+#[must_use]
+pub fn overlay_scopes(overlay: Scope) -> Vec<Scope> {
+    vec![overlay, Scope::Nav, Scope::Any]
+}
+
+/// The main view's scopes with the model's focus: the focused pane's scope, then
+/// [`Scope::Nav`], [`Scope::Main`] and [`Scope::Any`]. Part of [`active_scopes`]; pane
+/// titles and messages name main-view keys with these (they hold under an overlay or a
+/// prompt too, for when it closes).
+#[must_use]
+pub fn main_scopes(model: &Model) -> Vec<Scope> {
+    let pane = match (model.focus, model.lower) {
+        (Focus::Users, _) => Scope::Users,
+        (Focus::Timeline, _) => Scope::Timeline,
+        (Focus::Lower, Lower::Events) => Scope::Events,
+        (Focus::Lower, Lower::Replay) => Scope::Replay,
+    };
+    vec![pane, Scope::Nav, Scope::Main, Scope::Any]
 }
 
 #[cfg(test)]
@@ -277,7 +470,7 @@ mod tests {
     #[test]
     fn no_key_is_bound_twice_in_one_scope() {
         for scope in Scope::ORDER {
-            let keys: Vec<Key> = Keymap
+            let keys: Vec<Key> = Keymap::default()
                 .in_scope(scope)
                 .flat_map(|b| b.keys.iter().copied())
                 .collect();
@@ -289,7 +482,7 @@ mod tests {
 
     #[test]
     fn pane_keys_win_over_main_keys() {
-        let k = Keymap;
+        let k = Keymap::default();
         let y = ch('y');
         assert_eq!(
             k.resolve(y, &[Scope::Events, Scope::Nav, Scope::Main]),
