@@ -503,4 +503,309 @@ mod tests {
         let ev = KeyEvent::new(KeyCode::Tab, KeyModifiers::SHIFT);
         assert_eq!(Key::of(&ev).code, KeyCode::BackTab);
     }
+
+    #[test]
+    fn rebind_moves_keys_and_keeps_each_key_once_per_scope() {
+        let mut k = Keymap::default();
+        // `s` sorts users; bound to search in the main view it is taken off nothing else
+        // there, while `/` is taken off search and left unbound.
+        assert!(k.rebind(Action::Search, Scope::Main, &[ch('s')]));
+        assert!(!k.rebind(Action::Search, Scope::Users, &[ch('/')]));
+        // Taking `n` for export leaves SearchNext without keys: still in the table.
+        assert!(k.rebind(Action::Export, Scope::Main, &[ch('n')]));
+        for scope in Scope::ORDER {
+            let keys: Vec<Key> = k
+                .in_scope(scope)
+                .flat_map(|b| b.keys.iter().copied())
+                .collect();
+            for (i, key) in keys.iter().enumerate() {
+                assert!(!keys[i + 1..].contains(key), "{key:?} twice in {scope:?}");
+            }
+        }
+        let main = [Scope::Events, Scope::Nav, Scope::Main, Scope::Any];
+        let users = [Scope::Users, Scope::Nav, Scope::Main, Scope::Any];
+        assert_eq!(k.resolve(ch('/'), &main), None);
+        assert_eq!(k.resolve(ch('s'), &main), Some(Action::Search));
+        // In the users pane `s` still sorts: the pane's scope comes first.
+        assert_eq!(k.resolve(ch('s'), &users), Some(Action::CycleSort));
+        assert_eq!(k.label(Action::Search, &main), "s");
+        assert!(k.keys_for(Action::Search, &users).is_empty());
+        assert_eq!(k.label(Action::Export, &main), "n");
+        assert_eq!(k.label(Action::SearchNext, &main), UNBOUND);
+        assert!(k.hints(&users).iter().all(|h| h.word != "search"));
+        assert!(k.hints(&main).contains(&Hint {
+            key: ch('s'),
+            action: Action::Search,
+            word: "search",
+        }));
+    }
+
+    #[test]
+    fn an_overlay_s_toggle_key_counts_as_its_close_key() {
+        let k = Keymap::default();
+        let help = overlay_scopes(Scope::Help);
+        assert_eq!(k.resolve(ch('?'), &help), Some(Action::CloseOverlay));
+        assert!(k.triggers(ch('?'), Action::ToggleHelp, &help));
+        assert_eq!(k.labels(Action::CloseOverlay, &help, " or "), "Esc or ?");
+        assert_eq!(k.label(Action::ToggleHelp, &help), "?");
+        let detail = overlay_scopes(Scope::Detail);
+        assert!(!k.triggers(code(KeyCode::Esc), Action::ToggleHelp, &detail));
+        // A prompt takes every key: labels fall back to the key the action has elsewhere.
+        assert!(k.keys_for(Action::Quit, &[Scope::Prompt]).is_empty());
+        assert_eq!(k.label(Action::Quit, &[Scope::Prompt]), "q");
+    }
+
+    /// Tests that need an app: a remapped table shows everywhere, and the hints of every
+    /// state name keys that do what they say.
+    mod with_app {
+        use crossterm::event::{KeyEvent, KeyModifiers};
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+
+        use super::*;
+        use crate::analysis::Rules;
+        use crate::source::{LoadOptions, load};
+        use crate::store::EventStore;
+        use crate::tui::app::App;
+        use crate::tui::live::Follow;
+        use crate::tui::model::PromptKind;
+        use crate::tui::ui::{self, Theme};
+        use crate::tui::zone::Zones;
+
+        const FIXTURE: &str = "tests/fixtures/tui/small.ndjson";
+
+        fn app(keys: &Keymap) -> App {
+            let mut store = EventStore::new();
+            let src = store.add_source(FIXTURE);
+            let opts = LoadOptions {
+                keep_raw: true,
+                threads: 1,
+                ..LoadOptions::default()
+            };
+            let mut events = Vec::new();
+            load(FIXTURE, src, &opts, &mut |ev| events.push(ev));
+            for ev in events {
+                store.apply(ev);
+            }
+            let mut app = App::new(store, Rules::default(), Zones::default());
+            app.set_keymap(keys.clone());
+            app.analyse_now();
+            app
+        }
+
+        fn press(app: &mut App, key: Key) {
+            let mods = if key.ctrl {
+                KeyModifiers::CONTROL
+            } else {
+                KeyModifiers::NONE
+            };
+            app.on_key(KeyEvent::new(key.code, mods));
+        }
+
+        /// The screen's rows at `width`×40.
+        fn screen_at(app: &mut App, width: u16) -> Vec<String> {
+            let mut terminal = Terminal::new(TestBackend::new(width, 40)).expect("test backend");
+            app.draw(&mut terminal).expect("draw");
+            let buf = terminal.backend().buffer();
+            (0..buf.area.height)
+                .map(|y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect()
+        }
+
+        /// The screen's rows at 120×40.
+        fn screen(app: &mut App) -> Vec<String> {
+            screen_at(app, 120)
+        }
+
+        /// The status bar's second line, wide enough for every hint.
+        fn status_hints_line(app: &mut App) -> String {
+            screen_at(app, 240).pop().expect("a status line")
+        }
+
+        #[test]
+        fn a_remapped_key_shows_in_resolution_help_hints_titles_and_messages() {
+            let mut keys = Keymap::default();
+            assert!(keys.rebind(Action::ToggleFollow, Scope::Main, &[ch('L')]));
+            assert!(keys.rebind(Action::Search, Scope::Main, &[ch('S')]));
+            assert!(keys.rebind(
+                Action::CloseOverlay,
+                Scope::Help,
+                &[code(KeyCode::Esc), ch('c')]
+            ));
+            let mut app = app(&keys);
+
+            // Resolution: the old keys do nothing, the new ones act.
+            press(&mut app, ch('F'));
+            assert_eq!(app.model.follow, Follow::Off);
+            press(&mut app, ch('L'));
+            assert_eq!(app.model.follow, Follow::On);
+            press(&mut app, ch('L'));
+            assert_eq!(app.model.follow, Follow::Off);
+            // A message.
+            let msg = app.model.message.as_ref().map(|m| m.text.as_str());
+            assert_eq!(
+                msg,
+                Some("stopped following; L follows the newest events again")
+            );
+            press(&mut app, ch('n'));
+            let msg = app.model.message.as_ref().map(|m| m.text.as_str());
+            assert_eq!(msg, Some("type S to search"));
+
+            // The status bar's hints.
+            let line = status_hints_line(&mut app);
+            assert!(line.contains("S search"), "{line}");
+            assert!(!line.contains("/ search"), "{line}");
+
+            // A title: the event pane's, once following is paused by a move.
+            press(&mut app, ch('L'));
+            press(&mut app, ch('j'));
+            assert!(matches!(app.model.follow, Follow::Paused { .. }));
+            let rows = screen(&mut app);
+            assert!(rows.iter().any(|r| r.contains("L to follow")), "{rows:#?}");
+            assert!(!rows.iter().any(|r| r.contains("F to follow")), "{rows:#?}");
+
+            // The search prompt's label.
+            press(&mut app, code(KeyCode::Tab));
+            press(&mut app, code(KeyCode::Tab));
+            press(&mut app, ch('/'));
+            assert!(app.model.prompt.is_none());
+            press(&mut app, ch('S'));
+            assert_eq!(
+                app.model.prompt.as_ref().map(|p| p.kind),
+                Some(PromptKind::Search)
+            );
+            let line = status_hints_line(&mut app);
+            assert!(line.starts_with(" search events: S▏"), "{line}");
+            press(&mut app, code(KeyCode::Esc));
+
+            // The help: its rows, its title and its hints.
+            let help: Vec<String> = ui::help::lines(app.keymap(), &Theme::mono())
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let follow = help
+                .iter()
+                .find(|l| l.contains("follow the newest events"))
+                .expect("a follow row");
+            assert!(follow.starts_with("  L "), "{follow}");
+            assert!(help.iter().any(|l| l.starts_with("  Esc c ")), "{help:#?}");
+            press(&mut app, ch('?'));
+            let rows = screen(&mut app);
+            assert!(
+                rows[0].contains("· Esc or c closes · j/k scroll "),
+                "{}",
+                rows[0]
+            );
+            // `?` no longer closes the help itself, but toggles it from everywhere.
+            let line = rows.last().expect("a status line");
+            assert!(line.contains("Esc close  q quit  ? help"), "{line}");
+            press(&mut app, ch('c'));
+            assert_eq!(app.model.overlay, Overlay::None);
+        }
+
+        /// What a key or an action changed, as far as these tests look.
+        #[derive(Debug, PartialEq)]
+        struct Seen {
+            overlay: Overlay,
+            focus: Focus,
+            lower: Lower,
+            prompt: Option<PromptKind>,
+            message: Option<String>,
+            quit: bool,
+            follow: Follow,
+            timeout_ms: i64,
+            zone: String,
+            users: (usize, String),
+            events: (usize, String),
+            timeline: (u8, Option<i64>),
+            detail: bool,
+            rejected_body: Option<bool>,
+            clipboard: Option<Vec<u8>>,
+        }
+
+        fn seen(app: &mut App) -> Seen {
+            let m = &app.model;
+            let seen = Seen {
+                overlay: m.overlay,
+                focus: m.focus,
+                lower: m.lower,
+                prompt: m.prompt.as_ref().map(|p| p.kind),
+                message: m.message.as_ref().map(|m| m.text.clone()),
+                quit: app.should_quit(),
+                follow: m.follow,
+                timeout_ms: m.rules.timeout_ms,
+                zone: m.zones.current().label(),
+                users: (m.users.selected, m.users.sort.label().to_string()),
+                events: (m.events.selected, m.events.order.label().to_string()),
+                timeline: (m.timeline.zoom, m.timeline.center),
+                detail: m.detail.is_some(),
+                rejected_body: m.rejected.as_ref().map(|r| r.body.is_some()),
+                clipboard: None,
+            };
+            Seen {
+                clipboard: app.take_clipboard(),
+                ..seen
+            }
+        }
+
+        /// Every state the status bar has hints for, reached with actions.
+        fn states() -> Vec<(&'static str, Vec<Action>)> {
+            use Action::{FocusNext, FocusPrev, Open, Search, ToggleHelp, ToggleRejected};
+            vec![
+                ("users", vec![]),
+                ("timeline", vec![FocusNext]),
+                ("events", vec![FocusPrev]),
+                ("replay", vec![Action::ToggleReplay]),
+                ("help", vec![ToggleHelp]),
+                ("detail", vec![FocusPrev, Action::Down, Open]),
+                ("rejected", vec![ToggleRejected]),
+                ("rejected body", vec![ToggleRejected, Open]),
+                ("prompt", vec![FocusPrev, Search]),
+                ("users prompt", vec![Search]),
+            ]
+        }
+
+        #[test]
+        fn every_hint_names_a_key_that_does_its_action_in_that_state() {
+            let mut remapped = Keymap::default();
+            remapped.rebind(Action::Search, Scope::Main, &[ch('S')]);
+            remapped.rebind(Action::CloseOverlay, Scope::Help, &[ch('c')]);
+            remapped.rebind(Action::Copy, Scope::Events, &[ctrl('y')]);
+            for keys in [Keymap::default(), remapped] {
+                for (name, actions) in states() {
+                    let reach = |keys: &Keymap| {
+                        let mut app = app(keys);
+                        for &a in &actions {
+                            app.apply(a);
+                        }
+                        app
+                    };
+                    let mut app = reach(&keys);
+                    let hints = ui::status::hints(&app.model, app.keymap());
+                    assert!(!hints.is_empty(), "{name}: no hints");
+                    let line = status_hints_line(&mut app);
+                    for h in &hints {
+                        // The status bar shows what `hints` returns.
+                        let shown = format!("{} {}", h.key.label(), h.word);
+                        assert!(line.contains(&shown), "{name}: {shown:?} not in {line:?}");
+                        // Pressing the key does what applying the action does.
+                        let mut by_key = reach(&keys);
+                        press(&mut by_key, h.key);
+                        let mut by_action = reach(&keys);
+                        by_action.apply(h.action);
+                        assert_eq!(
+                            seen(&mut by_key),
+                            seen(&mut by_action),
+                            "{name}: {shown:?} does not do {:?}",
+                            h.action
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
