@@ -261,7 +261,8 @@ impl App {
         }
     }
 
-    /// Handles one key press.
+    /// Handles one key press: the key table's action for it in the scopes that apply now
+    /// ([`keymap::active_scopes`]); in a prompt, other characters are typed.
     pub fn on_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
