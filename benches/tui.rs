@@ -165,9 +165,10 @@ fn start_up(bytes: Option<Arc<[u8]>>, file: Option<String>) -> App {
         let t = Instant::now();
         app.prepare(area);
         slowest_prepare = slowest_prepare.max(t.elapsed());
+        let keys = app.keymap().clone();
         let t = Instant::now();
         terminal
-            .draw(|f| ui::render(f, &app.model, &mut app.view))
+            .draw(|f| ui::render(f, &app.model, &keys, &mut app.view))
             .expect("draw");
         slowest_render = slowest_render.max(t.elapsed());
         frames += 1;
@@ -212,10 +213,11 @@ fn benches(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("frame 120x40, 2M events");
     group.sample_size(10);
+    let keys = app.keymap().clone();
     group.bench_function("render only (middle user, events)", |b| {
         b.iter(|| {
             terminal
-                .draw(|f| ui::render(f, &app.model, &mut app.view))
+                .draw(|f| ui::render(f, &app.model, &keys, &mut app.view))
                 .expect("draw");
         });
     });

@@ -22,15 +22,18 @@
 //! | module | role |
 //! |---|---|
 //! | [`action`] | user intents ([`action::Action`]) |
-//! | [`keymap`] | the key table: resolution, help and hints are generated from it |
+//! | [`keymap`] | the key table the app holds, and the one rule for which scopes apply ([`keymap::active_scopes`]): resolution, help, hints and every key a title or message names come from it |
 //! | [`live_view`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
 //! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal |
 //! | [`model`] | what the views read; enums for focus, overlay, prompt |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
-//! | [`ui`] | `render(frame, &Model, &mut ViewState)`: one widget per file, no I/O, no clock |
+//! | [`ui`] | `render(frame, &Model, &Keymap, &mut ViewState)`: one widget per file, no I/O, no clock |
 //! | [`jsonview`] | raw JSON pretty-printing (original key order), key properties, compaction |
 //! | [`terminal`] | `TerminalGuard`: restores the terminal on drop and on panic |
 //! | [`event_loop`] | the run loop: drain messages, then draw once, ≤ 30 fps, only when dirty; [`run`] and [`run_with`] |
+//!
+//! Keys named in these docs are the default table's ([`keymap::DEFAULT_BINDINGS`]); the
+//! screen names whatever the app's [`keymap::Keymap`] binds.
 //!
 //! # Threads and the growing store
 //!

@@ -70,12 +70,13 @@ pub enum PromptKind {
 }
 
 impl PromptKind {
-    /// The prompt's label.
+    /// The prompt's label. The status bar follows the search prompt's with the search
+    /// key from the key table (`search events: /`).
     #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             PromptKind::UserFilter => "filter users by id: ",
-            PromptKind::Search => "search events: /",
+            PromptKind::Search => "search events: ",
             PromptKind::TypeFilter => "filter by event type (empty for all): ",
             PromptKind::Timeout => "replay timeout (like 90s, 45m, 1h30m): ",
             PromptKind::Export => "export NDJSON to: ",

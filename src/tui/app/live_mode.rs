@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::App;
 use crate::listen::shared::LiveState;
+use crate::tui::action::Action;
 use crate::tui::live_view::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
 use crate::tui::model::Overlay;
 use crate::tui::rows::event_rows;
@@ -65,7 +66,10 @@ impl App {
         match self.model.follow {
             Follow::On => {
                 self.model.follow = Follow::Off;
-                self.info("stopped following; F follows the newest events again".to_string());
+                let key = self.main_key(Action::ToggleFollow);
+                self.info(format!(
+                    "stopped following; {key} follows the newest events again"
+                ));
             }
             Follow::Off | Follow::Paused { .. } => {
                 self.set_follow(true);

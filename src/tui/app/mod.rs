@@ -36,7 +36,7 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::jsonview;
-use super::keymap::{Key, Keymap, Scope};
+use super::keymap::{self, Key, Keymap};
 use super::live_view::{Follow, RateWindow};
 use super::model::{
     Analysing, Focus, Level, Lower, Message, Model, Overlay, PromptKind, RawText, SourceStatus,
@@ -149,6 +149,7 @@ pub struct App {
     pub model: Model,
     /// Render-side state: layout and scroll offsets.
     pub view: ViewState,
+    /// The key table: resolves keys, and names them wherever the views show one.
     keymap: Keymap,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
@@ -177,7 +178,7 @@ impl App {
         Self {
             model: Model::new(store, rules, zones),
             view: ViewState::default(),
-            keymap: Keymap,
+            keymap: Keymap::default(),
             tx,
             rx,
             pending: VecDeque::new(),
@@ -234,6 +235,19 @@ impl App {
         self.clipboard.take()
     }
 
+    /// The key table in use.
+    #[must_use]
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    /// Uses `keymap` from now on: for resolving keys and for every key the help, the
+    /// hints, titles and messages name.
+    pub fn set_keymap(&mut self, keymap: Keymap) {
+        self.keymap = keymap;
+        self.dirty = true;
+    }
+
     // ---- input ------------------------------------------------------------------------
 
     /// Handles one terminal event.
@@ -247,30 +261,8 @@ impl App {
         }
     }
 
-    /// The scopes keys resolve in, most specific first.
-    #[must_use]
-    pub fn scopes(&self) -> Vec<Scope> {
-        let m = &self.model;
-        if m.prompt.is_some() {
-            return vec![Scope::Prompt];
-        }
-        match m.overlay {
-            Overlay::Help { .. } => vec![Scope::Help, Scope::Nav, Scope::Any],
-            Overlay::Detail => vec![Scope::Detail, Scope::Nav, Scope::Any],
-            Overlay::Rejected => vec![Scope::Rejected, Scope::Nav, Scope::Any],
-            Overlay::None => {
-                let pane = match (m.focus, m.lower) {
-                    (Focus::Users, _) => Scope::Users,
-                    (Focus::Timeline, _) => Scope::Timeline,
-                    (Focus::Lower, Lower::Events) => Scope::Events,
-                    (Focus::Lower, Lower::Replay) => Scope::Replay,
-                };
-                vec![pane, Scope::Nav, Scope::Main, Scope::Any]
-            }
-        }
-    }
-
-    /// Handles one key press.
+    /// Handles one key press: the key table's action for it in the scopes that apply now
+    /// ([`keymap::active_scopes`]); in a prompt, other characters are typed.
     pub fn on_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
@@ -278,8 +270,7 @@ impl App {
         self.dirty = true;
         self.model.message = None;
         let k = Key::of(&key);
-        let scopes = self.scopes();
-        if let Some(action) = self.keymap.resolve(k, &scopes) {
+        if let Some(action) = self.keymap.resolve(k, &keymap::active_scopes(&self.model)) {
             self.apply(action);
         } else if self.model.prompt.is_some()
             && !k.ctrl
@@ -765,7 +756,7 @@ impl App {
     pub fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> Result<(), B::Error> {
         let size = terminal.size()?;
         self.prepare(Rect::new(0, 0, size.width, size.height));
-        terminal.draw(|frame| ui::render(frame, &self.model, &mut self.view))?;
+        terminal.draw(|frame| ui::render(frame, &self.model, &self.keymap, &mut self.view))?;
         self.view.frames += 1;
         Ok(())
     }
@@ -776,7 +767,7 @@ impl App {
         let width = self.view.areas.overlay_body.width as usize;
         match &mut self.model.overlay {
             Overlay::Help { scroll } => {
-                *scroll = (*scroll).min(ui::help::line_count().saturating_sub(page));
+                *scroll = (*scroll).min(ui::help::line_count(&self.keymap).saturating_sub(page));
             }
             Overlay::Detail => {
                 if let Some(d) = &mut self.model.detail {
@@ -797,7 +788,7 @@ impl App {
         }
         if self.model.lower == Lower::Replay {
             let lower = self.view.areas.lower_list;
-            let len = ui::replay::line_count(&self.model, lower.width);
+            let len = ui::replay::line_count(&self.model, &self.keymap, lower.width);
             self.model.replay_scroll = self
                 .model
                 .replay_scroll
@@ -813,6 +804,12 @@ impl App {
             text,
             level: Level::Info,
         });
+    }
+
+    /// How a message names the key for `action` in the main view (the table's key, as
+    /// [`Keymap::label`] has it for [`keymap::main_scopes`]).
+    fn main_key(&self, action: Action) -> String {
+        self.keymap.label(action, &keymap::main_scopes(&self.model))
     }
 
     fn error(&mut self, text: String) {

@@ -41,7 +41,7 @@ impl App {
         match self.model.overlay {
             Overlay::Help { scroll } => {
                 let page = areas.overlay_body.height as usize;
-                let len = ui::help::line_count();
+                let len = ui::help::line_count(&self.keymap);
                 self.model.overlay = Overlay::Help {
                     scroll: motion.apply(scroll, len, page),
                 };
@@ -81,7 +81,7 @@ impl App {
             }
             (Focus::Lower, Lower::Replay) => {
                 let page = areas.lower_list.height as usize;
-                let len = ui::replay::line_count(&self.model, areas.lower_list.width);
+                let len = ui::replay::line_count(&self.model, &self.keymap, areas.lower_list.width);
                 self.model.replay_scroll = motion.apply(self.model.replay_scroll, len, page);
             }
             (Focus::Timeline | Focus::Lower, _) => {

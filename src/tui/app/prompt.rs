@@ -7,6 +7,7 @@ use crate::event::RawLoc;
 use crate::fmt::{count, sanitize, setting};
 use crate::source::raw;
 use crate::store::EventStore;
+use crate::tui::action::Action;
 use crate::tui::model::{Focus, Lower, Prompt, PromptKind};
 use crate::tui::rows::Row;
 
@@ -150,7 +151,8 @@ impl App {
     pub(super) fn search(&mut self, forward: bool) {
         let needle = self.model.events.search.to_lowercase();
         if needle.is_empty() {
-            self.info("type / to search".to_string());
+            let key = self.main_key(Action::Search);
+            self.info(format!("type {key} to search"));
             return;
         }
         let Some(a) = &self.model.analysis else {

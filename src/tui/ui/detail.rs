@@ -1,6 +1,7 @@
 //! The event detail overlay: the selected event's user key, session and flags, then its
 //! raw JSON pretty-printed in the original key order and coloured, wrapped to the width,
-//! scrollable. Only the lines on screen are styled.
+//! scrollable. Only the lines on screen are styled. The title names the overlay's keys
+//! from the key table.
 
 use ratatui::Frame;
 use ratatui::style::Style;
@@ -10,7 +11,9 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::{Theme, ViewState, flag_spans, pane, session_flag_words};
 use crate::analysis::{Analysis, NO_SESSION};
 use crate::fmt::{duration, sanitize};
+use crate::tui::action::Action;
 use crate::tui::jsonview::{JsonLine, Tok};
+use crate::tui::keymap::{Keymap, Scope, overlay_scopes};
 use crate::tui::model::{DetailView, Model, RawText};
 use crate::tui::zone::Precision;
 
@@ -81,8 +84,21 @@ fn wrap(l: &JsonLine, width: usize, t: &Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// The title's key hints: `· y copies the raw JSON · Esc closes · j/k scroll `.
+fn title_keys(keys: &Keymap) -> String {
+    let scopes = overlay_scopes(Scope::Detail);
+    let key = |action| keys.label(action, &scopes);
+    format!(
+        "· {} copies the raw JSON · {} closes · {}/{} scroll ",
+        key(Action::Copy),
+        key(Action::CloseOverlay),
+        key(Action::Down),
+        key(Action::Up)
+    )
+}
+
 /// Draws the detail overlay.
-pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
     let area = view.areas.overlay;
     let body = view.areas.overlay_body;
@@ -92,7 +108,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     frame.render_widget(Clear, area);
     let title = Line::from(vec![
         Span::styled(" Event ", t.title),
-        Span::styled("· y copies the raw JSON · Esc closes · j/k scroll ", t.dim),
+        Span::styled(title_keys(keys), t.dim),
     ]);
     frame.render_widget(pane(title, true, t), area);
     let head = ratatui::layout::Rect::new(body.x, area.y + 1, body.width, HEADER_LINES);

@@ -6,7 +6,7 @@
 //! Live: the header of the user's open session counts down to its timeout
 //! (`open · ends in 12:03`, from [`Model::now_ms`]), and the title says whether follow
 //! mode is on, or, paused, how many events arrived since (`▼ 12 new events · F to
-//! follow`).
+//! follow`, naming the follow key of the key table).
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -15,6 +15,8 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, draw_row, fit, flag_spans, pad, pane, session_flag_words};
 use crate::analysis::{Analysis, EventClass, Flag, NO_SESSION};
 use crate::fmt::{count, duration, sanitize, setting};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Keymap, main_scopes};
 use crate::tui::live_view::{Follow, countdown};
 use crate::tui::model::{Focus, Model};
 use crate::tui::rows::Row;
@@ -62,7 +64,7 @@ pub fn replay_words(a: &Analysis, session: u32) -> Vec<String> {
 }
 
 /// Draws the event list.
-pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
     let area = view.areas.lower;
     let list = view.areas.lower_list;
@@ -104,11 +106,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             .title(Line::styled(" ● following ", t.dim).right_aligned()),
         Follow::Paused { .. } => {
             let n = model.new_since_pause();
+            let follow = keys.label(Action::ToggleFollow, &main_scopes(model));
             let badge = if n == 0 {
-                " paused · F to follow ".to_string()
+                format!(" paused · {follow} to follow ")
             } else {
                 format!(
-                    " ▼ {} new event{} · F to follow ",
+                    " ▼ {} new event{} · {follow} to follow ",
                     count(n as u64),
                     if n == 1 { "" } else { "s" }
                 )

@@ -1,5 +1,6 @@
-//! The help overlay, generated from the key table ([`crate::tui::keymap::BINDINGS`]) so
-//! it always matches the keys, followed by the mouse and the flags in words.
+//! The help overlay, generated from the app's key table ([`crate::tui::keymap::Keymap`])
+//! so it always matches the keys, followed by the mouse and the flags in words. Its title
+//! names the keys that close and scroll it, from the same table.
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -7,25 +8,26 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::{Theme, ViewState, pad, pane};
 use crate::analysis::Flag;
-use crate::tui::keymap::{Keymap, MOUSE_HELP, Scope};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Keymap, MOUSE_HELP, Scope, overlay_scopes};
 
 /// Width of the key column.
 const KEYS_W: usize = 20;
 
-/// The help's lines.
+/// The help's lines for the key table `keys`.
 #[must_use]
-pub fn lines(t: &Theme) -> Vec<Line<'static>> {
+pub fn lines(keys: &Keymap, t: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for scope in Scope::ORDER {
-        let mut bindings = Keymap.in_scope(scope).peekable();
+        let mut bindings = keys.in_scope(scope).peekable();
         if bindings.peek().is_none() {
             continue;
         }
         out.push(Line::styled(scope.title(), t.header));
         for b in bindings {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            let labels: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
             out.push(Line::from(vec![
-                Span::styled(format!("  {}", pad(&keys.join(" "), KEYS_W)), t.key),
+                Span::styled(format!("  {}", pad(&labels.join(" "), KEYS_W)), t.key),
                 Span::raw(b.desc),
             ]));
         }
@@ -51,22 +53,29 @@ pub fn lines(t: &Theme) -> Vec<Line<'static>> {
 
 /// How many lines the help has.
 #[must_use]
-pub fn line_count() -> usize {
-    lines(&Theme::mono()).len()
+pub fn line_count(keys: &Keymap) -> usize {
+    lines(keys, &Theme::mono()).len()
 }
 
 /// Draws the help overlay scrolled to `scroll`.
-pub fn render(frame: &mut Frame<'_>, view: &ViewState, scroll: usize) {
+pub fn render(frame: &mut Frame<'_>, keys: &Keymap, view: &ViewState, scroll: usize) {
     let t = &view.theme;
     let area = view.areas.overlay;
     let body = view.areas.overlay_body;
     frame.render_widget(Clear, area);
+    let scopes = overlay_scopes(Scope::Help);
+    let title_keys = format!(
+        "· {} closes · {}/{} scroll ",
+        keys.labels(Action::CloseOverlay, &scopes, " or "),
+        keys.label(Action::Down, &scopes),
+        keys.label(Action::Up, &scopes)
+    );
     let title = Line::from(vec![
         Span::styled(" Keys ", t.title),
-        Span::styled("· Esc or ? closes · j/k scroll ", t.dim),
+        Span::styled(title_keys, t.dim),
     ]);
     frame.render_widget(pane(title, true, t), area);
-    let shown: Vec<Line<'static>> = lines(t)
+    let shown: Vec<Line<'static>> = lines(keys, t)
         .into_iter()
         .skip(scroll)
         .take(body.height as usize)

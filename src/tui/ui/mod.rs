@@ -1,6 +1,8 @@
-//! Rendering: a pure view of the model. `render(frame, &Model, &mut ViewState)` reads the
-//! model, formats only what is on screen, and never reads the clock or does I/O. One
-//! widget per file; this file holds the layout, shared by rendering and mouse hit-tests.
+//! Rendering: a pure view of the model. `render(frame, &Model, &Keymap, &mut ViewState)`
+//! reads the model, formats only what is on screen, and never reads the clock or does
+//! I/O. Every key it names (help, hints, titles, empty states) comes from the app's
+//! [`Keymap`], so a changed binding shows everywhere at once. One widget per file; this
+//! file holds the layout, shared by rendering and mouse hit-tests.
 //!
 //! ```text
 //! ┌ Users 1,234 · most anomalies ─┐┌ Timeline: alice ─────────────────────────────────┐
@@ -42,6 +44,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
+use super::action::Action;
+use super::keymap::{Keymap, active_scopes};
 use super::model::{Model, Overlay};
 use crate::analysis::{Flag, Session};
 use crate::fmt::duration;
@@ -183,13 +187,13 @@ pub fn scrolled(top: usize, selected: usize, len: usize, height: usize) -> usize
     top
 }
 
-/// Draws the whole screen.
-pub fn render(frame: &mut Frame<'_>, model: &Model, view: &mut ViewState) {
+/// Draws the whole screen; every key it names comes from `keys`.
+pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut ViewState) {
     let area = frame.area();
     view.areas = layout(area, model);
     let a = view.areas;
     if a.too_small {
-        render_too_small(frame, area, &view.theme);
+        render_too_small(frame, area, model, keys, &view.theme);
         return;
     }
     view.users_top = scrolled(
@@ -207,14 +211,14 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &mut ViewState) {
     users::render(frame, model, view);
     timeline::render(frame, model, view);
     match model.lower {
-        super::model::Lower::Events => events::render(frame, model, view),
-        super::model::Lower::Replay => replay::render(frame, model, view),
+        super::model::Lower::Events => events::render(frame, model, keys, view),
+        super::model::Lower::Replay => replay::render(frame, model, keys, view),
     }
-    status::render(frame, model, view);
+    status::render(frame, model, keys, view);
     match model.overlay {
         Overlay::None => {}
-        Overlay::Help { scroll } => help::render(frame, view, scroll),
-        Overlay::Detail => detail::render(frame, model, view),
+        Overlay::Help { scroll } => help::render(frame, keys, view, scroll),
+        Overlay::Detail => detail::render(frame, model, keys, view),
         Overlay::Rejected => {
             if let Some(v) = &model.rejected {
                 view.rejected_top = scrolled(
@@ -224,14 +228,21 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &mut ViewState) {
                     a.overlay_body.height as usize,
                 );
             }
-            rejected::render(frame, model, view);
+            rejected::render(frame, model, keys, view);
         }
     }
 }
 
-fn render_too_small(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+fn render_too_small(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    model: &Model,
+    keys: &Keymap,
+    theme: &Theme,
+) {
+    let quit = keys.label(Action::Quit, &active_scopes(model));
     let text = format!(
-        "streamscope needs a terminal of at least {}×{}; this one is {}×{}. Enlarge it, or press q to quit.",
+        "streamscope needs a terminal of at least {}×{}; this one is {}×{}. Enlarge it, or press {quit} to quit.",
         MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
     );
     let p = Paragraph::new(text)

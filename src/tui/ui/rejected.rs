@@ -2,7 +2,8 @@
 //! an error, newest first, one per row (time, method and path, status, events kept of
 //! those sent, the error), with the selected one's reasons below; Enter shows its body,
 //! pretty-printed when it is JSON. Every text from a request (path, error, reasons, body)
-//! goes through [`crate::fmt::sanitize`].
+//! goes through [`crate::fmt::sanitize`]. The title names the overlay's keys from the key
+//! table.
 //!
 //! ```text
 //! ╭ Rejected requests · Enter body · Esc closes ─────────────────────────────────────╮
@@ -23,6 +24,8 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use super::{Theme, ViewState, draw_row, fit, inset, pad, pane};
 use crate::fmt::{count, sanitize};
 use crate::listen::shared::RejectedRequest;
+use crate::tui::action::Action;
+use crate::tui::keymap::{Keymap, Scope, overlay_scopes};
 use crate::tui::live_view::{BodyView, RejectedView};
 use crate::tui::model::Model;
 use crate::tui::zone::{Precision, Zone};
@@ -63,7 +66,7 @@ pub fn body_line_count(b: &BodyView, width: usize) -> usize {
 }
 
 /// Draws the overlay.
-pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
     let area = view.areas.overlay;
     let body = view.areas.overlay_body;
@@ -71,10 +74,18 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         return;
     };
     frame.render_widget(Clear, area);
+    let scopes = overlay_scopes(Scope::Rejected);
+    let key = |action| keys.label(action, &scopes);
+    let (close, down, up) = (
+        key(Action::CloseOverlay),
+        key(Action::Down),
+        key(Action::Up),
+    );
     let hint = if v.body.is_some() {
-        "· Esc back · j/k scroll "
+        format!("· {close} back · {down}/{up} scroll ")
     } else {
-        "· Enter body · Esc closes · j/k move "
+        let open = key(Action::Open);
+        format!("· {open} body · {close} closes · {down}/{up} move ")
     };
     let title = Line::from(vec![
         Span::styled(" Rejected requests ", t.title),

@@ -2,7 +2,7 @@
 //! (split, merged, counts, median lengths), the sweep over the standard timeouts, and the
 //! histogram of gaps between consecutive active events with the current timeout marked,
 //! so a natural timeout (a valley in the gaps) is easy to spot. Wide panes put the sweep
-//! and the histogram side by side.
+//! and the histogram side by side. The keys it names come from the key table.
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -11,6 +11,8 @@ use ratatui::widgets::Paragraph;
 use super::{Theme, ViewState, pad, pane};
 use crate::analysis::{Analysis, GAP_BUCKETS, GapHistogram};
 use crate::fmt::{count, duration, gap_bucket_label, setting};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Keymap, main_scopes};
 use crate::tui::model::{Focus, Model};
 
 /// Width of the sweep table, when shown beside the histogram.
@@ -22,11 +24,11 @@ const BAR_W: usize = 12;
 
 /// The panel's lines for a pane `width` columns wide.
 #[must_use]
-pub fn lines(model: &Model, width: u16, t: &Theme) -> Vec<Line<'static>> {
+pub fn lines(model: &Model, keys: &Keymap, width: u16, t: &Theme) -> Vec<Line<'static>> {
     let Some(a) = &model.analysis else {
         return vec![Line::styled("loading…", t.dim)];
     };
-    let mut out = comparison(model, a, t);
+    let mut out = comparison(model, keys, a, t);
     out.push(Line::raw(""));
     let sweep = sweep_lines(model, a, t);
     let histogram = histogram_lines(a, t);
@@ -53,19 +55,26 @@ pub fn lines(model: &Model, width: u16, t: &Theme) -> Vec<Line<'static>> {
 
 /// How many lines the panel has at `width`.
 #[must_use]
-pub fn line_count(model: &Model, width: u16) -> usize {
-    lines(model, width, &Theme::mono()).len()
+pub fn line_count(model: &Model, keys: &Keymap, width: u16) -> usize {
+    lines(model, keys, width, &Theme::mono()).len()
 }
 
-fn comparison(model: &Model, a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
+fn comparison(model: &Model, keys: &Keymap, a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
     let r = &a.replay;
+    let scopes = main_scopes(model);
+    let (next, typed) = (
+        keys.label(Action::CycleTimeout, &scopes),
+        keys.label(Action::PromptTimeout, &scopes),
+    );
     let recorded = a.summary.counts.sessions;
     let diff = r.sessions.cast_signed() - recorded.cast_signed();
     let mut out = vec![
         Line::from(vec![
             Span::styled(format!("Replay at {}", setting(r.timeout_ms)), t.header),
             Span::styled(
-                " over active in-session events · t: next preset · T: type a timeout",
+                format!(
+                    " over active in-session events · {next}: next preset · {typed}: type a timeout"
+                ),
                 t.dim,
             ),
         ]),
@@ -174,17 +183,23 @@ fn histogram_lines(a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// Draws the replay panel.
-pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
     let area = view.areas.lower;
     let list = view.areas.lower_list;
     let focused = model.focus == Focus::Lower;
     let title = Line::from(vec![
         Span::styled(" Replay ", t.title),
-        Span::styled("· r: back to events ", t.dim),
+        Span::styled(
+            format!(
+                "· {}: back to events ",
+                keys.label(Action::ToggleReplay, &main_scopes(model))
+            ),
+            t.dim,
+        ),
     ]);
     frame.render_widget(pane(title, focused, t), area);
-    let all = lines(model, list.width, t);
+    let all = lines(model, keys, list.width, t);
     let shown: Vec<Line<'static>> = all
         .into_iter()
         .skip(model.replay_scroll)

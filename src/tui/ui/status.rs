@@ -2,7 +2,8 @@
 //! numbers `report --format json` prints), the timeout, gap threshold and time zone, and
 //! loading progress (`● following` first instead when only live sources are left).
 //! Line 2: the open prompt, a message, a source problem, then key hints for the focused
-//! pane, generated from the key table.
+//! pane or open overlay ([`hints`]), generated from the key table for the scopes that
+//! apply now (the same rule key resolution uses, [`active_scopes`]).
 //!
 //! With an ingestion endpoint attached (`listen`), line 1 is made of parts in order of
 //! importance: the listen address, rejected requests (highlighted when any), requests and
@@ -17,33 +18,13 @@ use ratatui::widgets::Paragraph;
 
 use super::{ViewState, fit};
 use crate::fmt::{count, sanitize, setting};
-use crate::tui::keymap::{Keymap, Scope};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Hint, Keymap, active_scopes, main_scopes};
 use crate::tui::live_view::{LiveStatus, rate};
-use crate::tui::model::{Focus, Level, Lower, Model, Overlay};
-
-/// The scopes whose hints the status bar shows.
-fn hint_scopes(model: &Model) -> Vec<Scope> {
-    if model.prompt.is_some() {
-        return vec![Scope::Prompt];
-    }
-    match model.overlay {
-        Overlay::Help { .. } => vec![Scope::Help, Scope::Any],
-        Overlay::Detail => vec![Scope::Detail, Scope::Any],
-        Overlay::Rejected => vec![Scope::Rejected, Scope::Any],
-        Overlay::None => {
-            let pane = match (model.focus, model.lower) {
-                (Focus::Users, _) => Scope::Users,
-                (Focus::Timeline, _) => Scope::Timeline,
-                (Focus::Lower, Lower::Events) => Scope::Events,
-                (Focus::Lower, Lower::Replay) => Scope::Replay,
-            };
-            vec![pane, Scope::Main, Scope::Any]
-        }
-    }
-}
+use crate::tui::model::{Level, Model, PromptKind};
 
 /// Draws the status bar.
-pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
     let area = view.areas.status;
     let w = area.width as usize;
@@ -53,7 +34,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             Paragraph::new(Line::from(live_line(model, live, view, w))).style(t.status),
             Rect::new(area.x, area.y, area.width, 1),
         );
-        render_second(frame, model, view);
+        render_second(frame, model, keys, view);
         return;
     }
     let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
@@ -119,17 +100,17 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         Paragraph::new(Line::from(first)).style(t.status),
         Rect::new(area.x, area.y, area.width, 1),
     );
-    render_second(frame, model, view);
+    render_second(frame, model, keys, view);
 }
 
 /// Line 2: the prompt, a message or a source problem, then key hints.
-fn render_second(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
+fn render_second(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
     let area = view.areas.status;
     let w = area.width as usize;
     let mut second: Vec<Span<'static>> = vec![Span::raw(" ")];
     if let Some(p) = &model.prompt {
-        second.push(Span::styled(p.kind.label(), t.key));
+        second.push(Span::styled(prompt_label(model, keys, p.kind), t.key));
         second.push(Span::raw(sanitize(&p.text).into_owned()));
         second.push(Span::styled("▏", t.key));
         second.push(Span::raw("   "));
@@ -145,14 +126,34 @@ fn render_second(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         second.push(Span::styled(fit(&text, w / 2), t.error));
         second.push(Span::raw("   "));
     }
-    for (key, hint) in Keymap.hints(&hint_scopes(model)) {
-        second.push(Span::styled(key, t.key));
-        second.push(Span::styled(format!(" {hint}  "), t.dim));
+    for hint in hints(model, keys) {
+        second.push(Span::styled(hint.key.label(), t.key));
+        second.push(Span::styled(format!(" {}  ", hint.word), t.dim));
     }
     frame.render_widget(
         Paragraph::new(Line::from(second)).style(t.status),
         Rect::new(area.x, area.y + 1, area.width, 1),
     );
+}
+
+/// The key hints line 2 ends with: those of the scopes that apply now
+/// ([`active_scopes`], the rule key resolution uses), so each names a key that does what
+/// its word says.
+#[must_use]
+pub fn hints(model: &Model, keys: &Keymap) -> Vec<Hint> {
+    keys.hints(&active_scopes(model))
+}
+
+/// A prompt's label; the search prompt's ends with the search key (`search events: /`).
+fn prompt_label(model: &Model, keys: &Keymap, kind: PromptKind) -> String {
+    match kind {
+        PromptKind::Search => format!(
+            "{}{}",
+            kind.label(),
+            keys.label(Action::Search, &main_scopes(model))
+        ),
+        _ => kind.label().to_string(),
+    }
 }
 
 /// A source as the status bar names it: its file name (`-` and the demo as they are).
