@@ -109,6 +109,7 @@
 pub mod action;
 pub mod app;
 pub mod event_loop;
+pub mod jobs;
 pub mod jsonview;
 pub mod keymap;
 pub mod live;

@@ -23,7 +23,7 @@ const BAR_W: usize = 12;
 /// The panel's lines for a pane `width` columns wide.
 #[must_use]
 pub fn lines(model: &Model, width: u16, t: &Theme) -> Vec<Line<'static>> {
-    let Some(a) = &model.analysis else {
+    let Some(a) = &model.derived.analysis else {
         return vec![Line::styled("loading…", t.dim)];
     };
     let mut out = comparison(model, a, t);
@@ -187,7 +187,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let all = lines(model, list.width, t);
     let shown: Vec<Line<'static>> = all
         .into_iter()
-        .skip(model.replay_scroll)
+        .skip(model.derived.replay_scroll)
         .take(list.height as usize)
         .collect();
     frame.render_widget(Paragraph::new(shown), list);
