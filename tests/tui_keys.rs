@@ -11,6 +11,7 @@ use streamscope::analysis::{Analysis, MINUTE_MS, Rules};
 use streamscope::source::raw::read_raw;
 use streamscope::store::EventStore;
 use streamscope::tui::app::{App, Msg};
+use streamscope::tui::jobs::{Exec, ExportProgress, Kind, Tag};
 use streamscope::tui::model::{Focus, Lower, Overlay, PromptKind, RawText, UserSort};
 use streamscope::tui::rows::{Order, Row};
 use streamscope::tui::zone::Zones;
@@ -530,6 +531,147 @@ fn x_exports_the_users_stream_or_the_filtered_rows_as_ndjson() {
     settle(&mut app);
     let text = std::fs::read_to_string(&filtered).unwrap();
     assert_eq!(text.lines().count(), 2);
+}
+
+/// Opens the export prompt on the selected user and submits `path`.
+fn submit_export(app: &mut App, path: &std::path::Path) {
+    press(app, 'x');
+    let default_len = app
+        .model
+        .prompt
+        .as_ref()
+        .expect("the export prompt")
+        .text
+        .len();
+    for _ in 0..default_len {
+        key(app, KeyCode::Backspace);
+    }
+    type_text(app, path.to_str().expect("a UTF-8 temporary path"));
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn an_export_runs_as_a_job_and_the_app_keeps_handling_keys_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = small_app();
+    app.set_job_exec(Exec::Held);
+    let path = dir.path().join("alice.ndjson");
+    submit_export(&mut app, &path);
+    // Asked for, not done: nothing is written by the key press itself.
+    assert!(app.jobs().busy(Kind::Export));
+    app.run_jobs();
+    assert!(app.jobs().running(Kind::Export).is_some());
+    assert!(
+        !path.exists(),
+        "the file is written by the job, not by the key"
+    );
+    let export = app.model.export.as_ref().expect("the export is shown");
+    assert_eq!(export.progress.total, 18);
+    // The app keeps working while the export is pending.
+    press(&mut app, 'j');
+    assert_eq!(app.model.derived.users.selected, 1, "j moved the selection");
+    press(&mut app, 'k');
+    // A second export is refused, with a message, by key and by call.
+    press(&mut app, 'x');
+    assert!(app.model.prompt.is_none(), "no prompt for a second export");
+    let text = &app.model.message.as_ref().unwrap().text;
+    assert!(
+        text.starts_with("an export to ")
+            && text.ends_with(" is still running; wait for it to finish"),
+        "{text}"
+    );
+    let other = dir.path().join("other.ndjson");
+    app.export(other.to_str().unwrap());
+    assert!(
+        app.model
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("still running")
+    );
+    // The job runs; its outcome is reported as before, and a new export may start.
+    settle(&mut app);
+    assert!(app.model.export.is_none());
+    assert!(
+        app.model
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("wrote 18 events")
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 18);
+    assert!(!other.exists(), "the refused export never ran");
+    submit_export(&mut app, &other);
+    assert!(app.model.prompt.is_none());
+    settle(&mut app);
+    assert_eq!(std::fs::read_to_string(&other).unwrap().lines().count(), 18);
+}
+
+#[test]
+fn a_running_export_shows_its_progress_in_the_status_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = small_app();
+    app.set_job_exec(Exec::Held);
+    submit_export(&mut app, &dir.path().join("alice.ndjson"));
+    app.run_jobs();
+    let t = draw(&mut app, 160, 40);
+    let status = screen(&t)[38].clone();
+    assert!(
+        status.contains("exporting to alice.ndjson: reading 0 of 18 events"),
+        "{status}"
+    );
+    // Progress as the job reports it; a report from another job is ignored.
+    let tag = app.jobs().running(Kind::Export).unwrap();
+    let progress = ExportProgress {
+        total: 18,
+        read: 18,
+        written: 10,
+        bytes: 2345,
+    };
+    let tx = app.sender();
+    tx.send(Msg::Progress { tag, progress }).unwrap();
+    let stale = Tag { id: 0, ..tag };
+    let wrong = ExportProgress {
+        written: 17,
+        ..progress
+    };
+    tx.send(Msg::Progress {
+        tag: stale,
+        progress: wrong,
+    })
+    .unwrap();
+    app.pump(Instant::now() + Duration::from_secs(5));
+    assert_eq!(app.model.export.as_ref().unwrap().progress, progress);
+    let t = draw(&mut app, 160, 40);
+    let status = screen(&t)[38].clone();
+    assert!(
+        status.contains("exporting to alice.ndjson: 10 of 18 events · 2.3 kB"),
+        "{status}"
+    );
+    settle(&mut app);
+    let t = draw(&mut app, 160, 40);
+    assert!(!screen(&t)[38].contains("exporting"));
+}
+
+#[test]
+fn a_copy_is_prepared_by_a_job_and_the_latest_copy_wins() {
+    let mut app = small_app();
+    app.set_job_exec(Exec::Held);
+    key(&mut app, KeyCode::Enter);
+    press(&mut app, 'y');
+    app.run_jobs();
+    assert!(app.take_clipboard().is_none(), "nothing before the job ran");
+    press(&mut app, 'j');
+    press(&mut app, 'y');
+    settle(&mut app);
+    let clip = app.take_clipboard().expect("the latest copy");
+    let e = app.model.selected_event().unwrap();
+    let raw = read_raw(&app.model.store, app.model.store.raw(e as usize).unwrap()).unwrap();
+    assert_eq!(clip.raw, raw, "the second copy superseded the first");
+    assert_eq!(clip.osc52, streamscope::tui::osc52::sequence(&raw));
+    assert!(app.take_clipboard().is_none());
 }
 
 #[test]

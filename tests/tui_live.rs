@@ -15,7 +15,7 @@ use streamscope::analysis::{Analysis, MINUTE_MS};
 use streamscope::live::{LiveState, RejectedRequest};
 use streamscope::store::LoadEvent;
 use streamscope::tui::app::Msg;
-use streamscope::tui::jobs::{Analysed, Done, Kind, Outcome, Tag};
+use streamscope::tui::jobs::{Analysed, Done, Exec, Kind, Outcome, RawPurpose, Tag};
 use streamscope::tui::live::Follow;
 use streamscope::tui::model::{Focus, Overlay};
 use streamscope::tui::rows::{Order, Row};
@@ -196,6 +196,53 @@ fn a_reset_forgets_the_analysis_and_drops_an_analysis_from_before_it() {
     assert_eq!(a.users.len(), 1);
     assert_eq!(selected_user_id(&live.app), "zed");
     let _ = draw(&mut live.app, 120, 40);
+}
+
+/// The gzip fixture: its raw texts are read back by jobs, not on the UI thread.
+const GZ: &str = "tests/fixtures/containers/events.ndjson.gz";
+
+/// An app over [`GZ`] with held jobs, the event list focused and drawn, so that a job
+/// reading the key properties of the rows on screen has been asked for and started.
+fn props_read_started() -> streamscope::tui::app::App {
+    let mut app = app_of(GZ);
+    app.set_job_exec(Exec::Held);
+    key(&mut app, KeyCode::Enter);
+    let _ = draw(&mut app, 120, 40);
+    app.run_jobs();
+    assert!(
+        app.jobs()
+            .running(Kind::ReadRaw(RawPurpose::Props))
+            .is_some()
+    );
+    assert!(app.model.derived.props.is_empty());
+    app
+}
+
+#[test]
+fn a_job_asked_for_before_a_reset_has_its_result_dropped() {
+    // Without a reset, the read's result is taken.
+    let mut app = props_read_started();
+    settle(&mut app);
+    assert!(!app.model.derived.props.is_empty());
+    // With a reset between the request and the result: dropped, by the one rule.
+    let mut app = props_read_started();
+    let tag = app
+        .jobs()
+        .running(Kind::ReadRaw(RawPurpose::Props))
+        .unwrap();
+    app.sender()
+        .send(Msg::from(LoadEvent::Reset { source: 0 }))
+        .unwrap();
+    app.pump(Instant::now() + Duration::from_secs(5));
+    assert_eq!(app.epoch(), tag.epoch + 1, "the reset is applied meanwhile");
+    assert!(!app.jobs().is_current(tag, app.epoch()));
+    assert_eq!(app.run_held_jobs(), 1);
+    app.pump(Instant::now() + Duration::from_secs(5));
+    assert!(
+        app.model.derived.props.is_empty(),
+        "no key property of an old event index"
+    );
+    assert!(app.jobs().idle(), "the stale job has ended all the same");
 }
 
 #[test]

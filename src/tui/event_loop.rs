@@ -152,6 +152,7 @@ fn finish_export(app: &mut App, stderr: &mut std::io::Stderr) -> std::io::Result
         export.path
     )?;
     while app.jobs().busy(Kind::Export) && app.failure().is_none() {
+        app.run_jobs();
         app.pump(Instant::now() + DRAIN_BUDGET);
         std::thread::sleep(IDLE_POLL);
     }
