@@ -1,5 +1,6 @@
-//! The run loop: drain messages, then draw once, at most ~30 times a second, and only
-//! when something changed; wait for terminal input in between. This is the only place
+//! The run loop: drain messages, start the jobs the app asked for, then draw once, at
+//! most ~30 times a second, and only when something changed; wait for terminal input in
+//! between. A clipboard copy prepared by a job is written to the terminal here. This is the only place
 //! that reads the clock (an `Instant` and the wall-clock time, handed to
 //! [`App::tick`]) and touches the real terminal (through [`TerminalGuard`]).
 //!

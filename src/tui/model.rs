@@ -49,7 +49,7 @@ pub enum Overlay {
         /// First line shown.
         scroll: usize,
     },
-    /// The selected event's detail (see [`Model::detail`]).
+    /// The selected event's detail (see [`Derived::detail`]).
     Detail,
     /// The ingestion endpoint's rejected requests (see [`Model::rejected`]).
     Rejected,

@@ -1,21 +1,25 @@
 //! The application: the [`Model`] plus the machinery that changes it.
 //!
 //! [`App::apply`] carries out one [`Action`]; it needs no terminal, so interaction tests
-//! drive the app with keys and actions and assert on the model. Messages from loaders and
-//! workers arrive on the app's own channel ([`App::pump`]); [`App::tick`] schedules
-//! background analysis, samples an attached endpoint's counters and sets the wall clock
-//! the views read ([`Model::now_ms`]). The caller passes in both the `Instant` and the
-//! wall-clock time: apart from measuring how long work took, the app reads no clock.
+//! drive the app with keys and actions and assert on the model. Work that takes time is
+//! only asked for: `apply` records a job ([`super::jobs`]), and [`App::run_jobs`] (called
+//! by the run loop, by [`App::tick`], and by tests through their `settle` helper) starts
+//! it. Messages from loaders and jobs arrive on the app's own channel ([`App::pump`]);
+//! [`App::tick`] schedules background analysis, samples an attached endpoint's counters
+//! and sets the wall clock the views read ([`Model::now_ms`]). The caller passes in both
+//! the `Instant` and the wall-clock time: apart from measuring how long work took, the
+//! app reads no clock. Tests can hold jobs ([`App::set_job_exec`] with [`Exec::Held`])
+//! and run them when they choose ([`App::run_held_jobs`]).
 //!
-//! See the module docs of [`super`] for how the store is shared with the analysis worker.
+//! See the module docs of [`super`] for how the store is shared with an analysis job.
 //!
 //! | file | what |
 //! |---|---|
-//! | `mod.rs` | the app, input dispatch, messages, background analysis and raw reads, drawing |
+//! | `mod.rs` | the app, input dispatch, messages, asking for jobs and taking their results (analysis, raw reads), drawing |
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
-//! | `output.rs` | NDJSON export and clipboard copies |
-//! | `live.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets |
+//! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
+//! | `live.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
 
 mod live;
 mod navigate;
