@@ -124,8 +124,9 @@ impl Kind {
         matches!(self, Kind::Analyse | Kind::ReadRaw(_))
     }
 
-    /// How a failure of its thread names it.
-    fn what(self) -> &'static str {
+    /// How messages name it (`the analysis thread failed: …`).
+    #[must_use]
+    pub fn what(self) -> &'static str {
         match self {
             Kind::Analyse => "analysis",
             Kind::ReadRaw(_) => "raw text",

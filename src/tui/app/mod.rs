@@ -488,13 +488,7 @@ impl App {
     /// handling input and after drawing; [`App::tick`] calls it too.
     pub fn run_jobs(&mut self) {
         for kind in self.jobs.start_wanted(self.model.resets) {
-            let what = match kind {
-                Kind::Analyse => "analysis",
-                Kind::ReadRaw(_) => "raw text",
-                Kind::Export => "export",
-                Kind::Copy => "clipboard",
-            };
-            self.error(format!("could not start the {what} thread"));
+            self.error(format!("could not start the {} thread", kind.what()));
         }
         self.sync_jobs();
     }
