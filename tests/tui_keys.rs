@@ -650,6 +650,19 @@ fn a_running_export_shows_its_progress_in_the_status_bar() {
         status.contains("exporting to alice.ndjson: 10 of 18 events · 2.3 kB"),
         "{status}"
     );
+    // With an endpoint attached (`listen`), the status line shows it too.
+    app.set_live(Arc::new(streamscope::live::LiveState::new(
+        "http://127.0.0.1:8788".into(),
+        std::path::PathBuf::from("capture.ndjson"),
+        None,
+    )));
+    let t = draw(&mut app, 160, 40);
+    let status = screen(&t)[38].clone();
+    assert!(status.contains("listen http://127.0.0.1:8788"), "{status}");
+    assert!(
+        status.contains("exporting to alice.ndjson: 10 of 18 events · 2.3 kB"),
+        "{status}"
+    );
     settle(&mut app);
     let t = draw(&mut app, 160, 40);
     assert!(!screen(&t)[38].contains("exporting"));
