@@ -149,13 +149,14 @@ fn start_up(bytes: Option<Arc<[u8]>>, file: Option<String>) -> App {
     let mut frames = 0;
     let mut first_analysis = None;
     let area = ratatui::layout::Rect::new(0, 0, 120, 40);
-    while app.model.loading() || app.model.analysis.is_none() {
+    while app.model.loading() || app.model.derived.analysis.is_none() {
         let now = Instant::now();
         app.pump(now + Duration::from_millis(15));
         app.tick(now, 0);
         if first_analysis.is_none()
             && app
                 .model
+                .derived
                 .analysis
                 .as_ref()
                 .is_some_and(|a| a.summary.events > 0)
@@ -174,7 +175,7 @@ fn start_up(bytes: Option<Arc<[u8]>>, file: Option<String>) -> App {
         frames += 1;
         std::thread::sleep(Duration::from_millis(33));
     }
-    let a = app.model.analysis.as_ref().expect("analysed");
+    let a = app.model.derived.analysis.as_ref().expect("analysed");
     eprintln!(
         "start-up: first analysis with events shown after {:.2?}; all {} events loaded and analysed after {:.2?}",
         first_analysis.unwrap_or_default(),
@@ -204,7 +205,7 @@ fn benches(c: &mut Criterion) {
         Some(Arc::from(b))
     };
     let mut app = start_up(bytes, file);
-    let users = app.model.users.list.len();
+    let users = app.model.derived.users.list.len();
     app.select_user(users / 2);
     app.apply(Action::FocusNext);
     app.apply(Action::FocusNext);
@@ -248,7 +249,7 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     let mut flip = false;
     group.bench_function("Analysis::set_timeout (all users)", |b| {
-        let a = app.model.analysis.as_mut().expect("analysed");
+        let a = app.model.derived.analysis.as_mut().expect("analysed");
         b.iter(|| {
             flip = !flip;
             a.set_timeout(if flip { 5 * MINUTE_MS } else { 30 * MINUTE_MS });

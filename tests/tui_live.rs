@@ -14,7 +14,8 @@ use crossterm::event::KeyCode;
 use streamscope::analysis::{Analysis, MINUTE_MS};
 use streamscope::listen::shared::{LiveState, RejectedRequest};
 use streamscope::store::LoadEvent;
-use streamscope::tui::app::{Analysed, Msg};
+use streamscope::tui::app::Msg;
+use streamscope::tui::jobs::{Analysed, Done, Exec, Kind, Outcome, RawPurpose, Tag};
 use streamscope::tui::live_view::Follow;
 use streamscope::tui::model::{Focus, Overlay};
 use streamscope::tui::rows::{Order, Row};
@@ -129,12 +130,15 @@ fn the_newest_event_is_found_in_either_list_order() {
     live.receive(&[event_line("Refund", "ann", 150, 0)]);
     assert_eq!(selected_time(&live.app), T0 + 150_000);
     // Newest first, the newest event is the row under its session's header.
-    assert_eq!(live.app.model.events.selected, 1);
-    assert!(matches!(live.app.model.events.rows[0], Row::Session { .. }));
+    assert_eq!(live.app.model.derived.events.selected, 1);
+    assert!(matches!(
+        live.app.model.derived.events.rows[0],
+        Row::Session { .. }
+    ));
     press(&mut live.app, 'o');
     live.receive(&[event_line("Refund", "ann", 160, 0)]);
-    let rows = live.app.model.events.rows.len();
-    assert_eq!(live.app.model.events.selected, rows - 1);
+    let rows = live.app.model.derived.events.rows.len();
+    assert_eq!(live.app.model.derived.events.selected, rows - 1);
     assert_eq!(selected_time(&live.app), T0 + 160_000);
 }
 
@@ -147,12 +151,18 @@ fn a_reset_forgets_the_analysis_and_drops_an_analysis_from_before_it() {
     let app = &mut live.app;
     // An analysis of the old store, as a worker would report it after the reset.
     let before = app.epoch();
-    let stale = Analysed {
-        analysis: Analysis::compute(&app.model.store, &app.model.rules),
-        sweep: Vec::new(),
-        generation: app.model.store.generation,
-        took: Duration::ZERO,
-        epoch: before,
+    let stale = Done {
+        tag: Tag {
+            kind: Kind::Analyse,
+            id: 0,
+            epoch: before,
+        },
+        outcome: Outcome::Analysed(Box::new(Analysed {
+            analysis: Analysis::compute(&app.model.store, &app.model.rules),
+            sweep: Vec::new(),
+            generation: app.model.store.generation,
+            took: Duration::ZERO,
+        })),
     };
     let tx = app.sender();
     tx.send(Msg::from(LoadEvent::Reset {
@@ -161,12 +171,12 @@ fn a_reset_forgets_the_analysis_and_drops_an_analysis_from_before_it() {
     .unwrap();
     app.pump(Instant::now() + Duration::from_secs(5));
     assert_eq!(app.epoch(), before + 1);
-    assert!(app.model.analysis.is_none());
-    assert!(app.model.events.rows.is_empty());
-    assert!(app.model.users.list.is_empty());
-    assert!(app.model.timeline.lanes.is_none());
-    assert!(app.model.props.is_empty());
-    assert!(app.model.detail.is_none());
+    assert!(app.model.derived.analysis.is_none());
+    assert!(app.model.derived.events.rows.is_empty());
+    assert!(app.model.derived.users.list.is_empty());
+    assert!(app.model.derived.timeline.lanes.is_none());
+    assert!(app.model.derived.props.is_empty());
+    assert!(app.model.derived.detail.is_none());
     assert_eq!(app.model.overlay, Overlay::None);
     assert_eq!(
         app.model.message.as_ref().unwrap().text,
@@ -174,21 +184,65 @@ fn a_reset_forgets_the_analysis_and_drops_an_analysis_from_before_it() {
     );
     live.send(&[event_line("session_start", "zed", 500, 500)]);
     live.app.pump(Instant::now() + Duration::from_secs(5));
-    live.app
-        .sender()
-        .send(Msg::Analysed(Box::new(stale)))
-        .unwrap();
+    live.app.sender().send(Msg::Done(Box::new(stale))).unwrap();
     live.app.pump(Instant::now() + Duration::from_secs(5));
     assert!(
-        live.app.model.analysis.is_none(),
+        live.app.model.derived.analysis.is_none(),
         "an analysis from before the reset is dropped"
     );
     let _ = draw(&mut live.app, 120, 40);
     live.app.analyse_now();
-    let a = live.app.model.analysis.as_ref().unwrap();
+    let a = live.app.model.derived.analysis.as_ref().unwrap();
     assert_eq!(a.users.len(), 1);
     assert_eq!(selected_user_id(&live.app), "zed");
     let _ = draw(&mut live.app, 120, 40);
+}
+
+/// The gzip fixture: its raw texts are read back by jobs, not on the UI thread.
+const GZ: &str = "tests/fixtures/containers/events.ndjson.gz";
+
+/// An app over [`GZ`] with held jobs, the event list focused and drawn, so that a job
+/// reading the key properties of the rows on screen has been asked for and started.
+fn props_read_started() -> streamscope::tui::app::App {
+    let mut app = app_of(GZ);
+    app.set_job_exec(Exec::Held);
+    key(&mut app, KeyCode::Enter);
+    let _ = draw(&mut app, 120, 40);
+    app.run_jobs();
+    assert!(
+        app.jobs()
+            .running(Kind::ReadRaw(RawPurpose::Props))
+            .is_some()
+    );
+    assert!(app.model.derived.props.is_empty());
+    app
+}
+
+#[test]
+fn a_job_asked_for_before_a_reset_has_its_result_dropped() {
+    // Without a reset, the read's result is taken.
+    let mut app = props_read_started();
+    settle(&mut app);
+    assert!(!app.model.derived.props.is_empty());
+    // With a reset between the request and the result: dropped, by the one rule.
+    let mut app = props_read_started();
+    let tag = app
+        .jobs()
+        .running(Kind::ReadRaw(RawPurpose::Props))
+        .unwrap();
+    app.sender()
+        .send(Msg::from(LoadEvent::Reset { source: 0 }))
+        .unwrap();
+    app.pump(Instant::now() + Duration::from_secs(5));
+    assert_eq!(app.epoch(), tag.epoch + 1, "the reset is applied meanwhile");
+    assert!(!app.jobs().is_current(tag, app.epoch()));
+    assert_eq!(app.run_held_jobs(), 1);
+    app.pump(Instant::now() + Duration::from_secs(5));
+    assert!(
+        app.model.derived.props.is_empty(),
+        "no key property of an old event index"
+    );
+    assert!(app.jobs().idle(), "the stale job has ended all the same");
 }
 
 #[test]
@@ -253,7 +307,7 @@ fn only_the_latest_session_of_a_user_is_open() {
     live.receive(&[event_line("session_start", "ann", 600, 600)]);
     live.app.tick(Instant::now(), T0 + 601_000);
     let m = &live.app.model;
-    let a = m.analysis.as_ref().unwrap();
+    let a = m.derived.analysis.as_ref().unwrap();
     let u = m.selected_user().unwrap();
     let open = m.open_session(u).unwrap();
     assert_eq!(a.sessions[open.session as usize].id, T0 + 600_000);

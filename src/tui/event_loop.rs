@@ -1,5 +1,6 @@
-//! The run loop: drain messages, then draw once, at most ~30 times a second, and only
-//! when something changed; wait for terminal input in between. This is the only place
+//! The run loop: drain messages, start the jobs the app asked for, then draw once, at
+//! most ~30 times a second, and only when something changed; wait for terminal input in
+//! between. A clipboard copy prepared by a job is written to the terminal here. This is the only place
 //! that reads the clock (an `Instant` and the wall-clock time, handed to
 //! [`App::tick`]) and touches the real terminal (through [`TerminalGuard`]).
 //!
@@ -19,7 +20,7 @@ use crossterm::event;
 
 use super::Options;
 use super::app::{App, Msg, run_worker};
-use super::osc52;
+use super::jobs::Kind;
 use super::terminal::TerminalGuard;
 use super::ui::Theme;
 use super::zone::Zones;
@@ -88,13 +89,16 @@ pub fn run_with(
         if app.should_quit() {
             break;
         }
-        if let Some(bytes) = app.take_clipboard() {
-            guard.write_raw(osc52::sequence(&bytes).as_bytes())?;
+        // A copy was read and encoded by a job; only the write happens here.
+        if let Some(clip) = app.take_clipboard() {
+            guard.write_raw(clip.osc52.as_bytes())?;
         }
         let due = last_draw.is_none_or(|t| now.duration_since(t) >= FRAME);
         if due && app.take_dirty() {
             app.draw(guard.terminal())?;
             last_draw = Some(now);
+            // Drawing may ask for raw reads of the rows on screen.
+            app.run_jobs();
             if panic_after.is_some_and(|n| app.view.frames >= n) {
                 panic!(
                     "{PANIC_AFTER_FRAMES_VAR} reached: panicking on purpose to test that the terminal is restored"
@@ -116,10 +120,33 @@ pub fn run_with(
         }
     }
     drop(guard);
+    finish_export(&mut app, &mut stderr)?;
     match app.failure() {
         Some(why) => Err(anyhow::anyhow!("{why}")),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// After quitting: an export still running is let finish (the terminal is restored
+/// already), so that its file is not left cut off; says so, and how it ended.
+fn finish_export(app: &mut App, stderr: &mut std::io::Stderr) -> std::io::Result<()> {
+    let Some(export) = &app.model.export else {
+        return Ok(());
+    };
+    writeln!(
+        stderr,
+        "streamscope: finishing the export to {}…",
+        export.path
+    )?;
+    while app.jobs().busy(Kind::Export) && app.failure().is_none() {
+        app.run_jobs();
+        app.pump(Instant::now() + DRAIN_BUDGET);
+        std::thread::sleep(IDLE_POLL);
+    }
+    if let Some(m) = &app.model.message {
+        writeln!(stderr, "streamscope: {}", m.text)?;
+    }
+    Ok(())
 }
 
 /// Registers the sources and starts their loaders: the sources read once (files, stdin,

@@ -739,15 +739,18 @@ mod tests {
                 follow: m.follow,
                 timeout_ms: m.rules.timeout_ms,
                 zone: m.zones.current().label(),
-                users: (m.users.selected, m.users.sort.label().to_string()),
-                events: (m.events.selected, m.events.order.label().to_string()),
-                timeline: (m.timeline.zoom, m.timeline.center),
-                detail: m.detail.is_some(),
+                users: (m.derived.users.selected, m.users.sort.label().to_string()),
+                events: (
+                    m.derived.events.selected,
+                    m.events.order.label().to_string(),
+                ),
+                timeline: (m.derived.timeline.zoom, m.derived.timeline.center),
+                detail: m.derived.detail.is_some(),
                 rejected_body: m.rejected.as_ref().map(|r| r.body.is_some()),
                 clipboard: None,
             };
             Seen {
-                clipboard: app.take_clipboard(),
+                clipboard: app.take_clipboard().map(|c| c.raw),
                 ..seen
             }
         }

@@ -11,7 +11,7 @@
 //! │                ││ session headers + events, or the       │
 //! │                ││ comparison, sweep and gap histogram    │
 //! └────────────────┘└────────────────────────────────────────┘
-//!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ loading
+//!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ export │ loading
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
 //!            ! rejected requests of `listen` (Enter: a request's body)
@@ -24,13 +24,14 @@
 //! | [`action`] | user intents ([`action::Action`]) |
 //! | [`keymap`] | the key table the app holds, and the one rule for which scopes apply ([`keymap::active_scopes`]): resolution, help, hints and every key a title or message names come from it |
 //! | [`live_view`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
-//! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal |
-//! | [`model`] | what the views read; enums for focus, overlay, prompt |
+//! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal; asks for background work |
+//! | [`jobs`] | background work (analysis, raw reads, export, clipboard copy) as single-flight jobs tagged with the store's epoch; the one staleness rule |
+//! | [`model`] | what the views read; enums for focus, overlay, prompt; [`model::Derived`], what a reset clears |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
 //! | [`ui`] | `render(frame, &Model, &Keymap, &mut ViewState)`: one widget per file, no I/O, no clock |
 //! | [`jsonview`] | raw JSON pretty-printing (original key order), key properties, compaction |
 //! | [`terminal`] | `TerminalGuard`: restores the terminal on drop and on panic |
-//! | [`event_loop`] | the run loop: drain messages, then draw once, ≤ 30 fps, only when dirty; [`run`] and [`run_with`] |
+//! | [`event_loop`] | the run loop: drain messages, start wanted jobs, then draw once, ≤ 30 fps, only when dirty; [`run`] and [`run_with`] |
 //!
 //! Keys named in these docs are the default table's ([`keymap::DEFAULT_BINDINGS`]); the
 //! screen names whatever the app's [`keymap::Keymap`] binds.
@@ -40,16 +41,26 @@
 //! A loader thread reads the sources and sends [`crate::store::LoadEvent`]s to the app's
 //! channel. The UI thread owns the store as an `Arc<EventStore>` and applies those events
 //! between frames, so the first frame is drawn at once and the user works with whatever
-//! has loaded. Analysis runs on a worker thread over a *snapshot*: the worker gets a clone
-//! of the `Arc`, which keeps the store immutable while it computes (a consistent view
-//! without copying millions of events). While a worker holds it, `Arc::get_mut` fails and
-//! incoming loader events wait in a queue; when the worker drops its clone and reports,
-//! the queue is applied. The UI keeps showing the previous analysis meanwhile: the store
-//! only grows (events and interned strings are appended), so an older analysis' indices
-//! stay valid against a newer store. While loading, analyses run at most every 500 ms (or
-//! every four times the last one's duration, so they take at most about a fifth of the
-//! CPU from loading), each over what the store holds then; once everything has arrived
-//! and is applied, one final analysis runs.
+//! has loaded.
+//!
+//! Everything else that takes time runs as a *job* ([`jobs`]): the app only asks for
+//! work ([`jobs::Jobs::want`], from [`app::App::apply`] or the analysis scheduler in
+//! [`app::App::tick`]); the run loop starts it on a worker thread
+//! ([`app::App::run_jobs`]), and its result comes back on the app's channel like loader
+//! events. At most one job of a kind runs at a time; each kind says whether a new request
+//! waits, supersedes or is refused. Every job is tagged with the store's epoch (see
+//! below), and one rule ([`jobs::Jobs::is_current`]) decides whether a result is used.
+//!
+//! An analysis job computes over a *snapshot*: it gets a clone of the `Arc`, which keeps
+//! the store immutable while it computes (a consistent view without copying millions of
+//! events). While a job holds it, `Arc::get_mut` fails and incoming loader events wait in
+//! a queue; when the job drops its clone and reports, the queue is applied. The UI keeps
+//! showing the previous analysis meanwhile: the store only grows (events and interned
+//! strings are appended), so an older analysis' indices stay valid against a newer store.
+//! While loading, analyses run at most every 500 ms (or every four times the last one's
+//! duration, so they take at most about a fifth of the CPU from loading), each over what
+//! the store holds then; once everything has arrived and is applied, one final analysis
+//! runs.
 //!
 //! Changing the timeout does not recompute the analysis: [`crate::analysis::Analysis::set_timeout`]
 //! re-runs only the replay, on the UI thread (a linear pass). The sweep over the standard
@@ -60,14 +71,24 @@
 //! the rows on screen (their key properties, cached by event) and the event in the detail
 //! overlay. Memory and plain-file sources are read on the UI thread (a slice or a seek);
 //! compressed sources, which need a pass over everything before the record, are read by a
-//! short-lived worker thread. Every string from events goes through
-//! [`crate::fmt::sanitize`] before it reaches the terminal.
+//! job, which gets the segments it needs cloned out of the store (so the store keeps
+//! growing meanwhile). Every string from events goes through [`crate::fmt::sanitize`]
+//! before it reaches the terminal.
+//!
+//! Export (`x`) is a job too: it reads the events' raw JSON back and writes the NDJSON
+//! file off the UI thread, and the status bar shows its progress (events read, then
+//! events and bytes written); a second export while one runs is refused with a message,
+//! and quitting lets a running export finish once the terminal is restored. A clipboard
+//! copy (`y`) is read and encoded by a job; only writing its OSC 52 sequence to the
+//! terminal happens on the UI thread.
 //!
 //! A `Reset` from a live source (the endpoint started afresh) voids every index into the
-//! old events: once it is applied, the analysis, rows, lanes, cached properties and the
-//! detail overlay are dropped, and the reset count ([`app::App::epoch`]) goes up. An
-//! analysis or raw read started before it is discarded when it arrives (an analysis
-//! carries the count it started at), so no old index is ever used against the new store.
+//! old events: once it is applied, the model's derived state ([`model::Derived`]: the
+//! analysis, rows, lanes, cached properties, the detail overlay) is replaced by its
+//! default in one assignment, and the reset count ([`app::App::epoch`]) goes up. A job
+//! whose result points into the store (an analysis, a raw read) asked for before it is
+//! dropped when it arrives, or not started at all, so no old index is ever used against
+//! the new store.
 //!
 //! # The clock
 //!
@@ -112,6 +133,7 @@
 pub mod action;
 pub mod app;
 pub mod event_loop;
+pub mod jobs;
 pub mod jsonview;
 pub mod keymap;
 pub mod live_view;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::jobs::ExportProgress;
 use super::jsonview::JsonLine;
 use super::live_view::{Follow, LiveStatus, OpenSession, RejectedView};
 use super::rows::{Lanes, Order, Row, Window};
@@ -48,7 +49,7 @@ pub enum Overlay {
         /// First line shown.
         scroll: usize,
     },
-    /// The selected event's detail (see [`Model::detail`]).
+    /// The selected event's detail (see [`Derived::detail`]).
     Detail,
     /// The ingestion endpoint's rejected requests (see [`Model::rejected`]).
     Rejected,
@@ -147,13 +148,18 @@ impl UserSort {
     }
 }
 
-/// The users pane.
+/// The users pane's settings (kept across a reset of the store).
 #[derive(Clone, Debug, Default)]
 pub struct UsersView {
     /// The sort criterion.
     pub sort: UserSort,
     /// The id filter (case-insensitive substring; empty for all).
     pub filter: String,
+}
+
+/// The users pane's list (see [`Derived::users`]).
+#[derive(Clone, Debug, Default)]
+pub struct UserList {
     /// All users, sorted.
     pub sorted: Vec<u32>,
     /// The users shown: `sorted` filtered.
@@ -162,7 +168,7 @@ pub struct UsersView {
     pub selected: usize,
 }
 
-impl UsersView {
+impl UserList {
     /// The selected user (index into [`Analysis::users`]).
     #[must_use]
     pub fn current(&self) -> Option<usize> {
@@ -170,7 +176,7 @@ impl UsersView {
     }
 }
 
-/// The event list.
+/// The event list's settings (kept across a reset of the store).
 #[derive(Clone, Debug, Default)]
 pub struct EventsView {
     /// Newest or oldest first.
@@ -179,6 +185,11 @@ pub struct EventsView {
     pub type_filter: String,
     /// The last search.
     pub search: String,
+}
+
+/// The event list's rows (see [`Derived::events`]).
+#[derive(Clone, Debug, Default)]
+pub struct EventRows {
     /// The user the rows are of.
     pub user: Option<u32>,
     /// Rows: session headers and events.
@@ -254,17 +265,67 @@ pub enum Analysing {
     Running,
 }
 
-/// Everything the views read.
+/// Everything derived from the store's events or pointing into them: the analysis, the
+/// lists and their selections, the timeline, the detail overlay's event, cached key
+/// properties. A reset of the store voids all of it, so a reset is one assignment:
+/// `model.derived = Derived::default()`.
 #[derive(Debug)]
-pub struct Model {
-    /// All accepted events (shared read-only with a running analysis worker).
-    pub store: Arc<EventStore>,
+pub struct Derived {
     /// The latest finished analysis; `None` until the first one.
     pub analysis: Option<Analysis>,
-    /// `store.generation` the analysis was computed at.
+    /// `store.generation` the analysis was computed at (`u64::MAX`: none).
     pub analysed_generation: u64,
     /// The sweep over the standard timeouts, from the latest analysis.
     pub standard_sweep: Vec<SweepRow>,
+    /// The latest event time of the analysis.
+    pub latest_ms: Option<i64>,
+    /// The users list and its selection.
+    pub users: UserList,
+    /// The event list and its selection.
+    pub events: EventRows,
+    /// The timeline.
+    pub timeline: TimelineView,
+    /// The detail overlay's event.
+    pub detail: Option<DetailView>,
+    /// Key properties of events already read, by event index.
+    pub props: FxHashMap<u32, Box<str>>,
+    /// First line of the replay panel shown.
+    pub replay_scroll: usize,
+}
+
+impl Default for Derived {
+    fn default() -> Self {
+        Self {
+            analysis: None,
+            analysed_generation: u64::MAX,
+            standard_sweep: Vec::new(),
+            latest_ms: None,
+            users: UserList::default(),
+            events: EventRows::default(),
+            timeline: TimelineView::default(),
+            detail: None,
+            props: FxHashMap::default(),
+            replay_scroll: 0,
+        }
+    }
+}
+
+/// A running export, as the status bar shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportStatus {
+    /// The file (already safe for the terminal).
+    pub path: String,
+    /// How far it has got.
+    pub progress: ExportProgress,
+}
+
+/// Everything the views read.
+#[derive(Debug)]
+pub struct Model {
+    /// All accepted events (shared read-only with a running analysis job).
+    pub store: Arc<EventStore>,
+    /// What is derived from the store's events (replaced as a whole by a reset).
+    pub derived: Derived,
     /// The settings (the timeout changes live).
     pub rules: Rules,
     /// Per source, loading state.
@@ -273,6 +334,8 @@ pub struct Model {
     pub pending: usize,
     /// Background analysis.
     pub analysing: Analysing,
+    /// A running export.
+    pub export: Option<ExportStatus>,
     /// The focused pane.
     pub focus: Focus,
     /// What the lower right pane shows.
@@ -283,20 +346,12 @@ pub struct Model {
     pub prompt: Option<Prompt>,
     /// The status message.
     pub message: Option<Message>,
-    /// The users pane.
+    /// The users pane's sort and filter.
     pub users: UsersView,
-    /// The event list.
+    /// The event list's order, filter and search.
     pub events: EventsView,
-    /// The timeline.
-    pub timeline: TimelineView,
-    /// The detail overlay's event.
-    pub detail: Option<DetailView>,
-    /// First line of the replay panel shown.
-    pub replay_scroll: usize,
     /// The display time zone.
     pub zones: Zones,
-    /// Key properties of events already read, by event index.
-    pub props: FxHashMap<u32, Box<str>>,
     /// The wall clock (epoch ms) as of the last [`super::app::App::tick`]; 0 until then.
     /// Views read it instead of the clock (open sessions' countdowns).
     pub now_ms: i64,
@@ -329,13 +384,12 @@ impl Model {
             .collect();
         Self {
             store: Arc::new(store),
-            analysis: None,
-            analysed_generation: u64::MAX,
-            standard_sweep: Vec::new(),
+            derived: Derived::default(),
             rules,
             sources,
             pending: 0,
             analysing: Analysing::Idle,
+            export: None,
             focus: Focus::Users,
             lower: Lower::Events,
             overlay: Overlay::None,
@@ -343,11 +397,7 @@ impl Model {
             message: None,
             users: UsersView::default(),
             events: EventsView::default(),
-            timeline: TimelineView::default(),
-            detail: None,
-            replay_scroll: 0,
             zones,
-            props: FxHashMap::default(),
             now_ms: 0,
             follow: Follow::Off,
             live: None,
@@ -366,7 +416,7 @@ impl Model {
     /// User `u`'s open session at [`Model::now_ms`], if any.
     #[must_use]
     pub fn open_session(&self, u: usize) -> Option<OpenSession> {
-        super::live_view::open_session(self.analysis.as_ref()?, u, self.now_ms)
+        super::live_view::open_session(self.derived.analysis.as_ref()?, u, self.now_ms)
     }
 
     /// Events received since follow mode was paused (0 unless paused).
@@ -383,7 +433,7 @@ impl Model {
     pub fn loading(&self) -> bool {
         self.sources.iter().any(|s| !s.done)
             || self.pending > 0
-            || self.analysed_generation != self.store.generation
+            || self.derived.analysed_generation != self.store.generation
     }
 
     /// Overall loading progress in 0..=1, when totals are known.
@@ -408,20 +458,20 @@ impl Model {
     /// The selected user (index into [`Analysis::users`]).
     #[must_use]
     pub fn selected_user(&self) -> Option<usize> {
-        self.users.current()
+        self.derived.users.current()
     }
 
     /// The event the list's selection stands for (a header stands for its first event).
     #[must_use]
     pub fn selected_event(&self) -> Option<u32> {
-        let a = self.analysis.as_ref()?;
-        super::rows::row_event(a, &self.events.rows, self.events.selected)
+        let a = self.derived.analysis.as_ref()?;
+        super::rows::row_event(a, &self.derived.events.rows, self.derived.events.selected)
     }
 
     /// The timeline's window for the current selection.
     #[must_use]
     pub fn timeline_window(&self) -> Option<Window> {
-        let lanes = self.timeline.lanes.as_ref()?;
+        let lanes = self.derived.timeline.lanes.as_ref()?;
         let mut span = lanes.span;
         // An open session reaches to now: its open end is drawn up to it.
         if self
@@ -430,20 +480,21 @@ impl Model {
         {
             span.1 = self.now_ms;
         }
-        let center = self.timeline.center.or_else(|| {
+        let center = self.derived.timeline.center.or_else(|| {
             let e = self.selected_event()?;
             Some(self.store.events().get(e as usize)?.time)
         });
-        Some(Window::compute(span, self.timeline.zoom, center))
+        Some(Window::compute(span, self.derived.timeline.zoom, center))
     }
 
     /// The sweep rows: the standard timeouts plus the current one (from the live replay).
     #[must_use]
     pub fn sweep(&self) -> Vec<SweepRow> {
-        let Some(a) = &self.analysis else {
+        let Some(a) = &self.derived.analysis else {
             return Vec::new();
         };
         let mut rows: Vec<SweepRow> = self
+            .derived
             .standard_sweep
             .iter()
             .copied()

@@ -67,6 +67,27 @@ pub fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// Carries out the background jobs the app asked for and takes their results, until
+/// no job is wanted, running or held, as the run loop would (held jobs, see
+/// [`streamscope::tui::jobs::Exec::Held`], run on this thread; jobs on worker threads are
+/// waited for, up to 20 s).
+pub fn settle(app: &mut App) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        app.run_jobs();
+        app.run_held_jobs();
+        app.pump(std::time::Instant::now() + std::time::Duration::from_secs(5));
+        if app.jobs().idle() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the jobs did not finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// A test terminal of `w`×`h`.
 pub fn terminal(w: u16, h: u16) -> Terminal<TestBackend> {
     Terminal::new(TestBackend::new(w, h)).expect("a test terminal")
@@ -94,7 +115,7 @@ pub fn screen(t: &Terminal<TestBackend>) -> Vec<String> {
 /// The selected user's id text.
 pub fn selected_user_id(app: &App) -> String {
     let m = &app.model;
-    let a = m.analysis.as_ref().expect("analysed");
+    let a = m.derived.analysis.as_ref().expect("analysed");
     let u = m.selected_user().expect("a user is selected");
     m.store.strings.get(a.users[u].key.id).to_string()
 }

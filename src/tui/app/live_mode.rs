@@ -9,7 +9,7 @@ use super::App;
 use crate::listen::shared::LiveState;
 use crate::tui::action::Action;
 use crate::tui::live_view::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
-use crate::tui::model::Overlay;
+use crate::tui::model::{Derived, Overlay};
 use crate::tui::rows::event_rows;
 
 impl App {
@@ -55,8 +55,8 @@ impl App {
         }
     }
 
-    /// How many times the store was reset; an analysis computed at an older count is
-    /// void (see [`super::Analysed::epoch`]).
+    /// How many times the store was reset; a job asked for at an older count is void
+    /// when its result points into the store (see [`crate::tui::jobs`]).
     #[must_use]
     pub fn epoch(&self) -> u64 {
         self.model.resets
@@ -91,10 +91,11 @@ impl App {
     /// (wherever the list order puts it); the timeline follows the selection.
     pub(super) fn follow_newest(&mut self) {
         let m = &self.model;
-        let Some(a) = &m.analysis else {
+        let Some(a) = &m.derived.analysis else {
             return;
         };
         let best = m
+            .derived
             .users
             .list
             .iter()
@@ -106,17 +107,17 @@ impl App {
         };
         self.select_user(i);
         let m = &self.model;
-        let Some(a) = &m.analysis else {
+        let Some(a) = &m.derived.analysis else {
             return;
         };
-        let newest = event_rows(a, &m.store, &m.events.rows)
+        let newest = event_rows(a, &m.store, &m.derived.events.rows)
             .map(|(i, pos, time)| (i, (time, pos)))
             .max_by_key(|&(_, key)| key)
             .map(|(i, _)| i);
         if let Some(i) = newest {
-            self.model.events.selected = i;
+            self.model.derived.events.selected = i;
         }
-        self.model.timeline.center = None;
+        self.model.derived.timeline.center = None;
     }
 
     /// Sets the wall clock; the view is redrawn when its second changes while a countdown
@@ -127,7 +128,7 @@ impl App {
             return;
         }
         let recent = crate::fmt::is_plausible_time(wall_ms)
-            && self.latest_ms.is_some_and(|t| {
+            && self.model.derived.latest_ms.is_some_and(|t| {
                 wall_ms.saturating_sub(t) <= self.model.rules.timeout_ms.saturating_add(1000)
             });
         if recent || self.model.is_live() {
@@ -202,7 +203,7 @@ impl App {
             return;
         }
         let list = self.rejected_list();
-        self.model.detail = None;
+        self.model.derived.detail = None;
         self.model.rejected = Some(RejectedView {
             list,
             selected: 0,
@@ -222,34 +223,19 @@ impl App {
     }
 
     /// Forgets everything indexed by event or user after the store was reset: the
-    /// analysis, rows, lanes, cached properties, the detail overlay. An analysis or a raw
-    /// read started before arrives later and is dropped.
+    /// derived state as a whole ([`Derived`]: the analysis, rows, lanes, cached
+    /// properties, the detail overlay). An analysis or a raw read asked for before arrives
+    /// later and is dropped by the jobs' staleness rule.
     pub(super) fn on_reset(&mut self) {
         let m = &mut self.model;
         m.resets += 1;
-        m.analysis = None;
-        m.analysed_generation = u64::MAX;
-        m.standard_sweep.clear();
-        m.users.sorted.clear();
-        m.users.list.clear();
-        m.users.selected = 0;
-        m.events.rows.clear();
-        m.events.selected = 0;
-        m.events.user = None;
-        m.timeline.lanes = None;
-        m.timeline.center = None;
-        m.timeline.zoom = 0;
-        m.props.clear();
-        m.replay_scroll = 0;
-        m.detail = None;
+        m.derived = Derived::default();
         if m.overlay == Overlay::Detail {
             m.overlay = Overlay::None;
         }
         if let Follow::Paused { .. } = m.follow {
             m.follow = Follow::Paused { since: 0 };
         }
-        self.stale_fetch = self.fetching;
-        self.latest_ms = None;
         self.view.users_top = 0;
         self.view.events_top = 0;
         self.info("the endpoint was reset; showing events received since".to_string());

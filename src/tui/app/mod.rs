@@ -1,21 +1,25 @@
 //! The application: the [`Model`] plus the machinery that changes it.
 //!
 //! [`App::apply`] carries out one [`Action`]; it needs no terminal, so interaction tests
-//! drive the app with keys and actions and assert on the model. Messages from loaders and
-//! workers arrive on the app's own channel ([`App::pump`]); [`App::tick`] schedules
-//! background analysis, samples an attached endpoint's counters and sets the wall clock
-//! the views read ([`Model::now_ms`]). The caller passes in both the `Instant` and the
-//! wall-clock time: apart from measuring how long work took, the app reads no clock.
+//! drive the app with keys and actions and assert on the model. Work that takes time is
+//! only asked for: `apply` records a job ([`super::jobs`]), and [`App::run_jobs`] (called
+//! by the run loop, by [`App::tick`], and by tests through their `settle` helper) starts
+//! it. Messages from loaders and jobs arrive on the app's own channel ([`App::pump`]);
+//! [`App::tick`] schedules background analysis, samples an attached endpoint's counters
+//! and sets the wall clock the views read ([`Model::now_ms`]). The caller passes in both
+//! the `Instant` and the wall-clock time: apart from measuring how long work took, the
+//! app reads no clock. Tests can hold jobs ([`App::set_job_exec`] with [`Exec::Held`])
+//! and run them when they choose ([`App::run_held_jobs`]).
 //!
-//! See the module docs of [`super`] for how the store is shared with the analysis worker.
+//! See the module docs of [`super`] for how the store is shared with an analysis job.
 //!
 //! | file | what |
 //! |---|---|
-//! | `mod.rs` | the app, input dispatch, messages, background analysis and raw reads, drawing |
+//! | `mod.rs` | the app, input dispatch, messages, asking for jobs and taking their results (analysis, raw reads), drawing |
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
-//! | `output.rs` | NDJSON export and clipboard copies |
-//! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets |
+//! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
+//! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
 
 mod live_mode;
 mod navigate;
@@ -35,6 +39,10 @@ use ratatui::backend::Backend;
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::jobs::{
+    Analysed, Busy, Clip, Done, Exec, ExportProgress, Job, Jobs, Kind, Outcome, Policy, RawPurpose,
+    Tag, analyse,
+};
 use super::jsonview;
 use super::keymap::{self, Key, Keymap};
 use super::live_view::{Follow, RateWindow};
@@ -44,7 +52,7 @@ use super::model::{
 use super::rows::Row;
 use super::ui::{self, ViewState};
 use super::zone::Zones;
-use crate::analysis::{Analysis, MINUTE_MS, Rules, SweepRow};
+use crate::analysis::{MINUTE_MS, Rules};
 use crate::event::RawLoc;
 use crate::fmt::{sanitize, setting};
 use crate::listen::shared::LiveState;
@@ -69,50 +77,21 @@ const ROW_PROPERTIES: usize = 3;
 /// The key-property cache is cleared when it grows past this many events.
 const PROPS_CACHE_MAX: usize = 50_000;
 
-/// A finished analysis, from a worker.
-#[derive(Debug)]
-pub struct Analysed {
-    /// The analysis.
-    pub analysis: Analysis,
-    /// The sweep over the standard timeouts.
-    pub sweep: Vec<SweepRow>,
-    /// `store.generation` it was computed at.
-    pub generation: u64,
-    /// How long it took.
-    pub took: Duration,
-    /// [`App::epoch`] when it started: an analysis from before a reset of the store is
-    /// dropped (its indices are void).
-    pub epoch: u64,
-}
-
-/// Why raw text was read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RawPurpose {
-    /// Key properties of list rows.
-    Props,
-    /// The detail overlay.
-    Detail,
-}
-
-/// Raw texts read off the UI thread.
-#[derive(Debug)]
-pub struct RawReply {
-    /// Why they were read.
-    pub purpose: RawPurpose,
-    /// (event index, bytes or error).
-    pub results: Vec<(u32, Result<Vec<u8>, String>)>,
-}
-
 /// Everything that reaches the app from other threads.
 #[derive(Debug)]
 pub enum Msg {
     /// A loader's event (boxed: it is much larger than the other messages, and there is
     /// one per batch of thousands of events, so the allocation does not matter).
     Load(Box<LoadEvent>),
-    /// A finished analysis.
-    Analysed(Box<Analysed>),
-    /// Raw text read by a worker.
-    Raw(RawReply),
+    /// A job has finished ([`super::jobs`]; boxed: an analysis is large).
+    Done(Box<Done>),
+    /// How far a running export has got.
+    Progress {
+        /// The export job.
+        tag: Tag,
+        /// Its progress.
+        progress: ExportProgress,
+    },
     /// A worker thread panicked (a bug): the inspector stops and reports it.
     Failed(String),
 }
@@ -153,21 +132,17 @@ pub struct App {
     keymap: Keymap,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
+    jobs: Jobs,
     pending: VecDeque<LoadEvent>,
     schedule: Schedule,
-    fetching: bool,
     quit: bool,
-    clipboard: Option<Vec<u8>>,
+    clipboard: Option<Clip>,
     dirty: bool,
     failure: Option<String>,
     live: Option<Arc<LiveState>>,
     rates: RateWindow,
     /// (endpoint epoch, rejected-requests counter) of the rejected list shown.
     rejected_seen: Option<(u64, u64)>,
-    /// The raw read in flight was started before a reset: drop its reply.
-    stale_fetch: bool,
-    /// The latest event time of the current analysis.
-    latest_ms: Option<i64>,
 }
 
 impl App {
@@ -179,11 +154,11 @@ impl App {
             model: Model::new(store, rules, zones),
             view: ViewState::default(),
             keymap: Keymap::default(),
+            jobs: Jobs::new(tx.clone()),
             tx,
             rx,
             pending: VecDeque::new(),
             schedule: Schedule::default(),
-            fetching: false,
             quit: false,
             clipboard: None,
             dirty: true,
@@ -191,8 +166,6 @@ impl App {
             live: None,
             rates: RateWindow::default(),
             rejected_seen: None,
-            stale_fetch: false,
-            latest_ms: None,
         }
     }
 
@@ -230,8 +203,9 @@ impl App {
         std::mem::take(&mut self.dirty)
     }
 
-    /// Bytes the user asked to copy to the clipboard, once.
-    pub fn take_clipboard(&mut self) -> Option<Vec<u8>> {
+    /// What the user asked to copy to the clipboard, once it is ready (read and encoded
+    /// by a job); the run loop writes its OSC 52 sequence to the terminal.
+    pub fn take_clipboard(&mut self) -> Option<Clip> {
         self.clipboard.take()
     }
 
@@ -246,6 +220,24 @@ impl App {
     pub fn set_keymap(&mut self, keymap: Keymap) {
         self.keymap = keymap;
         self.dirty = true;
+    }
+
+    /// The background jobs: what is wanted or running ([`Jobs::busy`], [`Jobs::idle`]).
+    #[must_use]
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    /// Sets how jobs are run: on worker threads (the default), or held until
+    /// [`App::run_held_jobs`] (tests).
+    pub fn set_job_exec(&mut self, exec: Exec) {
+        self.jobs.set_exec(exec);
+    }
+
+    /// Runs the held jobs on this thread ([`Exec::Held`]); returns how many ran. Their
+    /// results arrive with the next [`App::pump`].
+    pub fn run_held_jobs(&mut self) -> usize {
+        self.jobs.run_held()
     }
 
     // ---- input ------------------------------------------------------------------------
@@ -361,8 +353,8 @@ impl App {
             Action::ZoomIn => self.zoom(true),
             Action::ZoomOut => self.zoom(false),
             Action::ZoomReset => {
-                self.model.timeline.zoom = 0;
-                self.model.timeline.center = None;
+                self.model.derived.timeline.zoom = 0;
+                self.model.derived.timeline.center = None;
             }
             Action::PanLeft => self.pan(false),
             Action::PanRight => self.pan(true),
@@ -430,16 +422,78 @@ impl App {
         self.dirty = true;
         match msg {
             Msg::Load(ev) => self.on_load(*ev),
-            Msg::Analysed(done) => {
-                self.model.analysing = Analysing::Idle;
-                self.schedule.last_took = done.took;
-                // Computed before a reset: its indices are void against the store now.
-                if done.epoch == self.model.resets {
-                    self.install(*done);
+            Msg::Done(done) => self.on_done(*done),
+            Msg::Progress { tag, progress } => {
+                if self.jobs.is_current(tag, self.model.resets)
+                    && let Some(export) = &mut self.model.export
+                {
+                    export.progress = progress;
                 }
             }
-            Msg::Raw(reply) => self.on_raw(reply),
             Msg::Failed(why) => self.failure = Some(why),
+        }
+    }
+
+    /// Takes a finished job's result, if it is still current ([`Jobs::finish`]: the one
+    /// staleness rule).
+    fn on_done(&mut self, done: Done) {
+        let current = self.jobs.finish(done.tag, self.model.resets);
+        match done.outcome {
+            Outcome::Analysed(analysed) => {
+                self.schedule.last_took = analysed.took;
+                if current {
+                    self.install(*analysed);
+                }
+            }
+            Outcome::Raw(results) => {
+                if current && let Kind::ReadRaw(purpose) = done.tag.kind {
+                    self.on_raw(purpose, results);
+                }
+            }
+            Outcome::Exported { path, result } => {
+                if current {
+                    self.model.export = None;
+                    self.exported(&path, result);
+                }
+            }
+            Outcome::Copied(result) => {
+                if current {
+                    match result {
+                        Ok(clip) => self.set_clipboard(clip),
+                        Err(e) => self.error(e),
+                    }
+                }
+            }
+        }
+        self.sync_jobs();
+    }
+
+    /// Asks for a job at the current epoch (see [`Jobs::want`]); the run loop starts it.
+    fn want(&mut self, job: Job) -> Result<Tag, Busy> {
+        let tag = self.jobs.want(job, self.model.resets)?;
+        self.sync_jobs();
+        Ok(tag)
+    }
+
+    /// Starts the wanted jobs ([`Jobs::start_wanted`]). The run loop calls it after
+    /// handling input and after drawing; [`App::tick`] calls it too.
+    pub fn run_jobs(&mut self) {
+        for kind in self.jobs.start_wanted(self.model.resets) {
+            self.error(format!("could not start the {} thread", kind.what()));
+        }
+        self.sync_jobs();
+    }
+
+    /// Mirrors the runner's state in the model: whether an analysis is wanted or
+    /// running, whether an export is.
+    fn sync_jobs(&mut self) {
+        self.model.analysing = if self.jobs.busy(Kind::Analyse) {
+            Analysing::Running
+        } else {
+            Analysing::Idle
+        };
+        if !self.jobs.busy(Kind::Export) {
+            self.model.export = None;
         }
     }
 
@@ -512,56 +566,39 @@ impl App {
         self.set_clock(wall_ms);
         self.refresh_live(now);
         self.apply_pending(now + Duration::from_millis(20));
+        if self.analysis_due(now) {
+            self.schedule.last_start = Some(now);
+            let job = Job::Analyse {
+                store: Arc::clone(&self.model.store),
+                rules: self.model.rules.clone(),
+            };
+            // An analysis waits for a running one (never refused).
+            let _ = self.want(job);
+        }
+        self.run_jobs();
+    }
+
+    /// Whether the store changed since the last analysis and the last one is old enough.
+    fn analysis_due(&self, now: Instant) -> bool {
         let m = &self.model;
-        if m.analysing == Analysing::Running || m.analysed_generation == m.store.generation {
-            return;
+        if self.jobs.busy(Kind::Analyse) || m.derived.analysed_generation == m.store.generation {
+            return false;
         }
         let still_loading = m.sources.iter().any(|s| !s.done);
         if still_loading && m.store.events().is_empty() {
-            return;
+            return false;
         }
         // While loading, analyse what the store holds so far (queued batches wait for the
         // next round); once everything has arrived, wait until all of it is in the store.
         if !still_loading && !self.pending.is_empty() {
-            return;
+            return false;
         }
         let wait = REANALYSE_EVERY.max(self.schedule.last_took * 4);
-        if still_loading
+        !(still_loading
             && self
                 .schedule
                 .last_start
-                .is_some_and(|t| now.duration_since(t) < wait)
-        {
-            return;
-        }
-        self.schedule.last_start = Some(now);
-        self.model.analysing = Analysing::Running;
-        let store = Arc::clone(&self.model.store);
-        let rules = self.model.rules.clone();
-        let epoch = self.model.resets;
-        let tx = self.tx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("streamscope-analysis".into())
-            .spawn(move || {
-                run_worker("analysis", &tx.clone(), move || {
-                    let started = Instant::now();
-                    let done = analyse(&store, &rules);
-                    let generation = store.generation;
-                    // Release the snapshot before reporting, so the UI can apply batches again.
-                    drop(store);
-                    let _ = tx.send(Msg::Analysed(Box::new(Analysed {
-                        analysis: done.0,
-                        sweep: done.1,
-                        generation,
-                        took: started.elapsed(),
-                        epoch,
-                    })));
-                });
-            });
-        if spawned.is_err() {
-            self.model.analysing = Analysing::Idle;
-            self.error("could not start the analysis thread".to_string());
-        }
+                .is_some_and(|t| now.duration_since(t) < wait))
     }
 
     /// Applies everything received and analyses the store on this thread (tests, and
@@ -575,13 +612,11 @@ impl App {
         let started = Instant::now();
         let (analysis, sweep) = analyse(store, &self.model.rules);
         let generation = store.generation;
-        let epoch = self.model.resets;
         self.install(Analysed {
             analysis,
             sweep,
             generation,
             took: started.elapsed(),
-            epoch,
         });
     }
 
@@ -589,29 +624,31 @@ impl App {
     fn install(&mut self, done: Analysed) {
         let m = &mut self.model;
         let old_user = m
+            .derived
             .analysis
             .as_ref()
             .zip(m.selected_user())
             .map(|(a, u)| a.users[u].key);
         let old_event = m.selected_event();
         let old_header = matches!(
-            m.events.rows.get(m.events.selected),
+            m.derived.events.rows.get(m.derived.events.selected),
             Some(Row::Session { .. })
         );
         let mut analysis = done.analysis;
         if analysis.rules.timeout_ms != m.rules.timeout_ms {
             analysis.set_timeout(m.rules.timeout_ms);
         }
-        m.analysis = Some(analysis);
-        m.analysed_generation = done.generation;
-        m.standard_sweep = done.sweep;
+        m.derived.analysis = Some(analysis);
+        m.derived.analysed_generation = done.generation;
+        m.derived.standard_sweep = done.sweep;
         self.resort_users_keeping(old_user);
         let m = &mut self.model;
         if let Some(ev) = old_event {
             let found = find_event_row(m, ev, old_header);
-            m.events.selected = found.unwrap_or(0);
+            m.derived.events.selected = found.unwrap_or(0);
         }
-        self.latest_ms = m
+        m.derived.latest_ms = m
+            .derived
             .analysis
             .as_ref()
             .and_then(|a| a.users.iter().map(|u| u.last).max());
@@ -623,23 +660,19 @@ impl App {
 
     // ---- raw text ----------------------------------------------------------------------
 
-    fn on_raw(&mut self, reply: RawReply) {
-        self.fetching = false;
-        if std::mem::take(&mut self.stale_fetch) {
-            return;
-        }
-        match reply.purpose {
+    fn on_raw(&mut self, purpose: RawPurpose, results: Vec<(u32, Result<Vec<u8>, String>)>) {
+        match purpose {
             RawPurpose::Props => {
-                for (e, bytes) in reply.results {
+                for (e, bytes) in results {
                     let props = bytes
                         .map(|b| jsonview::key_properties(&b, ROW_PROPERTIES))
                         .unwrap_or_default();
-                    self.model.props.insert(e, props.into());
+                    self.model.derived.props.insert(e, props.into());
                 }
             }
             RawPurpose::Detail => {
-                for (e, bytes) in reply.results {
-                    if let Some(d) = &mut self.model.detail
+                for (e, bytes) in results {
+                    if let Some(d) = &mut self.model.derived.detail
                         && d.event == e
                     {
                         d.raw = raw_text(bytes);
@@ -649,59 +682,51 @@ impl App {
         }
     }
 
-    /// Reads raw text on a worker thread (compressed sources).
+    /// Asks for raw text to be read by a job (compressed sources): key properties are
+    /// not asked for while a read of them is pending (the next draw asks again); a
+    /// detail read supersedes the previous one.
     fn fetch_in_background(&mut self, purpose: RawPurpose, events: Vec<(u32, RawLoc)>) {
-        if self.fetching || events.is_empty() {
+        // (A props read would be refused while one is pending: skip taking the segments.)
+        let kind = Kind::ReadRaw(purpose);
+        if events.is_empty() || (kind.policy() == Policy::Refuse && self.jobs.busy(kind)) {
             return;
         }
         let locs: Vec<RawLoc> = events.iter().map(|(_, l)| *l).collect();
         let segments = SegmentSet::for_locs(&self.model.store, &locs);
-        let tx = self.tx.clone();
-        self.fetching = true;
-        let spawned = std::thread::Builder::new()
-            .name("streamscope-raw".into())
-            .spawn(move || {
-                run_worker("raw text", &tx.clone(), move || {
-                    let results = raw::read_many_in(&segments, &locs)
-                        .into_iter()
-                        .zip(&events)
-                        .map(|(r, (e, _))| (*e, r.map_err(|e| e.to_string())))
-                        .collect();
-                    let _ = tx.send(Msg::Raw(RawReply { purpose, results }));
-                });
-            });
-        if spawned.is_err() {
-            self.fetching = false;
-        }
+        let _ = self.want(Job::ReadRaw {
+            purpose,
+            events,
+            segments,
+        });
     }
 
     /// Key properties for the event rows on screen: read now when cheap, else in the
     /// background.
     fn prefetch_visible(&mut self) {
-        let Some(a) = &self.model.analysis else {
+        let Some(a) = &self.model.derived.analysis else {
             return;
         };
-        if self.model.props.len() > PROPS_CACHE_MAX {
-            self.model.props.clear();
+        if self.model.derived.props.len() > PROPS_CACHE_MAX {
+            self.model.derived.props.clear();
         }
         let top = self.view.events_top;
         let height = self.view.areas.lower_list.height as usize;
         let store = &self.model.store;
         let mut cheap = Vec::new();
         let mut slow = Vec::new();
-        for row in self.model.events.rows.iter().skip(top).take(height) {
+        for row in self.model.derived.events.rows.iter().skip(top).take(height) {
             let Row::Event { pos, .. } = row else {
                 continue;
             };
             let e = a.order[*pos as usize];
-            if self.model.props.contains_key(&e) {
+            if self.model.derived.props.contains_key(&e) {
                 continue;
             }
             match store.raw(e as usize) {
                 Some(loc) if raw::is_cheap(store, loc) => cheap.push((e, loc)),
                 Some(loc) => slow.push((e, loc)),
                 None => {
-                    self.model.props.insert(e, "".into());
+                    self.model.derived.props.insert(e, "".into());
                 }
             }
         }
@@ -711,19 +736,10 @@ impl App {
                 let props = bytes
                     .map(|b| jsonview::key_properties(&b, ROW_PROPERTIES))
                     .unwrap_or_default();
-                self.model.props.insert(*e, props.into());
+                self.model.derived.props.insert(*e, props.into());
             }
         }
         self.fetch_in_background(RawPurpose::Props, slow);
-    }
-
-    /// Raw text of one event, read on this thread.
-    fn read_event(&self, e: u32) -> Result<Vec<u8>, String> {
-        let store = &self.model.store;
-        let loc = store
-            .raw(e as usize)
-            .ok_or_else(|| "the raw text of this event was not kept".to_string())?;
-        raw::read_raw(store, loc).map_err(|e| format!("cannot read the raw JSON: {e}"))
     }
 
     // ---- drawing -----------------------------------------------------------------------
@@ -736,14 +752,14 @@ impl App {
         let a = &self.view.areas;
         self.view.users_top = ui::scrolled(
             self.view.users_top,
-            m.users.selected,
-            m.users.list.len(),
+            m.derived.users.selected,
+            m.derived.users.list.len(),
             a.users_list.height as usize,
         );
         self.view.events_top = ui::scrolled(
             self.view.events_top,
-            m.events.selected,
-            m.events.rows.len(),
+            m.derived.events.selected,
+            m.derived.events.rows.len(),
             a.lower_list.height as usize,
         );
         self.clamp_scrolls();
@@ -770,7 +786,7 @@ impl App {
                 *scroll = (*scroll).min(ui::help::line_count(&self.keymap).saturating_sub(page));
             }
             Overlay::Detail => {
-                if let Some(d) = &mut self.model.detail {
+                if let Some(d) = &mut self.model.derived.detail {
                     let len = ui::detail::line_count(d, width);
                     d.scroll = d.scroll.min(len.saturating_sub(page));
                 }
@@ -789,8 +805,9 @@ impl App {
         if self.model.lower == Lower::Replay {
             let lower = self.view.areas.lower_list;
             let len = ui::replay::line_count(&self.model, &self.keymap, lower.width);
-            self.model.replay_scroll = self
+            self.model.derived.replay_scroll = self
                 .model
+                .derived
                 .replay_scroll
                 .min(len.saturating_sub(lower.height as usize));
         }
@@ -820,14 +837,6 @@ impl App {
     }
 }
 
-/// Analysis plus the standard sweep: what a worker computes.
-fn analyse(store: &EventStore, rules: &Rules) -> (Analysis, Vec<SweepRow>) {
-    let analysis = Analysis::compute(store, rules);
-    let standard: Vec<i64> = crate::analysis::sweep_timeouts(TIMEOUT_PRESETS[0]);
-    let sweep = analysis.replay_input.sweep(&standard, &analysis.sessions);
-    (analysis, sweep)
-}
-
 fn raw_text(bytes: Result<Vec<u8>, String>) -> RawText {
     match bytes {
         Ok(b) => RawText::Ready {
@@ -840,8 +849,8 @@ fn raw_text(bytes: Result<Vec<u8>, String>) -> RawText {
 
 /// The row of event `e` (or, with `header`, of its session's header).
 fn find_event_row(m: &Model, e: u32, header: bool) -> Option<usize> {
-    let a = m.analysis.as_ref()?;
-    let rows = &m.events.rows;
+    let a = m.derived.analysis.as_ref()?;
+    let rows = &m.derived.events.rows;
     let i = rows.iter().position(|r| match r {
         Row::Event { pos, .. } => a.order[*pos as usize] == e,
         Row::Session { .. } => false,

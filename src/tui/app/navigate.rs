@@ -24,7 +24,7 @@ impl App {
             return;
         }
         self.model.overlay = Overlay::None;
-        self.model.detail = None;
+        self.model.derived.detail = None;
         self.model.rejected = None;
     }
 
@@ -50,7 +50,7 @@ impl App {
             Overlay::Detail => {
                 let page = areas.overlay_body.height as usize;
                 let width = areas.overlay_body.width as usize;
-                if let Some(d) = &mut self.model.detail {
+                if let Some(d) = &mut self.model.derived.detail {
                     let len = ui::detail::line_count(d, width);
                     d.scroll = motion.apply(d.scroll, len, page);
                 }
@@ -75,19 +75,20 @@ impl App {
         match (self.model.focus, self.model.lower) {
             (Focus::Users, _) => {
                 let page = areas.users_list.height as usize;
-                let len = self.model.users.list.len();
-                let to = motion.apply(self.model.users.selected, len, page);
+                let len = self.model.derived.users.list.len();
+                let to = motion.apply(self.model.derived.users.selected, len, page);
                 self.select_user(to);
             }
             (Focus::Lower, Lower::Replay) => {
                 let page = areas.lower_list.height as usize;
                 let len = ui::replay::line_count(&self.model, &self.keymap, areas.lower_list.width);
-                self.model.replay_scroll = motion.apply(self.model.replay_scroll, len, page);
+                self.model.derived.replay_scroll =
+                    motion.apply(self.model.derived.replay_scroll, len, page);
             }
             (Focus::Timeline | Focus::Lower, _) => {
                 let page = areas.lower_list.height.max(1) as usize;
-                let len = self.model.events.rows.len();
-                let to = motion.apply(self.model.events.selected, len, page);
+                let len = self.model.derived.events.rows.len();
+                let to = motion.apply(self.model.derived.events.selected, len, page);
                 self.select_row(to);
             }
         }
@@ -95,28 +96,28 @@ impl App {
 
     /// Selects user `i` of the list (clamped).
     pub fn select_user(&mut self, i: usize) {
-        let len = self.model.users.list.len();
+        let len = self.model.derived.users.list.len();
         let i = i.min(len.saturating_sub(1));
-        let changed = self.model.users.selected != i
-            || self.model.events.user != self.model.users.list.get(i).copied();
-        self.model.users.selected = i;
+        let changed = self.model.derived.users.selected != i
+            || self.model.derived.events.user != self.model.derived.users.list.get(i).copied();
+        self.model.derived.users.selected = i;
         if changed {
-            self.model.events.selected = 0;
-            self.model.timeline.center = None;
+            self.model.derived.events.selected = 0;
+            self.model.derived.timeline.center = None;
             self.rebuild_rows(false);
         }
     }
 
     /// Selects row `i` of the event list (clamped).
     pub fn select_row(&mut self, i: usize) {
-        let len = self.model.events.rows.len();
-        self.model.events.selected = i.min(len.saturating_sub(1));
+        let len = self.model.derived.events.rows.len();
+        self.model.derived.events.selected = i.min(len.saturating_sub(1));
         // Follow the selection when it leaves a panned view.
         if let (Some(w), Some(e)) = (self.model.timeline_window(), self.model.selected_event())
             && let Some(ev) = self.model.store.events().get(e as usize)
             && !w.contains(ev.time)
         {
-            self.model.timeline.center = None;
+            self.model.derived.timeline.center = None;
         }
     }
 
@@ -126,27 +127,32 @@ impl App {
         let m = &mut self.model;
         let keep_event = if keep { m.selected_event() } else { None };
         let header = matches!(
-            m.events.rows.get(m.events.selected),
+            m.derived.events.rows.get(m.derived.events.selected),
             Some(Row::Session { .. })
         );
-        let (Some(a), Some(u)) = (&m.analysis, m.users.current()) else {
-            m.events.rows.clear();
-            m.events.user = None;
-            m.timeline.lanes = None;
+        let (Some(a), Some(u)) = (&m.derived.analysis, m.derived.users.current()) else {
+            m.derived.events.rows.clear();
+            m.derived.events.user = None;
+            m.derived.timeline.lanes = None;
             return;
         };
-        m.events.rows = build_rows(a, &m.store, u, m.events.order, &m.events.type_filter);
-        m.events.user = u32::try_from(u).ok();
-        m.timeline.lanes = Some(Lanes::build(a, &m.store, u));
-        m.events.selected = match keep_event {
+        m.derived.events.rows = build_rows(a, &m.store, u, m.events.order, &m.events.type_filter);
+        m.derived.events.user = u32::try_from(u).ok();
+        m.derived.timeline.lanes = Some(Lanes::build(a, &m.store, u));
+        m.derived.events.selected = match keep_event {
             Some(e) => find_event_row(m, e, header).unwrap_or(0),
-            None => m.events.selected.min(m.events.rows.len().saturating_sub(1)),
+            None => m
+                .derived
+                .events
+                .selected
+                .min(m.derived.events.rows.len().saturating_sub(1)),
         };
     }
 
     pub(super) fn resort_users(&mut self) {
         let m = &self.model;
         let key = m
+            .derived
             .analysis
             .as_ref()
             .zip(m.selected_user())
@@ -157,7 +163,7 @@ impl App {
     /// Sorts and filters the user list, then selects `key` (or the first user).
     pub(super) fn resort_users_keeping(&mut self, key: Option<crate::analysis::UserKey>) {
         let m = &mut self.model;
-        let Some(a) = &m.analysis else {
+        let Some(a) = &m.derived.analysis else {
             return;
         };
         let mut sorted: Vec<u32> = (0..u32::try_from(a.users.len()).unwrap_or(u32::MAX)).collect();
@@ -173,7 +179,7 @@ impl App {
                 sorted.sort_by_key(|&u| std::cmp::Reverse(a.users[u as usize].last));
             }
         }
-        m.users.sorted = sorted;
+        m.derived.users.sorted = sorted;
         let target = key.and_then(|k| a.users.iter().position(|u| u.key == k));
         self.refilter_users(target);
     }
@@ -181,15 +187,16 @@ impl App {
     /// Applies the id filter to the sorted users, selecting `target` when it is listed.
     pub(super) fn refilter_users(&mut self, target: Option<usize>) {
         let m = &mut self.model;
-        let Some(a) = &m.analysis else {
+        let Some(a) = &m.derived.analysis else {
             return;
         };
         let needle = m.users.filter.to_lowercase();
-        m.users.list = if needle.is_empty() {
-            m.users.sorted.clone()
+        m.derived.users.list = if needle.is_empty() {
+            m.derived.users.sorted.clone()
         } else {
             let strings = &m.store.strings;
-            m.users
+            m.derived
+                .users
                 .sorted
                 .iter()
                 .copied()
@@ -202,15 +209,15 @@ impl App {
                 .collect()
         };
         let selected = target
-            .and_then(|t| m.users.list.iter().position(|&u| u as usize == t))
+            .and_then(|t| m.derived.users.list.iter().position(|&u| u as usize == t))
             .unwrap_or(0);
-        let same_user =
-            m.events.user.is_some() && m.users.list.get(selected) == m.events.user.as_ref();
-        m.users.selected = selected;
+        let same_user = m.derived.events.user.is_some()
+            && m.derived.users.list.get(selected) == m.derived.events.user.as_ref();
+        m.derived.users.selected = selected;
         self.rebuild_rows(same_user);
         if !same_user {
-            self.model.events.selected = 0;
-            self.model.timeline.center = None;
+            self.model.derived.events.selected = 0;
+            self.model.derived.timeline.center = None;
         }
     }
 
@@ -241,12 +248,11 @@ impl App {
                 raw_text(raw::read_raw(store, loc).map_err(|e| e.to_string()))
             }
             Some(loc) => {
-                self.fetching = false;
                 self.fetch_in_background(RawPurpose::Detail, vec![(e, loc)]);
                 RawText::Loading
             }
         };
-        self.model.detail = Some(DetailView {
+        self.model.derived.detail = Some(DetailView {
             event: e,
             raw,
             scroll: 0,
@@ -255,8 +261,8 @@ impl App {
     }
 
     pub(super) fn jump_session(&mut self, forward: bool) {
-        let rows = &self.model.events.rows;
-        let sel = self.model.events.selected;
+        let rows = &self.model.derived.events.rows;
+        let sel = self.model.derived.events.selected;
         let is_header = |i: &usize| matches!(rows[*i], Row::Session { .. });
         let found = if forward {
             (sel + 1..rows.len()).find(is_header)
@@ -273,12 +279,12 @@ impl App {
     }
 
     pub(super) fn jump_flagged(&mut self, forward: bool) {
-        let Some(a) = &self.model.analysis else {
+        let Some(a) = &self.model.derived.analysis else {
             return;
         };
         if self.model.focus == Focus::Users {
-            let list = &self.model.users.list;
-            let sel = self.model.users.selected;
+            let list = &self.model.derived.users.list;
+            let sel = self.model.derived.users.selected;
             let flagged = |i: &usize| a.user_counts[list[*i] as usize].anomalies() > 0;
             let found = if forward {
                 (sel + 1..list.len()).find(flagged)
@@ -291,8 +297,8 @@ impl App {
             }
             return;
         }
-        let rows = &self.model.events.rows;
-        let sel = self.model.events.selected;
+        let rows = &self.model.derived.events.rows;
+        let sel = self.model.derived.events.selected;
         let flagged = |i: &usize| row_is_flagged(a, rows[*i]);
         let found = if forward {
             (sel + 1..rows.len()).find(flagged)
@@ -306,7 +312,7 @@ impl App {
     }
 
     pub(super) fn zoom(&mut self, zoom_in: bool) {
-        let t = &mut self.model.timeline;
+        let t = &mut self.model.derived.timeline;
         t.zoom = if zoom_in {
             (t.zoom + 1).min(30)
         } else {
@@ -323,18 +329,19 @@ impl App {
         };
         let step = (w.span_ms() / 4).max(1);
         let center = w.start + w.span_ms() / 2;
-        self.model.timeline.center = Some(if later { center + step } else { center - step });
-        if self.model.timeline.zoom == 0 {
-            self.model.timeline.zoom = 1;
+        self.model.derived.timeline.center =
+            Some(if later { center + step } else { center - step });
+        if self.model.derived.timeline.zoom == 0 {
+            self.model.derived.timeline.zoom = 1;
         }
     }
 
     /// Moves the selection to the event closest to `t`.
     pub(super) fn select_time(&mut self, t: i64) {
-        let Some(a) = &self.model.analysis else {
+        let Some(a) = &self.model.derived.analysis else {
             return;
         };
-        let best = event_rows(a, &self.model.store, &self.model.events.rows)
+        let best = event_rows(a, &self.model.store, &self.model.derived.events.rows)
             .map(|(i, _, time)| (i, (time - t).unsigned_abs()))
             .min_by_key(|&(_, d)| d);
         if let Some((i, _)) = best {
@@ -352,7 +359,7 @@ impl App {
             self.model.focus = Focus::Users;
             if a.users_list.contains(at) {
                 let i = self.view.users_top + (row - a.users_list.y) as usize;
-                if i < self.model.users.list.len() {
+                if i < self.model.derived.users.list.len() {
                     self.select_user(i);
                 }
             }
@@ -362,15 +369,15 @@ impl App {
                 && let Some(w) = self.model.timeline_window()
             {
                 let t = w.time_at(column - a.timeline_plot.x, a.timeline_plot.width);
-                let center = self.model.timeline.center;
+                let center = self.model.derived.timeline.center;
                 self.select_time(t);
-                self.model.timeline.center = center;
+                self.model.derived.timeline.center = center;
             }
         } else if a.lower.contains(at) {
             self.model.focus = Focus::Lower;
             if self.model.lower == Lower::Events && a.lower_list.contains(at) {
                 let i = self.view.events_top + (row - a.lower_list.y) as usize;
-                if i < self.model.events.rows.len() {
+                if i < self.model.derived.events.rows.len() {
                     self.select_row(i);
                 }
             }

@@ -1,19 +1,21 @@
 //! What leaves the inspector: NDJSON export of a user's events and clipboard copies.
-
-use std::io::Write as _;
+//! Both are jobs ([`crate::tui::jobs`]): this asks for them and reports how they ended.
 
 use super::App;
 use crate::event::RawLoc;
 use crate::fmt::{count, sanitize};
-use crate::source::raw;
-use crate::tui::jsonview;
-use crate::tui::model::{Overlay, PromptKind, RawText};
+use crate::source::raw::SegmentSet;
+use crate::tui::jobs::{Clip, CopyFrom, ExportProgress, Exported, Job, Kind};
+use crate::tui::model::{ExportStatus, Overlay, PromptKind, RawText};
 use crate::tui::rows::Row;
 
 impl App {
     pub(super) fn start_export(&mut self) {
+        if self.refuse_second_export() {
+            return;
+        }
         let m = &self.model;
-        let (Some(a), Some(u)) = (&m.analysis, m.selected_user()) else {
+        let (Some(a), Some(u)) = (&m.derived.analysis, m.selected_user()) else {
             self.error("no user selected; nothing to export".to_string());
             return;
         };
@@ -27,14 +29,37 @@ impl App {
         self.open_prompt(PromptKind::Export, name);
     }
 
-    /// Writes the selected user's events (or the filtered rows), oldest first, one raw
-    /// JSON object per line.
+    /// While an export runs, says so and returns true: one export at a time.
+    fn refuse_second_export(&mut self) -> bool {
+        if !self.jobs.busy(Kind::Export) {
+            return false;
+        }
+        let to = self
+            .model
+            .export
+            .as_ref()
+            .map(|e| format!(" to {}", e.path))
+            .unwrap_or_default();
+        self.error(format!(
+            "an export{to} is still running; wait for it to finish"
+        ));
+        true
+    }
+
+    /// Asks for the selected user's events (or the filtered rows), oldest first, to be
+    /// written to `path`, one raw JSON object per line. The export job reads and writes
+    /// off the UI thread; the status bar shows its progress, and a message how it ended.
+    /// A second export while one runs is refused with a message.
     pub fn export(&mut self, path: &str) {
+        if self.refuse_second_export() {
+            return;
+        }
         let m = &self.model;
-        let Some(a) = &m.analysis else {
+        let Some(a) = &m.derived.analysis else {
             return;
         };
         let mut positions: Vec<u32> = m
+            .derived
             .events
             .rows
             .iter()
@@ -44,41 +69,38 @@ impl App {
             })
             .collect();
         positions.sort_unstable();
-        let events: Vec<u32> = positions.iter().map(|&p| a.order[p as usize]).collect();
         let store = &m.store;
-        let locs: Vec<Option<RawLoc>> = events.iter().map(|&e| store.raw(e as usize)).collect();
+        let locs: Vec<Option<RawLoc>> = positions
+            .iter()
+            .map(|&p| store.raw(a.order[p as usize] as usize))
+            .collect();
         let known: Vec<RawLoc> = locs.iter().flatten().copied().collect();
-        let mut texts = raw::read_many(store, &known).into_iter();
-        let result = (|| -> std::io::Result<(usize, usize)> {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)?;
-            let mut out = std::io::BufWriter::new(file);
-            let (mut written, mut failed) = (0, 0);
-            for loc in &locs {
-                let text = match loc {
-                    Some(_) => texts.next().and_then(Result::ok),
-                    None => None,
-                };
-                match text {
-                    Some(bytes) => {
-                        out.write_all(&jsonview::compact(&bytes))?;
-                        out.write_all(b"\n")?;
-                        written += 1;
-                    }
-                    None => failed += 1,
-                }
-            }
-            out.flush()?;
-            Ok((written, failed))
-        })();
+        let segments = SegmentSet::for_locs(store, &known);
+        let total = locs.len();
+        let job = Job::Export {
+            path: path.to_string(),
+            locs,
+            segments,
+        };
+        if self.want(job).is_ok() {
+            self.model.export = Some(ExportStatus {
+                path: sanitize(path).into_owned(),
+                progress: ExportProgress {
+                    total,
+                    ..ExportProgress::default()
+                },
+            });
+        }
+    }
+
+    /// Reports how an export ended.
+    pub(super) fn exported(&mut self, path: &str, result: Result<Exported, String>) {
         let shown = sanitize(path).into_owned();
         match result {
-            Ok((written, 0)) => {
-                self.info(format!("wrote {} events to {shown}", count(written as u64)))
+            Ok(Exported { written, failed: 0 }) => {
+                self.info(format!("wrote {} events to {shown}", count(written as u64)));
             }
-            Ok((written, failed)) => self.error(format!(
+            Ok(Exported { written, failed }) => self.error(format!(
                 "wrote {} events to {shown}; {} could not be read from their source",
                 count(written as u64),
                 count(failed as u64)
@@ -87,12 +109,14 @@ impl App {
         }
     }
 
+    /// Asks for the raw JSON of the event in the detail overlay (or the selected one) to
+    /// be copied: a job reads it (unless the overlay shows it already) and encodes it.
     pub(super) fn copy(&mut self) {
-        let e = match (&self.model.detail, self.model.overlay) {
+        let e = match (&self.model.derived.detail, self.model.overlay) {
             (Some(d), Overlay::Detail) => {
                 if let RawText::Ready { raw, .. } = &d.raw {
                     let bytes = raw.to_vec();
-                    self.set_clipboard(bytes);
+                    let _ = self.want(Job::Copy(CopyFrom::Bytes(bytes)));
                     return;
                 }
                 Some(d.event)
@@ -103,18 +127,21 @@ impl App {
             self.error("no event selected; nothing copied".to_string());
             return;
         };
-        match self.read_event(e) {
-            Ok(bytes) => self.set_clipboard(bytes),
-            Err(text) => self.error(text),
-        }
+        let store = &self.model.store;
+        let Some(loc) = store.raw(e as usize) else {
+            self.error("the raw text of this event was not kept".to_string());
+            return;
+        };
+        let segments = SegmentSet::for_locs(store, &[loc]);
+        let _ = self.want(Job::Copy(CopyFrom::Read { loc, segments }));
     }
 
-    pub(super) fn set_clipboard(&mut self, bytes: Vec<u8>) {
+    pub(super) fn set_clipboard(&mut self, clip: Clip) {
         self.info(format!(
             "copied {} bytes of raw JSON to the clipboard (OSC 52)",
-            count(bytes.len() as u64)
+            count(clip.raw.len() as u64)
         ));
-        self.clipboard = Some(bytes);
+        self.clipboard = Some(clip);
     }
 }
 

@@ -63,7 +63,7 @@ impl App {
         let text = p.text.trim().to_string();
         match p.kind {
             PromptKind::UserFilter => {
-                let n = self.model.users.list.len();
+                let n = self.model.derived.users.list.len();
                 self.info(if text.is_empty() {
                     format!("{} users", count(n as u64))
                 } else {
@@ -81,7 +81,7 @@ impl App {
             PromptKind::TypeFilter => {
                 self.model.events.type_filter = text;
                 self.rebuild_rows(true);
-                let rows = &self.model.events.rows;
+                let rows = &self.model.derived.events.rows;
                 let events = rows
                     .iter()
                     .filter(|r| matches!(r, Row::Event { .. }))
@@ -126,7 +126,7 @@ impl App {
     /// Replays every user at `ms` (cheap: no re-sessionisation).
     pub fn set_timeout(&mut self, ms: i64) {
         self.model.rules.timeout_ms = ms;
-        if let Some(a) = &mut self.model.analysis {
+        if let Some(a) = &mut self.model.derived.analysis {
             a.set_timeout(ms);
             let text = format!(
                 "replay at {}: {} sessions (recorded {}), {} split, {} merged",
@@ -136,9 +136,10 @@ impl App {
                 count(a.replay.split.len() as u64),
                 count(a.replay.merged.len() as u64)
             );
-            if let (Some(u), Some(lanes)) =
-                (self.model.users.current(), &mut self.model.timeline.lanes)
-            {
+            if let (Some(u), Some(lanes)) = (
+                self.model.derived.users.current(),
+                &mut self.model.derived.timeline.lanes,
+            ) {
                 lanes.replayed = a.replay_input.user_segments(u, ms);
                 lanes.timeout_ms = ms;
             }
@@ -155,15 +156,15 @@ impl App {
             self.info(format!("type {key} to search"));
             return;
         }
-        let Some(a) = &self.model.analysis else {
+        let Some(a) = &self.model.derived.analysis else {
             return;
         };
-        let rows = &self.model.events.rows;
+        let rows = &self.model.derived.events.rows;
         let n = rows.len();
         if n == 0 {
             return;
         }
-        let sel = self.model.events.selected;
+        let sel = self.model.derived.events.selected;
         let order: Vec<usize> = (1..=n)
             .map(|k| {
                 if forward {
@@ -174,7 +175,7 @@ impl App {
             })
             .collect();
         let store = &self.model.store;
-        let found = find_match(a, store, &self.model.props, rows, &order, &needle);
+        let found = find_match(a, store, &self.model.derived.props, rows, &order, &needle);
         match found {
             Some(i) => {
                 let wrapped = if forward { i <= sel } else { i >= sel };

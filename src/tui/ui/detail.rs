@@ -102,7 +102,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     let t = &view.theme;
     let area = view.areas.overlay;
     let body = view.areas.overlay_body;
-    let Some(d) = &model.detail else {
+    let Some(d) = &model.derived.detail else {
         return;
     };
     frame.render_widget(Clear, area);
@@ -186,7 +186,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
             t.dim,
         ),
     ])];
-    let (Some(a), Some(u)) = (&model.analysis, model.selected_user()) else {
+    let (Some(a), Some(u)) = (&model.derived.analysis, model.selected_user()) else {
         return out;
     };
     let mut who = vec![Span::raw(format!(

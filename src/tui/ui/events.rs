@@ -70,19 +70,20 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     let list = view.areas.lower_list;
     let focused = model.focus == Focus::Lower;
     let ev = &model.events;
+    let listed = &model.derived.events;
     let mut title = vec![Span::styled(" Events ", t.title)];
-    let a = model.analysis.as_ref();
+    let a = model.derived.analysis.as_ref();
     if let (Some(a), Some(u)) = (a, model.selected_user()) {
         let user = super::users::user_label(a, &model.store, u);
         title.push(Span::styled(
             format!("· {} · {} · ", fit(&user, 24), ev.order.label()),
             t.dim,
         ));
-        let n = ev.rows.len();
+        let n = listed.rows.len();
         title.push(Span::styled(
             format!(
                 "row {} of {} ",
-                count((ev.selected + 1).min(n) as u64),
+                count((listed.selected + 1).min(n) as u64),
                 count(n as u64)
             ),
             t.dim,
@@ -124,7 +125,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
         frame.render_widget(Paragraph::new("loading…").style(t.dim), list);
         return;
     };
-    if ev.rows.is_empty() {
+    if listed.rows.is_empty() {
         let msg = if ev.type_filter.is_empty() {
             "no user selected".to_string()
         } else {
@@ -137,7 +138,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     let zone = model.zones.current();
     let wide = w >= 90;
     // The type column fits the longest type on screen, up to 40% of the pane.
-    let longest = ev
+    let longest = listed
         .rows
         .iter()
         .skip(view.events_top)
@@ -157,14 +158,14 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
         .unwrap_or(8);
     let type_w = longest.clamp(8, (w * 2 / 5).max(12));
     let open = model.selected_user().and_then(|u| model.open_session(u));
-    let rows = ev
+    let rows = listed
         .rows
         .iter()
         .enumerate()
         .skip(view.events_top)
         .take(list.height as usize);
     for (k, (i, row)) in rows.enumerate() {
-        let selected = i == ev.selected;
+        let selected = i == listed.selected;
         let line = match *row {
             Row::Session { session, shown } => {
                 let s = &a.sessions[session as usize];
@@ -223,7 +224,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
                 ];
                 let words = event_flag_words(a, pos as usize, gap_ms);
                 spans.push(Span::styled(words.join(" "), t.flag));
-                if let Some(p) = model.props.get(&e)
+                if let Some(p) = model.derived.props.get(&e)
                     && !p.is_empty()
                 {
                     spans.push(Span::raw("  "));

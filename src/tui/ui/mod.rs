@@ -198,14 +198,14 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
     }
     view.users_top = scrolled(
         view.users_top,
-        model.users.selected,
-        model.users.list.len(),
+        model.derived.users.selected,
+        model.derived.users.list.len(),
         a.users_list.height as usize,
     );
     view.events_top = scrolled(
         view.events_top,
-        model.events.selected,
-        model.events.rows.len(),
+        model.derived.events.selected,
+        model.derived.events.rows.len(),
         a.lower_list.height as usize,
     );
     users::render(frame, model, view);

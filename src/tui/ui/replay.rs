@@ -25,7 +25,7 @@ const BAR_W: usize = 12;
 /// The panel's lines for a pane `width` columns wide.
 #[must_use]
 pub fn lines(model: &Model, keys: &Keymap, width: u16, t: &Theme) -> Vec<Line<'static>> {
-    let Some(a) = &model.analysis else {
+    let Some(a) = &model.derived.analysis else {
         return vec![Line::styled("loading…", t.dim)];
     };
     let mut out = comparison(model, keys, a, t);
@@ -202,7 +202,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     let all = lines(model, keys, list.width, t);
     let shown: Vec<Line<'static>> = all
         .into_iter()
-        .skip(model.replay_scroll)
+        .skip(model.derived.replay_scroll)
         .take(list.height as usize)
         .collect();
     frame.render_widget(Paragraph::new(shown), list);

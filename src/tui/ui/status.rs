@@ -21,7 +21,7 @@ use crate::fmt::{count, sanitize, setting};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Hint, Keymap, active_scopes, main_scopes};
 use crate::tui::live_view::{LiveStatus, rate};
-use crate::tui::model::{Level, Model, PromptKind};
+use crate::tui::model::{ExportStatus, Level, Model, PromptKind};
 
 /// Draws the status bar.
 pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
@@ -69,7 +69,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
             v
         })
         .collect();
-    match &model.analysis {
+    match &model.derived.analysis {
         Some(a) => {
             let s = &a.summary;
             first.push(Span::raw(format!(
@@ -90,6 +90,10 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     )));
     first.push(sep());
     first.push(Span::raw(model.zones.current().label()));
+    if let Some(export) = &model.export {
+        first.push(sep());
+        first.push(Span::styled(export_text(export), t.warn));
+    }
     if model.loading() && !following {
         first.push(sep());
         first.push(Span::styled(loading_text(model), t.warn));
@@ -205,7 +209,10 @@ fn live_line(
             if n > 0 { t.error } else { t.dim },
         )],
     ));
-    if let Some(a) = &model.analysis {
+    if let Some(export) = &model.export {
+        parts.push((2, vec![Span::styled(export_text(export), t.warn)]));
+    }
+    if let Some(a) = &model.derived.analysis {
         let s = &a.summary;
         let mut text = format!(
             "{} users · {} sessions",
@@ -229,7 +236,8 @@ fn live_line(
     if let Some(f) = &live.forward {
         parts.push((7, vec![Span::raw(format!("→ {}", sanitize(f)))]));
     }
-    if model.analysing == crate::tui::model::Analysing::Running && model.analysis.is_none() {
+    if model.analysing == crate::tui::model::Analysing::Running && model.derived.analysis.is_none()
+    {
         parts.push((8, vec![Span::styled("analysing…", t.warn)]));
     }
     let len = |parts: &[(u8, Vec<Span<'static>>)]| {
@@ -260,6 +268,42 @@ fn live_line(
     out
 }
 
+/// A running export: `exporting to a.ndjson: reading 1,200 of 5,000 events` while its
+/// raw texts are read back, then `exporting to a.ndjson: 3,000 of 5,000 events · 1.2 MB`.
+fn export_text(export: &ExportStatus) -> String {
+    let p = &export.progress;
+    let to = fit(&short_name(&export.path), 30);
+    if p.written == 0 && p.read < p.total {
+        format!(
+            "exporting to {to}: reading {} of {} events",
+            count(p.read as u64),
+            count(p.total as u64)
+        )
+    } else {
+        format!(
+            "exporting to {to}: {} of {} events · {}",
+            count(p.written as u64),
+            count(p.total as u64),
+            bytes(p.bytes)
+        )
+    }
+}
+
+/// A byte count for people: `512 B`, `1.2 kB`, `34.5 MB`, `1.1 GB` (powers of 1000).
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 3] = ["kB", "MB", "GB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let (mut unit, mut div) = (0, 1000u64);
+    while unit < UNITS.len() - 1 && n / div >= 1000 {
+        div *= 1000;
+        unit += 1;
+    }
+    let tenths = n / (div / 10);
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
 /// `loading 45% ▕████░░░░▏` or `analysing…`.
 fn loading_text(model: &Model) -> String {
     if model.sources.iter().all(|s| s.done) {
@@ -281,5 +325,22 @@ fn loading_text(model: &Model) -> String {
             )
         }
         None => "loading…".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_read_as_people_write_them() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1000), "1.0 kB");
+        assert_eq!(bytes(1_234), "1.2 kB");
+        assert_eq!(bytes(999_999), "999.9 kB");
+        assert_eq!(bytes(34_567_890), "34.5 MB");
+        assert_eq!(bytes(1_100_000_000), "1.1 GB");
+        assert_eq!(bytes(5_000_000_000_000), "5000.0 GB");
     }
 }

@@ -116,9 +116,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let focused = model.focus == Focus::Timeline;
     let zone = model.zones.current();
     let (Some(a), Some(u), Some(lanes), Some(w)) = (
-        model.analysis.as_ref(),
+        model.derived.analysis.as_ref(),
         model.selected_user(),
-        model.timeline.lanes.as_ref(),
+        model.derived.timeline.lanes.as_ref(),
         model.timeline_window(),
     ) else {
         frame.render_widget(pane(Line::styled(" Timeline ", t.title), focused, t), area);
@@ -142,9 +142,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             t.dim,
         ),
     ];
-    if model.timeline.zoom > 0 {
+    if model.derived.timeline.zoom > 0 {
         title.push(Span::styled(
-            format!("zoom ×{} ", 1u64 << model.timeline.zoom.min(63)),
+            format!("zoom ×{} ", 1u64 << model.derived.timeline.zoom.min(63)),
             t.warn,
         ));
     }
@@ -272,7 +272,7 @@ struct Selected {
 }
 
 fn selected_info(model: &Model, a: &Analysis) -> Selected {
-    let Some(row) = model.events.rows.get(model.events.selected) else {
+    let Some(row) = model.derived.events.rows.get(model.derived.events.selected) else {
         return Selected::default();
     };
     let Some(u) = model.selected_user() else {

@@ -44,14 +44,15 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let list = view.areas.users_list;
     let focused = model.focus == Focus::Users;
     let users = &model.users;
+    let listed = &model.derived.users;
     let mut title = vec![Span::styled(" Users ", t.title)];
-    if let Some(a) = &model.analysis {
+    if let Some(a) = &model.derived.analysis {
         let shown = if users.filter.is_empty() {
             count(a.users.len() as u64)
         } else {
             format!(
                 "{} of {}",
-                count(users.list.len() as u64),
+                count(listed.list.len() as u64),
                 count(a.users.len() as u64)
             )
         };
@@ -67,7 +68,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         ));
     }
     frame.render_widget(pane(Line::from(title), focused, t), area);
-    let Some(a) = &model.analysis else {
+    let Some(a) = &model.derived.analysis else {
         let msg = if model.is_live() && model.store.events().is_empty() {
             "waiting for events…"
         } else if model.loading() {
@@ -81,7 +82,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let w = list.width as usize;
     let store = &model.store;
     // The id column is as wide as the longest id on screen, up to 40% of the pane.
-    let longest = users
+    let longest = listed
         .list
         .iter()
         .skip(view.users_top)
@@ -101,7 +102,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         .style(t.header),
         header,
     );
-    if users.list.is_empty() {
+    if listed.list.is_empty() {
         let msg = if users.filter.is_empty() {
             if model.loading() {
                 "loading…"
@@ -115,7 +116,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         frame.render_widget(Paragraph::new(msg).style(t.dim), list);
         return;
     }
-    let rows = users
+    let rows = listed
         .list
         .iter()
         .enumerate()
@@ -126,7 +127,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         let user = &a.users[u];
         let events = u64::from(user.events.end - user.events.start);
         let sessions = a.user_counts[u].sessions;
-        let selected = i == users.selected;
+        let selected = i == listed.selected;
         let marker = if selected { "▶" } else { " " };
         let lead = format!(
             "{marker}{} {:>6} {:>4} ",
