@@ -31,7 +31,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-pub use flag::Flag;
+pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 
 use crate::event::Sym;
@@ -125,22 +125,6 @@ pub struct UserKey {
     pub id: Sym,
 }
 
-/// Bits of [`Session::flags`].
-pub mod session_flags {
-    /// No active event.
-    pub const EMPTY: u8 = 1;
-    /// `length_ms == 0`.
-    pub const ZERO_LENGTH: u8 = 2;
-    /// The id is after the first event, or more than a day before it.
-    pub const SUSPECT_ID: u8 = 4;
-    /// Holds a start marker and no end marker, and is not the user's latest session.
-    pub const UNTERMINATED: u8 = 8;
-    /// Holds a start marker.
-    pub const HAS_START: u8 = 16;
-    /// Holds an end marker.
-    pub const HAS_END: u8 = 32;
-}
-
 /// A recorded session: the events of one user sharing one `session_id`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -164,8 +148,8 @@ pub struct Session {
     pub max_gap_ms: i64,
     /// Events flagged as duplicates.
     pub duplicates: u32,
-    /// See [`session_flags`].
-    pub flags: u8,
+    /// The flags it carries: every [`Flag`] but [`Flag::NoSession`] can be set.
+    pub flags: FlagSet,
 }
 
 impl Session {
@@ -181,38 +165,16 @@ impl Session {
         self.last - self.first
     }
 
-    /// Whether a flag bit is set.
+    /// Whether the session carries `flag`.
     #[must_use]
-    pub fn has(&self, flag: u8) -> bool {
-        self.flags & flag != 0
+    pub fn has(&self, flag: Flag) -> bool {
+        self.flags.contains(flag)
     }
 
     /// The flags of the model this session carries, in display order.
     #[must_use]
     pub fn flag_list(&self) -> Vec<Flag> {
-        let mut out = Vec::new();
-        if self.has(session_flags::EMPTY) {
-            out.push(Flag::Empty);
-        }
-        if self.has(session_flags::ZERO_LENGTH) {
-            out.push(Flag::ZeroLength);
-        }
-        if self.has(session_flags::SUSPECT_ID) {
-            out.push(Flag::SuspectId);
-        }
-        if self.gaps > 0 {
-            out.push(Flag::Gap);
-        }
-        if self.bridged > 0 {
-            out.push(Flag::Bridged);
-        }
-        if self.has(session_flags::UNTERMINATED) {
-            out.push(Flag::Unterminated);
-        }
-        if self.duplicates > 0 {
-            out.push(Flag::Duplicate);
-        }
-        out
+        self.flags.iter().collect()
     }
 }
 
@@ -235,59 +197,26 @@ pub struct User {
     pub last: i64,
 }
 
-/// Counts of each flag, for a user or the whole stream.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FlagCounts {
-    /// Recorded sessions.
-    pub sessions: u64,
-    /// Empty sessions.
-    pub empty: u64,
-    /// Zero-length sessions.
-    pub zero_length: u64,
-    /// Suspect session ids.
-    pub suspect: u64,
-    /// Out-of-session events.
-    pub out_of_session: u64,
-    /// Gap pairs.
-    pub gaps: u64,
-    /// Bridged gap pairs.
-    pub bridged: u64,
-    /// Unterminated sessions.
-    pub unterminated: u64,
-    /// Duplicate events.
-    pub duplicates: u64,
+impl User {
+    /// How many recorded sessions the user has.
+    #[must_use]
+    pub fn session_count(&self) -> u64 {
+        u64::from(self.sessions.end - self.sessions.start)
+    }
 }
 
 impl FlagCounts {
-    /// The count for one flag.
-    #[must_use]
-    pub fn get(&self, flag: Flag) -> u64 {
-        match flag {
-            Flag::Empty => self.empty,
-            Flag::ZeroLength => self.zero_length,
-            Flag::SuspectId => self.suspect,
-            Flag::NoSession => self.out_of_session,
-            Flag::Gap => self.gaps,
-            Flag::Bridged => self.bridged,
-            Flag::Unterminated => self.unterminated,
-            Flag::Duplicate => self.duplicates,
-        }
-    }
-
-    /// All anomalies together (a sort key for "most anomalies first").
-    #[must_use]
-    pub fn anomalies(&self) -> u64 {
-        Flag::ALL.iter().map(|&f| self.get(f)).sum()
-    }
-
     fn add_session(&mut self, s: &Session) {
-        self.sessions += 1;
-        self.empty += u64::from(s.has(session_flags::EMPTY));
-        self.zero_length += u64::from(s.has(session_flags::ZERO_LENGTH));
-        self.suspect += u64::from(s.has(session_flags::SUSPECT_ID));
-        self.unterminated += u64::from(s.has(session_flags::UNTERMINATED));
-        self.gaps += u64::from(s.gaps);
-        self.bridged += u64::from(s.bridged);
+        for flag in [
+            Flag::Empty,
+            Flag::ZeroLength,
+            Flag::SuspectId,
+            Flag::Unterminated,
+        ] {
+            self[flag] += u64::from(s.has(flag));
+        }
+        self[Flag::Gap] += u64::from(s.gaps);
+        self[Flag::Bridged] += u64::from(s.bridged);
     }
 }
 
@@ -300,6 +229,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Distinct user keys.
     pub users: u64,
+    /// Recorded sessions.
+    pub sessions: u64,
     /// Flag counts over all sessions and events.
     pub counts: FlagCounts,
     /// Sessions after replay with the chosen timeout.
@@ -377,11 +308,9 @@ impl Analysis {
                 }
                 let first = events[order[positions.start] as usize].time;
                 let last = events[order[positions.end - 1] as usize].time;
-                let mut counts = FlagCounts {
-                    out_of_session: u64::from(out),
-                    duplicates: u64::from(dups),
-                    ..FlagCounts::default()
-                };
+                let mut counts = FlagCounts::default();
+                counts[Flag::NoSession] = u64::from(out);
+                counts[Flag::Duplicate] = u64::from(dups);
                 let srange = session_ranges[u].clone();
                 for s in &sessions[srange.start as usize..srange.end as usize] {
                     counts.add_session(s);
@@ -410,20 +339,13 @@ impl Analysis {
 
         let mut counts = FlagCounts::default();
         for c in &user_counts {
-            counts.sessions += c.sessions;
-            counts.empty += c.empty;
-            counts.zero_length += c.zero_length;
-            counts.suspect += c.suspect;
-            counts.out_of_session += c.out_of_session;
-            counts.gaps += c.gaps;
-            counts.bridged += c.bridged;
-            counts.unterminated += c.unterminated;
-            counts.duplicates += c.duplicates;
+            counts += c;
         }
         let summary = Summary {
             events: events.len() as u64,
             rejected: store.rejected(),
             users: users.len() as u64,
+            sessions: sessions.len() as u64,
             counts,
             replayed_sessions: replay.sessions,
             session_id_warnings: store.warning_count,

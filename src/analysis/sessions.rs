@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::users::split_by_ranges;
-use super::{EventClass, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set, session_flags as sf};
+use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
 use crate::event::EventRec;
 
 pub(super) struct Sessions {
@@ -23,6 +23,8 @@ pub(super) struct Sessions {
 struct Acc {
     session: Session,
     last_active: Option<i64>,
+    has_start: bool,
+    has_end: bool,
     inactive_since_active: bool,
     steps_within_threshold: bool,
 }
@@ -111,9 +113,11 @@ fn user_sessions(
                         bridged: 0,
                         max_gap_ms: 0,
                         duplicates: 0,
-                        flags: 0,
+                        flags: FlagSet::NONE,
                     },
                     last_active: None,
+                    has_start: false,
+                    has_end: false,
                     inactive_since_active: false,
                     steps_within_threshold: true,
                 });
@@ -155,11 +159,11 @@ fn user_sessions(
             }
             EventClass::Inactive => acc.inactive_since_active = true,
             EventClass::StartMarker => {
-                s.flags |= sf::HAS_START;
+                acc.has_start = true;
                 acc.inactive_since_active = true;
             }
             EventClass::EndMarker => {
-                s.flags |= sf::HAS_END;
+                acc.has_end = true;
                 acc.inactive_since_active = true;
             }
         }
@@ -179,19 +183,22 @@ fn user_sessions(
     sorted
         .iter()
         .map(|&l| {
-            let mut s = accs[l as usize].session.clone();
-            if s.active == 0 {
-                s.flags |= sf::EMPTY;
-            }
-            if s.length_ms() == 0 {
-                s.flags |= sf::ZERO_LENGTH;
-            }
-            if s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS {
-                s.flags |= sf::SUSPECT_ID;
-            }
-            if s.has(sf::HAS_START) && !s.has(sf::HAS_END) && Some(l) != latest {
-                s.flags |= sf::UNTERMINATED;
-            }
+            let acc = &accs[l as usize];
+            let mut s = acc.session.clone();
+            let f = &mut s.flags;
+            f.insert_if(Flag::Empty, s.active == 0);
+            f.insert_if(Flag::ZeroLength, s.last.saturating_sub(s.id) == 0);
+            f.insert_if(
+                Flag::SuspectId,
+                s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS,
+            );
+            f.insert_if(Flag::Gap, s.gaps > 0);
+            f.insert_if(Flag::Bridged, s.bridged > 0);
+            f.insert_if(
+                Flag::Unterminated,
+                acc.has_start && !acc.has_end && Some(l) != latest,
+            );
+            f.insert_if(Flag::Duplicate, s.duplicates > 0);
             s
         })
         .collect()

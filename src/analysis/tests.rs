@@ -181,8 +181,8 @@ fn users_are_counted_without_sessions_too() {
     ];
     let (_, a) = analyse(&lines, &Rules::default());
     assert_eq!(a.summary.users, 2);
-    assert_eq!(a.summary.counts.sessions, 1);
-    assert_eq!(a.summary.counts.out_of_session, 1);
+    assert_eq!(a.summary.sessions, 1);
+    assert_eq!(a.summary.counts[Flag::NoSession], 1);
 }
 
 /// One user's session built from (type, offset from T0) pairs, all with session id `id`.
@@ -392,13 +392,13 @@ fn session_figures_and_flags() {
 fn user_named_inactive_types_make_sessions_empty() {
     let lines = session_lines(T0, &[("Heartbeat", 0), ("Heartbeat", M)]);
     let (_, a) = analyse(&lines, &Rules::default());
-    assert!(!a.sessions[0].has(session_flags::EMPTY));
+    assert!(!a.sessions[0].has(Flag::Empty));
     let rules = Rules {
         inactive: vec!["Heartbeat".into()],
         ..Rules::default()
     };
     let (_, a) = analyse(&lines, &rules);
-    assert!(a.sessions[0].has(session_flags::EMPTY));
+    assert!(a.sessions[0].has(Flag::Empty));
     assert_eq!(a.replay.sessions, 0);
 }
 
@@ -418,11 +418,11 @@ fn unterminated_sessions_exclude_the_latest() {
     let unterminated: Vec<bool> = a
         .sessions
         .iter()
-        .map(|s| s.has(session_flags::UNTERMINATED))
+        .map(|s| s.has(Flag::Unterminated))
         .collect();
     assert_eq!(unterminated, [true, false, false]);
-    assert_eq!(a.summary.counts.unterminated, 1);
-    assert_eq!(a.summary.counts.out_of_session, 1);
+    assert_eq!(a.summary.counts[Flag::Unterminated], 1);
+    assert_eq!(a.summary.counts[Flag::NoSession], 1);
 }
 
 #[test]
@@ -447,7 +447,7 @@ fn session_ids_are_per_user() {
         ev("a", r#""user_id":"u2""#, T0, Some(T0)),
     ];
     let (_, a) = analyse(&lines, &Rules::default());
-    assert_eq!(a.summary.counts.sessions, 2);
+    assert_eq!(a.summary.sessions, 2);
 }
 
 #[test]
@@ -519,7 +519,7 @@ fn duplicates_follow_the_seven_day_window() {
             .collect();
         assert_eq!(got, want, "{name}");
         let n = want.iter().filter(|d| **d).count() as u64;
-        assert_eq!(a.summary.counts.duplicates, n, "{name}");
+        assert_eq!(a.summary.counts[Flag::Duplicate], n, "{name}");
     }
 }
 
@@ -538,7 +538,7 @@ fn replay_splits_merges_and_keeps_exactly_t() {
         ev("e", u, T0 + 300 * M, None),
     ];
     let (_, a) = analyse(&lines, &Rules::default());
-    assert_eq!(a.summary.counts.sessions, 2);
+    assert_eq!(a.summary.sessions, 2);
     // 30m: {a,b,c,d} one replayed session: both recorded sessions merged.
     assert_eq!(a.replay.sessions, 1);
     assert_eq!(a.replay.split, Vec::<u32>::new());
@@ -734,6 +734,6 @@ proptest! {
         for &i in &a.order { seen[i as usize] += 1; }
         prop_assert!(seen.iter().all(|&n| n == 1));
         let sessions_events: u64 = a.sessions.iter().map(|s| u64::from(s.events)).sum();
-        prop_assert_eq!(sessions_events + a.summary.counts.out_of_session, a.summary.events);
+        prop_assert_eq!(sessions_events + a.summary.counts[Flag::NoSession], a.summary.events);
     }
 }

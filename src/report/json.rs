@@ -8,7 +8,7 @@ use std::io::Write;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{Analysis, Flag, GAP_BUCKETS, sweep_timeouts};
+use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, sweep_timeouts};
 use crate::decode::RejectReason;
 use crate::store::EventStore;
 
@@ -19,7 +19,7 @@ pub const LISTED: usize = 100;
 struct Report<'a> {
     schema: &'static str,
     settings: Settings<'a>,
-    summary: Summary,
+    summary: Summary<'a>,
     sources: Vec<Source<'a>>,
     rejected_by_reason: serde_json::Map<String, serde_json::Value>,
     rejected_records: Vec<Rejected>,
@@ -37,19 +37,14 @@ struct Settings<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     events: u64,
     rejected: u64,
     users: u64,
     sessions: u64,
-    empty_sessions: u64,
-    zero_length_sessions: u64,
-    suspect_session_ids: u64,
-    out_of_session_events: u64,
-    gaps: u64,
-    bridged_gaps: u64,
-    unterminated_sessions: u64,
-    duplicate_events: u64,
+    /// `empty_sessions` … `duplicate_events`, in display order.
+    #[serde(flatten)]
+    counts: InDisplayOrder<'a>,
     replayed_sessions: u64,
     timeout_ms: i64,
     gap_ms: i64,
@@ -115,7 +110,7 @@ struct UserOut<'a> {
     events: u32,
     first_event_ms: i64,
     last_event_ms: i64,
-    flags: serde_json::Map<String, serde_json::Value>,
+    flags: &'a FlagCounts,
     sessions: Vec<SessionOut>,
     out_of_session: Vec<OutEvent<'a>>,
     replay: UserReplay,
@@ -152,13 +147,6 @@ struct UserReplay {
     merged: Vec<i64>,
 }
 
-fn flag_map(get: impl Fn(Flag) -> u64) -> serde_json::Map<String, serde_json::Value> {
-    Flag::ALL
-        .iter()
-        .map(|&f| (f.summary_key().to_string(), get(f).into()))
-        .collect()
-}
-
 /// Writes the JSON report; with `only`, the `users` array holds just that user.
 pub fn write(
     store: &EventStore,
@@ -180,15 +168,8 @@ pub fn write(
             events: s.events,
             rejected: s.rejected,
             users: s.users,
-            sessions: c.sessions,
-            empty_sessions: c.empty,
-            zero_length_sessions: c.zero_length,
-            suspect_session_ids: c.suspect,
-            out_of_session_events: c.out_of_session,
-            gaps: c.gaps,
-            bridged_gaps: c.bridged,
-            unterminated_sessions: c.unterminated,
-            duplicate_events: c.duplicates,
+            sessions: s.sessions,
+            counts: InDisplayOrder(c),
             replayed_sessions: s.replayed_sessions,
             timeout_ms: a.rules.timeout_ms,
             gap_ms: a.rules.gap_ms,
@@ -233,7 +214,7 @@ pub fn write(
             .collect(),
         replay: ReplaySummary {
             timeout_ms: a.replay.timeout_ms,
-            recorded_sessions: c.sessions,
+            recorded_sessions: s.sessions,
             recorded_median_length_ms: a.replay_input.recorded_median_ms,
             replayed_sessions: a.replay.sessions,
             replayed_median_length_ms: a.replay.median_length_ms,
@@ -306,7 +287,7 @@ pub fn write(
 
 fn user_out<'a>(
     store: &'a EventStore,
-    a: &Analysis,
+    a: &'a Analysis,
     u: usize,
     timeouts: &[i64],
     split: &[bool],
@@ -322,7 +303,7 @@ fn user_out<'a>(
         events: user.events.end - user.events.start,
         first_event_ms: user.first,
         last_event_ms: user.last,
-        flags: flag_map(|f| counts.get(f)),
+        flags: counts,
         sessions: a.sessions[range.clone()]
             .iter()
             .map(|s| SessionOut {

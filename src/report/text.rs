@@ -53,7 +53,7 @@ pub fn write(
         ("events", s.events),
         ("rejected records", s.rejected),
         ("users", s.users),
-        ("sessions", c.sessions),
+        ("sessions", s.sessions),
         ("replayed sessions", s.replayed_sessions),
     ];
     for (label, n) in rows {
@@ -63,7 +63,7 @@ pub fn write(
     writeln!(out, "FINDINGS")?;
     let mut clean = Vec::new();
     for flag in Flag::ALL {
-        let n = c.get(flag);
+        let n = c[flag];
         if n == 0 {
             clean.push(flag.label());
             continue;
@@ -102,7 +102,6 @@ fn capitalise(s: &str) -> String {
 }
 
 fn replay_section(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
-    let c = &a.summary.counts;
     let r = &a.replay;
     writeln!(
         out,
@@ -112,7 +111,7 @@ fn replay_section(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "  recorded {} sessions (median length {}) -> replayed {} (median {})",
-        count(c.sessions),
+        count(a.summary.sessions),
         duration(a.replay_input.recorded_median_ms),
         count(r.sessions),
         duration(r.median_length_ms)
@@ -234,8 +233,8 @@ fn users_section(
             user.key.kind.name(),
             sanitize(store.strings.get(user.key.id)),
             count(u64::from(user.events.end - user.events.start)),
-            count(counts.sessions),
-            count(counts.out_of_session),
+            count(user.session_count()),
+            count(counts[Flag::NoSession]),
             time(user.first),
             time(user.last)
         )?;
@@ -279,11 +278,11 @@ fn users_section(
             .collect();
         if !out_events.is_empty() {
             writeln!(out, "  NO SESSION: {}", out_events.join("; "))?;
-            if counts.out_of_session > 5 {
+            if counts[Flag::NoSession] > 5 {
                 writeln!(
                     out,
                     "  ... and {} more out-of-session events",
-                    counts.out_of_session - 5
+                    counts[Flag::NoSession] - 5
                 )?;
             }
         }

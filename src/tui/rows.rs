@@ -180,7 +180,7 @@ pub fn row_is_flagged(a: &Analysis, row: Row) -> bool {
         Row::Session { session, .. } => a
             .sessions
             .get(session as usize)
-            .is_some_and(|s| !s.flag_list().is_empty()),
+            .is_some_and(|s| !s.flags.is_empty()),
         Row::Event { pos, gap_ms } => {
             a.pos_session[pos as usize] == NO_SESSION
                 || a.is_duplicate(a.order[pos as usize] as usize)

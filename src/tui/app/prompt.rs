@@ -131,7 +131,7 @@ impl App {
                 "replay at {}: {} sessions (recorded {}), {} split, {} merged",
                 setting(ms),
                 count(a.replay.sessions),
-                count(a.summary.counts.sessions),
+                count(a.summary.sessions),
                 count(a.replay.split.len() as u64),
                 count(a.replay.merged.len() as u64)
             );

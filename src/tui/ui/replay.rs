@@ -59,7 +59,7 @@ pub fn line_count(model: &Model, width: u16) -> usize {
 
 fn comparison(model: &Model, a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
     let r = &a.replay;
-    let recorded = a.summary.counts.sessions;
+    let recorded = a.summary.sessions;
     let diff = r.sessions.cast_signed() - recorded.cast_signed();
     let mut out = vec![
         Line::from(vec![
@@ -106,7 +106,7 @@ fn comparison(model: &Model, a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
         out.push(Line::styled(
             format!(
                 "  this user: recorded {} → replayed {} · {} split · {} merged",
-                a.user_counts[u].sessions,
+                a.users[u].session_count(),
                 r.per_user.get(u).copied().unwrap_or(0),
                 in_user(&r.split),
                 in_user(&r.merged)

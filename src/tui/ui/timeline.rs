@@ -16,7 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{LANE_LABEL, Theme, ViewState, inset, pane};
-use crate::analysis::{Analysis, NO_SESSION, session_flags};
+use crate::analysis::{Analysis, Flag, NO_SESSION};
 use crate::fmt::{count, duration, setting};
 use crate::tui::model::{Focus, Model};
 use crate::tui::rows::{Lanes, Window};
@@ -366,8 +366,8 @@ fn recorded_rows(
         let row = (lanes.session_row.get(k).copied().unwrap_or(0) as usize).min(last_row);
         let c0 = w.column_clamped(s.first, width);
         let c1 = w.column_clamped(s.last, width);
-        let empty = s.has(session_flags::EMPTY);
-        let zero = s.has(session_flags::ZERO_LENGTH);
+        let empty = s.has(Flag::Empty);
+        let zero = s.has(Flag::ZeroLength);
         let style = match (selected == Some(k), empty || zero) {
             (true, _) => t.bar_selected,
             (false, true) => t.bar_odd,

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{ViewState, draw_row, fit, pad, pane};
-use crate::analysis::{Analysis, Flag, KeyKind};
+use crate::analysis::{Analysis, KeyKind};
 use crate::fmt::{count, sanitize};
 use crate::store::EventStore;
 use crate::tui::model::{Focus, Model};
@@ -30,10 +30,9 @@ pub fn user_label(a: &Analysis, store: &EventStore, u: usize) -> String {
 #[must_use]
 pub fn user_flag_words(a: &Analysis, u: usize) -> Vec<String> {
     let c = &a.user_counts[u];
-    Flag::ALL
-        .iter()
-        .filter(|&&f| c.get(f) > 0)
-        .map(|&f| format!("{} {}", f.label(), count(c.get(f))))
+    c.iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(f, n)| format!("{} {}", f.label(), count(n)))
         .collect()
 }
 
@@ -125,7 +124,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         let u = u as usize;
         let user = &a.users[u];
         let events = u64::from(user.events.end - user.events.start);
-        let sessions = a.user_counts[u].sessions;
+        let sessions = user.session_count();
         let selected = i == users.selected;
         let marker = if selected { "▶" } else { " " };
         let lead = format!(
