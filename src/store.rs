@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::decode::{Batch, KEEP_DETAILS, Reject, Warning};
+use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
 use crate::event::{EventRec, RawLoc, SourceIdx, Strings, Sym};
 
 /// Where the bytes of a source member live, to read an event's raw text again.
@@ -147,8 +147,8 @@ pub struct EventStore {
     pub sources: Vec<SourceInfo>,
     /// The first [`KEEP_DETAILS`] rejected records.
     pub rejects: Vec<Reject>,
-    /// Rejected records per reason code ([`crate::decode::RejectReason::CODES`]).
-    pub reject_counts: [u64; 6],
+    /// Rejected records per kind.
+    pub reject_counts: RejectCounts,
     /// The first [`KEEP_DETAILS`] session-id warnings.
     pub warnings: Vec<Warning>,
     /// All session-id warnings.
@@ -190,7 +190,7 @@ impl EventStore {
     /// Number of rejected records.
     #[must_use]
     pub fn rejected(&self) -> u64 {
-        self.reject_counts.iter().sum()
+        self.reject_counts.total()
     }
 
     /// Whether any source could not be read at all.
@@ -271,7 +271,7 @@ impl EventStore {
         self.events = Vec::new();
         self.raw = Vec::new();
         self.rejects.clear();
-        self.reject_counts = [0; 6];
+        self.reject_counts = RejectCounts::default();
         self.warnings.clear();
         self.warning_count = 0;
         for s in &mut self.sources {
@@ -303,9 +303,7 @@ impl EventStore {
             self.events.push(e);
         }
         self.raw.extend_from_slice(&batch.raw);
-        for (total, n) in self.reject_counts.iter_mut().zip(batch.reject_counts) {
-            *total += n;
-        }
+        self.reject_counts += &batch.reject_counts;
         for mut r in batch.rejects {
             if self.rejects.len() >= KEEP_DETAILS {
                 break;

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, sweep_timeouts};
-use crate::decode::RejectReason;
+use crate::decode::RejectCounts;
 use crate::store::EventStore;
 
 /// How many rejected records and warnings the report lists (all are counted).
@@ -21,7 +21,7 @@ struct Report<'a> {
     settings: Settings<'a>,
     summary: Summary<'a>,
     sources: Vec<Source<'a>>,
-    rejected_by_reason: serde_json::Map<String, serde_json::Value>,
+    rejected_by_reason: &'a RejectCounts,
     rejected_records: Vec<Rejected>,
     session_id_warnings: Vec<SessionIdWarning>,
     replay: ReplaySummary,
@@ -188,11 +188,7 @@ pub fn write(
                 problems: &src.problems,
             })
             .collect(),
-        rejected_by_reason: RejectReason::CODES
-            .iter()
-            .zip(store.reject_counts)
-            .map(|(code, n)| ((*code).to_string(), n.into()))
-            .collect(),
+        rejected_by_reason: &store.reject_counts,
         rejected_records: store
             .rejects
             .iter()
