@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
 use crate::event::{EventRec, RawLoc, SourceIdx, Strings, Sym};
+use crate::index::EventIx;
 
 /// Where the bytes of a source member live, to read an event's raw text again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,7 +176,7 @@ impl EventStore {
         SourceIdx::try_from(self.sources.len() - 1).unwrap_or(SourceIdx::MAX)
     }
 
-    /// Accepted events in input order.
+    /// Accepted events in input order (indexed by [`EventIx`]).
     #[must_use]
     pub fn events(&self) -> &[EventRec] {
         &self.events
@@ -183,8 +184,8 @@ impl EventStore {
 
     /// Where event `i`'s raw text is, when raw locations were kept.
     #[must_use]
-    pub fn raw(&self, i: usize) -> Option<RawLoc> {
-        self.raw.get(i).copied()
+    pub fn raw(&self, i: EventIx) -> Option<RawLoc> {
+        self.raw.get(i.idx()).copied()
     }
 
     /// Number of rejected records.

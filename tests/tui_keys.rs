@@ -59,7 +59,7 @@ fn changing_user_rebuilds_the_event_rows_and_lanes() {
         .filter(|r| matches!(r, Row::Event { .. }))
         .count();
     assert_eq!(events, a.user_events(u).len());
-    assert_eq!(app.model.timeline.lanes.as_ref().unwrap().user as usize, u);
+    assert_eq!(app.model.timeline.lanes.as_ref().unwrap().user, u);
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn f_filters_the_event_list_by_type() {
     };
     assert_eq!(shown, 1);
     let a = app.model.analysis.as_ref().unwrap();
-    assert_eq!(a.sessions[session as usize].events, 6);
+    assert_eq!(a.sessions[session].events, 6);
     press(&mut app, 'f');
     for _ in 0..6 {
         key(&mut app, KeyCode::Backspace);
@@ -394,7 +394,7 @@ fn the_timeline_zooms_pans_and_resets() {
     assert_eq!(app.model.timeline.zoom, 2);
     assert!(zoomed.span_ms() * 4 <= full.span_ms() + 4);
     let sel = app.model.selected_event().unwrap();
-    let t = app.model.store.events()[sel as usize].time;
+    let t = app.model.store.events()[sel].time;
     assert!(zoomed.contains(t), "the zoomed view follows the selection");
     press(&mut app, 'l');
     let panned = app.model.timeline_window().unwrap();
@@ -436,7 +436,7 @@ fn y_copies_the_raw_json_of_the_selected_event() {
     press(&mut app, 'y');
     let copied = app.take_clipboard().expect("something copied");
     let e = app.model.selected_event().unwrap();
-    let raw = read_raw(&app.model.store, app.model.store.raw(e as usize).unwrap()).unwrap();
+    let raw = read_raw(&app.model.store, app.model.store.raw(e).unwrap()).unwrap();
     assert_eq!(copied, raw);
     assert!(
         String::from_utf8(copied)

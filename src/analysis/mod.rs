@@ -35,6 +35,7 @@ pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 
 use crate::event::Sym;
+use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 use crate::store::EventStore;
 
 /// One minute in ms.
@@ -128,8 +129,8 @@ pub struct UserKey {
 /// A recorded session: the events of one user sharing one `session_id`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
-    /// Index of the user in [`Analysis::users`].
-    pub user: u32,
+    /// Its user.
+    pub user: UserIx,
     /// The session id.
     pub id: i64,
     /// All its events.
@@ -184,9 +185,9 @@ pub struct User {
     /// Its key.
     pub key: UserKey,
     /// Its events: a range of positions in [`Analysis::order`].
-    pub events: Range<u32>,
+    pub events: Range<Pos>,
     /// Its recorded sessions: a range of [`Analysis::sessions`], by session id.
-    pub sessions: Range<u32>,
+    pub sessions: Range<SessionIx>,
     /// Events out of session (-1, null, absent or unusable ids).
     pub out_of_session: u32,
     /// Events flagged as duplicates.
@@ -201,7 +202,13 @@ impl User {
     /// How many recorded sessions the user has.
     #[must_use]
     pub fn session_count(&self) -> u64 {
-        u64::from(self.sessions.end - self.sessions.start)
+        self.sessions.len() as u64
+    }
+
+    /// How many events the user has.
+    #[must_use]
+    pub fn event_count(&self) -> u32 {
+        self.events.end.raw() - self.events.start.raw()
     }
 }
 
@@ -240,21 +247,21 @@ pub struct Summary {
 }
 
 /// Per position in [`Analysis::order`]: no recorded session.
-pub const NO_SESSION: u32 = u32::MAX;
+pub const NO_SESSION: SessionIx = SessionIx::NONE;
 
 /// Everything the model computes over a store.
 #[derive(Clone, Debug)]
 pub struct Analysis {
     /// The settings used.
     pub rules: Rules,
-    /// Users, ordered by key.
+    /// Users, ordered by key (indexed by [`UserIx`]).
     pub users: Vec<User>,
-    /// Recorded sessions, grouped by user, each user's by id.
+    /// Recorded sessions, grouped by user, each user's by id (indexed by [`SessionIx`]).
     pub sessions: Vec<Session>,
-    /// Event indices, each user's contiguous, in (time, input order).
-    pub order: Vec<u32>,
-    /// Per position in `order`: the index of its session, or [`NO_SESSION`].
-    pub pos_session: Vec<u32>,
+    /// Event indices, each user's contiguous, in (time, input order) (indexed by [`Pos`]).
+    pub order: Vec<EventIx>,
+    /// Per position in `order`: its session, or [`NO_SESSION`].
+    pub pos_session: Vec<SessionIx>,
     /// Per user: flag counts.
     pub user_counts: Vec<FlagCounts>,
     /// Duplicate flags, one bit per event index.
@@ -299,20 +306,20 @@ impl Analysis {
             .enumerate()
             .map(|(u, key)| {
                 let range = ranges[u].clone();
-                let positions = range.start as usize..range.end as usize;
+                let positions = range.idx();
                 let mut out = 0;
                 let mut dups = 0;
                 for p in positions.clone() {
                     out += u32::from(pos_session[p] == NO_SESSION);
-                    dups += u32::from(is_set(&duplicate_bits, order[p] as usize));
+                    dups += u32::from(is_set(&duplicate_bits, order[p].idx()));
                 }
-                let first = events[order[positions.start] as usize].time;
-                let last = events[order[positions.end - 1] as usize].time;
+                let first = events[order[positions.start]].time;
+                let last = events[order[positions.end - 1]].time;
                 let mut counts = FlagCounts::default();
                 counts[Flag::NoSession] = u64::from(out);
                 counts[Flag::Duplicate] = u64::from(dups);
                 let srange = session_ranges[u].clone();
-                for s in &sessions[srange.start as usize..srange.end as usize] {
+                for s in &sessions[srange.idx()] {
                     counts.add_session(s);
                 }
                 let user = User {
@@ -383,10 +390,10 @@ impl Analysis {
         )
     }
 
-    /// Whether event `i` (input order) is a duplicate.
+    /// Whether event `i` is a duplicate.
     #[must_use]
-    pub fn is_duplicate(&self, i: usize) -> bool {
-        is_set(&self.duplicate_bits, i)
+    pub fn is_duplicate(&self, i: EventIx) -> bool {
+        is_set(&self.duplicate_bits, i.idx())
     }
 
     /// The class of an event type.
@@ -400,37 +407,42 @@ impl Analysis {
 
     /// The sessions of user `u`.
     #[must_use]
-    pub fn user_sessions(&self, u: usize) -> &[Session] {
-        let r = &self.users[u].sessions;
-        &self.sessions[r.start as usize..r.end as usize]
+    pub fn user_sessions(&self, u: UserIx) -> &[Session] {
+        &self.sessions[self.users[u].sessions.idx()]
     }
 
     /// The event indices of user `u`, in (time, input order).
     #[must_use]
-    pub fn user_events(&self, u: usize) -> &[u32] {
-        let r = &self.users[u].events;
-        &self.order[r.start as usize..r.end as usize]
+    pub fn user_events(&self, u: UserIx) -> &[EventIx] {
+        &self.order[self.users[u].events.idx()]
     }
 
     /// The user a user-key text names: a user id, a device id or an amplitude id.
     /// A device id also finds the users its events belong to; the first one is returned.
     #[must_use]
-    pub fn find_user(&self, store: &EventStore, text: &str) -> Option<usize> {
+    pub fn find_user(&self, store: &EventStore, text: &str) -> Option<UserIx> {
         let sym = store.strings.lookup(text)?;
         if let Some(u) = self.users.iter().position(|u| u.key.id == sym) {
-            return Some(u);
+            return Some(UserIx::from_usize(u));
         }
-        (0..self.users.len()).find(|&u| {
+        self.user_ixs().find(|&u| {
             self.user_events(u)
                 .iter()
-                .any(|&i| store.events()[i as usize].device_id == sym)
+                .any(|&i| store.events()[i].device_id == sym)
         })
     }
 
+    /// Every user's index, in user order.
+    pub fn user_ixs(&self) -> impl DoubleEndedIterator<Item = UserIx> + ExactSizeIterator + use<> {
+        (0..self.users.len()).map(UserIx::from_usize)
+    }
+
     /// The positions of user `u`'s events in `order` that are out of session.
-    pub fn out_of_session_positions(&self, u: usize) -> impl Iterator<Item = usize> + '_ {
-        let r = &self.users[u].events;
-        (r.start as usize..r.end as usize).filter(|&p| self.pos_session[p] == NO_SESSION)
+    pub fn out_of_session_positions(&self, u: UserIx) -> impl Iterator<Item = Pos> + '_ {
+        self.users[u]
+            .events
+            .iter_ix()
+            .filter(|&p| self.pos_session[p] == NO_SESSION)
     }
 }
 

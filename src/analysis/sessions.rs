@@ -12,11 +12,12 @@ use rustc_hash::FxHashMap;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
 use crate::event::EventRec;
+use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 
 pub(super) struct Sessions {
     pub sessions: Vec<Session>,
-    pub pos_session: Vec<u32>,
-    pub session_ranges: Vec<Range<u32>>,
+    pub pos_session: Vec<SessionIx>,
+    pub session_ranges: Vec<Range<SessionIx>>,
 }
 
 /// Running state of one session while its events stream past.
@@ -31,22 +32,22 @@ struct Acc {
 
 pub(super) fn build(
     events: &[EventRec],
-    order: &[u32],
-    ranges: &[Range<u32>],
+    order: &[EventIx],
+    ranges: &[Range<Pos>],
     classes: &[EventClass],
     duplicates: &[u64],
     rules: &Rules,
 ) -> Sessions {
     let mut pos_session = vec![NO_SESSION; order.len()];
-    let slices = split_by_ranges(&mut pos_session, ranges);
+    let slices = split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx));
     let per_user: Vec<Vec<Session>> = slices
         .into_par_iter()
         .zip(ranges.par_iter())
         .enumerate()
         .map(|(u, (pos, range))| {
-            let positions = &order[range.start as usize..range.end as usize];
+            let positions = &order[range.idx()];
             user_sessions(
-                u32::try_from(u).unwrap_or(u32::MAX),
+                UserIx::from_usize(u),
                 events,
                 positions,
                 pos,
@@ -62,15 +63,15 @@ pub(super) fn build(
     let mut base = 0u32;
     for s in &per_user {
         let n = u32::try_from(s.len()).unwrap_or(u32::MAX);
-        session_ranges.push(base..base + n);
+        session_ranges.push(SessionIx::new(base)..SessionIx::new(base + n));
         base += n;
     }
-    split_by_ranges(&mut pos_session, ranges)
+    split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx))
         .into_par_iter()
         .zip(session_ranges.par_iter())
         .for_each(|(pos, sr)| {
             for p in pos.iter_mut().filter(|p| **p != NO_SESSION) {
-                *p += sr.start;
+                *p = SessionIx::new(p.raw() + sr.start.raw());
             }
         });
     Sessions {
@@ -81,10 +82,10 @@ pub(super) fn build(
 }
 
 fn user_sessions(
-    user: u32,
+    user: UserIx,
     events: &[EventRec],
-    positions: &[u32],
-    pos_session: &mut [u32],
+    positions: &[EventIx],
+    pos_session: &mut [SessionIx],
     classes: &[EventClass],
     duplicates: &[u64],
     rules: &Rules,
@@ -94,7 +95,7 @@ fn user_sessions(
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
     for (p, &i) in positions.iter().enumerate() {
-        let e = &events[i as usize];
+        let e = &events[i];
         let Some(id) = e.session_id() else {
             continue;
         };
@@ -125,7 +126,7 @@ fn user_sessions(
             }),
         };
         last = Some((id, local));
-        pos_session[p] = local;
+        pos_session[p] = SessionIx::new(local);
         let acc = &mut accs[local as usize];
         let s = &mut acc.session;
         let class = classes
@@ -142,7 +143,7 @@ fn user_sessions(
         }
         s.events += 1;
         s.last = e.time;
-        s.duplicates += u32::from(is_set(duplicates, i as usize));
+        s.duplicates += u32::from(is_set(duplicates, i.idx()));
         match class {
             EventClass::Active => {
                 s.active += 1;
@@ -177,7 +178,7 @@ fn user_sessions(
         rank[l as usize] = u32::try_from(r).unwrap_or(u32::MAX);
     }
     for p in pos_session.iter_mut().filter(|p| **p != NO_SESSION) {
-        *p = rank[*p as usize];
+        *p = SessionIx::new(rank[p.idx()]);
     }
     let latest = sorted.last().copied();
     sorted

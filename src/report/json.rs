@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, sweep_timeouts};
 use crate::decode::RejectCounts;
+use crate::index::{IxRange, UserIx};
 use crate::store::EventStore;
 
 /// How many rejected records and warnings the report lists (all are counted).
@@ -151,7 +152,7 @@ struct UserReplay {
 pub fn write(
     store: &EventStore,
     a: &Analysis,
-    only: Option<usize>,
+    only: Option<UserIx>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let s = &a.summary;
@@ -242,18 +243,18 @@ pub fn write(
     let head = head.strip_suffix(b"\n}").unwrap_or(&head);
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
-    let users: Vec<usize> = match only {
+    let users: Vec<UserIx> = match only {
         Some(u) => vec![u],
-        None => (0..a.users.len()).collect(),
+        None => a.user_ixs().collect(),
     };
     let timeouts = sweep_timeouts(a.rules.timeout_ms);
     let mut flagged_split = vec![false; a.sessions.len()];
     for &i in &a.replay.split {
-        flagged_split[i as usize] = true;
+        flagged_split[i] = true;
     }
     let mut flagged_merged = vec![false; a.sessions.len()];
     for &i in &a.replay.merged {
-        flagged_merged[i as usize] = true;
+        flagged_merged[i] = true;
     }
     // Serialise a window of users in parallel, write it, then the next: memory stays
     // bounded by the window whatever the number of users.
@@ -284,23 +285,23 @@ pub fn write(
 fn user_out<'a>(
     store: &'a EventStore,
     a: &'a Analysis,
-    u: usize,
+    u: UserIx,
     timeouts: &[i64],
     split: &[bool],
     merged: &[bool],
 ) -> UserOut<'a> {
     let user = &a.users[u];
     let counts = &a.user_counts[u];
-    let range = user.sessions.start as usize..user.sessions.end as usize;
+    let range = user.sessions.clone();
     let events = store.events();
     UserOut {
         kind: user.key.kind.name(),
         id: store.strings.get(user.key.id),
-        events: user.events.end - user.events.start,
+        events: user.event_count(),
         first_event_ms: user.first,
         last_event_ms: user.last,
         flags: counts,
-        sessions: a.sessions[range.clone()]
+        sessions: a.sessions[range.idx()]
             .iter()
             .map(|s| SessionOut {
                 session_id: s.id,
@@ -320,7 +321,7 @@ fn user_out<'a>(
         out_of_session: a
             .out_of_session_positions(u)
             .map(|p| {
-                let e = &events[a.order[p] as usize];
+                let e = &events[a.order[p]];
                 OutEvent {
                     time_ms: e.time,
                     event_type: store.strings.get(e.event_type),
@@ -328,13 +329,14 @@ fn user_out<'a>(
             })
             .collect(),
         replay: UserReplay {
-            sessions: a.replay.per_user.get(u).copied().unwrap_or(0),
+            sessions: a.replay.per_user.get(u.idx()).copied().unwrap_or(0),
             split: range
-                .clone()
+                .iter_ix()
                 .filter(|&i| split[i])
                 .map(|i| a.sessions[i].id)
                 .collect(),
             merged: range
+                .iter_ix()
                 .filter(|&i| merged[i])
                 .map(|i| a.sessions[i].id)
                 .collect(),

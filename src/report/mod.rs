@@ -12,6 +12,7 @@ use std::io::Write;
 
 use crate::analysis::Analysis;
 use crate::cli::{Format, ReportArgs};
+use crate::index::UserIx;
 use crate::source::{LoadOptions, load_all};
 use crate::store::EventStore;
 
@@ -80,7 +81,7 @@ pub fn write(
     store: &EventStore,
     analysis: &Analysis,
     args: &ReportArgs,
-    user: Option<usize>,
+    user: Option<UserIx>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match args.format {

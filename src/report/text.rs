@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use crate::analysis::{Analysis, Flag, GAP_BUCKETS, GapHistogram};
 use crate::fmt::{count, duration, gap_bucket_label, is_plausible_time, sanitize, setting, time};
+use crate::index::UserIx;
 use crate::store::EventStore;
 
 /// How many rejected records and warnings are listed.
@@ -16,7 +17,7 @@ const LISTED: usize = 20;
 pub fn write(
     store: &EventStore,
     a: &Analysis,
-    only: Option<usize>,
+    only: Option<UserIx>,
     max_users: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -201,13 +202,13 @@ fn rejected_section(store: &EventStore, out: &mut dyn Write) -> io::Result<()> {
 fn users_section(
     store: &EventStore,
     a: &Analysis,
-    only: Option<usize>,
+    only: Option<UserIx>,
     max_users: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut users: Vec<usize> = match only {
+    let mut users: Vec<UserIx> = match only {
         Some(u) => vec![u],
-        None => (0..a.users.len()).collect(),
+        None => a.user_ixs().collect(),
     };
     users.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u].anomalies()));
     let shown = if only.is_some() {
@@ -232,7 +233,7 @@ fn users_section(
             "{} {}: {} events, {} sessions, {} out of session, {} -> {}",
             user.key.kind.name(),
             sanitize(store.strings.get(user.key.id)),
-            count(u64::from(user.events.end - user.events.start)),
+            count(u64::from(user.event_count())),
             count(user.session_count()),
             count(counts[Flag::NoSession]),
             time(user.first),
@@ -268,7 +269,7 @@ fn users_section(
             .out_of_session_positions(u)
             .take(5)
             .map(|p| {
-                let e = &events[a.order[p] as usize];
+                let e = &events[a.order[p]];
                 format!(
                     "{} {}",
                     time(e.time),

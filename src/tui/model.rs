@@ -13,6 +13,7 @@ use super::live::{Follow, LiveStatus, OpenSession, RejectedView};
 use super::rows::{Lanes, Order, Row, Window};
 use super::zone::Zones;
 use crate::analysis::{Analysis, Rules, SweepRow};
+use crate::index::{EventIx, UserIx};
 use crate::store::EventStore;
 
 /// The pane with keyboard focus.
@@ -154,18 +155,18 @@ pub struct UsersView {
     /// The id filter (case-insensitive substring; empty for all).
     pub filter: String,
     /// All users, sorted.
-    pub sorted: Vec<u32>,
+    pub sorted: Vec<UserIx>,
     /// The users shown: `sorted` filtered.
-    pub list: Vec<u32>,
+    pub list: Vec<UserIx>,
     /// Index of the selection in `list`.
     pub selected: usize,
 }
 
 impl UsersView {
-    /// The selected user (index into [`Analysis::users`]).
+    /// The selected user.
     #[must_use]
-    pub fn current(&self) -> Option<usize> {
-        self.list.get(self.selected).map(|&u| u as usize)
+    pub fn current(&self) -> Option<UserIx> {
+        self.list.get(self.selected).copied()
     }
 }
 
@@ -179,7 +180,7 @@ pub struct EventsView {
     /// The last search.
     pub search: String,
     /// The user the rows are of.
-    pub user: Option<u32>,
+    pub user: Option<UserIx>,
     /// Rows: session headers and events.
     pub rows: Vec<Row>,
     /// Index of the selection in `rows`.
@@ -217,7 +218,7 @@ pub enum RawText {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DetailView {
     /// The event (input order index; stable while the store grows).
-    pub event: u32,
+    pub event: EventIx,
     /// Its raw JSON.
     pub raw: RawText,
     /// First line shown.
@@ -295,7 +296,7 @@ pub struct Model {
     /// The display time zone.
     pub zones: Zones,
     /// Key properties of events already read, by event index.
-    pub props: FxHashMap<u32, Box<str>>,
+    pub props: FxHashMap<EventIx, Box<str>>,
     /// The wall clock (epoch ms) as of the last [`super::app::App::tick`]; 0 until then.
     /// Views read it instead of the clock (open sessions' countdowns).
     pub now_ms: i64,
@@ -364,7 +365,7 @@ impl Model {
 
     /// User `u`'s open session at [`Model::now_ms`], if any.
     #[must_use]
-    pub fn open_session(&self, u: usize) -> Option<OpenSession> {
+    pub fn open_session(&self, u: UserIx) -> Option<OpenSession> {
         super::live::open_session(self.analysis.as_ref()?, u, self.now_ms)
     }
 
@@ -404,15 +405,15 @@ impl Model {
         Some((read as f64 / total as f64).min(1.0))
     }
 
-    /// The selected user (index into [`Analysis::users`]).
+    /// The selected user.
     #[must_use]
-    pub fn selected_user(&self) -> Option<usize> {
+    pub fn selected_user(&self) -> Option<UserIx> {
         self.users.current()
     }
 
     /// The event the list's selection stands for (a header stands for its first event).
     #[must_use]
-    pub fn selected_event(&self) -> Option<u32> {
+    pub fn selected_event(&self) -> Option<EventIx> {
         let a = self.analysis.as_ref()?;
         super::rows::row_event(a, &self.events.rows, self.events.selected)
     }
@@ -424,14 +425,14 @@ impl Model {
         let mut span = lanes.span;
         // An open session reaches to now: its open end is drawn up to it.
         if self
-            .open_session(lanes.user as usize)
+            .open_session(lanes.user)
             .is_some_and(|_| self.now_ms > span.1)
         {
             span.1 = self.now_ms;
         }
         let center = self.timeline.center.or_else(|| {
             let e = self.selected_event()?;
-            Some(self.store.events().get(e as usize)?.time)
+            Some(self.store.events().get(e.idx())?.time)
         });
         Some(Window::compute(span, self.timeline.zoom, center))
     }

@@ -47,6 +47,7 @@ use super::zone::Zones;
 use crate::analysis::{Analysis, MINUTE_MS, Rules, SweepRow};
 use crate::event::RawLoc;
 use crate::fmt::{sanitize, setting};
+use crate::index::EventIx;
 use crate::live::LiveState;
 use crate::source::raw::{self, SegmentSet};
 use crate::store::{EventStore, LoadEvent};
@@ -100,7 +101,7 @@ pub struct RawReply {
     /// Why they were read.
     pub purpose: RawPurpose,
     /// (event index, bytes or error).
-    pub results: Vec<(u32, Result<Vec<u8>, String>)>,
+    pub results: Vec<(EventIx, Result<Vec<u8>, String>)>,
 }
 
 /// Everything that reaches the app from other threads.
@@ -659,7 +660,7 @@ impl App {
     }
 
     /// Reads raw text on a worker thread (compressed sources).
-    fn fetch_in_background(&mut self, purpose: RawPurpose, events: Vec<(u32, RawLoc)>) {
+    fn fetch_in_background(&mut self, purpose: RawPurpose, events: Vec<(EventIx, RawLoc)>) {
         if self.fetching || events.is_empty() {
             return;
         }
@@ -702,11 +703,11 @@ impl App {
             let Row::Event { pos, .. } = row else {
                 continue;
             };
-            let e = a.order[*pos as usize];
+            let e = a.order[*pos];
             if self.model.props.contains_key(&e) {
                 continue;
             }
-            match store.raw(e as usize) {
+            match store.raw(e) {
                 Some(loc) if raw::is_cheap(store, loc) => cheap.push((e, loc)),
                 Some(loc) => slow.push((e, loc)),
                 None => {
@@ -727,10 +728,10 @@ impl App {
     }
 
     /// Raw text of one event, read on this thread.
-    fn read_event(&self, e: u32) -> Result<Vec<u8>, String> {
+    fn read_event(&self, e: EventIx) -> Result<Vec<u8>, String> {
         let store = &self.model.store;
         let loc = store
-            .raw(e as usize)
+            .raw(e)
             .ok_or_else(|| "the raw text of this event was not kept".to_string())?;
         raw::read_raw(store, loc).map_err(|e| format!("cannot read the raw JSON: {e}"))
     }
@@ -842,11 +843,11 @@ fn raw_text(bytes: Result<Vec<u8>, String>) -> RawText {
 }
 
 /// The row of event `e` (or, with `header`, of its session's header).
-fn find_event_row(m: &Model, e: u32, header: bool) -> Option<usize> {
+fn find_event_row(m: &Model, e: EventIx, header: bool) -> Option<usize> {
     let a = m.analysis.as_ref()?;
     let rows = &m.events.rows;
     let i = rows.iter().position(|r| match r {
-        Row::Event { pos, .. } => a.order[*pos as usize] == e,
+        Row::Event { pos, .. } => a.order[*pos] == e,
         Row::Session { .. } => false,
     })?;
     if header && i > 0 && matches!(rows[i - 1], Row::Session { .. }) {

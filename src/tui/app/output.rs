@@ -5,6 +5,7 @@ use std::io::Write as _;
 use super::App;
 use crate::event::RawLoc;
 use crate::fmt::{count, sanitize};
+use crate::index::{EventIx, Pos};
 use crate::source::raw;
 use crate::tui::jsonview;
 use crate::tui::model::{Overlay, PromptKind, RawText};
@@ -34,7 +35,7 @@ impl App {
         let Some(a) = &m.analysis else {
             return;
         };
-        let mut positions: Vec<u32> = m
+        let mut positions: Vec<Pos> = m
             .events
             .rows
             .iter()
@@ -44,9 +45,9 @@ impl App {
             })
             .collect();
         positions.sort_unstable();
-        let events: Vec<u32> = positions.iter().map(|&p| a.order[p as usize]).collect();
+        let events: Vec<EventIx> = positions.iter().map(|&p| a.order[p]).collect();
         let store = &m.store;
-        let locs: Vec<Option<RawLoc>> = events.iter().map(|&e| store.raw(e as usize)).collect();
+        let locs: Vec<Option<RawLoc>> = events.iter().map(|&e| store.raw(e)).collect();
         let known: Vec<RawLoc> = locs.iter().flatten().copied().collect();
         let mut texts = raw::read_many(store, &known).into_iter();
         let result = (|| -> std::io::Result<(usize, usize)> {

@@ -5,6 +5,7 @@ use super::{App, TIMEOUT_PRESETS};
 use crate::analysis::Analysis;
 use crate::event::RawLoc;
 use crate::fmt::{count, sanitize, setting};
+use crate::index::EventIx;
 use crate::source::raw;
 use crate::store::EventStore;
 use crate::tui::model::{Focus, Lower, Prompt, PromptKind};
@@ -197,7 +198,7 @@ impl App {
 fn find_match(
     a: &Analysis,
     store: &EventStore,
-    props: &rustc_hash::FxHashMap<u32, Box<str>>,
+    props: &rustc_hash::FxHashMap<EventIx, Box<str>>,
     rows: &[Row],
     order: &[usize],
     needle: &str,
@@ -213,8 +214,8 @@ fn find_match(
             let Row::Event { pos, .. } = rows[i] else {
                 continue;
             };
-            let e = a.order[pos as usize];
-            let ev = &events[e as usize];
+            let e = a.order[pos];
+            let ev = &events[e];
             if has(strings.get(ev.event_type))
                 || has(strings.get(ev.user_id))
                 || has(strings.get(ev.device_id))
@@ -223,7 +224,7 @@ fn find_match(
                 cheap_hit = Some(i);
                 break;
             }
-            if let Some(loc) = store.raw(e as usize)
+            if let Some(loc) = store.raw(e)
                 && raw::is_cheap(store, loc)
             {
                 raw_wanted.push((i, loc));

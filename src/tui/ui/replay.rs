@@ -11,6 +11,7 @@ use ratatui::widgets::Paragraph;
 use super::{Theme, ViewState, pad, pane};
 use crate::analysis::{Analysis, GAP_BUCKETS, GapHistogram};
 use crate::fmt::{count, duration, gap_bucket_label, setting};
+use crate::index::SessionIx;
 use crate::tui::model::{Focus, Model};
 
 /// Width of the sweep table, when shown beside the histogram.
@@ -102,12 +103,12 @@ fn comparison(model: &Model, a: &Analysis, t: &Theme) -> Vec<Line<'static>> {
     ];
     if let Some(u) = model.selected_user() {
         let range = a.users[u].sessions.clone();
-        let in_user = |v: &[u32]| super::count_in(v, &range);
+        let in_user = |v: &[SessionIx]| super::count_in(v, &range);
         out.push(Line::styled(
             format!(
                 "  this user: recorded {} → replayed {} · {} split · {} merged",
                 a.users[u].session_count(),
-                r.per_user.get(u).copied().unwrap_or(0),
+                r.per_user.get(u.idx()).copied().unwrap_or(0),
                 in_user(&r.split),
                 in_user(&r.merged)
             ),

@@ -11,12 +11,13 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, draw_row, fit, pad, pane};
 use crate::analysis::{Analysis, KeyKind};
 use crate::fmt::{count, sanitize};
+use crate::index::UserIx;
 use crate::store::EventStore;
 use crate::tui::model::{Focus, Model};
 
 /// The user key as listed: the id, prefixed by its kind unless it is a user id.
 #[must_use]
-pub fn user_label(a: &Analysis, store: &EventStore, u: usize) -> String {
+pub fn user_label(a: &Analysis, store: &EventStore, u: UserIx) -> String {
     let key = a.users[u].key;
     let id = sanitize(store.strings.get(key.id));
     match key.kind {
@@ -28,7 +29,7 @@ pub fn user_label(a: &Analysis, store: &EventStore, u: usize) -> String {
 
 /// The user's flag counts in words: `EMPTY 1 GAP 3 DUP 2`.
 #[must_use]
-pub fn user_flag_words(a: &Analysis, u: usize) -> Vec<String> {
+pub fn user_flag_words(a: &Analysis, u: UserIx) -> Vec<String> {
     let c = &a.user_counts[u];
     c.iter()
         .filter(|&(_, n)| n > 0)
@@ -85,7 +86,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         .iter()
         .skip(view.users_top)
         .take(list.height as usize)
-        .map(|&u| user_label(a, store, u as usize).chars().count())
+        .map(|&u| user_label(a, store, u).chars().count())
         .max()
         .unwrap_or(4);
     let id_w = longest.clamp(4, (w * 2 / 5).max(6));
@@ -121,9 +122,8 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         .skip(view.users_top)
         .take(list.height as usize);
     for (k, (i, &u)) in rows.enumerate() {
-        let u = u as usize;
         let user = &a.users[u];
-        let events = u64::from(user.events.end - user.events.start);
+        let events = u64::from(user.event_count());
         let sessions = user.session_count();
         let selected = i == users.selected;
         let marker = if selected { "▶" } else { " " };
