@@ -38,7 +38,7 @@ pub trait IxRange<I: Ix> {
         self.len() == 0
     }
     /// Its indices, in order.
-    fn iter_ix(&self) -> std::iter::Map<Range<u32>, fn(u32) -> I>;
+    fn iter_ix(&self) -> impl DoubleEndedIterator<Item = I> + ExactSizeIterator + use<Self, I>;
 }
 
 impl<I: Ix> IxRange<I> for Range<I> {
@@ -50,8 +50,8 @@ impl<I: Ix> IxRange<I> for Range<I> {
         self.end.raw().saturating_sub(self.start.raw()) as usize
     }
 
-    fn iter_ix(&self) -> std::iter::Map<Range<u32>, fn(u32) -> I> {
-        (self.start.raw()..self.end.raw()).map(I::from_raw as fn(u32) -> I)
+    fn iter_ix(&self) -> impl DoubleEndedIterator<Item = I> + ExactSizeIterator + use<I> {
+        (self.start.raw()..self.end.raw()).map(I::from_raw)
     }
 }
 

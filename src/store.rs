@@ -292,7 +292,7 @@ impl EventStore {
             remap.push(self.strings.intern(s));
         }
         let remap = &*remap;
-        let map = |sym: Sym| remap.get(sym.0 as usize).copied().unwrap_or(Sym::NONE);
+        let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
         let accepted = batch.events.len() as u64;
         let rejected = batch.rejected();
         self.events.reserve(batch.events.len());

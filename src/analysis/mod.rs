@@ -400,7 +400,7 @@ impl Analysis {
     #[must_use]
     pub fn class(&self, event_type: Sym) -> EventClass {
         self.classes
-            .get(event_type.0 as usize)
+            .get(event_type.idx())
             .copied()
             .unwrap_or(EventClass::Active)
     }

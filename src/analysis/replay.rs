@@ -159,7 +159,7 @@ impl ReplayInput {
                     }
                     let e = &events[order[p]];
                     let active = classes
-                        .get(e.event_type.0 as usize)
+                        .get(e.event_type.idx())
                         .is_none_or(|c| c.is_active());
                     if active && k < times.len() {
                         times[k] = e.time;

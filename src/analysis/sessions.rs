@@ -130,7 +130,7 @@ fn user_sessions(
         let acc = &mut accs[local as usize];
         let s = &mut acc.session;
         let class = classes
-            .get(e.event_type.0 as usize)
+            .get(e.event_type.idx())
             .copied()
             .unwrap_or(EventClass::Active);
         if s.events > 0 {

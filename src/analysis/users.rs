@@ -43,7 +43,7 @@ impl KeyTable {
     }
 
     fn id(&mut self, kind: KeyKind, sym: Sym) -> u32 {
-        let slot = &mut self.by_kind[kind as usize][sym.0 as usize];
+        let slot = &mut self.by_kind[kind as usize][sym.idx()];
         if *slot == PENDING {
             *slot = u32::try_from(self.keys.len()).unwrap_or(PENDING - 1);
             self.keys.push(UserKey { kind, id: sym });

@@ -591,7 +591,7 @@ impl Decoder {
         let user_id = self.intern_str(buf, f.user_id);
         // A user's events nearly always carry the same device and amplitude ids: check the
         // ids of the user's previous event before looking them up in the tables.
-        let last = match self.last_ids.get(user_id.0 as usize) {
+        let last = match self.last_ids.get(user_id.idx()) {
             Some(&last) if user_id.is_some() => last,
             _ => LastIds::default(),
         };
@@ -634,7 +634,7 @@ impl Decoder {
             other => self.intern_str(buf, other),
         };
         if user_id.is_some() {
-            let i = user_id.0 as usize;
+            let i = user_id.idx();
             if i >= self.last_ids.len() {
                 self.last_ids
                     .resize(self.strings.len().max(i + 1), LastIds::default());
