@@ -10,6 +10,10 @@
 //! - per-position arrays (`order`, `pos_session`) list each user's events contiguously in
 //!   (event time, input order).
 //!
+//! Indices are typed ([`crate::index`]): `order` maps a [`Pos`] to an [`EventIx`],
+//! `pos_session` a [`Pos`] to a [`SessionIx`], and users are [`UserIx`]. A session's flags
+//! are a [`FlagSet`]; a user's or the stream's counts a [`FlagCounts`] indexed by [`Flag`].
+//!
 //! Choices where the contract is silent:
 //! - an anonymous event resolved to a logged-in user through the device (§2 rule 3) joins
 //!   *that event's* user key (which is its `amplitude_id` when it has one);
