@@ -52,6 +52,16 @@ impl Flag {
         1 << self as u8
     }
 
+    /// What one count of the flag is: a session, an event or a pair of events.
+    #[must_use]
+    pub const fn unit(self) -> Unit {
+        match self {
+            Flag::Empty | Flag::ZeroLength | Flag::SuspectId | Flag::Unterminated => Unit::Sessions,
+            Flag::NoSession | Flag::Duplicate => Unit::Events,
+            Flag::Gap | Flag::Bridged => Unit::Pairs,
+        }
+    }
+
     /// The short label shown in the TUI and text report.
     #[must_use]
     pub fn label(self) -> &'static str {
@@ -156,6 +166,29 @@ impl Flag {
             Flag::Duplicate => {
                 "usually an SDK retry after a lost response, or the same batch uploaded twice"
             }
+        }
+    }
+}
+
+/// What a [`Flag`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Recorded sessions.
+    Sessions,
+    /// Events.
+    Events,
+    /// Pairs of consecutive events.
+    Pairs,
+}
+
+impl Unit {
+    /// The plural noun, as the text report prints it.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Unit::Sessions => "sessions",
+            Unit::Events => "events",
+            Unit::Pairs => "pairs",
         }
     }
 }

@@ -35,7 +35,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder};
+pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 
 use crate::event::Sym;
@@ -218,13 +218,11 @@ impl User {
 
 impl FlagCounts {
     fn add_session(&mut self, s: &Session) {
-        for flag in [
-            Flag::Empty,
-            Flag::ZeroLength,
-            Flag::SuspectId,
-            Flag::Unterminated,
-        ] {
-            self[flag] += u64::from(s.has(flag));
+        // Flags counted in sessions; `unit` is const, so this unrolls to four adds.
+        for flag in Flag::ALL {
+            if flag.unit() == Unit::Sessions {
+                self[flag] += u64::from(s.has(flag));
+            }
         }
         self[Flag::Gap] += u64::from(s.gaps);
         self[Flag::Bridged] += u64::from(s.bridged);

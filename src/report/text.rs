@@ -69,11 +69,7 @@ pub fn write(
             clean.push(flag.label());
             continue;
         }
-        let unit = match flag {
-            Flag::NoSession | Flag::Duplicate => "events",
-            Flag::Gap | Flag::Bridged => "pairs",
-            _ => "sessions",
-        };
+        let unit = flag.unit().noun();
         writeln!(out, "  {:<13} {:>9} {unit}", flag.label(), count(n))?;
         writeln!(out, "      {}: {}.", capitalise(unit), flag.meaning())?;
         writeln!(out, "      Likely cause: {}.", flag.cause())?;
