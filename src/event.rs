@@ -22,6 +22,12 @@ impl Sym {
         self != Self::NONE
     }
 
+    /// The symbol's place in its [`Strings`] table, to index per-symbol tables with.
+    #[must_use]
+    pub const fn idx(self) -> usize {
+        self.0 as usize
+    }
+
     /// The symbol, or `None` for [`Sym::NONE`].
     #[must_use]
     pub fn get(self) -> Option<Sym> {
@@ -46,7 +52,7 @@ impl std::fmt::Debug for Strings {
 }
 
 fn slice<'a>(text: &'a str, ends: &[usize], sym: Sym) -> &'a str {
-    let i = sym.0 as usize;
+    let i = sym.idx();
     let Some(&end) = ends.get(i) else { return "" };
     let start = if i == 0 { 0 } else { ends[i - 1] };
     &text[start..end]

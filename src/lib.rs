@@ -5,6 +5,7 @@
 //! | module | role |
 //! |---|---|
 //! | [`event`] | compact event record, interned strings, locations (core) |
+//! | [`index`] | typed indices of events, positions, users and sessions (core) |
 //! | [`json`] | validating JSON scanner (core) |
 //! | [`decode`] | records → events, rejection rules (core) |
 //! | [`store`] | the event store, filled by loader events (core) |
@@ -24,6 +25,7 @@ pub mod command;
 pub mod decode;
 pub mod event;
 pub mod fmt;
+pub mod index;
 pub mod json;
 pub mod listen;
 pub mod report;

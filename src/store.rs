@@ -12,8 +12,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::decode::{Batch, KEEP_DETAILS, Reject, Warning};
+use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
 use crate::event::{EventRec, RawLoc, SourceIdx, Strings, Sym};
+use crate::index::EventIx;
 
 /// Where the bytes of a source member live, to read an event's raw text again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,8 +148,8 @@ pub struct EventStore {
     pub sources: Vec<SourceInfo>,
     /// The first [`KEEP_DETAILS`] rejected records.
     pub rejects: Vec<Reject>,
-    /// Rejected records per reason code ([`crate::decode::RejectReason::CODES`]).
-    pub reject_counts: [u64; 6],
+    /// Rejected records per kind.
+    pub reject_counts: RejectCounts,
     /// The first [`KEEP_DETAILS`] session-id warnings.
     pub warnings: Vec<Warning>,
     /// All session-id warnings.
@@ -175,7 +176,7 @@ impl EventStore {
         SourceIdx::try_from(self.sources.len() - 1).unwrap_or(SourceIdx::MAX)
     }
 
-    /// Accepted events in input order.
+    /// Accepted events in input order (indexed by [`EventIx`]).
     #[must_use]
     pub fn events(&self) -> &[EventRec] {
         &self.events
@@ -183,14 +184,14 @@ impl EventStore {
 
     /// Where event `i`'s raw text is, when raw locations were kept.
     #[must_use]
-    pub fn raw(&self, i: usize) -> Option<RawLoc> {
-        self.raw.get(i).copied()
+    pub fn raw(&self, i: EventIx) -> Option<RawLoc> {
+        self.raw.get(i.idx()).copied()
     }
 
     /// Number of rejected records.
     #[must_use]
     pub fn rejected(&self) -> u64 {
-        self.reject_counts.iter().sum()
+        self.reject_counts.total()
     }
 
     /// Whether any source could not be read at all.
@@ -271,7 +272,7 @@ impl EventStore {
         self.events = Vec::new();
         self.raw = Vec::new();
         self.rejects.clear();
-        self.reject_counts = [0; 6];
+        self.reject_counts = RejectCounts::default();
         self.warnings.clear();
         self.warning_count = 0;
         for s in &mut self.sources {
@@ -291,7 +292,7 @@ impl EventStore {
             remap.push(self.strings.intern(s));
         }
         let remap = &*remap;
-        let map = |sym: Sym| remap.get(sym.0 as usize).copied().unwrap_or(Sym::NONE);
+        let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
         let accepted = batch.events.len() as u64;
         let rejected = batch.rejected();
         self.events.reserve(batch.events.len());
@@ -303,9 +304,7 @@ impl EventStore {
             self.events.push(e);
         }
         self.raw.extend_from_slice(&batch.raw);
-        for (total, n) in self.reject_counts.iter_mut().zip(batch.reject_counts) {
-            *total += n;
-        }
+        self.reject_counts += &batch.reject_counts;
         for mut r in batch.rejects {
             if self.rejects.len() >= KEEP_DETAILS {
                 break;

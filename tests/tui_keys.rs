@@ -67,10 +67,7 @@ fn changing_user_rebuilds_the_event_rows_and_lanes() {
         .filter(|r| matches!(r, Row::Event { .. }))
         .count();
     assert_eq!(events, a.user_events(u).len());
-    assert_eq!(
-        app.model.derived.timeline.lanes.as_ref().unwrap().user as usize,
-        u
-    );
+    assert_eq!(app.model.derived.timeline.lanes.as_ref().unwrap().user, u);
 }
 
 #[test]
@@ -284,7 +281,7 @@ fn f_filters_the_event_list_by_type() {
     };
     assert_eq!(shown, 1);
     let a = app.model.derived.analysis.as_ref().unwrap();
-    assert_eq!(a.sessions[session as usize].events, 6);
+    assert_eq!(a.sessions[session].events, 6);
     press(&mut app, 'f');
     for _ in 0..6 {
         key(&mut app, KeyCode::Backspace);
@@ -422,7 +419,7 @@ fn the_timeline_zooms_pans_and_resets() {
     assert_eq!(app.model.derived.timeline.zoom, 2);
     assert!(zoomed.span_ms() * 4 <= full.span_ms() + 4);
     let sel = app.model.selected_event().unwrap();
-    let t = app.model.store.events()[sel as usize].time;
+    let t = app.model.store.events()[sel].time;
     assert!(zoomed.contains(t), "the zoomed view follows the selection");
     press(&mut app, 'l');
     let panned = app.model.timeline_window().unwrap();
@@ -465,7 +462,7 @@ fn y_copies_the_raw_json_of_the_selected_event() {
     settle(&mut app);
     let copied = app.take_clipboard().expect("something copied").raw;
     let e = app.model.selected_event().unwrap();
-    let raw = read_raw(&app.model.store, app.model.store.raw(e as usize).unwrap()).unwrap();
+    let raw = read_raw(&app.model.store, app.model.store.raw(e).unwrap()).unwrap();
     assert_eq!(copied, raw);
     assert!(
         String::from_utf8(copied)
@@ -681,7 +678,7 @@ fn a_copy_is_prepared_by_a_job_and_the_latest_copy_wins() {
     settle(&mut app);
     let clip = app.take_clipboard().expect("the latest copy");
     let e = app.model.selected_event().unwrap();
-    let raw = read_raw(&app.model.store, app.model.store.raw(e as usize).unwrap()).unwrap();
+    let raw = read_raw(&app.model.store, app.model.store.raw(e).unwrap()).unwrap();
     assert_eq!(clip.raw, raw, "the second copy superseded the first");
     assert_eq!(clip.osc52, streamscope::tui::osc52::sequence(&raw));
     assert!(app.take_clipboard().is_none());

@@ -310,7 +310,7 @@ fn only_the_latest_session_of_a_user_is_open() {
     let a = m.derived.analysis.as_ref().unwrap();
     let u = m.selected_user().unwrap();
     let open = m.open_session(u).unwrap();
-    assert_eq!(a.sessions[open.session as usize].id, T0 + 600_000);
+    assert_eq!(a.sessions[open.session].id, T0 + 600_000);
     assert_eq!(open.ends_in_ms, 30 * MINUTE_MS - 1000);
 }
 

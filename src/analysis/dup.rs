@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::DEDUP_WINDOW_MS;
 use crate::event::{EventRec, Sym};
+use crate::index::EventIx;
 
 /// One bit per event index: set for duplicates.
 pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
@@ -38,14 +39,13 @@ pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
         seen[w] |= bit;
     }
     drop(seen);
-    let mut keyed: Vec<(u64, u32)> = events
+    let mut keyed: Vec<(u64, EventIx)> = events
         .iter()
         .enumerate()
         .filter_map(|(i, e)| {
             let mix = mix_of(e)?;
             let b = bucket(mix);
-            (twice[b / 64] & (1 << (b % 64)) != 0)
-                .then(|| (mix, u32::try_from(i).unwrap_or(u32::MAX)))
+            (twice[b / 64] & (1 << (b % 64)) != 0).then(|| (mix, EventIx::from_usize(i)))
         })
         .collect();
     drop(twice);
@@ -57,15 +57,15 @@ pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
         if run.len() < 2 {
             continue;
         }
-        run.sort_unstable_by_key(|&(_, i)| (events[i as usize].time, i));
+        run.sort_unstable_by_key(|&(_, i)| (events[i].time, i));
         seen.clear();
         for &(_, i) in &*run {
-            let e = &events[i as usize];
+            let e = &events[i];
             let full = (e.device_id, e.dedup);
             match seen.iter_mut().find(|(k, _)| *k == full) {
                 Some((_, last)) => {
                     if e.time - *last <= DEDUP_WINDOW_MS {
-                        bits[i as usize / 64] |= 1 << (i % 64);
+                        bits[i.idx() / 64] |= 1 << (i.idx() % 64);
                     }
                     *last = e.time;
                 }

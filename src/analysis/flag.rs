@@ -1,6 +1,14 @@
 //! The flags of the model with their words: the TUI's labels, the JSON names, and the
 //! one-sentence explanations with likely causes that `report` prints. Kept in the core so
 //! that every view says the same thing.
+//!
+//! [`Flag`] is the one description of each flag; [`FlagSet`] is the set a session carries
+//! (one bit per flag) and [`FlagCounts`] the count of each flag for a user or the stream
+//! (an array indexed by [`Flag`], serialised as the §5 summary keys).
+
+use std::ops::{AddAssign, Index, IndexMut};
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// A finding of the session model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,6 +43,24 @@ impl Flag {
         Flag::Unterminated,
         Flag::Duplicate,
     ];
+
+    /// How many flags there are.
+    pub const COUNT: usize = Flag::ALL.len();
+
+    /// The flag's bit in a [`FlagSet`].
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// What one count of the flag is: a session, an event or a pair of events.
+    #[must_use]
+    pub const fn unit(self) -> Unit {
+        match self {
+            Flag::Empty | Flag::ZeroLength | Flag::SuspectId | Flag::Unterminated => Unit::Sessions,
+            Flag::NoSession | Flag::Duplicate => Unit::Events,
+            Flag::Gap | Flag::Bridged => Unit::Pairs,
+        }
+    }
 
     /// The short label shown in the TUI and text report.
     #[must_use]
@@ -142,4 +168,156 @@ impl Flag {
             }
         }
     }
+}
+
+/// What a [`Flag`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Recorded sessions.
+    Sessions,
+    /// Events.
+    Events,
+    /// Pairs of consecutive events.
+    Pairs,
+}
+
+impl Unit {
+    /// The plural noun, as the text report prints it.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Unit::Sessions => "sessions",
+            Unit::Events => "events",
+            Unit::Pairs => "pairs",
+        }
+    }
+}
+
+/// A set of [`Flag`]s: one bit per flag, in a byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct FlagSet(u8);
+
+impl FlagSet {
+    /// No flag.
+    pub const NONE: FlagSet = FlagSet(0);
+
+    /// Whether `flag` is in the set.
+    #[must_use]
+    pub const fn contains(self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    /// Adds `flag` to the set.
+    pub fn insert(&mut self, flag: Flag) {
+        self.0 |= flag.bit();
+    }
+
+    /// Adds `flag` to the set when `on` holds.
+    pub fn insert_if(&mut self, flag: Flag, on: bool) {
+        self.0 |= u8::from(on) << flag as u8;
+    }
+
+    /// Whether no flag is set.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The flags in the set, in display order ([`Flag::ALL`]).
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        Flag::ALL.into_iter().filter(move |&f| self.contains(f))
+    }
+}
+
+impl FromIterator<Flag> for FlagSet {
+    fn from_iter<I: IntoIterator<Item = Flag>>(iter: I) -> Self {
+        let mut set = FlagSet::NONE;
+        for f in iter {
+            set.insert(f);
+        }
+        set
+    }
+}
+
+/// A count per [`Flag`], for a user or the whole stream: sessions for the session flags,
+/// events for [`Flag::NoSession`] and [`Flag::Duplicate`], event pairs for [`Flag::Gap`]
+/// and [`Flag::Bridged`]. Indexed by [`Flag`]; serialises as a JSON object of the §5
+/// summary keys ([`Flag::summary_key`]), alphabetically, or in display order through
+/// [`InDisplayOrder`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlagCounts([u64; Flag::COUNT]);
+
+impl FlagCounts {
+    /// The count for one flag.
+    #[must_use]
+    pub fn get(&self, flag: Flag) -> u64 {
+        self.0[flag as usize]
+    }
+
+    /// All anomalies together (a sort key for "most anomalies first").
+    #[must_use]
+    pub fn anomalies(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Each flag with its count, in display order.
+    pub fn iter(&self) -> impl Iterator<Item = (Flag, u64)> + '_ {
+        Flag::ALL.into_iter().zip(self.0)
+    }
+}
+
+impl Index<Flag> for FlagCounts {
+    type Output = u64;
+
+    fn index(&self, flag: Flag) -> &u64 {
+        &self.0[flag as usize]
+    }
+}
+
+impl IndexMut<Flag> for FlagCounts {
+    fn index_mut(&mut self, flag: Flag) -> &mut u64 {
+        &mut self.0[flag as usize]
+    }
+}
+
+impl AddAssign<&FlagCounts> for FlagCounts {
+    fn add_assign(&mut self, other: &FlagCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
+/// A JSON object of the §5 summary keys, in the keys' alphabetical order (as the
+/// `flags` object of a user in the JSON report has always been written).
+impl Serialize for FlagCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut flags = Flag::ALL;
+        flags.sort_unstable_by_key(|f| f.summary_key());
+        serialize_counts(self, flags, serializer)
+    }
+}
+
+/// [`FlagCounts`] serialised with its keys in display order ([`Flag::ALL`]), as the flag
+/// figures of the §5 summary are listed.
+#[derive(Clone, Copy, Debug)]
+pub struct InDisplayOrder<'a>(pub &'a FlagCounts);
+
+impl Serialize for InDisplayOrder<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_counts(self.0, Flag::ALL, serializer)
+    }
+}
+
+fn serialize_counts<S: Serializer>(
+    counts: &FlagCounts,
+    flags: [Flag; Flag::COUNT],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(Flag::COUNT))?;
+    for flag in flags {
+        map.serialize_entry(flag.summary_key(), &counts[flag])?;
+    }
+    map.end()
 }

@@ -10,6 +10,10 @@
 //! - per-position arrays (`order`, `pos_session`) list each user's events contiguously in
 //!   (event time, input order).
 //!
+//! Indices are typed ([`crate::index`]): `order` maps a [`Pos`] to an [`EventIx`],
+//! `pos_session` a [`Pos`] to a [`SessionIx`], and users are [`UserIx`]. A session's flags
+//! are a [`FlagSet`]; a user's or the stream's counts a [`FlagCounts`] indexed by [`Flag`].
+//!
 //! Choices where the contract is silent:
 //! - an anonymous event resolved to a logged-in user through the device (§2 rule 3) joins
 //!   *that event's* user key (which is its `amplitude_id` when it has one);
@@ -31,10 +35,11 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-pub use flag::Flag;
+pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 
 use crate::event::Sym;
+use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 use crate::store::EventStore;
 
 /// One minute in ms.
@@ -125,27 +130,11 @@ pub struct UserKey {
     pub id: Sym,
 }
 
-/// Bits of [`Session::flags`].
-pub mod session_flags {
-    /// No active event.
-    pub const EMPTY: u8 = 1;
-    /// `length_ms == 0`.
-    pub const ZERO_LENGTH: u8 = 2;
-    /// The id is after the first event, or more than a day before it.
-    pub const SUSPECT_ID: u8 = 4;
-    /// Holds a start marker and no end marker, and is not the user's latest session.
-    pub const UNTERMINATED: u8 = 8;
-    /// Holds a start marker.
-    pub const HAS_START: u8 = 16;
-    /// Holds an end marker.
-    pub const HAS_END: u8 = 32;
-}
-
 /// A recorded session: the events of one user sharing one `session_id`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
-    /// Index of the user in [`Analysis::users`].
-    pub user: u32,
+    /// Its user.
+    pub user: UserIx,
     /// The session id.
     pub id: i64,
     /// All its events.
@@ -164,8 +153,8 @@ pub struct Session {
     pub max_gap_ms: i64,
     /// Events flagged as duplicates.
     pub duplicates: u32,
-    /// See [`session_flags`].
-    pub flags: u8,
+    /// The flags it carries: every [`Flag`] but [`Flag::NoSession`] can be set.
+    pub flags: FlagSet,
 }
 
 impl Session {
@@ -181,38 +170,16 @@ impl Session {
         self.last - self.first
     }
 
-    /// Whether a flag bit is set.
+    /// Whether the session carries `flag`.
     #[must_use]
-    pub fn has(&self, flag: u8) -> bool {
-        self.flags & flag != 0
+    pub fn has(&self, flag: Flag) -> bool {
+        self.flags.contains(flag)
     }
 
     /// The flags of the model this session carries, in display order.
     #[must_use]
     pub fn flag_list(&self) -> Vec<Flag> {
-        let mut out = Vec::new();
-        if self.has(session_flags::EMPTY) {
-            out.push(Flag::Empty);
-        }
-        if self.has(session_flags::ZERO_LENGTH) {
-            out.push(Flag::ZeroLength);
-        }
-        if self.has(session_flags::SUSPECT_ID) {
-            out.push(Flag::SuspectId);
-        }
-        if self.gaps > 0 {
-            out.push(Flag::Gap);
-        }
-        if self.bridged > 0 {
-            out.push(Flag::Bridged);
-        }
-        if self.has(session_flags::UNTERMINATED) {
-            out.push(Flag::Unterminated);
-        }
-        if self.duplicates > 0 {
-            out.push(Flag::Duplicate);
-        }
-        out
+        self.flags.iter().collect()
     }
 }
 
@@ -222,9 +189,9 @@ pub struct User {
     /// Its key.
     pub key: UserKey,
     /// Its events: a range of positions in [`Analysis::order`].
-    pub events: Range<u32>,
+    pub events: Range<Pos>,
     /// Its recorded sessions: a range of [`Analysis::sessions`], by session id.
-    pub sessions: Range<u32>,
+    pub sessions: Range<SessionIx>,
     /// Events out of session (-1, null, absent or unusable ids).
     pub out_of_session: u32,
     /// Events flagged as duplicates.
@@ -235,59 +202,30 @@ pub struct User {
     pub last: i64,
 }
 
-/// Counts of each flag, for a user or the whole stream.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FlagCounts {
-    /// Recorded sessions.
-    pub sessions: u64,
-    /// Empty sessions.
-    pub empty: u64,
-    /// Zero-length sessions.
-    pub zero_length: u64,
-    /// Suspect session ids.
-    pub suspect: u64,
-    /// Out-of-session events.
-    pub out_of_session: u64,
-    /// Gap pairs.
-    pub gaps: u64,
-    /// Bridged gap pairs.
-    pub bridged: u64,
-    /// Unterminated sessions.
-    pub unterminated: u64,
-    /// Duplicate events.
-    pub duplicates: u64,
+impl User {
+    /// How many recorded sessions the user has.
+    #[must_use]
+    pub fn session_count(&self) -> u64 {
+        self.sessions.len() as u64
+    }
+
+    /// How many events the user has.
+    #[must_use]
+    pub fn event_count(&self) -> u32 {
+        self.events.end.raw() - self.events.start.raw()
+    }
 }
 
 impl FlagCounts {
-    /// The count for one flag.
-    #[must_use]
-    pub fn get(&self, flag: Flag) -> u64 {
-        match flag {
-            Flag::Empty => self.empty,
-            Flag::ZeroLength => self.zero_length,
-            Flag::SuspectId => self.suspect,
-            Flag::NoSession => self.out_of_session,
-            Flag::Gap => self.gaps,
-            Flag::Bridged => self.bridged,
-            Flag::Unterminated => self.unterminated,
-            Flag::Duplicate => self.duplicates,
-        }
-    }
-
-    /// All anomalies together (a sort key for "most anomalies first").
-    #[must_use]
-    pub fn anomalies(&self) -> u64 {
-        Flag::ALL.iter().map(|&f| self.get(f)).sum()
-    }
-
     fn add_session(&mut self, s: &Session) {
-        self.sessions += 1;
-        self.empty += u64::from(s.has(session_flags::EMPTY));
-        self.zero_length += u64::from(s.has(session_flags::ZERO_LENGTH));
-        self.suspect += u64::from(s.has(session_flags::SUSPECT_ID));
-        self.unterminated += u64::from(s.has(session_flags::UNTERMINATED));
-        self.gaps += u64::from(s.gaps);
-        self.bridged += u64::from(s.bridged);
+        // Flags counted in sessions; `unit` is const, so this unrolls to four adds.
+        for flag in Flag::ALL {
+            if flag.unit() == Unit::Sessions {
+                self[flag] += u64::from(s.has(flag));
+            }
+        }
+        self[Flag::Gap] += u64::from(s.gaps);
+        self[Flag::Bridged] += u64::from(s.bridged);
     }
 }
 
@@ -300,6 +238,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Distinct user keys.
     pub users: u64,
+    /// Recorded sessions.
+    pub sessions: u64,
     /// Flag counts over all sessions and events.
     pub counts: FlagCounts,
     /// Sessions after replay with the chosen timeout.
@@ -309,21 +249,21 @@ pub struct Summary {
 }
 
 /// Per position in [`Analysis::order`]: no recorded session.
-pub const NO_SESSION: u32 = u32::MAX;
+pub const NO_SESSION: SessionIx = SessionIx::NONE;
 
 /// Everything the model computes over a store.
 #[derive(Clone, Debug)]
 pub struct Analysis {
     /// The settings used.
     pub rules: Rules,
-    /// Users, ordered by key.
+    /// Users, ordered by key (indexed by [`UserIx`]).
     pub users: Vec<User>,
-    /// Recorded sessions, grouped by user, each user's by id.
+    /// Recorded sessions, grouped by user, each user's by id (indexed by [`SessionIx`]).
     pub sessions: Vec<Session>,
-    /// Event indices, each user's contiguous, in (time, input order).
-    pub order: Vec<u32>,
-    /// Per position in `order`: the index of its session, or [`NO_SESSION`].
-    pub pos_session: Vec<u32>,
+    /// Event indices, each user's contiguous, in (time, input order) (indexed by [`Pos`]).
+    pub order: Vec<EventIx>,
+    /// Per position in `order`: its session, or [`NO_SESSION`].
+    pub pos_session: Vec<SessionIx>,
     /// Per user: flag counts.
     pub user_counts: Vec<FlagCounts>,
     /// Duplicate flags, one bit per event index.
@@ -368,22 +308,20 @@ impl Analysis {
             .enumerate()
             .map(|(u, key)| {
                 let range = ranges[u].clone();
-                let positions = range.start as usize..range.end as usize;
+                let positions = range.idx();
                 let mut out = 0;
                 let mut dups = 0;
                 for p in positions.clone() {
                     out += u32::from(pos_session[p] == NO_SESSION);
-                    dups += u32::from(is_set(&duplicate_bits, order[p] as usize));
+                    dups += u32::from(is_set(&duplicate_bits, order[p].idx()));
                 }
-                let first = events[order[positions.start] as usize].time;
-                let last = events[order[positions.end - 1] as usize].time;
-                let mut counts = FlagCounts {
-                    out_of_session: u64::from(out),
-                    duplicates: u64::from(dups),
-                    ..FlagCounts::default()
-                };
+                let first = events[order[positions.start]].time;
+                let last = events[order[positions.end - 1]].time;
+                let mut counts = FlagCounts::default();
+                counts[Flag::NoSession] = u64::from(out);
+                counts[Flag::Duplicate] = u64::from(dups);
                 let srange = session_ranges[u].clone();
-                for s in &sessions[srange.start as usize..srange.end as usize] {
+                for s in &sessions[srange.idx()] {
                     counts.add_session(s);
                 }
                 let user = User {
@@ -410,20 +348,13 @@ impl Analysis {
 
         let mut counts = FlagCounts::default();
         for c in &user_counts {
-            counts.sessions += c.sessions;
-            counts.empty += c.empty;
-            counts.zero_length += c.zero_length;
-            counts.suspect += c.suspect;
-            counts.out_of_session += c.out_of_session;
-            counts.gaps += c.gaps;
-            counts.bridged += c.bridged;
-            counts.unterminated += c.unterminated;
-            counts.duplicates += c.duplicates;
+            counts += c;
         }
         let summary = Summary {
             events: events.len() as u64,
             rejected: store.rejected(),
             users: users.len() as u64,
+            sessions: sessions.len() as u64,
             counts,
             replayed_sessions: replay.sessions,
             session_id_warnings: store.warning_count,
@@ -461,54 +392,59 @@ impl Analysis {
         )
     }
 
-    /// Whether event `i` (input order) is a duplicate.
+    /// Whether event `i` is a duplicate.
     #[must_use]
-    pub fn is_duplicate(&self, i: usize) -> bool {
-        is_set(&self.duplicate_bits, i)
+    pub fn is_duplicate(&self, i: EventIx) -> bool {
+        is_set(&self.duplicate_bits, i.idx())
     }
 
     /// The class of an event type.
     #[must_use]
     pub fn class(&self, event_type: Sym) -> EventClass {
         self.classes
-            .get(event_type.0 as usize)
+            .get(event_type.idx())
             .copied()
             .unwrap_or(EventClass::Active)
     }
 
     /// The sessions of user `u`.
     #[must_use]
-    pub fn user_sessions(&self, u: usize) -> &[Session] {
-        let r = &self.users[u].sessions;
-        &self.sessions[r.start as usize..r.end as usize]
+    pub fn user_sessions(&self, u: UserIx) -> &[Session] {
+        &self.sessions[self.users[u].sessions.idx()]
     }
 
     /// The event indices of user `u`, in (time, input order).
     #[must_use]
-    pub fn user_events(&self, u: usize) -> &[u32] {
-        let r = &self.users[u].events;
-        &self.order[r.start as usize..r.end as usize]
+    pub fn user_events(&self, u: UserIx) -> &[EventIx] {
+        &self.order[self.users[u].events.idx()]
     }
 
     /// The user a user-key text names: a user id, a device id or an amplitude id.
     /// A device id also finds the users its events belong to; the first one is returned.
     #[must_use]
-    pub fn find_user(&self, store: &EventStore, text: &str) -> Option<usize> {
+    pub fn find_user(&self, store: &EventStore, text: &str) -> Option<UserIx> {
         let sym = store.strings.lookup(text)?;
         if let Some(u) = self.users.iter().position(|u| u.key.id == sym) {
-            return Some(u);
+            return Some(UserIx::from_usize(u));
         }
-        (0..self.users.len()).find(|&u| {
+        self.user_ixs().find(|&u| {
             self.user_events(u)
                 .iter()
-                .any(|&i| store.events()[i as usize].device_id == sym)
+                .any(|&i| store.events()[i].device_id == sym)
         })
     }
 
+    /// Every user's index, in user order.
+    pub fn user_ixs(&self) -> impl DoubleEndedIterator<Item = UserIx> + ExactSizeIterator + use<> {
+        (0..self.users.len()).map(UserIx::from_usize)
+    }
+
     /// The positions of user `u`'s events in `order` that are out of session.
-    pub fn out_of_session_positions(&self, u: usize) -> impl Iterator<Item = usize> + '_ {
-        let r = &self.users[u].events;
-        (r.start as usize..r.end as usize).filter(|&p| self.pos_session[p] == NO_SESSION)
+    pub fn out_of_session_positions(&self, u: UserIx) -> impl Iterator<Item = Pos> + '_ {
+        self.users[u]
+            .events
+            .iter_ix()
+            .filter(|&p| self.pos_session[p] == NO_SESSION)
     }
 }
 

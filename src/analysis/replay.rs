@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::users::split_by_ranges;
 use super::{MINUTE_MS, NO_SESSION, Session, User, median};
 use crate::event::EventRec;
+use crate::index::{EventIx, IxRange, SessionIx, UserIx};
 
 /// The active in-session events of every user, in time order.
 #[derive(Clone, Debug, Default)]
@@ -20,8 +21,8 @@ pub struct ReplayInput {
     pub users: Vec<Range<u32>>,
     /// Event times.
     pub times: Vec<i64>,
-    /// The recorded session (index into [`super::Analysis::sessions`]) of each event.
-    pub recorded: Vec<u32>,
+    /// The recorded session of each event.
+    pub recorded: Vec<SessionIx>,
     /// Median `length_ms` over all recorded sessions.
     pub recorded_median_ms: i64,
     /// Recorded sessions with no active event: replay has nothing to put them in.
@@ -37,12 +38,12 @@ pub struct Replay {
     pub sessions: u64,
     /// Median length of the replayed sessions.
     pub median_length_ms: i64,
-    /// Replayed sessions per user.
+    /// Replayed sessions per user (indexed by [`UserIx`]).
     pub per_user: Vec<u32>,
-    /// Recorded sessions (indices) whose active events fall into two or more replayed ones.
-    pub split: Vec<u32>,
-    /// Recorded sessions (indices) that share a replayed session with another one.
-    pub merged: Vec<u32>,
+    /// Recorded sessions whose active events fall into two or more replayed ones.
+    pub split: Vec<SessionIx>,
+    /// Recorded sessions that share a replayed session with another one.
+    pub merged: Vec<SessionIx>,
 }
 
 /// One row of the timeout sweep.
@@ -125,15 +126,15 @@ impl ReplayInput {
         users: &[User],
         sessions: &[Session],
         events: &[EventRec],
-        order: &[u32],
-        pos_session: &[u32],
+        order: &[EventIx],
+        pos_session: &[SessionIx],
         classes: &[super::EventClass],
     ) -> Self {
         let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         let mut ranges = Vec::with_capacity(users.len());
         let mut total = 0u64;
         for u in users {
-            let n: u64 = sessions[u.sessions.start as usize..u.sessions.end as usize]
+            let n: u64 = sessions[u.sessions.idx()]
                 .iter()
                 .map(|s| u64::from(s.active))
                 .sum();
@@ -142,23 +143,23 @@ impl ReplayInput {
         }
         let len = usize::try_from(total).unwrap_or(usize::MAX);
         let mut times = vec![0i64; len];
-        let mut recorded = vec![0u32; len];
-        let time_slices = split_by_ranges(&mut times, &ranges);
-        let recorded_slices = split_by_ranges(&mut recorded, &ranges);
+        let mut recorded = vec![SessionIx::default(); len];
+        let time_slices = split_by_ranges(&mut times, ranges.iter().map(span));
+        let recorded_slices = split_by_ranges(&mut recorded, ranges.iter().map(span));
         time_slices
             .into_par_iter()
             .zip(recorded_slices)
             .zip(users)
             .for_each(|((times, recorded), u)| {
                 let mut k = 0;
-                for p in u.events.start as usize..u.events.end as usize {
+                for p in u.events.idx() {
                     let s = pos_session[p];
                     if s == NO_SESSION {
                         continue;
                     }
-                    let e = &events[order[p] as usize];
+                    let e = &events[order[p]];
                     let active = classes
-                        .get(e.event_type.0 as usize)
+                        .get(e.event_type.idx())
                         .is_none_or(|c| c.is_active());
                     if active && k < times.len() {
                         times[k] = e.time;
@@ -195,7 +196,7 @@ impl ReplayInput {
             .users
             .iter()
             .map(|range| {
-                let times = &self.times[range.start as usize..range.end as usize];
+                let times = &self.times[span(range)];
                 usize::from(!times.is_empty())
                     + times
                         .windows(2)
@@ -208,14 +209,14 @@ impl ReplayInput {
         let mut lengths: Vec<u32> = Vec::with_capacity(replayed);
         let mut wide = false;
         let mut per_user = Vec::with_capacity(self.users.len());
-        let mut members: Vec<u32> = Vec::new();
+        let mut members: Vec<SessionIx> = Vec::new();
         let mut r = 0u32;
         let mut closed = 0u64;
         for range in &self.users {
-            let times = &self.times[range.start as usize..range.end as usize];
-            let recorded = &self.recorded[range.start as usize..range.end as usize];
+            let times = &self.times[span(range)];
+            let recorded = &self.recorded[span(range)];
             let mut count = 0u32;
-            let mut close = |first: i64, prev: i64, members: &mut Vec<u32>| {
+            let mut close = |first: i64, prev: i64, members: &mut Vec<SessionIx>| {
                 match u32::try_from(prev - first) {
                     Ok(length) => lengths.push(length),
                     Err(_) => wide = true,
@@ -224,7 +225,7 @@ impl ReplayInput {
                 count += 1;
                 if members.len() > 1 {
                     for &m in members.iter() {
-                        merged[m as usize] = true;
+                        merged[m] = true;
                     }
                 }
                 members.clear();
@@ -239,10 +240,10 @@ impl ReplayInput {
                     r += 1;
                     first = t;
                 }
-                let seen = &mut last_replay_of[s as usize];
+                let seen = &mut last_replay_of[s];
                 if *seen != r {
                     if *seen != u32::MAX {
-                        split[s as usize] = true;
+                        split[s] = true;
                     }
                     *seen = r;
                     members.push(s);
@@ -259,8 +260,8 @@ impl ReplayInput {
             bits.iter()
                 .enumerate()
                 .filter(|(_, b)| **b)
-                .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
-                .collect::<Vec<u32>>()
+                .map(|(i, _)| SessionIx::from_usize(i))
+                .collect::<Vec<SessionIx>>()
         };
         Replay {
             timeout_ms,
@@ -280,7 +281,7 @@ impl ReplayInput {
     fn lengths_at(&self, timeout_ms: i64) -> Vec<i64> {
         let mut lengths = Vec::new();
         for range in &self.users {
-            let times = &self.times[range.start as usize..range.end as usize];
+            let times = &self.times[span(range)];
             let Some(&first) = times.first() else {
                 continue;
             };
@@ -299,12 +300,12 @@ impl ReplayInput {
 
     /// Replays one user: (first, last, events) of each replayed session.
     #[must_use]
-    pub fn user_segments(&self, user: usize, timeout_ms: i64) -> Vec<(i64, i64, u32)> {
-        let Some(range) = self.users.get(user) else {
+    pub fn user_segments(&self, user: UserIx, timeout_ms: i64) -> Vec<(i64, i64, u32)> {
+        let Some(range) = self.users.get(user.idx()) else {
             return Vec::new();
         };
         let mut out: Vec<(i64, i64, u32)> = Vec::new();
-        for &t in &self.times[range.start as usize..range.end as usize] {
+        for &t in &self.times[span(range)] {
             match out.last_mut() {
                 Some(seg) if t - seg.1 <= timeout_ms => {
                     seg.1 = t;
@@ -318,11 +319,11 @@ impl ReplayInput {
 
     /// How many sessions one user has when replayed at `timeout_ms`.
     #[must_use]
-    pub fn user_session_count(&self, user: usize, timeout_ms: i64) -> u64 {
-        let Some(range) = self.users.get(user) else {
+    pub fn user_session_count(&self, user: UserIx, timeout_ms: i64) -> u64 {
+        let Some(range) = self.users.get(user.idx()) else {
             return 0;
         };
-        let times = &self.times[range.start as usize..range.end as usize];
+        let times = &self.times[span(range)];
         if times.is_empty() {
             return 0;
         }
@@ -365,14 +366,14 @@ impl ReplayInput {
 
     /// Gaps between consecutive active in-session events, per bucket; for one user or all.
     #[must_use]
-    pub fn gap_histogram_of(&self, user: Option<usize>) -> GapHistogram {
+    pub fn gap_histogram_of(&self, user: Option<UserIx>) -> GapHistogram {
         let mut counts = vec![0u64; GAP_BUCKETS.len()];
         let ranges: &[Range<u32>] = match user {
-            Some(u) => self.users.get(u..=u).unwrap_or(&[]),
+            Some(u) => self.users.get(u.idx()..=u.idx()).unwrap_or(&[]),
             None => &self.users,
         };
         for range in ranges {
-            let times = &self.times[range.start as usize..range.end as usize];
+            let times = &self.times[span(range)];
             for w in times.windows(2) {
                 counts[GapHistogram::bucket(w[1] - w[0])] += 1;
             }
@@ -385,6 +386,11 @@ impl ReplayInput {
     pub fn gap_histogram(&self) -> GapHistogram {
         self.gap_histogram_of(None)
     }
+}
+
+/// A range of [`ReplayInput::times`] as `usize`s.
+fn span(range: &Range<u32>) -> Range<usize> {
+    range.start as usize..range.end as usize
 }
 
 /// [`median`] of values that fit in 32 bits: the same result with half the memory.

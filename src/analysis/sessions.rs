@@ -10,41 +10,44 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::users::split_by_ranges;
-use super::{EventClass, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set, session_flags as sf};
+use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
 use crate::event::EventRec;
+use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 
 pub(super) struct Sessions {
     pub sessions: Vec<Session>,
-    pub pos_session: Vec<u32>,
-    pub session_ranges: Vec<Range<u32>>,
+    pub pos_session: Vec<SessionIx>,
+    pub session_ranges: Vec<Range<SessionIx>>,
 }
 
 /// Running state of one session while its events stream past.
 struct Acc {
     session: Session,
     last_active: Option<i64>,
+    has_start: bool,
+    has_end: bool,
     inactive_since_active: bool,
     steps_within_threshold: bool,
 }
 
 pub(super) fn build(
     events: &[EventRec],
-    order: &[u32],
-    ranges: &[Range<u32>],
+    order: &[EventIx],
+    ranges: &[Range<Pos>],
     classes: &[EventClass],
     duplicates: &[u64],
     rules: &Rules,
 ) -> Sessions {
     let mut pos_session = vec![NO_SESSION; order.len()];
-    let slices = split_by_ranges(&mut pos_session, ranges);
+    let slices = split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx));
     let per_user: Vec<Vec<Session>> = slices
         .into_par_iter()
         .zip(ranges.par_iter())
         .enumerate()
         .map(|(u, (pos, range))| {
-            let positions = &order[range.start as usize..range.end as usize];
+            let positions = &order[range.idx()];
             user_sessions(
-                u32::try_from(u).unwrap_or(u32::MAX),
+                UserIx::from_usize(u),
                 events,
                 positions,
                 pos,
@@ -60,15 +63,15 @@ pub(super) fn build(
     let mut base = 0u32;
     for s in &per_user {
         let n = u32::try_from(s.len()).unwrap_or(u32::MAX);
-        session_ranges.push(base..base + n);
+        session_ranges.push(SessionIx::new(base)..SessionIx::new(base + n));
         base += n;
     }
-    split_by_ranges(&mut pos_session, ranges)
+    split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx))
         .into_par_iter()
         .zip(session_ranges.par_iter())
         .for_each(|(pos, sr)| {
             for p in pos.iter_mut().filter(|p| **p != NO_SESSION) {
-                *p += sr.start;
+                *p = SessionIx::new(p.raw() + sr.start.raw());
             }
         });
     Sessions {
@@ -79,10 +82,10 @@ pub(super) fn build(
 }
 
 fn user_sessions(
-    user: u32,
+    user: UserIx,
     events: &[EventRec],
-    positions: &[u32],
-    pos_session: &mut [u32],
+    positions: &[EventIx],
+    pos_session: &mut [SessionIx],
     classes: &[EventClass],
     duplicates: &[u64],
     rules: &Rules,
@@ -92,7 +95,7 @@ fn user_sessions(
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
     for (p, &i) in positions.iter().enumerate() {
-        let e = &events[i as usize];
+        let e = &events[i];
         let Some(id) = e.session_id() else {
             continue;
         };
@@ -111,9 +114,11 @@ fn user_sessions(
                         bridged: 0,
                         max_gap_ms: 0,
                         duplicates: 0,
-                        flags: 0,
+                        flags: FlagSet::NONE,
                     },
                     last_active: None,
+                    has_start: false,
+                    has_end: false,
                     inactive_since_active: false,
                     steps_within_threshold: true,
                 });
@@ -121,11 +126,11 @@ fn user_sessions(
             }),
         };
         last = Some((id, local));
-        pos_session[p] = local;
+        pos_session[p] = SessionIx::new(local);
         let acc = &mut accs[local as usize];
         let s = &mut acc.session;
         let class = classes
-            .get(e.event_type.0 as usize)
+            .get(e.event_type.idx())
             .copied()
             .unwrap_or(EventClass::Active);
         if s.events > 0 {
@@ -138,7 +143,7 @@ fn user_sessions(
         }
         s.events += 1;
         s.last = e.time;
-        s.duplicates += u32::from(is_set(duplicates, i as usize));
+        s.duplicates += u32::from(is_set(duplicates, i.idx()));
         match class {
             EventClass::Active => {
                 s.active += 1;
@@ -155,11 +160,11 @@ fn user_sessions(
             }
             EventClass::Inactive => acc.inactive_since_active = true,
             EventClass::StartMarker => {
-                s.flags |= sf::HAS_START;
+                acc.has_start = true;
                 acc.inactive_since_active = true;
             }
             EventClass::EndMarker => {
-                s.flags |= sf::HAS_END;
+                acc.has_end = true;
                 acc.inactive_since_active = true;
             }
         }
@@ -173,25 +178,28 @@ fn user_sessions(
         rank[l as usize] = u32::try_from(r).unwrap_or(u32::MAX);
     }
     for p in pos_session.iter_mut().filter(|p| **p != NO_SESSION) {
-        *p = rank[*p as usize];
+        *p = SessionIx::new(rank[p.idx()]);
     }
     let latest = sorted.last().copied();
     sorted
         .iter()
         .map(|&l| {
-            let mut s = accs[l as usize].session.clone();
-            if s.active == 0 {
-                s.flags |= sf::EMPTY;
-            }
-            if s.length_ms() == 0 {
-                s.flags |= sf::ZERO_LENGTH;
-            }
-            if s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS {
-                s.flags |= sf::SUSPECT_ID;
-            }
-            if s.has(sf::HAS_START) && !s.has(sf::HAS_END) && Some(l) != latest {
-                s.flags |= sf::UNTERMINATED;
-            }
+            let acc = &accs[l as usize];
+            let mut s = acc.session.clone();
+            let f = &mut s.flags;
+            f.insert_if(Flag::Empty, s.active == 0);
+            f.insert_if(Flag::ZeroLength, s.last.saturating_sub(s.id) == 0);
+            f.insert_if(
+                Flag::SuspectId,
+                s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS,
+            );
+            f.insert_if(Flag::Gap, s.gaps > 0);
+            f.insert_if(Flag::Bridged, s.bridged > 0);
+            f.insert_if(
+                Flag::Unterminated,
+                acc.has_start && !acc.has_end && Some(l) != latest,
+            );
+            f.insert_if(Flag::Duplicate, s.duplicates > 0);
             s
         })
         .collect()

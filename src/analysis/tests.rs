@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::decode::{Batch, Decoder, Origin};
 use crate::event::Location;
+use crate::index::{EventIx, SessionIx, UserIx};
 
 const M: i64 = MINUTE_MS;
 const DAY: i64 = 86_400_000;
@@ -63,8 +64,8 @@ fn owner_of_each_event(store: &EventStore, a: &Analysis) -> Vec<String> {
     let names = user_names(store, a);
     let mut owner = vec![String::new(); store.events().len()];
     for (u, name) in names.iter().enumerate() {
-        for &i in a.user_events(u) {
-            owner[i as usize].clone_from(name);
+        for &i in a.user_events(UserIx::from_usize(u)) {
+            owner[i].clone_from(name);
         }
     }
     owner
@@ -181,8 +182,8 @@ fn users_are_counted_without_sessions_too() {
     ];
     let (_, a) = analyse(&lines, &Rules::default());
     assert_eq!(a.summary.users, 2);
-    assert_eq!(a.summary.counts.sessions, 1);
-    assert_eq!(a.summary.counts.out_of_session, 1);
+    assert_eq!(a.summary.sessions, 1);
+    assert_eq!(a.summary.counts[Flag::NoSession], 1);
 }
 
 /// One user's session built from (type, offset from T0) pairs, all with session id `id`.
@@ -392,13 +393,13 @@ fn session_figures_and_flags() {
 fn user_named_inactive_types_make_sessions_empty() {
     let lines = session_lines(T0, &[("Heartbeat", 0), ("Heartbeat", M)]);
     let (_, a) = analyse(&lines, &Rules::default());
-    assert!(!a.sessions[0].has(session_flags::EMPTY));
+    assert!(!a.sessions[0].has(Flag::Empty));
     let rules = Rules {
         inactive: vec!["Heartbeat".into()],
         ..Rules::default()
     };
     let (_, a) = analyse(&lines, &rules);
-    assert!(a.sessions[0].has(session_flags::EMPTY));
+    assert!(a.sessions[0].has(Flag::Empty));
     assert_eq!(a.replay.sessions, 0);
 }
 
@@ -418,11 +419,11 @@ fn unterminated_sessions_exclude_the_latest() {
     let unterminated: Vec<bool> = a
         .sessions
         .iter()
-        .map(|s| s.has(session_flags::UNTERMINATED))
+        .map(|s| s.has(Flag::Unterminated))
         .collect();
     assert_eq!(unterminated, [true, false, false]);
-    assert_eq!(a.summary.counts.unterminated, 1);
-    assert_eq!(a.summary.counts.out_of_session, 1);
+    assert_eq!(a.summary.counts[Flag::Unterminated], 1);
+    assert_eq!(a.summary.counts[Flag::NoSession], 1);
 }
 
 #[test]
@@ -447,7 +448,7 @@ fn session_ids_are_per_user() {
         ev("a", r#""user_id":"u2""#, T0, Some(T0)),
     ];
     let (_, a) = analyse(&lines, &Rules::default());
-    assert_eq!(a.summary.counts.sessions, 2);
+    assert_eq!(a.summary.sessions, 2);
 }
 
 #[test]
@@ -515,11 +516,11 @@ fn duplicates_follow_the_seven_day_window() {
     for (name, lines, want) in cases {
         let (store, a) = analyse(&lines, &Rules::default());
         let got: Vec<bool> = (0..store.events().len())
-            .map(|i| a.is_duplicate(i))
+            .map(|i| a.is_duplicate(EventIx::from_usize(i)))
             .collect();
         assert_eq!(got, want, "{name}");
         let n = want.iter().filter(|d| **d).count() as u64;
-        assert_eq!(a.summary.counts.duplicates, n, "{name}");
+        assert_eq!(a.summary.counts[Flag::Duplicate], n, "{name}");
     }
 }
 
@@ -538,18 +539,18 @@ fn replay_splits_merges_and_keeps_exactly_t() {
         ev("e", u, T0 + 300 * M, None),
     ];
     let (_, a) = analyse(&lines, &Rules::default());
-    assert_eq!(a.summary.counts.sessions, 2);
+    assert_eq!(a.summary.sessions, 2);
     // 30m: {a,b,c,d} one replayed session: both recorded sessions merged.
     assert_eq!(a.replay.sessions, 1);
-    assert_eq!(a.replay.split, Vec::<u32>::new());
-    assert_eq!(a.replay.merged, vec![0, 1]);
+    assert_eq!(a.replay.split, Vec::<SessionIx>::new());
+    assert_eq!(a.replay.merged, vec![SessionIx::new(0), SessionIx::new(1)]);
     assert_eq!(a.replay.median_length_ms, 60 * M);
     let mut a = a;
     // 5m: {a} {b} {c} {d}: session 1 split in three.
     a.set_timeout(5 * M);
     assert_eq!(a.replay.sessions, 4);
-    assert_eq!(a.replay.split, vec![0]);
-    assert_eq!(a.replay.merged, Vec::<u32>::new());
+    assert_eq!(a.replay.split, vec![SessionIx::new(0)]);
+    assert_eq!(a.replay.merged, Vec::<SessionIx>::new());
     assert_eq!(a.summary.replayed_sessions, 4);
     // 15m: {a,b} {c} {d}.
     a.set_timeout(15 * M);
@@ -574,7 +575,7 @@ fn replay_splits_merges_and_keeps_exactly_t() {
     assert_eq!(h.counts.iter().sum::<u64>(), 3);
     assert_eq!(h.longer_than(15 * M), 2);
     assert_eq!(
-        a.replay_input.user_segments(0, 30 * M),
+        a.replay_input.user_segments(UserIx::new(0), 30 * M),
         vec![(T0, T0 + 60 * M, 4)]
     );
 }
@@ -731,9 +732,9 @@ proptest! {
     fn every_event_belongs_to_exactly_one_user(lines in arb_stream()) {
         let (store, a) = analyse(&lines, &Rules::default());
         let mut seen = vec![0u32; store.events().len()];
-        for &i in &a.order { seen[i as usize] += 1; }
+        for &i in &a.order { seen[i] += 1; }
         prop_assert!(seen.iter().all(|&n| n == 1));
         let sessions_events: u64 = a.sessions.iter().map(|s| u64::from(s.events)).sum();
-        prop_assert_eq!(sessions_events + a.summary.counts.out_of_session, a.summary.events);
+        prop_assert_eq!(sessions_events + a.summary.counts[Flag::NoSession], a.summary.events);
     }
 }

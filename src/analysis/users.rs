@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::{KeyKind, UserKey};
 use crate::event::{EventRec, Sym};
+use crate::index::{EventIx, IxRange, Pos};
 use crate::store::EventStore;
 
 const PENDING: u32 = u32::MAX;
@@ -18,9 +19,9 @@ pub(super) struct Grouping {
     /// User keys, ordered by (kind, id text).
     pub keys: Vec<UserKey>,
     /// Event indices grouped by user, each group in (time, input order).
-    pub order: Vec<u32>,
+    pub order: Vec<EventIx>,
     /// Per user, its range in `order`.
-    pub ranges: Vec<Range<u32>>,
+    pub ranges: Vec<Range<Pos>>,
 }
 
 /// Assigns key ids in first-seen order through one dense table per key kind.
@@ -42,7 +43,7 @@ impl KeyTable {
     }
 
     fn id(&mut self, kind: KeyKind, sym: Sym) -> u32 {
-        let slot = &mut self.by_kind[kind as usize][sym.0 as usize];
+        let slot = &mut self.by_kind[kind as usize][sym.idx()];
         if *slot == PENDING {
             *slot = u32::try_from(self.keys.len()).unwrap_or(PENDING - 1);
             self.keys.push(UserKey { kind, id: sym });
@@ -96,17 +97,20 @@ pub(super) fn group(store: &EventStore) -> Grouping {
         starts[u + 1] += starts[u];
     }
     let mut next = starts.clone();
-    let mut order = vec![0u32; events.len()];
+    let mut order = vec![EventIx::default(); events.len()];
     for (i, &k) in key_of.iter().enumerate() {
         let slot = &mut next[k as usize];
-        order[*slot as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+        order[*slot as usize] = EventIx::from_usize(i);
         *slot += 1;
     }
     drop(key_of);
-    let ranges: Vec<Range<u32>> = starts.windows(2).map(|w| w[0]..w[1]).collect();
-    split_by_ranges(&mut order, &ranges)
+    let ranges: Vec<Range<Pos>> = starts
+        .windows(2)
+        .map(|w| Pos::new(w[0])..Pos::new(w[1]))
+        .collect();
+    split_by_ranges(&mut order, ranges.iter().map(IxRange::idx))
         .into_par_iter()
-        .for_each(|slice| slice.sort_unstable_by_key(|&i| (events[i as usize].time, i)));
+        .for_each(|slice| slice.sort_unstable_by_key(|&i| (events[i].time, i)));
     Grouping {
         keys,
         order,
@@ -151,15 +155,15 @@ fn resolve_anonymous(events: &[EventRec], key_of: &mut [u32], table: &mut KeyTab
 }
 
 /// Splits `slice` into the disjoint sub-slices named by consecutive, adjacent `ranges`.
-pub(super) fn split_by_ranges<'a, T>(
-    mut slice: &'a mut [T],
-    ranges: &[Range<u32>],
-) -> Vec<&'a mut [T]> {
+pub(super) fn split_by_ranges<T>(
+    mut slice: &mut [T],
+    ranges: impl ExactSizeIterator<Item = Range<usize>>,
+) -> Vec<&mut [T]> {
     let mut out = Vec::with_capacity(ranges.len());
-    let mut at = 0u32;
+    let mut at = 0;
     for r in ranges {
-        let (_, rest) = slice.split_at_mut((r.start - at) as usize);
-        let (this, rest) = rest.split_at_mut((r.end - r.start) as usize);
+        let (_, rest) = slice.split_at_mut(r.start - at);
+        let (this, rest) = rest.split_at_mut(r.end - r.start);
         out.push(this);
         slice = rest;
         at = r.end;

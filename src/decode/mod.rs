@@ -16,6 +16,9 @@
 pub mod time;
 
 use std::fmt;
+use std::ops::{AddAssign, Index, IndexMut};
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::event::{EventRec, Location, NO_DEDUP, NO_SESSION_ID, RawLoc, Step, Strings, Sym};
 use crate::json::{self, Kind, ScanError, Scanner, Span};
@@ -54,33 +57,123 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    /// Every code, in the order of the rejection rules.
-    pub const CODES: [&'static str; 6] = [
-        "invalid_json",
-        "not_object",
-        "missing_event_type",
-        "missing_identity",
-        "missing_time",
-        "invalid_time",
-    ];
-
     /// A stable snake_case code for JSON output and counting.
     #[must_use]
     pub fn code(&self) -> &'static str {
-        Self::CODES[self.code_index()]
+        self.kind().code()
     }
 
-    /// Index of [`Self::code`] in [`Self::CODES`].
+    /// The kind of rejection, without its details: what rejects are counted by.
     #[must_use]
-    pub fn code_index(&self) -> usize {
+    pub fn kind(&self) -> RejectKind {
         match self {
-            RejectReason::InvalidUtf8 { .. } | RejectReason::InvalidJson(_) => 0,
-            RejectReason::NotObject { .. } => 1,
-            RejectReason::EventType { .. } => 2,
-            RejectReason::NoIdentity => 3,
-            RejectReason::NoTime => 4,
-            RejectReason::BadTime { .. } => 5,
+            RejectReason::InvalidUtf8 { .. } | RejectReason::InvalidJson(_) => {
+                RejectKind::InvalidJson
+            }
+            RejectReason::NotObject { .. } => RejectKind::NotObject,
+            RejectReason::EventType { .. } => RejectKind::MissingEventType,
+            RejectReason::NoIdentity => RejectKind::MissingIdentity,
+            RejectReason::NoTime => RejectKind::MissingTime,
+            RejectReason::BadTime { .. } => RejectKind::InvalidTime,
         }
+    }
+}
+
+/// The kinds of [`RejectReason`], one per rejection rule, with the codes they are counted
+/// and reported under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectKind {
+    /// Not UTF-8, or not one valid JSON value.
+    InvalidJson,
+    /// Not an object.
+    NotObject,
+    /// No non-empty string `event_type`.
+    MissingEventType,
+    /// No identity field.
+    MissingIdentity,
+    /// No time field.
+    MissingTime,
+    /// The deciding time field is not an accepted form.
+    InvalidTime,
+}
+
+impl RejectKind {
+    /// Every kind, in the order of the rejection rules.
+    pub const ALL: [RejectKind; 6] = [
+        RejectKind::InvalidJson,
+        RejectKind::NotObject,
+        RejectKind::MissingEventType,
+        RejectKind::MissingIdentity,
+        RejectKind::MissingTime,
+        RejectKind::InvalidTime,
+    ];
+
+    /// How many kinds there are.
+    pub const COUNT: usize = RejectKind::ALL.len();
+
+    /// The stable snake_case code of the kind, for JSON output.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectKind::InvalidJson => "invalid_json",
+            RejectKind::NotObject => "not_object",
+            RejectKind::MissingEventType => "missing_event_type",
+            RejectKind::MissingIdentity => "missing_identity",
+            RejectKind::MissingTime => "missing_time",
+            RejectKind::InvalidTime => "invalid_time",
+        }
+    }
+}
+
+/// Rejected records per [`RejectKind`], indexed by it. Serialises as a JSON object of the
+/// codes in alphabetical order (as `rejected_by_reason` has always been written).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RejectCounts([u64; RejectKind::COUNT]);
+
+impl RejectCounts {
+    /// All rejected records.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Each kind with its count, in the order of the rejection rules.
+    pub fn iter(&self) -> impl Iterator<Item = (RejectKind, u64)> + '_ {
+        RejectKind::ALL.into_iter().zip(self.0)
+    }
+}
+
+impl Index<RejectKind> for RejectCounts {
+    type Output = u64;
+
+    fn index(&self, kind: RejectKind) -> &u64 {
+        &self.0[kind as usize]
+    }
+}
+
+impl IndexMut<RejectKind> for RejectCounts {
+    fn index_mut(&mut self, kind: RejectKind) -> &mut u64 {
+        &mut self.0[kind as usize]
+    }
+}
+
+impl AddAssign<&RejectCounts> for RejectCounts {
+    fn add_assign(&mut self, other: &RejectCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
+impl Serialize for RejectCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut kinds = RejectKind::ALL;
+        kinds.sort_unstable_by_key(|k| k.code());
+        let mut map = serializer.serialize_map(Some(RejectKind::COUNT))?;
+        for kind in kinds {
+            map.serialize_entry(kind.code(), &self[kind])?;
+        }
+        map.end()
     }
 }
 
@@ -171,8 +264,8 @@ pub struct Batch {
     pub raw: Vec<RawLoc>,
     /// Rejected records, the first [`KEEP_DETAILS`] of them.
     pub rejects: Vec<Reject>,
-    /// Rejected records per reason code (see [`RejectReason::CODES`]).
-    pub reject_counts: [u64; 6],
+    /// Rejected records per kind.
+    pub reject_counts: RejectCounts,
     /// Session-id warnings, the first [`KEEP_DETAILS`] of them.
     pub warnings: Vec<Warning>,
     /// All session-id warnings.
@@ -187,11 +280,11 @@ impl Batch {
     /// Number of rejected records.
     #[must_use]
     pub fn rejected(&self) -> u64 {
-        self.reject_counts.iter().sum()
+        self.reject_counts.total()
     }
 
     fn reject(&mut self, loc: Location, reason: RejectReason) {
-        self.reject_counts[reason.code_index()] += 1;
+        self.reject_counts[reason.kind()] += 1;
         if self.rejects.len() < KEEP_DETAILS {
             self.rejects.push(Reject { loc, reason });
         }
@@ -498,7 +591,7 @@ impl Decoder {
         let user_id = self.intern_str(buf, f.user_id);
         // A user's events nearly always carry the same device and amplitude ids: check the
         // ids of the user's previous event before looking them up in the tables.
-        let last = match self.last_ids.get(user_id.0 as usize) {
+        let last = match self.last_ids.get(user_id.idx()) {
             Some(&last) if user_id.is_some() => last,
             _ => LastIds::default(),
         };
@@ -541,7 +634,7 @@ impl Decoder {
             other => self.intern_str(buf, other),
         };
         if user_id.is_some() {
-            let i = user_id.0 as usize;
+            let i = user_id.idx();
             if i >= self.last_ids.len() {
                 self.last_ids
                     .resize(self.strings.len().max(i + 1), LastIds::default());

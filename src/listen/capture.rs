@@ -239,7 +239,11 @@ mod tests {
         let again = send(&mut c, &["b", "c", "c"]);
         assert_eq!((again.written, again.duplicates), (1, 2));
         assert_eq!(c.events(), 3);
-        let raw = crate::source::raw::read_raw(&c.store, c.store.raw(2).unwrap()).unwrap();
+        let raw = crate::source::raw::read_raw(
+            &c.store,
+            c.store.raw(crate::index::EventIx::new(2)).unwrap(),
+        )
+        .unwrap();
         assert!(
             raw.ends_with(
                 br#""insert_id":"c","server_received_time":"1970-01-01 00:00:00.005000"}"#
@@ -249,7 +253,11 @@ mod tests {
         let mut c = Capture::open(&path).unwrap();
         assert_eq!(c.events(), 3);
         assert_eq!(send(&mut c, &["a", "d"]).written, 1);
-        let raw = crate::source::raw::read_raw(&c.store, c.store.raw(3).unwrap()).unwrap();
+        let raw = crate::source::raw::read_raw(
+            &c.store,
+            c.store.raw(crate::index::EventIx::new(3)).unwrap(),
+        )
+        .unwrap();
         assert!(raw.windows(3).any(|w| w == br#""d""#));
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
     }

@@ -399,7 +399,7 @@ async fn events(State(shared): State<Arc<Shared>>, Query(q): Query<EventsQuery>)
             }
             matching += 1;
             if locs.len() < limit
-                && let Some(loc) = store.raw(i)
+                && let Some(loc) = store.raw(crate::index::EventIx::from_usize(i))
             {
                 locs.push(loc);
             }

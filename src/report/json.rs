@@ -8,8 +8,9 @@ use std::io::Write;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{Analysis, Flag, GAP_BUCKETS, sweep_timeouts};
-use crate::decode::RejectReason;
+use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, sweep_timeouts};
+use crate::decode::RejectCounts;
+use crate::index::{IxRange, UserIx};
 use crate::store::EventStore;
 
 /// How many rejected records and warnings the report lists (all are counted).
@@ -19,9 +20,9 @@ pub const LISTED: usize = 100;
 struct Report<'a> {
     schema: &'static str,
     settings: Settings<'a>,
-    summary: Summary,
+    summary: Summary<'a>,
     sources: Vec<Source<'a>>,
-    rejected_by_reason: serde_json::Map<String, serde_json::Value>,
+    rejected_by_reason: &'a RejectCounts,
     rejected_records: Vec<Rejected>,
     session_id_warnings: Vec<SessionIdWarning>,
     replay: ReplaySummary,
@@ -37,19 +38,14 @@ struct Settings<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     events: u64,
     rejected: u64,
     users: u64,
     sessions: u64,
-    empty_sessions: u64,
-    zero_length_sessions: u64,
-    suspect_session_ids: u64,
-    out_of_session_events: u64,
-    gaps: u64,
-    bridged_gaps: u64,
-    unterminated_sessions: u64,
-    duplicate_events: u64,
+    /// `empty_sessions` … `duplicate_events`, in display order.
+    #[serde(flatten)]
+    counts: InDisplayOrder<'a>,
     replayed_sessions: u64,
     timeout_ms: i64,
     gap_ms: i64,
@@ -115,7 +111,7 @@ struct UserOut<'a> {
     events: u32,
     first_event_ms: i64,
     last_event_ms: i64,
-    flags: serde_json::Map<String, serde_json::Value>,
+    flags: &'a FlagCounts,
     sessions: Vec<SessionOut>,
     out_of_session: Vec<OutEvent<'a>>,
     replay: UserReplay,
@@ -152,18 +148,11 @@ struct UserReplay {
     merged: Vec<i64>,
 }
 
-fn flag_map(get: impl Fn(Flag) -> u64) -> serde_json::Map<String, serde_json::Value> {
-    Flag::ALL
-        .iter()
-        .map(|&f| (f.summary_key().to_string(), get(f).into()))
-        .collect()
-}
-
 /// Writes the JSON report; with `only`, the `users` array holds just that user.
 pub fn write(
     store: &EventStore,
     a: &Analysis,
-    only: Option<usize>,
+    only: Option<UserIx>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let s = &a.summary;
@@ -180,15 +169,8 @@ pub fn write(
             events: s.events,
             rejected: s.rejected,
             users: s.users,
-            sessions: c.sessions,
-            empty_sessions: c.empty,
-            zero_length_sessions: c.zero_length,
-            suspect_session_ids: c.suspect,
-            out_of_session_events: c.out_of_session,
-            gaps: c.gaps,
-            bridged_gaps: c.bridged,
-            unterminated_sessions: c.unterminated,
-            duplicate_events: c.duplicates,
+            sessions: s.sessions,
+            counts: InDisplayOrder(c),
             replayed_sessions: s.replayed_sessions,
             timeout_ms: a.rules.timeout_ms,
             gap_ms: a.rules.gap_ms,
@@ -207,11 +189,7 @@ pub fn write(
                 problems: &src.problems,
             })
             .collect(),
-        rejected_by_reason: RejectReason::CODES
-            .iter()
-            .zip(store.reject_counts)
-            .map(|(code, n)| ((*code).to_string(), n.into()))
-            .collect(),
+        rejected_by_reason: &store.reject_counts,
         rejected_records: store
             .rejects
             .iter()
@@ -233,7 +211,7 @@ pub fn write(
             .collect(),
         replay: ReplaySummary {
             timeout_ms: a.replay.timeout_ms,
-            recorded_sessions: c.sessions,
+            recorded_sessions: s.sessions,
             recorded_median_length_ms: a.replay_input.recorded_median_ms,
             replayed_sessions: a.replay.sessions,
             replayed_median_length_ms: a.replay.median_length_ms,
@@ -265,18 +243,18 @@ pub fn write(
     let head = head.strip_suffix(b"\n}").unwrap_or(&head);
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
-    let users: Vec<usize> = match only {
+    let users: Vec<UserIx> = match only {
         Some(u) => vec![u],
-        None => (0..a.users.len()).collect(),
+        None => a.user_ixs().collect(),
     };
     let timeouts = sweep_timeouts(a.rules.timeout_ms);
     let mut flagged_split = vec![false; a.sessions.len()];
     for &i in &a.replay.split {
-        flagged_split[i as usize] = true;
+        flagged_split[i] = true;
     }
     let mut flagged_merged = vec![false; a.sessions.len()];
     for &i in &a.replay.merged {
-        flagged_merged[i as usize] = true;
+        flagged_merged[i] = true;
     }
     // Serialise a window of users in parallel, write it, then the next: memory stays
     // bounded by the window whatever the number of users.
@@ -306,24 +284,24 @@ pub fn write(
 
 fn user_out<'a>(
     store: &'a EventStore,
-    a: &Analysis,
-    u: usize,
+    a: &'a Analysis,
+    u: UserIx,
     timeouts: &[i64],
     split: &[bool],
     merged: &[bool],
 ) -> UserOut<'a> {
     let user = &a.users[u];
     let counts = &a.user_counts[u];
-    let range = user.sessions.start as usize..user.sessions.end as usize;
+    let range = user.sessions.clone();
     let events = store.events();
     UserOut {
         kind: user.key.kind.name(),
         id: store.strings.get(user.key.id),
-        events: user.events.end - user.events.start,
+        events: user.event_count(),
         first_event_ms: user.first,
         last_event_ms: user.last,
-        flags: flag_map(|f| counts.get(f)),
-        sessions: a.sessions[range.clone()]
+        flags: counts,
+        sessions: a.sessions[range.idx()]
             .iter()
             .map(|s| SessionOut {
                 session_id: s.id,
@@ -343,7 +321,7 @@ fn user_out<'a>(
         out_of_session: a
             .out_of_session_positions(u)
             .map(|p| {
-                let e = &events[a.order[p] as usize];
+                let e = &events[a.order[p]];
                 OutEvent {
                     time_ms: e.time,
                     event_type: store.strings.get(e.event_type),
@@ -351,13 +329,14 @@ fn user_out<'a>(
             })
             .collect(),
         replay: UserReplay {
-            sessions: a.replay.per_user.get(u).copied().unwrap_or(0),
+            sessions: a.replay.per_user.get(u.idx()).copied().unwrap_or(0),
             split: range
-                .clone()
+                .iter_ix()
                 .filter(|&i| split[i])
                 .map(|i| a.sessions[i].id)
                 .collect(),
             merged: range
+                .iter_ix()
                 .filter(|&i| merged[i])
                 .map(|i| a.sessions[i].id)
                 .collect(),

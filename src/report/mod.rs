@@ -11,6 +11,7 @@ mod text;
 use std::io::Write;
 
 use crate::analysis::{Analysis, Rules};
+use crate::index::UserIx;
 use crate::source::{LoadOptions, load_all};
 use crate::store::EventStore;
 
@@ -152,7 +153,7 @@ pub fn write(
     store: &EventStore,
     analysis: &Analysis,
     output: &Output,
-    user: Option<usize>,
+    user: Option<UserIx>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match output.format {

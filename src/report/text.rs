@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use crate::analysis::{Analysis, Flag, GAP_BUCKETS, GapHistogram};
 use crate::fmt::{count, duration, gap_bucket_label, is_plausible_time, sanitize, setting, time};
+use crate::index::UserIx;
 use crate::store::EventStore;
 
 /// How many rejected records and warnings are listed.
@@ -16,7 +17,7 @@ const LISTED: usize = 20;
 pub fn write(
     store: &EventStore,
     a: &Analysis,
-    only: Option<usize>,
+    only: Option<UserIx>,
     max_users: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -53,7 +54,7 @@ pub fn write(
         ("events", s.events),
         ("rejected records", s.rejected),
         ("users", s.users),
-        ("sessions", c.sessions),
+        ("sessions", s.sessions),
         ("replayed sessions", s.replayed_sessions),
     ];
     for (label, n) in rows {
@@ -63,16 +64,12 @@ pub fn write(
     writeln!(out, "FINDINGS")?;
     let mut clean = Vec::new();
     for flag in Flag::ALL {
-        let n = c.get(flag);
+        let n = c[flag];
         if n == 0 {
             clean.push(flag.label());
             continue;
         }
-        let unit = match flag {
-            Flag::NoSession | Flag::Duplicate => "events",
-            Flag::Gap | Flag::Bridged => "pairs",
-            _ => "sessions",
-        };
+        let unit = flag.unit().noun();
         writeln!(out, "  {:<13} {:>9} {unit}", flag.label(), count(n))?;
         writeln!(out, "      {}: {}.", capitalise(unit), flag.meaning())?;
         writeln!(out, "      Likely cause: {}.", flag.cause())?;
@@ -102,7 +99,6 @@ fn capitalise(s: &str) -> String {
 }
 
 fn replay_section(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
-    let c = &a.summary.counts;
     let r = &a.replay;
     writeln!(
         out,
@@ -112,7 +108,7 @@ fn replay_section(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "  recorded {} sessions (median length {}) -> replayed {} (median {})",
-        count(c.sessions),
+        count(a.summary.sessions),
         duration(a.replay_input.recorded_median_ms),
         count(r.sessions),
         duration(r.median_length_ms)
@@ -202,13 +198,13 @@ fn rejected_section(store: &EventStore, out: &mut dyn Write) -> io::Result<()> {
 fn users_section(
     store: &EventStore,
     a: &Analysis,
-    only: Option<usize>,
+    only: Option<UserIx>,
     max_users: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut users: Vec<usize> = match only {
+    let mut users: Vec<UserIx> = match only {
         Some(u) => vec![u],
-        None => (0..a.users.len()).collect(),
+        None => a.user_ixs().collect(),
     };
     users.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u].anomalies()));
     let shown = if only.is_some() {
@@ -233,9 +229,9 @@ fn users_section(
             "{} {}: {} events, {} sessions, {} out of session, {} -> {}",
             user.key.kind.name(),
             sanitize(store.strings.get(user.key.id)),
-            count(u64::from(user.events.end - user.events.start)),
-            count(counts.sessions),
-            count(counts.out_of_session),
+            count(u64::from(user.event_count())),
+            count(user.session_count()),
+            count(counts[Flag::NoSession]),
             time(user.first),
             time(user.last)
         )?;
@@ -269,7 +265,7 @@ fn users_section(
             .out_of_session_positions(u)
             .take(5)
             .map(|p| {
-                let e = &events[a.order[p] as usize];
+                let e = &events[a.order[p]];
                 format!(
                     "{} {}",
                     time(e.time),
@@ -279,11 +275,11 @@ fn users_section(
             .collect();
         if !out_events.is_empty() {
             writeln!(out, "  NO SESSION: {}", out_events.join("; "))?;
-            if counts.out_of_session > 5 {
+            if counts[Flag::NoSession] > 5 {
                 writeln!(
                     out,
                     "  ... and {} more out-of-session events",
-                    counts.out_of_session - 5
+                    counts[Flag::NoSession] - 5
                 )?;
             }
         }

@@ -202,7 +202,7 @@ mod tests {
             assert_eq!(store.events(), whole.events(), "piece size {size}");
             assert_eq!(store.rejects.len(), 1);
             assert_eq!(store.rejects[0].loc.line, 2, "piece size {size}");
-            let raw = store.raw(1).unwrap();
+            let raw = store.raw(crate::index::EventIx::new(1)).unwrap();
             assert_eq!(raw.offset, (A.len() + 1 + 9) as u64);
             assert_eq!(raw.len as usize, B.len());
         }
@@ -230,10 +230,13 @@ mod tests {
         let mut line = A.to_vec();
         line.push(b'\n');
         store.apply(feed.push(&line).unwrap());
-        assert_eq!(store.raw(0).unwrap().offset, 500);
+        assert_eq!(
+            store.raw(crate::index::EventIx::new(0)).unwrap().offset,
+            500
+        );
         feed.restart(1);
         store.apply(feed.push(&line).unwrap());
-        let raw = store.raw(1).unwrap();
+        let raw = store.raw(crate::index::EventIx::new(1)).unwrap();
         assert_eq!((raw.segment, raw.offset), (1, 0));
         assert_eq!(feed.lines(), 1);
     }
@@ -249,7 +252,7 @@ mod tests {
         );
         feed.next_segment(1);
         store.apply(feed.push(b"oops\n").unwrap());
-        let raw = store.raw(0).unwrap();
+        let raw = store.raw(crate::index::EventIx::new(0)).unwrap();
         assert_eq!((raw.segment, raw.offset), (0, 0));
         assert_eq!(store.rejects[0].loc.line, 2);
         assert_eq!(feed.offset(), 5);

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use super::lines::{LineChunker, for_each_line};
-use crate::decode::{Batch, Decoder, Origin, RejectReason};
+use crate::decode::{Batch, Decoder, Origin, RejectKind, RejectReason};
 use crate::event::{Location, SourceIdx};
 use crate::json::{Partial, Scanner};
 use crate::store::{LoadEvent, Segment};
@@ -611,7 +611,7 @@ fn reject_and_resync(
     pos: &mut usize,
 ) {
     e.offset = e.offset.saturating_sub(*pos);
-    batch.reject_counts[0] += 1;
+    batch.reject_counts[RejectKind::InvalidJson] += 1;
     if batch.rejects.len() < crate::decode::KEEP_DETAILS {
         batch.rejects.push(crate::decode::Reject {
             loc: origin.loc.clone(),

@@ -318,6 +318,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::index::EventIx;
     use crate::source::{LoadOptions, load};
 
     const LINES: [&str; 3] = [
@@ -355,13 +356,13 @@ mod tests {
     fn check(store: &EventStore, want: &[&str]) {
         assert_eq!(store.events().len(), want.len());
         for (i, w) in want.iter().enumerate() {
-            let loc = store.raw(i).unwrap();
+            let loc = store.raw(EventIx::from_usize(i)).unwrap();
             let got = read_raw(store, loc).unwrap();
             assert_eq!(String::from_utf8(got).unwrap(), *w, "event {i}");
         }
         let locs: Vec<RawLoc> = (0..want.len())
             .rev()
-            .map(|i| store.raw(i).unwrap())
+            .map(|i| store.raw(EventIx::from_usize(i)).unwrap())
             .collect();
         let many = read_many(store, &locs);
         for (k, got) in many.into_iter().enumerate() {

@@ -48,6 +48,7 @@ use super::jsonview;
 use super::osc52;
 use crate::analysis::{Analysis, Rules, SweepRow};
 use crate::event::RawLoc;
+use crate::index::EventIx;
 use crate::source::raw::{self, SegmentSet};
 use crate::store::EventStore;
 
@@ -187,7 +188,7 @@ pub enum Job {
         /// Why.
         purpose: RawPurpose,
         /// (event index, where its raw text is).
-        events: Vec<(u32, RawLoc)>,
+        events: Vec<(EventIx, RawLoc)>,
         /// The segments they are in, taken out of the store.
         segments: SegmentSet,
     },
@@ -267,7 +268,7 @@ pub enum Outcome {
     /// An analysis.
     Analysed(Box<Analysed>),
     /// Raw texts: (event index, bytes or error), for the purpose in the tag's kind.
-    Raw(Vec<(u32, Result<Vec<u8>, String>)>),
+    Raw(Vec<(EventIx, Result<Vec<u8>, String>)>),
     /// An export ended.
     Exported {
         /// The file, as asked for.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::jsonview::JsonLine;
 use crate::analysis::Analysis;
+use crate::index::{IxRange, SessionIx, UserIx};
 use crate::listen::shared::{CounterSnapshot, RejectedRequest};
 
 /// Rates are averaged over at most this long.
@@ -168,8 +169,8 @@ impl BodyView {
 /// its last event is shorter than the timeout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenSession {
-    /// Index into [`Analysis::sessions`].
-    pub session: u32,
+    /// The session.
+    pub session: SessionIx,
     /// Time left until it times out (at most the timeout).
     pub ends_in_ms: i64,
 }
@@ -179,13 +180,13 @@ pub struct OpenSession {
 /// latest session has ended; historical files therefore never have one. An event stamped
 /// after `now_ms` (a client clock ahead) counts as just now.
 #[must_use]
-pub fn open_session(a: &Analysis, u: usize, now_ms: i64) -> Option<OpenSession> {
+pub fn open_session(a: &Analysis, u: UserIx, now_ms: i64) -> Option<OpenSession> {
     if !crate::fmt::is_plausible_time(now_ms) {
         return None;
     }
-    let user = a.users.get(u)?;
+    let user = a.users.get(u.idx())?;
     let timeout = a.rules.timeout_ms;
-    let range = user.sessions.start as usize..user.sessions.end as usize;
+    let range = user.sessions.idx();
     let (k, s) = a
         .sessions
         .get(range.clone())?
@@ -194,7 +195,7 @@ pub fn open_session(a: &Analysis, u: usize, now_ms: i64) -> Option<OpenSession> 
         .max_by_key(|(_, s)| (s.last, s.id))?;
     let idle = (now_ms - s.last).max(0);
     (idle < timeout).then(|| OpenSession {
-        session: u32::try_from(range.start + k).unwrap_or(u32::MAX),
+        session: SessionIx::from_usize(range.start + k),
         ends_in_ms: timeout - idle,
     })
 }

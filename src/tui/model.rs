@@ -14,6 +14,7 @@ use super::live_view::{Follow, LiveStatus, OpenSession, RejectedView};
 use super::rows::{Lanes, Order, Row, Window};
 use super::zone::Zones;
 use crate::analysis::{Analysis, Rules, SweepRow};
+use crate::index::{EventIx, UserIx};
 use crate::store::EventStore;
 
 /// The pane with keyboard focus.
@@ -161,18 +162,18 @@ pub struct UsersView {
 #[derive(Clone, Debug, Default)]
 pub struct UserList {
     /// All users, sorted.
-    pub sorted: Vec<u32>,
+    pub sorted: Vec<UserIx>,
     /// The users shown: `sorted` filtered.
-    pub list: Vec<u32>,
+    pub list: Vec<UserIx>,
     /// Index of the selection in `list`.
     pub selected: usize,
 }
 
 impl UserList {
-    /// The selected user (index into [`Analysis::users`]).
+    /// The selected user.
     #[must_use]
-    pub fn current(&self) -> Option<usize> {
-        self.list.get(self.selected).map(|&u| u as usize)
+    pub fn current(&self) -> Option<UserIx> {
+        self.list.get(self.selected).copied()
     }
 }
 
@@ -191,7 +192,7 @@ pub struct EventsView {
 #[derive(Clone, Debug, Default)]
 pub struct EventRows {
     /// The user the rows are of.
-    pub user: Option<u32>,
+    pub user: Option<UserIx>,
     /// Rows: session headers and events.
     pub rows: Vec<Row>,
     /// Index of the selection in `rows`.
@@ -229,7 +230,7 @@ pub enum RawText {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DetailView {
     /// The event (input order index; stable while the store grows).
-    pub event: u32,
+    pub event: EventIx,
     /// Its raw JSON.
     pub raw: RawText,
     /// First line shown.
@@ -288,7 +289,7 @@ pub struct Derived {
     /// The detail overlay's event.
     pub detail: Option<DetailView>,
     /// Key properties of events already read, by event index.
-    pub props: FxHashMap<u32, Box<str>>,
+    pub props: FxHashMap<EventIx, Box<str>>,
     /// First line of the replay panel shown.
     pub replay_scroll: usize,
 }
@@ -415,7 +416,7 @@ impl Model {
 
     /// User `u`'s open session at [`Model::now_ms`], if any.
     #[must_use]
-    pub fn open_session(&self, u: usize) -> Option<OpenSession> {
+    pub fn open_session(&self, u: UserIx) -> Option<OpenSession> {
         super::live_view::open_session(self.derived.analysis.as_ref()?, u, self.now_ms)
     }
 
@@ -455,15 +456,15 @@ impl Model {
         Some((read as f64 / total as f64).min(1.0))
     }
 
-    /// The selected user (index into [`Analysis::users`]).
+    /// The selected user.
     #[must_use]
-    pub fn selected_user(&self) -> Option<usize> {
+    pub fn selected_user(&self) -> Option<UserIx> {
         self.derived.users.current()
     }
 
     /// The event the list's selection stands for (a header stands for its first event).
     #[must_use]
-    pub fn selected_event(&self) -> Option<u32> {
+    pub fn selected_event(&self) -> Option<EventIx> {
         let a = self.derived.analysis.as_ref()?;
         super::rows::row_event(a, &self.derived.events.rows, self.derived.events.selected)
     }
@@ -475,14 +476,14 @@ impl Model {
         let mut span = lanes.span;
         // An open session reaches to now: its open end is drawn up to it.
         if self
-            .open_session(lanes.user as usize)
+            .open_session(lanes.user)
             .is_some_and(|_| self.now_ms > span.1)
         {
             span.1 = self.now_ms;
         }
         let center = self.derived.timeline.center.or_else(|| {
             let e = self.selected_event()?;
-            Some(self.store.events().get(e as usize)?.time)
+            Some(self.store.events().get(e.idx())?.time)
         });
         Some(Window::compute(span, self.derived.timeline.zoom, center))
     }

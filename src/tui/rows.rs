@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::analysis::{Analysis, NO_SESSION, Session};
 use crate::event::Sym;
+use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 use crate::store::EventStore;
 
 /// The order of the event list.
@@ -47,15 +48,15 @@ pub const NO_GAP: i64 = -1;
 pub enum Row {
     /// A session header.
     Session {
-        /// Index into [`Analysis::sessions`].
-        session: u32,
+        /// The session.
+        session: SessionIx,
         /// How many of its events are listed (fewer than all under a type filter).
         shown: u32,
     },
     /// An event.
     Event {
         /// Position in [`Analysis::order`].
-        pos: u32,
+        pos: Pos,
         /// Time since the previous event of its session (all its events), or [`NO_GAP`].
         gap_ms: i64,
     },
@@ -99,29 +100,29 @@ impl TypeFilter {
 pub fn build_rows(
     a: &Analysis,
     store: &EventStore,
-    u: usize,
+    u: UserIx,
     order: Order,
     type_filter: &str,
 ) -> Vec<Row> {
-    let Some(user) = a.users.get(u) else {
+    let Some(user) = a.users.get(u.idx()) else {
         return Vec::new();
     };
     let events = store.events();
     let mut filter = TypeFilter::new(type_filter);
     let s0 = user.sessions.start;
-    let n_sessions = (user.sessions.end - s0) as usize;
+    let n_sessions = user.sessions.len();
     let mut per_session: Vec<Vec<Row>> = vec![Vec::new(); n_sessions];
     let mut last_time = vec![i64::MIN; n_sessions];
     // (sort time, tie-break position, item): a session (by its first listed event) or a
     // standalone out-of-session event.
-    let mut items: Vec<(i64, u32, Item)> = Vec::new();
-    for p in user.events.clone() {
-        let e = &events[a.order[p as usize] as usize];
-        let s = a.pos_session[p as usize];
+    let mut items: Vec<(i64, Pos, Item)> = Vec::new();
+    for p in user.events.iter_ix() {
+        let e = &events[a.order[p]];
+        let s = a.pos_session[p];
         let gap_ms = if s == NO_SESSION {
             NO_GAP
         } else {
-            let k = (s - s0) as usize;
+            let k = s.offset_from(s0);
             let prev = std::mem::replace(&mut last_time[k], e.time);
             if prev == i64::MIN {
                 NO_GAP
@@ -136,7 +137,7 @@ pub fn build_rows(
         if s == NO_SESSION {
             items.push((e.time, p, Item::Single(row)));
         } else {
-            let k = (s - s0) as usize;
+            let k = s.offset_from(s0);
             if per_session[k].is_empty() {
                 items.push((e.time, p, Item::Session(s)));
             }
@@ -152,7 +153,7 @@ pub fn build_rows(
         match item {
             Item::Single(row) => rows.push(row),
             Item::Session(s) => {
-                let list = std::mem::take(&mut per_session[(s - s0) as usize]);
+                let list = std::mem::take(&mut per_session[s.offset_from(s0)]);
                 rows.push(Row::Session {
                     session: s,
                     shown: u32::try_from(list.len()).unwrap_or(u32::MAX),
@@ -169,7 +170,7 @@ pub fn build_rows(
 
 #[derive(Clone, Copy, Debug)]
 enum Item {
-    Session(u32),
+    Session(SessionIx),
     Single(Row),
 }
 
@@ -179,11 +180,11 @@ pub fn row_is_flagged(a: &Analysis, row: Row) -> bool {
     match row {
         Row::Session { session, .. } => a
             .sessions
-            .get(session as usize)
-            .is_some_and(|s| !s.flag_list().is_empty()),
+            .get(session.idx())
+            .is_some_and(|s| !s.flags.is_empty()),
         Row::Event { pos, gap_ms } => {
-            a.pos_session[pos as usize] == NO_SESSION
-                || a.is_duplicate(a.order[pos as usize] as usize)
+            a.pos_session[pos] == NO_SESSION
+                || a.is_duplicate(a.order[pos])
                 || gap_ms > a.rules.gap_ms
         }
     }
@@ -191,11 +192,11 @@ pub fn row_is_flagged(a: &Analysis, row: Row) -> bool {
 
 /// The event a row stands for: the event itself, or a session's first listed event.
 #[must_use]
-pub fn row_event(a: &Analysis, rows: &[Row], i: usize) -> Option<u32> {
+pub fn row_event(a: &Analysis, rows: &[Row], i: usize) -> Option<EventIx> {
     match rows.get(i)? {
-        Row::Event { pos, .. } => a.order.get(*pos as usize).copied(),
+        Row::Event { pos, .. } => a.order.get(pos.idx()).copied(),
         Row::Session { .. } => match rows.get(i + 1)? {
-            Row::Event { pos, .. } => a.order.get(*pos as usize).copied(),
+            Row::Event { pos, .. } => a.order.get(pos.idx()).copied(),
             Row::Session { .. } => None,
         },
     }
@@ -206,13 +207,10 @@ pub fn event_rows<'a>(
     a: &'a Analysis,
     store: &'a EventStore,
     rows: &'a [Row],
-) -> impl Iterator<Item = (usize, u32, i64)> + 'a {
+) -> impl Iterator<Item = (usize, Pos, i64)> + 'a {
     let events = store.events();
     rows.iter().enumerate().filter_map(move |(i, r)| match r {
-        Row::Event { pos, .. } => {
-            let e = a.order[*pos as usize] as usize;
-            Some((i, *pos, events[e].time))
-        }
+        Row::Event { pos, .. } => Some((i, *pos, events[a.order[*pos]].time)),
         Row::Session { .. } => None,
     })
 }
@@ -220,8 +218,8 @@ pub fn event_rows<'a>(
 /// The timeline's data for one user.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lanes {
-    /// The user (index into [`Analysis::users`]).
-    pub user: u32,
+    /// The user.
+    pub user: UserIx,
     /// The replay timeout the replayed lane is for.
     pub timeout_ms: i64,
     /// Earliest and latest event time.
@@ -245,8 +243,8 @@ pub const MAX_LANE_ROWS: u8 = 3;
 impl Lanes {
     /// The timeline data of user `u` at the analysis' current timeout.
     #[must_use]
-    pub fn build(a: &Analysis, store: &EventStore, u: usize) -> Lanes {
-        let Some(user) = a.users.get(u) else {
+    pub fn build(a: &Analysis, store: &EventStore, u: UserIx) -> Lanes {
+        let Some(user) = a.users.get(u.idx()) else {
             return Lanes::default();
         };
         let events = store.events();
@@ -273,21 +271,21 @@ impl Lanes {
         let mut gaps = Vec::new();
         let mut out_of_session = Vec::new();
         let mut last = vec![i64::MIN; sessions.len()];
-        for p in user.events.clone() {
-            let t = events[a.order[p as usize] as usize].time;
-            let s = a.pos_session[p as usize];
+        for p in user.events.iter_ix() {
+            let t = events[a.order[p]].time;
+            let s = a.pos_session[p];
             if s == NO_SESSION {
                 out_of_session.push(t);
                 continue;
             }
-            let k = (s - s0) as usize;
+            let k = s.offset_from(s0);
             let prev = std::mem::replace(&mut last[k], t);
             if prev != i64::MIN && t - prev > a.rules.gap_ms {
                 gaps.push((u32::try_from(k).unwrap_or(u32::MAX), prev, t));
             }
         }
         Lanes {
-            user: u32::try_from(u).unwrap_or(u32::MAX),
+            user: u,
             timeout_ms: a.rules.timeout_ms,
             span: (user.first, user.last),
             session_row,

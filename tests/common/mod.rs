@@ -105,7 +105,10 @@ impl Run {
 
     /// The raw text of event `i`, read back from its segment.
     pub fn raw(&self, i: usize) -> std::io::Result<String> {
-        let loc = self.store.raw(i).expect("raw locations are kept");
+        let loc = self
+            .store
+            .raw(streamscope::index::EventIx::from_usize(i))
+            .expect("raw locations are kept");
         read_raw(&self.store, loc).map(|b| String::from_utf8(b).expect("UTF-8"))
     }
 

@@ -124,7 +124,7 @@ pub fn selected_user_id(app: &App) -> String {
 pub fn selected_type(app: &App) -> String {
     let m = &app.model;
     let e = m.selected_event().expect("an event is selected");
-    let rec = &m.store.events()[e as usize];
+    let rec = &m.store.events()[e];
     m.store.strings.get(rec.event_type).to_string()
 }
 
@@ -203,5 +203,5 @@ impl LiveApp {
 pub fn selected_time(app: &App) -> i64 {
     let m = &app.model;
     let e = m.selected_event().expect("an event is selected");
-    m.store.events()[e as usize].time
+    m.store.events()[e].time
 }

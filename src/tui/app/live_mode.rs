@@ -100,7 +100,7 @@ impl App {
             .list
             .iter()
             .enumerate()
-            .max_by_key(|&(i, &u)| (a.users[u as usize].last, std::cmp::Reverse(i)))
+            .max_by_key(|&(i, &u)| (a.users[u].last, std::cmp::Reverse(i)))
             .map(|(i, _)| i);
         let Some(i) = best else {
             return;

@@ -55,6 +55,7 @@ use super::zone::Zones;
 use crate::analysis::{MINUTE_MS, Rules};
 use crate::event::RawLoc;
 use crate::fmt::{sanitize, setting};
+use crate::index::EventIx;
 use crate::listen::shared::LiveState;
 use crate::source::raw::{self, SegmentSet};
 use crate::store::{EventStore, LoadEvent};
@@ -660,7 +661,7 @@ impl App {
 
     // ---- raw text ----------------------------------------------------------------------
 
-    fn on_raw(&mut self, purpose: RawPurpose, results: Vec<(u32, Result<Vec<u8>, String>)>) {
+    fn on_raw(&mut self, purpose: RawPurpose, results: Vec<(EventIx, Result<Vec<u8>, String>)>) {
         match purpose {
             RawPurpose::Props => {
                 for (e, bytes) in results {
@@ -685,7 +686,7 @@ impl App {
     /// Asks for raw text to be read by a job (compressed sources): key properties are
     /// not asked for while a read of them is pending (the next draw asks again); a
     /// detail read supersedes the previous one.
-    fn fetch_in_background(&mut self, purpose: RawPurpose, events: Vec<(u32, RawLoc)>) {
+    fn fetch_in_background(&mut self, purpose: RawPurpose, events: Vec<(EventIx, RawLoc)>) {
         // (A props read would be refused while one is pending: skip taking the segments.)
         let kind = Kind::ReadRaw(purpose);
         if events.is_empty() || (kind.policy() == Policy::Refuse && self.jobs.busy(kind)) {
@@ -718,11 +719,11 @@ impl App {
             let Row::Event { pos, .. } = row else {
                 continue;
             };
-            let e = a.order[*pos as usize];
+            let e = a.order[*pos];
             if self.model.derived.props.contains_key(&e) {
                 continue;
             }
-            match store.raw(e as usize) {
+            match store.raw(e) {
                 Some(loc) if raw::is_cheap(store, loc) => cheap.push((e, loc)),
                 Some(loc) => slow.push((e, loc)),
                 None => {
@@ -848,11 +849,11 @@ fn raw_text(bytes: Result<Vec<u8>, String>) -> RawText {
 }
 
 /// The row of event `e` (or, with `header`, of its session's header).
-fn find_event_row(m: &Model, e: u32, header: bool) -> Option<usize> {
+fn find_event_row(m: &Model, e: EventIx, header: bool) -> Option<usize> {
     let a = m.derived.analysis.as_ref()?;
     let rows = &m.derived.events.rows;
     let i = rows.iter().position(|r| match r {
-        Row::Event { pos, .. } => a.order[*pos as usize] == e,
+        Row::Event { pos, .. } => a.order[*pos] == e,
         Row::Session { .. } => false,
     })?;
     if header && i > 0 && matches!(rows[i - 1], Row::Session { .. }) {

@@ -4,6 +4,7 @@
 use ratatui::layout::Position;
 
 use super::{App, RawPurpose, find_event_row, raw_text};
+use crate::index::{EventIx, UserIx};
 use crate::source::raw;
 use crate::tui::model::{DetailView, Focus, Lower, Overlay, RawText, UserSort};
 use crate::tui::rows::{Lanes, Row, build_rows, event_rows, row_is_flagged};
@@ -114,7 +115,7 @@ impl App {
         self.model.derived.events.selected = i.min(len.saturating_sub(1));
         // Follow the selection when it leaves a panned view.
         if let (Some(w), Some(e)) = (self.model.timeline_window(), self.model.selected_event())
-            && let Some(ev) = self.model.store.events().get(e as usize)
+            && let Some(ev) = self.model.store.events().get(e.idx())
             && !w.contains(ev.time)
         {
             self.model.derived.timeline.center = None;
@@ -137,7 +138,7 @@ impl App {
             return;
         };
         m.derived.events.rows = build_rows(a, &m.store, u, m.events.order, &m.events.type_filter);
-        m.derived.events.user = u32::try_from(u).ok();
+        m.derived.events.user = Some(u);
         m.derived.timeline.lanes = Some(Lanes::build(a, &m.store, u));
         m.derived.events.selected = match keep_event {
             Some(e) => find_event_row(m, e, header).unwrap_or(0),
@@ -166,26 +167,25 @@ impl App {
         let Some(a) = &m.derived.analysis else {
             return;
         };
-        let mut sorted: Vec<u32> = (0..u32::try_from(a.users.len()).unwrap_or(u32::MAX)).collect();
+        let mut sorted: Vec<UserIx> = a.user_ixs().collect();
         match m.users.sort {
             UserSort::Anomalies => {
-                sorted.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u as usize].anomalies()));
+                sorted.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u].anomalies()));
             }
-            UserSort::Events => sorted.sort_by_key(|&u| {
-                let r = &a.users[u as usize].events;
-                std::cmp::Reverse(r.end - r.start)
-            }),
+            UserSort::Events => {
+                sorted.sort_by_key(|&u| std::cmp::Reverse(a.users[u].event_count()))
+            }
             UserSort::Recent => {
-                sorted.sort_by_key(|&u| std::cmp::Reverse(a.users[u as usize].last));
+                sorted.sort_by_key(|&u| std::cmp::Reverse(a.users[u].last));
             }
         }
         m.derived.users.sorted = sorted;
-        let target = key.and_then(|k| a.users.iter().position(|u| u.key == k));
+        let target = key.and_then(|k| a.user_ixs().find(|&u| a.users[u].key == k));
         self.refilter_users(target);
     }
 
     /// Applies the id filter to the sorted users, selecting `target` when it is listed.
-    pub(super) fn refilter_users(&mut self, target: Option<usize>) {
+    pub(super) fn refilter_users(&mut self, target: Option<UserIx>) {
         let m = &mut self.model;
         let Some(a) = &m.derived.analysis else {
             return;
@@ -202,14 +202,14 @@ impl App {
                 .copied()
                 .filter(|&u| {
                     strings
-                        .get(a.users[u as usize].key.id)
+                        .get(a.users[u].key.id)
                         .to_lowercase()
                         .contains(&needle)
                 })
                 .collect()
         };
         let selected = target
-            .and_then(|t| m.derived.users.list.iter().position(|&u| u as usize == t))
+            .and_then(|t| m.derived.users.list.iter().position(|&u| u == t))
             .unwrap_or(0);
         let same_user = m.derived.events.user.is_some()
             && m.derived.users.list.get(selected) == m.derived.events.user.as_ref();
@@ -240,9 +240,9 @@ impl App {
         }
     }
 
-    pub(super) fn open_detail(&mut self, e: u32) {
+    pub(super) fn open_detail(&mut self, e: EventIx) {
         let store = &self.model.store;
-        let raw = match store.raw(e as usize) {
+        let raw = match store.raw(e) {
             None => RawText::Failed("the raw text of this event was not kept".to_string()),
             Some(loc) if raw::is_cheap(store, loc) => {
                 raw_text(raw::read_raw(store, loc).map_err(|e| e.to_string()))
@@ -285,7 +285,7 @@ impl App {
         if self.model.focus == Focus::Users {
             let list = &self.model.derived.users.list;
             let sel = self.model.derived.users.selected;
-            let flagged = |i: &usize| a.user_counts[list[*i] as usize].anomalies() > 0;
+            let flagged = |i: &usize| a.user_counts[list[*i]].anomalies() > 0;
             let found = if forward {
                 (sel + 1..list.len()).find(flagged)
             } else {

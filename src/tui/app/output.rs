@@ -4,6 +4,7 @@
 use super::App;
 use crate::event::RawLoc;
 use crate::fmt::{count, sanitize};
+use crate::index::Pos;
 use crate::source::raw::SegmentSet;
 use crate::tui::jobs::{Clip, CopyFrom, ExportProgress, Exported, Job, Kind};
 use crate::tui::model::{ExportStatus, Overlay, PromptKind, RawText};
@@ -58,7 +59,7 @@ impl App {
         let Some(a) = &m.derived.analysis else {
             return;
         };
-        let mut positions: Vec<u32> = m
+        let mut positions: Vec<Pos> = m
             .derived
             .events
             .rows
@@ -70,10 +71,7 @@ impl App {
             .collect();
         positions.sort_unstable();
         let store = &m.store;
-        let locs: Vec<Option<RawLoc>> = positions
-            .iter()
-            .map(|&p| store.raw(a.order[p as usize] as usize))
-            .collect();
+        let locs: Vec<Option<RawLoc>> = positions.iter().map(|&p| store.raw(a.order[p])).collect();
         let known: Vec<RawLoc> = locs.iter().flatten().copied().collect();
         let segments = SegmentSet::for_locs(store, &known);
         let total = locs.len();
@@ -128,7 +126,7 @@ impl App {
             return;
         };
         let store = &self.model.store;
-        let Some(loc) = store.raw(e as usize) else {
+        let Some(loc) = store.raw(e) else {
             self.error("the raw text of this event was not kept".to_string());
             return;
         };

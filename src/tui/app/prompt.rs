@@ -5,6 +5,7 @@ use super::{App, TIMEOUT_PRESETS};
 use crate::analysis::Analysis;
 use crate::event::RawLoc;
 use crate::fmt::{count, sanitize, setting};
+use crate::index::EventIx;
 use crate::source::raw;
 use crate::store::EventStore;
 use crate::tui::action::Action;
@@ -132,7 +133,7 @@ impl App {
                 "replay at {}: {} sessions (recorded {}), {} split, {} merged",
                 setting(ms),
                 count(a.replay.sessions),
-                count(a.summary.counts.sessions),
+                count(a.summary.sessions),
                 count(a.replay.split.len() as u64),
                 count(a.replay.merged.len() as u64)
             );
@@ -200,7 +201,7 @@ impl App {
 fn find_match(
     a: &Analysis,
     store: &EventStore,
-    props: &rustc_hash::FxHashMap<u32, Box<str>>,
+    props: &rustc_hash::FxHashMap<EventIx, Box<str>>,
     rows: &[Row],
     order: &[usize],
     needle: &str,
@@ -216,8 +217,8 @@ fn find_match(
             let Row::Event { pos, .. } = rows[i] else {
                 continue;
             };
-            let e = a.order[pos as usize];
-            let ev = &events[e as usize];
+            let e = a.order[pos];
+            let ev = &events[e];
             if has(strings.get(ev.event_type))
                 || has(strings.get(ev.user_id))
                 || has(strings.get(ev.device_id))
@@ -226,7 +227,7 @@ fn find_match(
                 cheap_hit = Some(i);
                 break;
             }
-            if let Some(loc) = store.raw(e as usize)
+            if let Some(loc) = store.raw(e)
                 && raw::is_cheap(store, loc)
             {
                 raw_wanted.push((i, loc));

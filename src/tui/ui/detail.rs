@@ -11,6 +11,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::{Theme, ViewState, flag_spans, pane, session_flag_words};
 use crate::analysis::{Analysis, NO_SESSION};
 use crate::fmt::{duration, sanitize};
+use crate::index::{EventIx, IxRange, Pos, UserIx};
 use crate::tui::action::Action;
 use crate::tui::jsonview::{JsonLine, Tok};
 use crate::tui::keymap::{Keymap, Scope, overlay_scopes};
@@ -155,12 +156,12 @@ pub fn wrapped_window(
 /// The event's facts: type, time and source; user and session; flags in words.
 fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let store = &model.store;
-    let Some(rec) = store.events().get(d.event as usize) else {
+    let Some(rec) = store.events().get(d.event.idx()) else {
         return vec![Line::raw("event not loaded")];
     };
     let zone = model.zones.current();
     let source = store
-        .raw(d.event as usize)
+        .raw(d.event)
         .and_then(|loc| {
             let src = store.sources.get(loc.source as usize)?;
             let member = src.member_names.get(loc.segment as usize);
@@ -180,7 +181,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
                 " · {} {} · event #{} of {}",
                 zone.format(rec.time, Precision::Full),
                 zone.label(),
-                d.event + 1,
+                d.event.idx() + 1,
                 sanitize(&source)
             ),
             t.dim,
@@ -200,7 +201,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
         if s == NO_SESSION {
             who.push(Span::raw(" · no session (session_id -1 or none)"));
         } else {
-            let session = &a.sessions[s as usize];
+            let session = &a.sessions[s];
             who.push(Span::raw(format!(
                 " · session {} (id {}) · length {} · span {}",
                 super::events::session_start(session.id, zone),
@@ -216,7 +217,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
             flags.push(Span::styled(" (this event)", t.dim));
         }
         if s != NO_SESSION {
-            let words = session_flag_words(&a.sessions[s as usize]);
+            let words = session_flag_words(&a.sessions[s]);
             if !words.is_empty() {
                 flags.extend(flag_spans(&words, t.flag));
                 flags.push(Span::styled(" (its session)", t.dim));
@@ -232,23 +233,20 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The position of event `e` among user `u`'s events.
-fn find_pos(a: &Analysis, u: usize, e: u32) -> Option<usize> {
-    let r = &a.users[u].events;
-    (r.start as usize..r.end as usize).find(|&p| a.order[p] == e)
+fn find_pos(a: &Analysis, u: UserIx, e: EventIx) -> Option<Pos> {
+    a.users[u].events.iter_ix().find(|&p| a.order[p] == e)
 }
 
 /// Time since the previous event of the same session, or -1.
-fn gap_before(model: &Model, a: &Analysis, u: usize, pos: usize) -> i64 {
+fn gap_before(model: &Model, a: &Analysis, u: UserIx, pos: Pos) -> i64 {
     let s = a.pos_session[pos];
     if s == NO_SESSION {
         return -1;
     }
     let events = model.store.events();
-    let start = a.users[u].events.start as usize;
-    (start..pos)
+    (a.users[u].events.start..pos)
+        .iter_ix()
         .rev()
         .find(|&p| a.pos_session[p] == s)
-        .map_or(-1, |p| {
-            events[a.order[pos] as usize].time - events[a.order[p] as usize].time
-        })
+        .map_or(-1, |p| events[a.order[pos]].time - events[a.order[p]].time)
 }

@@ -15,6 +15,7 @@ use ratatui::widgets::Paragraph;
 use super::{ViewState, draw_row, fit, flag_spans, pad, pane, session_flag_words};
 use crate::analysis::{Analysis, EventClass, Flag, NO_SESSION};
 use crate::fmt::{count, duration, sanitize, setting};
+use crate::index::{Pos, SessionIx};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, main_scopes};
 use crate::tui::live_view::{Follow, countdown};
@@ -35,7 +36,7 @@ pub fn session_start(id: i64, zone: Zone) -> String {
 /// Flag words of one event: `NO SESSION`, `DUP`, `GAP 7m12s` (gap since the previous
 /// event of its session).
 #[must_use]
-pub fn event_flag_words(a: &Analysis, pos: usize, gap_ms: i64) -> Vec<String> {
+pub fn event_flag_words(a: &Analysis, pos: Pos, gap_ms: i64) -> Vec<String> {
     let mut out = Vec::new();
     if a.pos_session[pos] == NO_SESSION {
         out.push(Flag::NoSession.label().to_string());
@@ -43,7 +44,7 @@ pub fn event_flag_words(a: &Analysis, pos: usize, gap_ms: i64) -> Vec<String> {
     if gap_ms > a.rules.gap_ms {
         out.push(format!("{} {}", Flag::Gap.label(), duration(gap_ms)));
     }
-    if a.is_duplicate(a.order[pos] as usize) {
+    if a.is_duplicate(a.order[pos]) {
         out.push(Flag::Duplicate.label().to_string());
     }
     out
@@ -51,7 +52,7 @@ pub fn event_flag_words(a: &Analysis, pos: usize, gap_ms: i64) -> Vec<String> {
 
 /// Replay words of a recorded session at the current timeout: `SPLIT@30m`, `MERGED@30m`.
 #[must_use]
-pub fn replay_words(a: &Analysis, session: u32) -> Vec<String> {
+pub fn replay_words(a: &Analysis, session: SessionIx) -> Vec<String> {
     let t = setting(a.replay.timeout_ms);
     let mut out = Vec::new();
     if a.replay.split.binary_search(&session).is_ok() {
@@ -145,7 +146,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
         .take(list.height as usize)
         .filter_map(|r| match r {
             Row::Event { pos, .. } => {
-                let rec = &model.store.events()[a.order[*pos as usize] as usize];
+                let rec = &model.store.events()[a.order[*pos]];
                 Some(
                     sanitize(model.store.strings.get(rec.event_type))
                         .chars()
@@ -168,7 +169,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
         let selected = i == listed.selected;
         let line = match *row {
             Row::Session { session, shown } => {
-                let s = &a.sessions[session as usize];
+                let s = &a.sessions[session];
                 let noun = if s.events == 1 { "event" } else { "events" };
                 let events = if shown == s.events {
                     format!("{} {noun}", count(u64::from(s.events)))
@@ -202,9 +203,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
                 Line::from(spans)
             }
             Row::Event { pos, gap_ms } => {
-                let e = a.order[pos as usize];
-                let rec = &model.store.events()[e as usize];
-                let out = a.pos_session[pos as usize] == NO_SESSION;
+                let e = a.order[pos];
+                let rec = &model.store.events()[e];
+                let out = a.pos_session[pos] == NO_SESSION;
                 let lead = if out { "• " } else { "  " };
                 let precision = match (wide, out) {
                     (true, _) | (false, true) => Precision::NoYear,
@@ -222,7 +223,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
                     Span::styled(pad(&name, type_w), type_style),
                     Span::raw(" "),
                 ];
-                let words = event_flag_words(a, pos as usize, gap_ms);
+                let words = event_flag_words(a, pos, gap_ms);
                 spans.push(Span::styled(words.join(" "), t.flag));
                 if let Some(p) = model.derived.props.get(&e)
                     && !p.is_empty()

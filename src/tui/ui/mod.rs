@@ -49,6 +49,7 @@ use super::keymap::{Keymap, active_scopes};
 use super::model::{Model, Overlay};
 use crate::analysis::{Flag, Session};
 use crate::fmt::duration;
+use crate::index::SessionIx;
 pub use theme::Theme;
 
 /// The smallest terminal the inspector draws its panes in.
@@ -319,7 +320,7 @@ pub fn pad(text: &str, width: usize) -> String {
 
 /// How many of the sorted indices `v` fall in `range` (two binary searches).
 #[must_use]
-pub fn count_in(v: &[u32], range: &std::ops::Range<u32>) -> usize {
+pub fn count_in(v: &[SessionIx], range: &std::ops::Range<SessionIx>) -> usize {
     v.partition_point(|&s| s < range.end) - v.partition_point(|&s| s < range.start)
 }
 

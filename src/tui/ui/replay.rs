@@ -11,6 +11,7 @@ use ratatui::widgets::Paragraph;
 use super::{Theme, ViewState, pad, pane};
 use crate::analysis::{Analysis, GAP_BUCKETS, GapHistogram};
 use crate::fmt::{count, duration, gap_bucket_label, setting};
+use crate::index::SessionIx;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, main_scopes};
 use crate::tui::model::{Focus, Model};
@@ -66,7 +67,7 @@ fn comparison(model: &Model, keys: &Keymap, a: &Analysis, t: &Theme) -> Vec<Line
         keys.label(Action::CycleTimeout, &scopes),
         keys.label(Action::PromptTimeout, &scopes),
     );
-    let recorded = a.summary.counts.sessions;
+    let recorded = a.summary.sessions;
     let diff = r.sessions.cast_signed() - recorded.cast_signed();
     let mut out = vec![
         Line::from(vec![
@@ -111,12 +112,12 @@ fn comparison(model: &Model, keys: &Keymap, a: &Analysis, t: &Theme) -> Vec<Line
     ];
     if let Some(u) = model.selected_user() {
         let range = a.users[u].sessions.clone();
-        let in_user = |v: &[u32]| super::count_in(v, &range);
+        let in_user = |v: &[SessionIx]| super::count_in(v, &range);
         out.push(Line::styled(
             format!(
                 "  this user: recorded {} → replayed {} · {} split · {} merged",
-                a.user_counts[u].sessions,
-                r.per_user.get(u).copied().unwrap_or(0),
+                a.users[u].session_count(),
+                r.per_user.get(u.idx()).copied().unwrap_or(0),
                 in_user(&r.split),
                 in_user(&r.merged)
             ),

@@ -76,7 +76,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
                 "{} events · {} users · {} sessions · {} rejected",
                 count(s.events),
                 count(s.users),
-                count(s.counts.sessions),
+                count(s.sessions),
                 count(s.rejected)
             )));
         }
@@ -214,11 +214,7 @@ fn live_line(
     }
     if let Some(a) = &model.derived.analysis {
         let s = &a.summary;
-        let mut text = format!(
-            "{} users · {} sessions",
-            count(s.users),
-            count(s.counts.sessions)
-        );
+        let mut text = format!("{} users · {} sessions", count(s.users), count(s.sessions));
         if s.rejected > 0 {
             text.push_str(&format!(" · {} rejected", count(s.rejected)));
         }

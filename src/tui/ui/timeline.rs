@@ -16,8 +16,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{LANE_LABEL, Theme, ViewState, inset, pane};
-use crate::analysis::{Analysis, NO_SESSION, session_flags};
+use crate::analysis::{Analysis, Flag, NO_SESSION};
 use crate::fmt::{count, duration, setting};
+use crate::index::{SessionIx, UserIx};
 use crate::tui::model::{Focus, Model};
 use crate::tui::rows::{Lanes, Window};
 use crate::tui::zone::{Precision, Zone};
@@ -171,7 +172,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
     let s0 = a.users[u].sessions.start;
     let open = model
         .open_session(u)
-        .map(|o| ((o.session - s0) as usize, model.now_ms));
+        .map(|o| (o.session.offset_from(s0), model.now_ms));
     let marks = Marks {
         selected: selected.session,
         open,
@@ -281,14 +282,13 @@ fn selected_info(model: &Model, a: &Analysis) -> Selected {
     let s0 = a.users[u].sessions.start;
     match *row {
         crate::tui::rows::Row::Session { session, .. } => Selected {
-            time: Some(a.sessions[session as usize].first),
-            session: Some((session - s0) as usize),
+            time: Some(a.sessions[session].first),
+            session: Some(session.offset_from(s0)),
             out_of_session: None,
         },
         crate::tui::rows::Row::Event { pos, .. } => {
-            let e = a.order[pos as usize];
-            let time = model.store.events()[e as usize].time;
-            let s = a.pos_session[pos as usize];
+            let time = model.store.events()[a.order[pos]].time;
+            let s = a.pos_session[pos];
             if s == NO_SESSION {
                 Selected {
                     time: Some(time),
@@ -298,7 +298,7 @@ fn selected_info(model: &Model, a: &Analysis) -> Selected {
             } else {
                 Selected {
                     time: Some(time),
-                    session: Some((s - s0) as usize),
+                    session: Some(s.offset_from(s0)),
                     out_of_session: None,
                 }
             }
@@ -307,15 +307,12 @@ fn selected_info(model: &Model, a: &Analysis) -> Selected {
 }
 
 /// The line over the lanes: the user, its counts and its flags in words.
-fn summary(model: &Model, a: &Analysis, u: usize, lanes: &Lanes, t: &Theme) -> Line<'static> {
+fn summary(model: &Model, a: &Analysis, u: UserIx, lanes: &Lanes, t: &Theme) -> Line<'static> {
     let user = &a.users[u];
     let mut spans = vec![
         Span::styled(super::users::user_label(a, &model.store, u), t.header),
         Span::styled(
-            format!(
-                " · {} events",
-                count(u64::from(user.events.end - user.events.start))
-            ),
+            format!(" · {} events", count(u64::from(user.event_count()))),
             t.dim,
         ),
     ];
@@ -326,8 +323,8 @@ fn summary(model: &Model, a: &Analysis, u: usize, lanes: &Lanes, t: &Theme) -> L
         spans.push(Span::styled(" · ", t.dim));
         spans.push(Span::styled(words.join(" "), t.flag));
     }
-    let range = user.sessions.start..user.sessions.end;
-    let in_user = |v: &[u32]| super::count_in(v, &range);
+    let range = user.sessions.clone();
+    let in_user = |v: &[SessionIx]| super::count_in(v, &range);
     spans.push(Span::styled(
         format!(
             " · replay {}: {} sessions, {} split, {} merged",
@@ -347,7 +344,7 @@ fn summary(model: &Model, a: &Analysis, u: usize, lanes: &Lanes, t: &Theme) -> L
 )]
 fn recorded_rows(
     a: &Analysis,
-    u: usize,
+    u: UserIx,
     lanes: &Lanes,
     w: Window,
     width: u16,
@@ -366,8 +363,8 @@ fn recorded_rows(
         let row = (lanes.session_row.get(k).copied().unwrap_or(0) as usize).min(last_row);
         let c0 = w.column_clamped(s.first, width);
         let c1 = w.column_clamped(s.last, width);
-        let empty = s.has(session_flags::EMPTY);
-        let zero = s.has(session_flags::ZERO_LENGTH);
+        let empty = s.has(Flag::Empty);
+        let zero = s.has(Flag::ZeroLength);
         let style = match (selected == Some(k), empty || zero) {
             (true, _) => t.bar_selected,
             (false, true) => t.bar_odd,

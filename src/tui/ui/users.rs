@@ -9,14 +9,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{ViewState, draw_row, fit, pad, pane};
-use crate::analysis::{Analysis, Flag, KeyKind};
+use crate::analysis::{Analysis, KeyKind};
 use crate::fmt::{count, sanitize};
+use crate::index::UserIx;
 use crate::store::EventStore;
 use crate::tui::model::{Focus, Model};
 
 /// The user key as listed: the id, prefixed by its kind unless it is a user id.
 #[must_use]
-pub fn user_label(a: &Analysis, store: &EventStore, u: usize) -> String {
+pub fn user_label(a: &Analysis, store: &EventStore, u: UserIx) -> String {
     let key = a.users[u].key;
     let id = sanitize(store.strings.get(key.id));
     match key.kind {
@@ -28,12 +29,11 @@ pub fn user_label(a: &Analysis, store: &EventStore, u: usize) -> String {
 
 /// The user's flag counts in words: `EMPTY 1 GAP 3 DUP 2`.
 #[must_use]
-pub fn user_flag_words(a: &Analysis, u: usize) -> Vec<String> {
+pub fn user_flag_words(a: &Analysis, u: UserIx) -> Vec<String> {
     let c = &a.user_counts[u];
-    Flag::ALL
-        .iter()
-        .filter(|&&f| c.get(f) > 0)
-        .map(|&f| format!("{} {}", f.label(), count(c.get(f))))
+    c.iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(f, n)| format!("{} {}", f.label(), count(n)))
         .collect()
 }
 
@@ -87,7 +87,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         .iter()
         .skip(view.users_top)
         .take(list.height as usize)
-        .map(|&u| user_label(a, store, u as usize).chars().count())
+        .map(|&u| user_label(a, store, u).chars().count())
         .max()
         .unwrap_or(4);
     let id_w = longest.clamp(4, (w * 2 / 5).max(6));
@@ -123,10 +123,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         .skip(view.users_top)
         .take(list.height as usize);
     for (k, (i, &u)) in rows.enumerate() {
-        let u = u as usize;
         let user = &a.users[u];
-        let events = u64::from(user.events.end - user.events.start);
-        let sessions = a.user_counts[u].sessions;
+        let events = u64::from(user.event_count());
+        let sessions = user.session_count();
         let selected = i == listed.selected;
         let marker = if selected { "▶" } else { " " };
         let lead = format!(
