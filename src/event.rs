@@ -8,6 +8,8 @@
 //!
 //! Input order is the record's index in the store: it only breaks ties.
 
+use crate::index::SourceIx;
+
 /// An interned string: an index into [`Strings`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(pub u32);
@@ -162,14 +164,11 @@ impl EventRec {
     }
 }
 
-/// Index of a source (a file, stdin, an endpoint) in the store.
-pub type SourceIdx = u32;
-
 /// Where a record came from, for messages: source, zip member, line and array index.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Location {
     /// Index into the store's source list.
-    pub source: SourceIdx,
+    pub source: SourceIx,
     /// Zip member name, when the source is an archive.
     pub member: Option<Box<str>>,
     /// 1-based line of the record (or of the start of the value that holds it).
@@ -191,7 +190,7 @@ pub enum Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct RawLoc {
     /// The source.
-    pub source: SourceIdx,
+    pub source: SourceIx,
     /// Index of the byte segment (the stream, or a zip member) in the source's `members`.
     pub segment: u32,
     /// Byte offset of the record in the segment's decoded bytes.

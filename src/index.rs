@@ -2,7 +2,8 @@
 //!
 //! The store and the session model hand indices to each other and to the views: an
 //! event's place in the store ([`EventIx`]), a place in the model's per-user order
-//! ([`Pos`]), a user ([`UserIx`]) and a recorded session ([`SessionIx`]). Each is a
+//! ([`Pos`]), a user ([`UserIx`]), a recorded session ([`SessionIx`]) and a source
+//! ([`SourceIx`]). Each is a
 //! `#[repr(transparent)]` `u32` (as compact as the bare number, so arrays of them cost the
 //! same), indexes slices and vectors directly (`events[e]`, `a.sessions[s]`), and turns into
 //! a `usize` with [`EventIx::idx`] where arithmetic needs one. A range of them reads a slice
@@ -157,6 +158,12 @@ index_type! {
 index_type! {
     /// A recorded session's index in [`crate::analysis::Analysis::sessions`].
     SessionIx
+}
+
+index_type! {
+    /// A source's index in [`crate::store::EventStore::sources`] (a file, stdin, a followed
+    /// file, a URL, an endpoint's capture).
+    SourceIx
 }
 
 impl SessionIx {

@@ -13,8 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
-use crate::event::{EventRec, RawLoc, SourceIdx, Strings, Sym};
+use crate::event::{EventRec, RawLoc, Strings, Sym};
 use crate::index::EventIx;
+use crate::index::SourceIx;
 
 /// Where the bytes of a source member live, to read an event's raw text again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,14 +74,14 @@ pub enum LoadEvent {
     /// The container of a source was detected.
     Format {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
         /// The container's name.
         format: &'static str,
     },
     /// A new byte segment of a source; its index is the number of segments before it.
     Member {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
         /// How to read it again.
         segment: Segment,
         /// Its name, for locations.
@@ -89,7 +90,7 @@ pub enum LoadEvent {
     /// Decoded events.
     Batch {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
         /// The events, rejects and warnings.
         batch: Batch,
         /// Lines before this batch in its stream (added to the batch's relative line numbers).
@@ -98,7 +99,7 @@ pub enum LoadEvent {
     /// How far loading has got.
     Progress {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
         /// Bytes read so far.
         read: u64,
         /// Total bytes, when known.
@@ -107,7 +108,7 @@ pub enum LoadEvent {
     /// Something is wrong with a source as a whole.
     Problem {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
         /// What is wrong, naming the source.
         message: String,
         /// Nothing at all could be read from it.
@@ -117,7 +118,7 @@ pub enum LoadEvent {
     /// replaced); its events stay, their raw text is no longer shown.
     Retire {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
         /// The segment's index.
         segment: u32,
         /// Why, naming the source.
@@ -128,12 +129,12 @@ pub enum LoadEvent {
     /// (sources stay registered). Only live sources emit it.
     Reset {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
     },
     /// The loader has finished with a source.
     Done {
         /// The source.
-        source: SourceIdx,
+        source: SourceIx,
     },
 }
 
@@ -168,12 +169,12 @@ impl EventStore {
     }
 
     /// Registers a source; loaders refer to it by the returned index.
-    pub fn add_source(&mut self, name: impl Into<String>) -> SourceIdx {
+    pub fn add_source(&mut self, name: impl Into<String>) -> SourceIx {
         self.sources.push(SourceInfo {
             name: name.into(),
             ..SourceInfo::default()
         });
-        SourceIdx::try_from(self.sources.len() - 1).unwrap_or(SourceIdx::MAX)
+        SourceIx::from_usize(self.sources.len() - 1)
     }
 
     /// Accepted events in input order (indexed by [`EventIx`]).
@@ -205,7 +206,7 @@ impl EventStore {
         self.generation += 1;
         match event {
             LoadEvent::Format { source, format } => {
-                if let Some(s) = self.sources.get_mut(source as usize) {
+                if let Some(s) = self.sources.get_mut(source.idx()) {
                     s.format = Some(format);
                 }
             }
@@ -214,7 +215,7 @@ impl EventStore {
                 segment,
                 name,
             } => {
-                if let Some(s) = self.sources.get_mut(source as usize) {
+                if let Some(s) = self.sources.get_mut(source.idx()) {
                     s.members.push(segment);
                     s.member_names.push(name);
                 }
@@ -229,7 +230,7 @@ impl EventStore {
                 read,
                 total,
             } => {
-                if let Some(s) = self.sources.get_mut(source as usize) {
+                if let Some(s) = self.sources.get_mut(source.idx()) {
                     s.bytes_read = read;
                     s.bytes_total = total;
                 }
@@ -239,7 +240,7 @@ impl EventStore {
                 message,
                 fatal,
             } => {
-                if let Some(s) = self.sources.get_mut(source as usize) {
+                if let Some(s) = self.sources.get_mut(source.idx()) {
                     s.problems.push(message);
                     s.failed |= fatal;
                 }
@@ -251,7 +252,7 @@ impl EventStore {
             } => {
                 if let Some(seg) = self
                     .sources
-                    .get_mut(source as usize)
+                    .get_mut(source.idx())
                     .and_then(|s| s.members.get_mut(segment as usize))
                 {
                     *seg = Segment::Gone(why);
@@ -259,7 +260,7 @@ impl EventStore {
             }
             LoadEvent::Reset { .. } => self.clear_events(),
             LoadEvent::Done { source } => {
-                if let Some(s) = self.sources.get_mut(source as usize) {
+                if let Some(s) = self.sources.get_mut(source.idx()) {
                     s.done = true;
                 }
             }
@@ -283,7 +284,7 @@ impl EventStore {
     }
 
     /// Merges a batch: re-interns its strings and numbers its lines.
-    pub fn append(&mut self, source: SourceIdx, batch: Batch, line_base: u64) {
+    pub fn append(&mut self, source: SourceIx, batch: Batch, line_base: u64) {
         let remap = self.remaps.entry(batch.dict.table).or_default();
         // Batches of one decoder arrive in the order they were sealed.
         debug_assert_eq!(remap.len(), batch.dict.base as usize);
@@ -320,7 +321,7 @@ impl EventStore {
             w.loc.line += line_base;
             self.warnings.push(w);
         }
-        if let Some(s) = self.sources.get_mut(source as usize) {
+        if let Some(s) = self.sources.get_mut(source.idx()) {
             s.events += accepted;
             s.rejected += rejected;
         }
@@ -332,7 +333,7 @@ impl EventStore {
         use std::fmt::Write as _;
         let source = self
             .sources
-            .get(loc.source as usize)
+            .get(loc.source.idx())
             .map_or("?", |s| s.name.as_str());
         let mut out = match &loc.member {
             Some(m) => format!("{source}!{m}:{}", loc.line),

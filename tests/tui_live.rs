@@ -231,7 +231,9 @@ fn a_job_asked_for_before_a_reset_has_its_result_dropped() {
         .running(Kind::ReadRaw(RawPurpose::Props))
         .unwrap();
     app.sender()
-        .send(Msg::from(LoadEvent::Reset { source: 0 }))
+        .send(Msg::from(LoadEvent::Reset {
+            source: streamscope::index::SourceIx::new(0),
+        }))
         .unwrap();
     app.pump(Instant::now() + Duration::from_secs(5));
     assert_eq!(app.epoch(), tag.epoch + 1, "the reset is applied meanwhile");

@@ -6,14 +6,15 @@
 //! shells around it, so a live event is decoded by the same rules as a file's.
 
 use crate::decode::{Batch, Decoder, Origin};
-use crate::event::{Location, SourceIdx};
+use crate::event::Location;
+use crate::index::SourceIx;
 use crate::store::LoadEvent;
 
 use super::lines::for_each_line;
 
 /// Turns pieces of an NDJSON byte stream into [`LoadEvent::Batch`]es.
 pub struct LineFeed {
-    source: SourceIdx,
+    source: SourceIx,
     segment: u32,
     decoder: Decoder,
     /// The unfinished last line.
@@ -41,7 +42,7 @@ impl LineFeed {
     /// `lines` lines (so locations and raw offsets continue where a previous reader stopped).
     /// `keep_raw` records raw locations (the TUI shows raw JSON).
     #[must_use]
-    pub fn new(source: SourceIdx, segment: u32, offset: u64, lines: u64, keep_raw: bool) -> Self {
+    pub fn new(source: SourceIx, segment: u32, offset: u64, lines: u64, keep_raw: bool) -> Self {
         Self {
             source,
             segment,
@@ -210,7 +211,7 @@ mod tests {
 
     #[test]
     fn an_unfinished_line_waits_and_can_be_finished_or_dropped() {
-        let mut feed = LineFeed::new(0, 0, 0, 0, false);
+        let mut feed = LineFeed::new(SourceIx::new(0), 0, 0, 0, false);
         assert!(feed.push(&A[..10]).is_none());
         assert_eq!(feed.pending(), 10);
         assert_eq!(feed.discard_partial(), 10);

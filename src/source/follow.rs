@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use super::FollowSpec;
 use super::feed::LineFeed;
 use super::load::{LoadOptions, TextKind, sniff_text};
-use crate::event::SourceIdx;
+use crate::index::SourceIx;
 use crate::listen::shared::Wake;
 use crate::store::{LoadEvent, Segment};
 
@@ -49,7 +49,7 @@ type Emit<'e> = dyn FnMut(LoadEvent) + 'e;
 /// [`LoadEvent::Done`]: [`super::run_spec`] does.
 pub fn follow(
     spec: &FollowSpec,
-    source: SourceIdx,
+    source: SourceIx,
     opts: &LoadOptions,
     stop: &AtomicBool,
     emit: &mut Emit<'_>,
@@ -113,7 +113,7 @@ fn head_is_enough(head: &[u8]) -> bool {
 
 struct Follower<'a> {
     spec: &'a FollowSpec,
-    source: SourceIdx,
+    source: SourceIx,
     name: String,
     feed: LineFeed,
     /// Segments registered so far (the current one is `segments - 1`).
@@ -129,7 +129,7 @@ struct Follower<'a> {
 }
 
 impl<'a> Follower<'a> {
-    fn new(spec: &'a FollowSpec, source: SourceIdx, opts: &LoadOptions) -> Self {
+    fn new(spec: &'a FollowSpec, source: SourceIx, opts: &LoadOptions) -> Self {
         Self {
             spec,
             source,

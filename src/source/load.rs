@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use super::lines::{LineChunker, for_each_line};
 use crate::decode::{Batch, Decoder, Origin, RejectKind, RejectReason};
-use crate::event::{Location, SourceIdx};
+use crate::event::Location;
+use crate::index::SourceIx;
 use crate::json::{Partial, Scanner};
 use crate::store::{LoadEvent, Segment};
 
@@ -73,7 +74,7 @@ impl<R: Read> Read for Counting<R> {
 
 /// Everything a nested reader needs to know about where it is.
 struct Ctx<'a> {
-    source: SourceIdx,
+    source: SourceIx,
     name: &'a str,
     member: Option<Box<str>>,
     opts: &'a LoadOptions,
@@ -116,7 +117,7 @@ impl Ctx<'_> {
 
 /// Loads one source. `spec` is a path or `-` for stdin. Every outcome, failure included,
 /// is reported through `emit`; the last event is always [`LoadEvent::Done`].
-pub fn load(spec: &str, source: SourceIdx, opts: &LoadOptions, emit: &mut Emit<'_>) {
+pub fn load(spec: &str, source: SourceIx, opts: &LoadOptions, emit: &mut Emit<'_>) {
     let read = Arc::new(AtomicU64::new(0));
     if spec == "-" {
         load_stdin(source, opts, &read, emit);
@@ -126,7 +127,7 @@ pub fn load(spec: &str, source: SourceIdx, opts: &LoadOptions, emit: &mut Emit<'
     emit(LoadEvent::Done { source });
 }
 
-fn fatal(source: SourceIdx, message: String, emit: &mut Emit<'_>) {
+fn fatal(source: SourceIx, message: String, emit: &mut Emit<'_>) {
     emit(LoadEvent::Problem {
         source,
         message,
@@ -134,7 +135,7 @@ fn fatal(source: SourceIdx, message: String, emit: &mut Emit<'_>) {
     });
 }
 
-fn load_stdin(source: SourceIdx, opts: &LoadOptions, read: &Arc<AtomicU64>, emit: &mut Emit<'_>) {
+fn load_stdin(source: SourceIx, opts: &LoadOptions, read: &Arc<AtomicU64>, emit: &mut Emit<'_>) {
     let stdin = Counting {
         inner: io::stdin().lock(),
         count: Arc::clone(read),
@@ -174,7 +175,7 @@ fn load_stdin(source: SourceIdx, opts: &LoadOptions, read: &Arc<AtomicU64>, emit
 pub fn load_bytes(
     bytes: Arc<[u8]>,
     name: &str,
-    source: SourceIdx,
+    source: SourceIx,
     opts: &LoadOptions,
     read: &Arc<AtomicU64>,
     emit: &mut Emit<'_>,
@@ -204,7 +205,7 @@ pub fn load_bytes(
 fn load_path(
     path: &Path,
     name: &str,
-    source: SourceIdx,
+    source: SourceIx,
     opts: &LoadOptions,
     read: &Arc<AtomicU64>,
     emit: &mut Emit<'_>,

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 
 pub use load::{LoadOptions, load, load_bytes};
 
-use crate::event::SourceIdx;
+use crate::index::SourceIx;
 use crate::store::{EventStore, LoadEvent};
 
 /// The bundled demo stream (`assets/demo.ndjson`), embedded in the binary.
@@ -128,7 +128,7 @@ pub fn tui_specs(sources: &[String], follow: &[PathBuf]) -> Vec<Spec> {
 /// polls, and end soon after it is set.
 pub fn run_spec(
     spec: &Spec,
-    source: SourceIdx,
+    source: SourceIx,
     opts: &LoadOptions,
     stop: &AtomicBool,
     emit: &mut dyn FnMut(LoadEvent),

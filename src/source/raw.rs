@@ -21,20 +21,21 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::event::RawLoc;
+use crate::index::SourceIx;
 use crate::store::{EventStore, Segment};
 
 /// The segments a set of raw locations needs, cloned out of the store (paths, or shared
 /// bytes), so that a worker thread can read them while the store keeps growing.
 #[derive(Clone, Debug, Default)]
 pub struct SegmentSet {
-    segments: Vec<((u32, u32), Segment)>,
+    segments: Vec<((SourceIx, u32), Segment)>,
 }
 
 impl SegmentSet {
     /// The segments of `locs`.
     #[must_use]
     pub fn for_locs(store: &EventStore, locs: &[RawLoc]) -> Self {
-        let mut segments: Vec<((u32, u32), Segment)> = Vec::new();
+        let mut segments: Vec<((SourceIx, u32), Segment)> = Vec::new();
         for loc in locs {
             let key = (loc.source, loc.segment);
             if segments.iter().any(|(k, _)| *k == key) {
@@ -42,7 +43,7 @@ impl SegmentSet {
             }
             if let Some(seg) = store
                 .sources
-                .get(loc.source as usize)
+                .get(loc.source.idx())
                 .and_then(|s| s.members.get(loc.segment as usize))
             {
                 segments.push((key, seg.clone()));
@@ -203,7 +204,7 @@ fn read_sequential(
 fn segment_of(store: &EventStore, loc: RawLoc) -> io::Result<&Segment> {
     store
         .sources
-        .get(loc.source as usize)
+        .get(loc.source.idx())
         .and_then(|s| s.members.get(loc.segment as usize))
         .ok_or_else(|| missing_segment(loc))
 }
@@ -307,7 +308,8 @@ fn missing_segment(loc: RawLoc) -> io::Error {
         io::ErrorKind::NotFound,
         format!(
             "no segment {} in source {} for this event",
-            loc.segment, loc.source
+            loc.segment,
+            loc.source.raw()
         ),
     )
 }
@@ -449,7 +451,7 @@ mod tests {
     fn a_missing_segment_is_an_error_not_a_panic() {
         let store = EventStore::new();
         let loc = RawLoc {
-            source: 3,
+            source: SourceIx::new(3),
             segment: 0,
             offset: 0,
             len: 4,

@@ -34,7 +34,8 @@ use super::feed::LineFeed;
 use super::load::LoadOptions;
 use super::sse::{SseEvent, SseParser, append_payload};
 use crate::decode::Batch;
-use crate::event::{NO_DEDUP, SourceIdx};
+use crate::event::NO_DEDUP;
+use crate::index::SourceIx;
 use crate::store::{LoadEvent, Segment};
 
 /// Decoded events are handed over at least this often while data trickles in.
@@ -70,7 +71,7 @@ pub fn ensure_tls_provider() {
 /// stream. Does not emit [`LoadEvent::Done`]: [`super::run_spec`] does.
 pub fn stream(
     spec: &UrlSpec,
-    source: SourceIdx,
+    source: SourceIx,
     opts: &LoadOptions,
     stop: &AtomicBool,
     emit: &mut Emit<'_>,
@@ -273,7 +274,7 @@ fn text_key(text: &[u8]) -> [u64; 2] {
 /// The state of one URL source across its connections.
 struct Streamer<'a> {
     spec: &'a UrlSpec,
-    source: SourceIdx,
+    source: SourceIx,
     keep_raw: bool,
     feed: LineFeed,
     /// Memory segments registered so far.
@@ -295,7 +296,7 @@ struct Streamer<'a> {
 }
 
 impl<'a> Streamer<'a> {
-    fn new(spec: &'a UrlSpec, source: SourceIdx, opts: &LoadOptions) -> Self {
+    fn new(spec: &'a UrlSpec, source: SourceIx, opts: &LoadOptions) -> Self {
         Self {
             spec,
             source,

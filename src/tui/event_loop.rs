@@ -24,6 +24,7 @@ use super::jobs::Kind;
 use super::terminal::TerminalGuard;
 use super::ui::Theme;
 use super::zone::Zones;
+use crate::index::SourceIx;
 use crate::listen::shared::LiveState;
 use crate::source::{self, LoadOptions};
 use crate::store::EventStore;
@@ -186,7 +187,11 @@ fn spawn_loaders(app: &mut App, specs: Vec<source::Spec>) -> anyhow::Result<()> 
 
 /// Registers a live source (a followed file, a streaming URL) and reads it on a thread of
 /// its own until the inspector has gone; marks it live, which turns follow mode on.
-pub fn spawn_live(app: &mut App, spec: source::Spec, opts: &LoadOptions) -> anyhow::Result<u32> {
+pub fn spawn_live(
+    app: &mut App,
+    spec: source::Spec,
+    opts: &LoadOptions,
+) -> anyhow::Result<SourceIx> {
     let src = app
         .add_live_source(&spec.name())
         .context("the store is shared before loading started")?;

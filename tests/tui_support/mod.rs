@@ -165,7 +165,7 @@ pub struct LiveApp {
     /// The app.
     pub app: App,
     /// The live source.
-    pub source: u32,
+    pub source: streamscope::index::SourceIx,
     /// Its line feed.
     pub feed: streamscope::source::feed::LineFeed,
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::App;
+use crate::index::SourceIx;
 use crate::listen::shared::LiveState;
 use crate::tui::action::Action;
 use crate::tui::live_view::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
@@ -30,7 +31,7 @@ impl App {
 
     /// Registers a source that never finishes (a followed file, a streaming URL, the
     /// endpoint's capture); returns its index. Follow mode starts on.
-    pub fn add_live_source(&mut self, name: &str) -> Option<u32> {
+    pub fn add_live_source(&mut self, name: &str) -> Option<SourceIx> {
         let src = self.add_source(name)?;
         self.mark_live(src);
         Some(src)
@@ -38,8 +39,8 @@ impl App {
 
     /// Marks source `source` as live (the status bar says it is followed) and turns
     /// follow mode on.
-    pub fn mark_live(&mut self, source: u32) {
-        if let Some(s) = self.model.sources.get_mut(source as usize) {
+    pub fn mark_live(&mut self, source: SourceIx) {
+        if let Some(s) = self.model.sources.get_mut(source.idx()) {
             s.live = true;
             self.set_follow(true);
         }

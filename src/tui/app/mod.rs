@@ -55,7 +55,7 @@ use super::zone::Zones;
 use crate::analysis::{MINUTE_MS, Rules};
 use crate::event::RawLoc;
 use crate::fmt::{sanitize, setting};
-use crate::index::EventIx;
+use crate::index::{EventIx, SourceIx};
 use crate::listen::shared::LiveState;
 use crate::source::raw::{self, SegmentSet};
 use crate::store::{EventStore, LoadEvent};
@@ -177,7 +177,7 @@ impl App {
     }
 
     /// Registers a source that a loader will fill; returns its index.
-    pub fn add_source(&mut self, name: &str) -> Option<u32> {
+    pub fn add_source(&mut self, name: &str) -> Option<SourceIx> {
         let store = Arc::get_mut(&mut self.model.store)?;
         let idx = store.add_source(name);
         self.model.sources.push(SourceStatus {
@@ -499,8 +499,8 @@ impl App {
     }
 
     fn on_load(&mut self, ev: LoadEvent) {
-        fn status(sources: &mut Vec<SourceStatus>, i: u32) -> &mut SourceStatus {
-            let i = i as usize;
+        fn status(sources: &mut Vec<SourceStatus>, i: SourceIx) -> &mut SourceStatus {
+            let i = i.idx();
             if sources.len() <= i {
                 sources.resize(i + 1, SourceStatus::default());
             }

@@ -163,7 +163,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let source = store
         .raw(d.event)
         .and_then(|loc| {
-            let src = store.sources.get(loc.source as usize)?;
+            let src = store.sources.get(loc.source.idx())?;
             let member = src.member_names.get(loc.segment as usize);
             Some(match member {
                 Some(m) if *m != src.name => format!("{}!{}", src.name, m),
