@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use streamscope::source::{FollowSpec, LoadOptions, Spec};
 
-mod common;
-use common::Run;
+use crate::common::Run;
 
 fn line(name: &str, time: i64) -> String {
     format!(

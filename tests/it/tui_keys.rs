@@ -1,7 +1,7 @@
 //! Interaction tests: keys and mouse events driven through the app without a terminal,
 //! checking the resulting state.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! sessions, the endpoint's rates and the rejected-requests overlay. Every time is passed
 //! in, as the run loop passes the clock.
 
-mod tui_support;
+use crate::tui_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

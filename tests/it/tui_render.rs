@@ -4,7 +4,7 @@
 //!
 //! Times are UTC and nothing reads the clock, so the snapshots are deterministic.
 
-mod tui_support;
+use crate::tui_support;
 
 use crossterm::event::KeyCode;
 use ratatui::style::Color;

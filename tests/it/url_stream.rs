@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use streamscope::source::{LoadOptions, Spec, UrlSpec};
 
-mod common;
-use common::Run;
+use crate::common::Run;
 
 /// What the server saw of a request.
 #[derive(Clone, Debug)]
