@@ -2,6 +2,7 @@
 //! one per file). Each module was a `tests/*.rs` file; `common` and `tui_support` are their
 //! shared helpers. Fixtures stay in `tests/fixtures/`, the SDK drivers in `tests/sdk/`.
 
+mod architecture;
 mod common;
 mod containers;
 mod durability;
