@@ -181,7 +181,12 @@ fn scan(source: &str) -> Scan {
             && t.get(i + 1).is_some_and(|x| x.is_ident("crate"))
             && let Some(Tok::Ident(name)) = t.get(i + 2).map(|x| &x.tok)
         {
-            check_path(&[name.clone()], true, t[i].line, &mut out.violations);
+            check_path(
+                std::slice::from_ref(name),
+                true,
+                t[i].line,
+                &mut out.violations,
+            );
             i += 3;
             continue;
         }
