@@ -1,0 +1,17 @@
+//! The integration tests, one test binary (one link of the whole dependency graph instead of
+//! one per file). Each module was a `tests/*.rs` file; `common` and `tui_support` are their
+//! shared helpers. Fixtures stay in `tests/fixtures/`, the SDK drivers in `tests/sdk/`.
+
+mod architecture;
+mod common;
+mod containers;
+mod durability;
+mod follow;
+mod listen;
+mod report;
+mod tui_keys;
+mod tui_live;
+mod tui_render;
+mod tui_support;
+mod tui_terminal;
+mod url_stream;
