@@ -78,13 +78,23 @@ impl Server {
         self.child.wait().expect("reap");
     }
 
+    /// The banner line starting with `prefix`, waiting for it (the banner's lines after the
+    /// port's arrive a moment later) until the deadline.
     fn banner_line(&self, prefix: &str) -> Option<String> {
-        self.lines
-            .lock()
-            .expect("the output lines")
-            .iter()
-            .find(|l| l.trim_start().starts_with(prefix))
-            .cloned()
+        let start = Instant::now();
+        loop {
+            let found = self
+                .lines
+                .lock()
+                .expect("the output lines")
+                .iter()
+                .find(|l| l.trim_start().starts_with(prefix))
+                .cloned();
+            if found.is_some() || start.elapsed() > DEADLINE {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
