@@ -27,8 +27,10 @@
 
 mod dup;
 mod flag;
+mod identity;
 mod replay;
 mod sessions;
+mod triage;
 mod users;
 
 use std::ops::Range;
@@ -36,7 +38,9 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
+pub use identity::{IdField, Identity};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
+pub use triage::severity;
 
 use crate::event::Sym;
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
@@ -417,21 +421,6 @@ impl Analysis {
     #[must_use]
     pub fn user_events(&self, u: UserIx) -> &[EventIx] {
         &self.order[self.users[u].events.idx()]
-    }
-
-    /// The user a user-key text names: a user id, a device id or an amplitude id.
-    /// A device id also finds the users its events belong to; the first one is returned.
-    #[must_use]
-    pub fn find_user(&self, store: &EventStore, text: &str) -> Option<UserIx> {
-        let sym = store.strings.lookup(text)?;
-        if let Some(u) = self.users.iter().position(|u| u.key.id == sym) {
-            return Some(UserIx::from_usize(u));
-        }
-        self.user_ixs().find(|&u| {
-            self.user_events(u)
-                .iter()
-                .any(|&i| store.events()[i].device_id == sym)
-        })
     }
 
     /// Every user's index, in user order.

@@ -319,16 +319,18 @@ async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery
             .unwrap_or_else(PoisonError::into_inner);
         let store = &capture.store;
         let analysis = crate::analysis::Analysis::compute(store, &rules);
-        let user = match &q.user {
-            Some(key) => Some(analysis.find_user(store, key).ok_or_else(|| {
-                Box::new(Answer::error(
-                    404,
-                    format!(
-                        "no user, device or amplitude id '{}' received",
-                        crate::fmt::sanitize(key)
-                    ),
-                ))
-            })?),
+        let query = match &q.user {
+            Some(key) => Some(
+                crate::report::UserQuery::find(&analysis, store, key).ok_or_else(|| {
+                    Box::new(Answer::error(
+                        404,
+                        format!(
+                            "no user id, device id or Amplitude id '{}' received",
+                            crate::fmt::sanitize(key)
+                        ),
+                    ))
+                })?,
+            ),
             None => None,
         };
         let output = Output {
@@ -336,7 +338,7 @@ async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery
             ..Output::default()
         };
         let mut out = Vec::new();
-        crate::report::write(store, &analysis, &output, user, &mut out)
+        crate::report::write(store, &analysis, &output, query.as_ref(), &mut out)
             .map_err(|e| Box::new(Answer::error(500, e.to_string())))?;
         Ok(out)
     };

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, sweep_timeouts};
 use crate::decode::RejectCounts;
 use crate::index::{IxRange, UserIx};
+use crate::report::UserQuery;
 use crate::store::EventStore;
 
 /// How many rejected records and warnings the report lists (all are counted).
@@ -28,6 +29,22 @@ struct Report<'a> {
     replay: ReplaySummary,
     sweep: Vec<Sweep>,
     gap_histogram: Histogram,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_query: Option<QueryOut<'a>>,
+}
+
+/// What `--user` asked for and whom it found.
+#[derive(Serialize)]
+struct QueryOut<'a> {
+    text: &'a str,
+    matches: Vec<MatchOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct MatchOut<'a> {
+    kind: &'static str,
+    id: &'a str,
+    matched: &'static str,
 }
 
 #[derive(Serialize)]
@@ -108,6 +125,9 @@ struct Histogram {
 struct UserOut<'a> {
     kind: &'static str,
     id: &'a str,
+    user_ids: Vec<&'a str>,
+    amplitude_ids: Vec<&'a str>,
+    device_ids: Vec<&'a str>,
     events: u32,
     first_event_ms: i64,
     last_event_ms: i64,
@@ -148,11 +168,12 @@ struct UserReplay {
     merged: Vec<i64>,
 }
 
-/// Writes the JSON report; with `only`, the `users` array holds just that user.
+/// Writes the JSON report; with a `--user` query, the `users` array holds the users it
+/// names, and `user_query` says how each matched.
 pub fn write(
     store: &EventStore,
     a: &Analysis,
-    only: Option<UserIx>,
+    query: Option<&UserQuery>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let s = &a.summary;
@@ -236,6 +257,18 @@ pub fn write(
                 .collect(),
             counts: a.gap_histogram.counts.clone(),
         },
+        user_query: query.map(|q| QueryOut {
+            text: &q.text,
+            matches: q
+                .matches
+                .iter()
+                .map(|&(u, field)| MatchOut {
+                    kind: a.users[u].key.kind.name(),
+                    id: store.strings.get(a.users[u].key.id),
+                    matched: field.name(),
+                })
+                .collect(),
+        }),
     };
     // The top-level object is written by hand around the derived parts so that the
     // (large) users array can be produced in parallel and streamed.
@@ -243,8 +276,8 @@ pub fn write(
     let head = head.strip_suffix(b"\n}").unwrap_or(&head);
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
-    let users: Vec<UserIx> = match only {
-        Some(u) => vec![u],
+    let users: Vec<UserIx> = match query {
+        Some(q) => q.users(),
         None => a.user_ixs().collect(),
     };
     let timeouts = sweep_timeouts(a.rules.timeout_ms);
@@ -294,9 +327,14 @@ fn user_out<'a>(
     let counts = &a.user_counts[u];
     let range = user.sessions.clone();
     let events = store.events();
+    let identity = a.identity(store, u);
+    let texts = |syms: &[crate::event::Sym]| syms.iter().map(|&s| store.strings.get(s)).collect();
     UserOut {
         kind: user.key.kind.name(),
         id: store.strings.get(user.key.id),
+        user_ids: texts(&identity.user_ids),
+        amplitude_ids: texts(&identity.amplitude_ids),
+        device_ids: texts(&identity.device_ids),
         events: user.event_count(),
         first_event_ms: user.first,
         last_event_ms: user.last,

@@ -10,7 +10,7 @@ mod text;
 
 use std::io::Write;
 
-use crate::analysis::{Analysis, Rules};
+use crate::analysis::{Analysis, IdField, Rules};
 use crate::index::UserIx;
 use crate::source::{LoadOptions, load_all};
 use crate::store::EventStore;
@@ -129,35 +129,92 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     }
     let analysis = Analysis::compute(&store, &opts.rules);
     phase("analysis", err);
-    let user = match &opts.user {
-        Some(key) => match analysis.find_user(&store, key) {
-            Some(u) => Some(u),
+    if !store.sources.is_empty() && store.sources.iter().all(|s| s.failed) {
+        // Nothing could be read: the errors above are the whole answer, not a report of
+        // zeros.
+        return Ok(1);
+    }
+    let query = match &opts.user {
+        Some(text) => match UserQuery::find(&analysis, &store, text) {
+            Some(q) => Some(q),
             None => {
                 writeln!(
                     err,
-                    "streamscope: no user, device or amplitude id '{}' in the input",
-                    crate::fmt::sanitize(key)
+                    "streamscope: no user id, device id or Amplitude id '{}' in the input",
+                    crate::fmt::sanitize(text)
                 )?;
                 return Ok(1);
             }
         },
         None => None,
     };
-    write(&store, &analysis, &opts.output, user, out)?;
+    write(&store, &analysis, &opts.output, query.as_ref(), out)?;
     phase("output", err);
     Ok(u8::from(store.any_failed()))
 }
 
-/// Writes the report of an analysis as `output` asks (the whole input, or only `user`).
+/// The users a `--user` text (or the query API's `user=`) names: a user id, device id or
+/// Amplitude id, whatever kind of key each user has. A device shared by several users
+/// names all of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserQuery {
+    /// The text asked for.
+    pub text: String,
+    /// The users it names, in user order, each with the id that matched.
+    pub matches: Vec<(UserIx, IdField)>,
+}
+
+impl UserQuery {
+    /// The users `text` names; `None` when it names nobody.
+    #[must_use]
+    pub fn find(analysis: &Analysis, store: &EventStore, text: &str) -> Option<UserQuery> {
+        let matches = analysis.find_users(store, text);
+        (!matches.is_empty()).then(|| UserQuery {
+            text: text.to_string(),
+            matches,
+        })
+    }
+
+    /// The users, in user order.
+    #[must_use]
+    pub fn users(&self) -> Vec<UserIx> {
+        self.matches.iter().map(|&(u, _)| u).collect()
+    }
+
+    /// One sentence when the text names several users (`'d-7' is a device id shared by
+    /// 2 users`), else `None`. Escaped for the terminal.
+    #[must_use]
+    pub fn shared_note(&self) -> Option<String> {
+        let [(_, first), rest @ ..] = self.matches.as_slice() else {
+            return None;
+        };
+        if rest.is_empty() {
+            return None;
+        }
+        let field = if rest.iter().all(|(_, f)| f == first) {
+            format!("a {}", first.name())
+        } else {
+            "an id".to_string()
+        };
+        Some(format!(
+            "'{}' is {field} shared by {} users; all of them are reported",
+            crate::fmt::sanitize(&self.text),
+            self.matches.len()
+        ))
+    }
+}
+
+/// Writes the report of an analysis as `output` asks: the whole input, or the users
+/// `query` names.
 pub fn write(
     store: &EventStore,
     analysis: &Analysis,
     output: &Output,
-    user: Option<UserIx>,
+    query: Option<&UserQuery>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match output.format {
-        Format::Json => json::write(store, analysis, user, out),
-        Format::Text => text::write(store, analysis, user, output.users, out),
+        Format::Json => json::write(store, analysis, query, out),
+        Format::Text => text::write(store, analysis, query, output.users, out),
     }
 }

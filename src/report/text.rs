@@ -8,16 +8,18 @@ use std::io::{self, Write};
 use crate::analysis::{Analysis, Flag, GAP_BUCKETS, GapHistogram};
 use crate::fmt::{count, duration, gap_bucket_label, is_plausible_time, sanitize, setting, time};
 use crate::index::UserIx;
+use crate::report::UserQuery;
 use crate::store::EventStore;
 
 /// How many rejected records and warnings are listed.
 const LISTED: usize = 20;
 
-/// Writes the text report; `only` limits the user tables to one user, `max_users` caps them.
+/// Writes the text report; `query` limits the user tables to the users it names,
+/// `max_users` caps them.
 pub fn write(
     store: &EventStore,
     a: &Analysis,
-    only: Option<UserIx>,
+    query: Option<&UserQuery>,
     max_users: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -88,7 +90,7 @@ pub fn write(
     writeln!(out)?;
     replay_section(a, out)?;
     rejected_section(store, out)?;
-    users_section(store, a, only, max_users, out)
+    users_section(store, a, query, max_users, out)
 }
 
 fn capitalise(s: &str) -> String {
@@ -198,21 +200,20 @@ fn rejected_section(store: &EventStore, out: &mut dyn Write) -> io::Result<()> {
 fn users_section(
     store: &EventStore,
     a: &Analysis,
-    only: Option<UserIx>,
+    query: Option<&UserQuery>,
     max_users: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut users: Vec<UserIx> = match only {
-        Some(u) => vec![u],
-        None => a.user_ixs().collect(),
+    let users: Vec<UserIx> = match query {
+        Some(q) => q.users(),
+        None => a.triage_order(),
     };
-    users.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u].anomalies()));
-    let shown = if only.is_some() {
-        1
+    let shown = if query.is_some() {
+        users.len()
     } else {
         max_users.min(users.len())
     };
-    if only.is_none() {
+    if query.is_none() {
         writeln!(
             out,
             "USERS ({}; {} shown, most anomalies first)",

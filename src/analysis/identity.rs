@@ -1,0 +1,164 @@
+//! Who a user is, as Amplitude's User Look-Up shows it: the user id first, then the
+//! Amplitude id(s) and device id(s) seen on the user's events; and finding users by any of
+//! those ids, whatever kind of key the user has.
+//!
+//! A user's key is one id (§2: its `amplitude_id`, else its `user_id`, else its device),
+//! but a support ticket names whichever id the customer knows. Every view (the users
+//! pane, titles, the detail view, the report and the query API) shows [`Identity::label`]
+//! and looks users up with [`Analysis::find_users`], so they agree.
+
+use super::{Analysis, KeyKind};
+use crate::event::{EventRec, Sym};
+use crate::fmt::sanitize;
+use crate::index::UserIx;
+use crate::store::EventStore;
+
+/// The ids seen on a user's events, each list in the user's event order, without repeats.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `user_id`s.
+    pub user_ids: Vec<Sym>,
+    /// `amplitude_id`s.
+    pub amplitude_ids: Vec<Sym>,
+    /// `device_id`s.
+    pub device_ids: Vec<Sym>,
+}
+
+/// Which id of a user a lookup matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IdField {
+    /// Its `user_id`.
+    UserId,
+    /// Its `amplitude_id`.
+    AmplitudeId,
+    /// One of its devices.
+    DeviceId,
+}
+
+impl IdField {
+    /// How a message names the field.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            IdField::UserId => "user id",
+            IdField::AmplitudeId => "Amplitude id",
+            IdField::DeviceId => "device id",
+        }
+    }
+}
+
+fn push_new(list: &mut Vec<Sym>, sym: Sym) {
+    if sym.is_some() && !list.contains(&sym) {
+        list.push(sym);
+    }
+}
+
+impl Identity {
+    fn add(&mut self, e: &EventRec) {
+        push_new(&mut self.user_ids, e.user_id);
+        push_new(&mut self.amplitude_ids, e.amplitude_id);
+        push_new(&mut self.device_ids, e.device_id);
+    }
+
+    /// Which of these ids is `sym`, the user id first.
+    #[must_use]
+    pub fn field_of(&self, sym: Sym) -> Option<IdField> {
+        if self.user_ids.contains(&sym) {
+            Some(IdField::UserId)
+        } else if self.amplitude_ids.contains(&sym) {
+            Some(IdField::AmplitudeId)
+        } else if self.device_ids.contains(&sym) {
+            Some(IdField::DeviceId)
+        } else {
+            None
+        }
+    }
+
+    /// One line, the user id first: `ana.berg@example.org · amp 1238554004088 · 2 devices`;
+    /// without a user id, `amp 1238554004088 · device d-1` or `device d-1`. Escaped for
+    /// the terminal.
+    #[must_use]
+    pub fn label(&self, store: &EventStore) -> String {
+        let s = |sym: Sym| sanitize(store.strings.get(sym)).into_owned();
+        let mut parts = Vec::new();
+        match self.user_ids.as_slice() {
+            [] => {}
+            [one] => parts.push(s(*one)),
+            [first, rest @ ..] => parts.push(format!("{} (+{} user ids)", s(*first), rest.len())),
+        }
+        match self.amplitude_ids.as_slice() {
+            [] => {}
+            [one] => parts.push(format!("amp {}", s(*one))),
+            many => parts.push(format!("{} Amplitude ids", many.len())),
+        }
+        match self.device_ids.as_slice() {
+            [] => {}
+            [one] if parts.is_empty() || self.amplitude_ids.is_empty() => {
+                parts.push(format!("device {}", s(*one)));
+            }
+            [_] => parts.push("1 device".to_string()),
+            many => parts.push(format!("{} devices", many.len())),
+        }
+        parts.join(" · ")
+    }
+}
+
+impl Analysis {
+    /// The ids seen on user `u`'s events.
+    #[must_use]
+    pub fn identity(&self, store: &EventStore, u: UserIx) -> Identity {
+        let events = store.events();
+        let mut id = Identity::default();
+        for &e in self.user_events(u) {
+            id.add(&events[e]);
+        }
+        // A device-keyed user whose events carry no device id (cannot happen through §2,
+        // which keys by the device) still names its key.
+        if self.users[u].key.kind == KeyKind::Device && id.device_ids.is_empty() {
+            id.device_ids.push(self.users[u].key.id);
+        }
+        id
+    }
+
+    /// The users that `text` names: by user id, Amplitude id or device id, whatever kind
+    /// of key each user has (and by the key itself). A device shared by several users
+    /// finds all of them. Each with the field that matched, the user id first; in user
+    /// order.
+    #[must_use]
+    pub fn find_users(&self, store: &EventStore, text: &str) -> Vec<(UserIx, IdField)> {
+        let Some(sym) = store.strings.lookup(text) else {
+            return Vec::new();
+        };
+        let events = store.events();
+        let mut out = Vec::new();
+        for u in self.user_ixs() {
+            let key = self.users[u].key;
+            let by_key = (key.id == sym).then_some(match key.kind {
+                KeyKind::UserId => IdField::UserId,
+                KeyKind::AmplitudeId => IdField::AmplitudeId,
+                KeyKind::Device => IdField::DeviceId,
+            });
+            let mut best = by_key;
+            for &e in self.user_events(u) {
+                if best == Some(IdField::UserId) {
+                    break;
+                }
+                let ev = &events[e];
+                let field = if ev.user_id == sym {
+                    IdField::UserId
+                } else if ev.amplitude_id == sym {
+                    IdField::AmplitudeId
+                } else if ev.device_id == sym {
+                    IdField::DeviceId
+                } else {
+                    continue;
+                };
+                best = Some(best.map_or(field, |b| b.min(field)));
+            }
+            if let Some(field) = best {
+                out.push((u, field));
+            }
+        }
+        out
+    }
+}
