@@ -74,9 +74,9 @@ impl Identity {
         }
     }
 
-    /// One line, the user id first: `ana.berg@example.org · amp 1238554004088 · 2 devices`;
-    /// without a user id, `amp 1238554004088 · device d-1` or `device d-1`. Escaped for
-    /// the terminal.
+    /// One line, the user id first: `ana.berg@example.org · amp 1238554004088 · 2 devices`
+    /// (one device is named: `· device d-1`); without a user id, `amp 1238554004088 ·
+    /// device d-1` or `device d-1`. Escaped for the terminal.
     #[must_use]
     pub fn label(&self, store: &EventStore) -> String {
         let s = |sym: Sym| sanitize(store.strings.get(sym)).into_owned();
@@ -93,10 +93,7 @@ impl Identity {
         }
         match self.device_ids.as_slice() {
             [] => {}
-            [one] if parts.is_empty() || self.amplitude_ids.is_empty() => {
-                parts.push(format!("device {}", s(*one)));
-            }
-            [_] => parts.push("1 device".to_string()),
+            [one] => parts.push(format!("device {}", s(*one))),
             many => parts.push(format!("{} devices", many.len())),
         }
         parts.join(" · ")

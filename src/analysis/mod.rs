@@ -29,6 +29,7 @@ mod dup;
 mod flag;
 mod identity;
 mod replay;
+mod scope;
 mod sessions;
 mod triage;
 mod users;
@@ -40,6 +41,7 @@ use rayon::prelude::*;
 pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use identity::{IdField, Identity};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
+pub use scope::{ScopeFigures, ScopeSweepRow};
 pub use triage::severity;
 
 use crate::event::Sym;

@@ -738,3 +738,145 @@ proptest! {
         prop_assert_eq!(sessions_events + a.summary.counts[Flag::NoSession], a.summary.events);
     }
 }
+
+// ---- identity and triage ---------------------------------------------------------------
+
+/// Export-shaped users: every event has amplitude_id, user_id and device_id.
+fn export_shaped() -> Vec<String> {
+    let ids = |amp: u64, user: &str, dev: &str| {
+        format!(r#""amplitude_id":{amp},"user_id":"{user}","device_id":"{dev}""#)
+    };
+    let mut lines = Vec::new();
+    for i in 0..3 {
+        lines.push(ev("a", &ids(101, "ana", "phone"), T0 + i * M, Some(T0)));
+    }
+    for i in 0..2 {
+        lines.push(ev("a", &ids(101, "ana", "kiosk"), T0 + DAY + i * M, Some(T0 + DAY)));
+    }
+    // Four of four sessions with ids in seconds.
+    for s in 0..4 {
+        let start = T0 + (s + 2) * 60 * M;
+        lines.push(ev(
+            "a",
+            &ids(202, "kim", "kiosk"),
+            start,
+            Some(start / 1000),
+        ));
+    }
+    // A clean session and two -1 heartbeats.
+    for i in 0..5 {
+        lines.push(ev("a", &ids(303, "carl", "laptop"), T0 + i * M, Some(T0)));
+    }
+    for i in 0..2 {
+        lines.push(ev(
+            "Heartbeat",
+            &ids(303, "carl", "laptop"),
+            T0 + 9 * M + i,
+            Some(-1),
+        ));
+    }
+    lines
+}
+
+#[test]
+fn find_users_matches_any_id_whatever_the_key_kind() {
+    let (store, a) = analyse(&export_shaped(), &Rules::default());
+    let found = |text: &str| -> Vec<(String, IdField)> {
+        a.find_users(&store, text)
+            .into_iter()
+            .map(|(u, f)| (store.strings.get(a.users[u].key.id).to_string(), f))
+            .collect()
+    };
+    let cases: [(&str, &[(&str, IdField)]); 6] = [
+        ("ana", &[("101", IdField::UserId)]),
+        ("101", &[("101", IdField::AmplitudeId)]),
+        ("phone", &[("101", IdField::DeviceId)]),
+        // A shared device names both of its users.
+        (
+            "kiosk",
+            &[("101", IdField::DeviceId), ("202", IdField::DeviceId)],
+        ),
+        ("nobody", &[]),
+        // An event type is no id.
+        ("Heartbeat", &[]),
+    ];
+    for (text, want) in cases {
+        let want: Vec<(String, IdField)> =
+            want.iter().map(|(k, f)| ((*k).to_string(), *f)).collect();
+        assert_eq!(found(text), want, "{text}");
+    }
+}
+
+#[test]
+fn identity_labels_put_the_user_id_first() {
+    let (store, a) = analyse(&export_shaped(), &Rules::default());
+    let labels: Vec<String> = a
+        .user_ixs()
+        .map(|u| a.identity(&store, u).label(&store))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "ana · amp 101 · 2 devices",
+            "kim · amp 202 · device kiosk",
+            "carl · amp 303 · device laptop"
+        ]
+    );
+    let (store, a) = analyse(
+        &[ev("a", r#""device_id":"d-1""#, T0, Some(T0))],
+        &Rules::default(),
+    );
+    assert_eq!(
+        a.identity(&store, UserIx::new(0)).label(&store),
+        "device d-1"
+    );
+}
+
+#[test]
+fn triage_ranks_the_share_of_a_user_s_data_over_raw_counts() {
+    let (store, a) = analyse(&export_shaped(), &Rules::default());
+    let order: Vec<&str> = a
+        .triage_order()
+        .into_iter()
+        .map(|u| store.strings.get(a.users[u].key.id))
+        .collect();
+    // kim: every session id in seconds; carl: two heartbeats of seven events; ana: clean.
+    assert_eq!(order, ["202", "303", "101"]);
+    let scores = a.severity_scores();
+    assert_eq!(scores[0], 0.0, "a user without flags scores 0");
+    assert!(
+        scores[1] > 5.0 && scores[2] > 0.0 && scores[2] < 1.0,
+        "{scores:?}"
+    );
+}
+
+#[test]
+fn scope_figures_of_every_user_are_the_whole_input_s() {
+    let (_, a) = analyse(&export_shaped(), &Rules::default());
+    let all: Vec<UserIx> = a.user_ixs().collect();
+    let f = a.scope_figures(&all);
+    assert_eq!(f.events, a.summary.events);
+    assert_eq!(f.sessions, a.summary.sessions);
+    assert_eq!(f.counts, a.summary.counts);
+    assert_eq!(f.replayed_sessions, a.summary.replayed_sessions);
+    assert_eq!(f.gap_histogram, a.gap_histogram);
+    assert_eq!(f.recorded_median_ms, a.replay_input.recorded_median_ms);
+    assert_eq!(f.replayed_median_ms, a.replay.median_length_ms);
+    let sweep: Vec<(i64, u64, i64)> = a
+        .sweep()
+        .iter()
+        .map(|r| (r.timeout_ms, r.sessions, r.median_length_ms))
+        .collect();
+    let scoped: Vec<(i64, u64, i64)> = f
+        .sweep
+        .iter()
+        .map(|r| (r.timeout_ms, r.sessions, r.median_length_ms))
+        .collect();
+    assert_eq!(scoped, sweep);
+    // One user's: kim's four sessions, all suspect.
+    let kim = a.scope_figures(&[UserIx::new(1)]);
+    assert_eq!(
+        (kim.events, kim.sessions, kim.counts[Flag::SuspectId]),
+        (4, 4, 4)
+    );
+}

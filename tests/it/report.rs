@@ -216,3 +216,138 @@ fn text_report_of_the_demo() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+/// The Export-shaped identity fixture: every event carries `amplitude_id`, `user_id` and
+/// `device_id`; ana and kiosk-store-042 share the device kiosk-dev-7; kiosk-store-042's
+/// four sessions all have ids in seconds; carl has two -1 heartbeats.
+fn ids() -> String {
+    fixture("identity/export-ids.ndjson")
+}
+
+#[test]
+fn user_finds_a_user_by_user_id_amplitude_id_or_device_whatever_the_key() {
+    for (key, matched) in [
+        ("ana.berg@example.org", "user id"),
+        ("1238554004088", "Amplitude id"),
+        ("ana-phone-1", "device id"),
+    ] {
+        let out = run(&["report", "--format", "json", "--user", key, &ids()]);
+        assert_eq!(out.status.code(), Some(0), "{key}");
+        let doc = json(&out);
+        let users = doc["users"].as_array().expect("users");
+        assert_eq!(users.len(), 1, "{key}");
+        assert_eq!(users[0]["kind"], "amplitude_id");
+        assert_eq!(users[0]["id"], "1238554004088");
+        assert_eq!(
+            users[0]["user_ids"],
+            serde_json::json!(["ana.berg@example.org"])
+        );
+        assert_eq!(
+            users[0]["device_ids"],
+            serde_json::json!(["ana-phone-1", "kiosk-dev-7"])
+        );
+        assert_eq!(doc["user_query"]["matches"][0]["matched"], matched, "{key}");
+        // The summary stays the whole input's (the contract).
+        assert_eq!(doc["summary"]["users"], 3);
+    }
+}
+
+#[test]
+fn a_shared_device_reports_every_user_and_says_so() {
+    let out = run(&[
+        "report",
+        "--format",
+        "json",
+        "--user",
+        "kiosk-dev-7",
+        &ids(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    let names: Vec<&str> = doc["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["user_ids"][0].as_str().expect("a user id"))
+        .collect();
+    assert_eq!(names, ["ana.berg@example.org", "kiosk-store-042"]);
+    let text = run(&["report", "--user", "kiosk-dev-7", &ids()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("'kiosk-dev-7' is a device id shared by 2 users"),
+        "{text}"
+    );
+}
+
+#[test]
+fn report_user_is_about_that_user() {
+    let out = run(&["report", "--user", "carl@example.com", &ids()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Words with single spaces, whatever the columns and the wrapping.
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The findings are carl's: two heartbeats out of session, and nobody else's suspect ids.
+    assert!(words.contains("FINDINGS NO SESSION 2 events"), "{text}");
+    assert!(
+        words.contains("none of: EMPTY, ZERO, SUSPECT ID,"),
+        "{text}"
+    );
+    assert!(
+        words
+            .contains("the whole input held 23 events, 3 users, 7 sessions and 0 rejected records"),
+        "{text}"
+    );
+    assert!(text.contains("carl@example.com · amp 7770001112223 · device carl-laptop"));
+    assert!(!text.contains("ana.berg"), "only carl: {text}");
+}
+
+#[test]
+fn users_are_ranked_by_severity_and_none_is_left_out_silently() {
+    // kiosk-store-042 (every session id in seconds) first, carl (two heartbeats) after.
+    let out = run(&["report", "--users", "1", &ids()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let users = text.split("USERS").nth(1).expect("a users section");
+    assert!(
+        users.contains("kiosk-store-042 · amp 5550001112223"),
+        "{users}"
+    );
+    assert!(!users.contains("carl@example.com"), "{users}");
+    assert!(users.contains("2 more users not shown"), "{users}");
+    assert!(
+        users.contains("users not shown, by flag: 1 NO SESSION"),
+        "{users}"
+    );
+}
+
+#[test]
+fn the_text_report_fits_100_columns_and_says_1_session() {
+    for args in [
+        &["report"][..],
+        &["report", &ids()],
+        &["report", "--user", "kiosk-dev-7", &ids()],
+    ] {
+        let out = run(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{args:?}: {line}");
+        }
+        assert!(!text.contains(" 1 sessions"), "{text}");
+        assert!(!text.contains(" 1 events"), "{text}");
+    }
+    let demo = run(&["report"]);
+    let demo = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo.contains("data: 2026-10-27 04:30:53.551 -> 2026-10-30 22:54:15.423 UTC"));
+    assert!(demo.contains("MERGED at 30m"), "{demo}");
+}
+
+#[test]
+fn when_no_source_can_be_read_only_the_errors_are_printed() {
+    let out = run(&["report", &fixture("containers/nope.ndjson")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.ndjson"));
+}
