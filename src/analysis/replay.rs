@@ -46,6 +46,23 @@ pub struct Replay {
     pub merged: Vec<SessionIx>,
 }
 
+impl Replay {
+    /// Per recorded session (indexed by [`SessionIx`], `sessions` of them): whether this
+    /// replay splits it, and whether it merges it with another.
+    #[must_use]
+    pub fn session_marks(&self, sessions: usize) -> (Vec<bool>, Vec<bool>) {
+        let mut split = vec![false; sessions];
+        for &i in &self.split {
+            split[i] = true;
+        }
+        let mut merged = vec![false; sessions];
+        for &i in &self.merged {
+            merged[i] = true;
+        }
+        (split, merged)
+    }
+}
+
 /// One row of the timeout sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SweepRow {

@@ -281,14 +281,7 @@ pub fn write(
         None => a.user_ixs().collect(),
     };
     let timeouts = sweep_timeouts(a.rules.timeout_ms);
-    let mut flagged_split = vec![false; a.sessions.len()];
-    for &i in &a.replay.split {
-        flagged_split[i] = true;
-    }
-    let mut flagged_merged = vec![false; a.sessions.len()];
-    for &i in &a.replay.merged {
-        flagged_merged[i] = true;
-    }
+    let (flagged_split, flagged_merged) = a.replay.session_marks(a.sessions.len());
     // Serialise a window of users in parallel, write it, then the next: memory stays
     // bounded by the window whatever the number of users.
     let mut first = true;

@@ -397,14 +397,7 @@ fn users_section(
             count(shown as u64)
         )?;
     }
-    let mut split = vec![false; a.sessions.len()];
-    for &i in &a.replay.split {
-        split[i] = true;
-    }
-    let mut merged = vec![false; a.sessions.len()];
-    for &i in &a.replay.merged {
-        merged[i] = true;
-    }
+    let (split, merged) = a.replay.session_marks(a.sessions.len());
     let marks = Marks {
         split: &split,
         merged: &merged,
