@@ -751,7 +751,12 @@ fn export_shaped() -> Vec<String> {
         lines.push(ev("a", &ids(101, "ana", "phone"), T0 + i * M, Some(T0)));
     }
     for i in 0..2 {
-        lines.push(ev("a", &ids(101, "ana", "kiosk"), T0 + DAY + i * M, Some(T0 + DAY)));
+        lines.push(ev(
+            "a",
+            &ids(101, "ana", "kiosk"),
+            T0 + DAY + i * M,
+            Some(T0 + DAY),
+        ));
     }
     // Four of four sessions with ids in seconds.
     for s in 0..4 {
