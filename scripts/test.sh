@@ -2,15 +2,19 @@
 # The whole test suite: unit, property, snapshot and end-to-end tests, then the official
 # Amplitude SDKs (Node, Python, Browser in headless Chromium) against `streamscope listen`
 # (scripts/sdk-tests.sh; STREAMSCOPE_SKIP_SDK=1 skips that part).
-# Installs what the tests need (tmux for the real-terminal test; for the SDK tests, npm and
+# Installs what the tests need (tmux for the real-terminal test; groff for the man page; for the SDK tests, npm and
 # PyPI packages into target/sdk-tests/ and chromium via apt) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v tmux >/dev/null 2>&1; then
+# tmux for the real-terminal tests, groff to render the man page without warnings.
+missing=()
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v groff >/dev/null 2>&1 || missing+=(groff-base)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "note: tmux is not installed; the real-terminal tests will be skipped" >&2
+    echo "note: ${missing[*]} not installed; the tests that need them will be skipped" >&2
   fi
 fi
 cargo test --locked --all-targets "$@"

@@ -25,6 +25,10 @@ pub struct Cli {
     /// Options of the interactive inspector.
     #[command(flatten)]
     pub tui: TuiArgs,
+    /// Read defaults from this config file instead of
+    /// $XDG_CONFIG_HOME/streamscope/config.toml (or ~/.config/streamscope/config.toml).
+    #[arg(long, global = true, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// Subcommands.
@@ -34,6 +38,16 @@ pub enum Command {
     Report(ReportArgs),
     /// Serve an Amplitude-compatible ingestion endpoint and inspect what arrives, live.
     Listen(ListenArgs),
+    /// Print the effective settings, where each comes from, and the config file read.
+    Config,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of every subcommand and option.
+    Man,
 }
 
 /// Input sources.
@@ -77,6 +91,10 @@ fn parse_duration(text: &str) -> Result<i64, String> {
     crate::fmt::parse_duration(text)
 }
 
+fn parse_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    crate::config::resolve_addr(text)
+}
+
 fn parse_zone(text: &str) -> Result<Zone, String> {
     Zone::parse(text)
 }
@@ -114,7 +132,7 @@ pub struct TuiArgs {
 pub struct ListenArgs {
     /// Address to serve on. Anything but loopback exposes the endpoint to the network
     /// (a warning is printed).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788", value_parser = parse_addr)]
     pub addr: std::net::SocketAddr,
     /// NDJSON file every accepted event is appended to (with its receive time) before it
     /// is acknowledged. Starting again on the same file resumes with its events. Default:

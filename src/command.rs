@@ -10,38 +10,96 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, ListenArgs, ReportArgs, TuiArgs};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
+
+use crate::analysis::Rules;
+use crate::cli::{AnalysisArgs, Cli, Command, ListenArgs, ReportArgs, TuiArgs};
+use crate::config::{self, Config};
 use crate::listen::request::Settings;
 use crate::{listen, report, source, tui};
 
-/// Runs the command line; returns the process exit status.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs a parsed command line; returns the process exit status. `matches` tells which
+/// values came from the command line: those win over the config file, which wins over
+/// the built-in defaults.
+pub fn run(matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+    let cli = Cli::from_arg_matches(matches)?;
+    let cfg = match config::load(cli.config.as_deref()) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("streamscope: the config file is wrong: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let sub = |name: &str| matches.subcommand_matches(name).unwrap_or(matches);
     match cli.command {
         Some(Command::Report(args)) => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            let code = report::run(&report_options(args), &mut out, &mut std::io::stderr())?;
+            let opts = report_options(args, sub("report"), &cfg);
+            let code = report::run(&opts, &mut out, &mut std::io::stderr())?;
             out.flush()?;
             Ok(ExitCode::from(code))
         }
         Some(Command::Listen(args)) => {
-            let (opts, inspector) = listen_options(args);
+            let (opts, inspector) = listen_options(args, sub("listen"), &cfg);
             match inspector {
                 None => listen::run_headless(&opts),
                 Some(view) => listen_with_inspector(&opts, &view),
             }
         }
+        Some(Command::Config) => {
+            let mut out = std::io::stdout().lock();
+            write_config(&cfg, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "streamscope", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            let mut out = std::io::stdout().lock();
+            write_man(&mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
-            let (view, specs) = tui_options(cli.tui);
+            let (view, specs) = tui_options(cli.tui, matches, &cfg);
             tui::run(&view, specs)
         }
     }
 }
 
+/// Whether the value of `id` was typed on the command line.
+fn from_flag(m: &ArgMatches, id: &str) -> bool {
+    m.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// The analysis rules: each setting from its flag, else the config file, else the default.
+fn rules(args: &AnalysisArgs, m: &ArgMatches, cfg: &Config) -> Rules {
+    let mut rules = args.rules();
+    if !from_flag(m, "timeout")
+        && let Some(t) = cfg.timeout_ms
+    {
+        rules.timeout_ms = t;
+    }
+    if !from_flag(m, "gap")
+        && let Some(g) = cfg.gap_ms
+    {
+        rules.gap_ms = g;
+    }
+    if !from_flag(m, "inactive")
+        && let Some(i) = &cfg.inactive
+    {
+        rules.inactive.clone_from(i);
+    }
+    rules
+}
+
 /// `report`'s options.
-fn report_options(args: ReportArgs) -> report::Options {
+fn report_options(args: ReportArgs, m: &ArgMatches, cfg: &Config) -> report::Options {
     report::Options {
-        rules: args.analysis.rules(),
+        rules: rules(&args.analysis, m, cfg),
         sources: args.sources.sources,
         user: args.user,
         output: report::Output {
@@ -51,26 +109,48 @@ fn report_options(args: ReportArgs) -> report::Options {
     }
 }
 
-/// The inspector's options and the sources it opens.
-fn tui_options(args: TuiArgs) -> (tui::Options, Vec<source::Spec>) {
+/// The inspector's options (keys and colours from the config file) and the sources it
+/// opens.
+fn tui_options(args: TuiArgs, m: &ArgMatches, cfg: &Config) -> (tui::Options, Vec<source::Spec>) {
     let specs = source::tui_specs(&args.sources.sources, &args.follow);
     let opts = tui::Options {
-        rules: args.analysis.rules(),
-        zone: args.tz,
+        rules: rules(&args.analysis, m, cfg),
+        zone: if from_flag(m, "tz") {
+            args.tz
+        } else {
+            args.tz.or(cfg.tz)
+        },
+        keymap: cfg.keymap(),
+        theme: cfg.theme(),
     };
     (opts, specs)
 }
 
 /// `listen`'s options, and the inspector's unless `--no-tui`.
-fn listen_options(args: ListenArgs) -> (listen::Options, Option<tui::Options>) {
-    let rules = args.analysis.rules();
+fn listen_options(
+    args: ListenArgs,
+    m: &ArgMatches,
+    cfg: &Config,
+) -> (listen::Options, Option<tui::Options>) {
+    let rules = rules(&args.analysis, m, cfg);
     let inspector = (!args.no_tui).then(|| tui::Options {
         rules: rules.clone(),
-        zone: args.tz,
+        zone: if from_flag(m, "tz") {
+            args.tz
+        } else {
+            args.tz.or(cfg.tz)
+        },
+        keymap: cfg.keymap(),
+        theme: cfg.theme(),
     });
+    let addr = match cfg.listen_addr {
+        Some(a) if !from_flag(m, "addr") => a,
+        _ => args.addr,
+    };
     let opts = listen::Options {
-        addr: args.addr,
+        addr,
         capture: args.capture,
+        capture_dir: cfg.capture_dir.clone(),
         forward: args.forward,
         ingest: Settings {
             min_id_length: args.min_id_length,
@@ -121,4 +201,105 @@ fn listen_with_inspector(opts: &listen::Options, view: &tui::Options) -> anyhow:
     );
     drop(background);
     Ok(code)
+}
+
+/// `streamscope config`: the effective settings (without flags: the file's, else the
+/// defaults), where each comes from, and the file read.
+fn write_config(cfg: &Config, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let path = config::default_path();
+    match (&cfg.path, &path) {
+        (Some(p), _) => writeln!(out, "config file: {} (read)", p.display())?,
+        (None, Some(p)) => writeln!(out, "config file: {} (none there)", p.display())?,
+        (None, None) => writeln!(out, "config file: none (no home directory)")?,
+    }
+    let defaults = Rules::default();
+    let source = |set: bool| if set { "config file" } else { "default" };
+    let rows: Vec<(&str, String, &str)> = vec![
+        (
+            "timeout",
+            crate::fmt::setting(cfg.timeout_ms.unwrap_or(defaults.timeout_ms)),
+            source(cfg.timeout_ms.is_some()),
+        ),
+        (
+            "gap",
+            crate::fmt::setting(cfg.gap_ms.unwrap_or(defaults.gap_ms)),
+            source(cfg.gap_ms.is_some()),
+        ),
+        (
+            "inactive",
+            cfg.inactive
+                .as_ref()
+                .map_or_else(|| "(none)".to_string(), |i| i.join(", ")),
+            source(cfg.inactive.is_some()),
+        ),
+        (
+            "tz",
+            cfg.tz
+                .map_or_else(|| "UTC".to_string(), tui::zone::Zone::label),
+            source(cfg.tz.is_some()),
+        ),
+        (
+            "listen.addr",
+            cfg.listen_addr
+                .map_or_else(|| "127.0.0.1:8788".to_string(), |a| a.to_string()),
+            source(cfg.listen_addr.is_some()),
+        ),
+        (
+            "listen.capture_dir",
+            cfg.capture_dir.as_ref().map_or_else(
+                || {
+                    listen::default_capture_dir()
+                        .map_or_else(|_| "(none)".to_string(), |d| d.display().to_string())
+                },
+                |d| d.display().to_string(),
+            ),
+            source(cfg.capture_dir.is_some()),
+        ),
+    ];
+    for (key, value, from) in rows {
+        writeln!(out, "{key:<20} {:<40} {from}", crate::fmt::sanitize(&value))?;
+    }
+    for (slot, color) in &cfg.theme {
+        writeln!(
+            out,
+            "{:<20} {:<40} config file",
+            format!("theme.{slot}"),
+            color.to_string()
+        )?;
+    }
+    for (action, k) in &cfg.keys {
+        let labels: Vec<String> = k.iter().map(|k| k.label()).collect();
+        writeln!(
+            out,
+            "{:<20} {:<40} config file",
+            format!("keys.{}", action.name().unwrap_or("?")),
+            labels.join(" ")
+        )?;
+    }
+    writeln!(out, "(flags given on a command line win over these)")
+}
+
+/// `streamscope man`: the main page, then each subcommand's synopsis and options.
+fn write_man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let cmd = Cli::command();
+    clap_mangen::Man::new(cmd.clone()).render(out)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("streamscope {}", sub.get_name());
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        if let Some(about) = sub.get_about() {
+            writeln!(out, "{about}")?;
+        }
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name));
+        for render in [
+            clap_mangen::Man::render_synopsis_section,
+            clap_mangen::Man::render_options_section,
+        ] {
+            let mut section = Vec::new();
+            render(&man, &mut section)?;
+            // Each subcommand's parts are subsections of its section.
+            let text = String::from_utf8_lossy(&section).replace(".SH ", ".SS ");
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
 }

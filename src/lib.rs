@@ -15,6 +15,7 @@
 //! | [`listen`] | `listen`, the ingestion endpoint: [`listen::request`] decides each request's answer and capture lines (core); [`listen::shared`] is the state it shares with its viewers (std only); routes, capture file and query API (tokio, axum) |
 //! | [`report`] | the headless report, text or JSON |
 //! | [`cli`] | the command line (clap): values parsed once into their types |
+//! | [`config`] | the config file: defaults, colours and keys; flags win over it |
 //! | [`command`] | the command layer: command line → each shell's options; runs the shell |
 //!
 //! The TUI and `report` both read [`analysis::Analysis`], so they cannot disagree.
@@ -22,6 +23,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod command;
+pub mod config;
 pub mod decode;
 pub mod event;
 pub mod fmt;

@@ -1,10 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::CommandFactory as _;
 
 fn main() -> ExitCode {
-    let cli = streamscope::cli::Cli::parse();
-    match streamscope::run(cli) {
+    let matches = streamscope::cli::Cli::command().get_matches();
+    match streamscope::run(&matches) {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`report | head`) is not an error worth a message.

@@ -48,8 +48,10 @@ use forward::{Forwarder, Reply};
 pub struct Options {
     /// Address to serve on (loopback unless told otherwise).
     pub addr: SocketAddr,
-    /// The capture file; `None` makes a new one in the data directory.
+    /// The capture file; `None` makes a new one in `capture_dir`.
     pub capture: Option<PathBuf>,
+    /// Where a new capture file goes; `None` for the platform's data directory.
+    pub capture_dir: Option<PathBuf>,
     /// An upstream every accepted request is relayed to.
     pub forward: Option<String>,
     /// What the endpoint accepts: API keys, shortest ids.
@@ -211,12 +213,21 @@ pub fn archive_path(path: &Path) -> PathBuf {
 
 /// The capture file when `--capture` is not given: a new file per run in the platform's
 /// data directory (`~/.local/share/streamscope/` on Linux), so runs never mix.
-pub fn default_capture_path() -> anyhow::Result<PathBuf> {
-    let dir = dirs::data_dir()
-        .context("no data directory on this platform: give --capture FILE")?
-        .join("streamscope");
+pub fn default_capture_path(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => default_capture_dir()?,
+    };
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     Ok(dir.join(format!("capture-{stamp}.ndjson")))
+}
+
+/// Where capture files go without `--capture` or a config file's `listen.capture_dir`:
+/// the platform's data directory (`~/.local/share/streamscope/` on Linux).
+pub fn default_capture_dir() -> anyhow::Result<PathBuf> {
+    Ok(dirs::data_dir()
+        .context("no data directory on this platform: give --capture FILE")?
+        .join("streamscope"))
 }
 
 /// A running endpoint.
@@ -235,7 +246,7 @@ impl Server {
     pub fn bind(opts: &Options, log_requests: bool) -> anyhow::Result<Self> {
         let path = match &opts.capture {
             Some(p) => p.clone(),
-            None => default_capture_path()?,
+            None => default_capture_path(opts.capture_dir.as_deref())?,
         };
         let capture = Capture::open(&path)
             .with_context(|| format!("cannot open the capture file '{}'", path.display()))?;

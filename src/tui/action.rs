@@ -105,3 +105,54 @@ pub enum Action {
         down: bool,
     },
 }
+
+impl Action {
+    /// The name a config file binds keys to (`[keys] follow = "L"`): the action in
+    /// snake case. `None` for actions no key is bound to (typing, the mouse).
+    #[must_use]
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Action::Quit => "quit",
+            Action::ToggleHelp => "help",
+            Action::CloseOverlay => "close",
+            Action::FocusNext => "focus_next",
+            Action::FocusPrev => "focus_prev",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::HalfPageUp => "half_page_up",
+            Action::HalfPageDown => "half_page_down",
+            Action::Open => "open",
+            Action::PrevSession => "prev_session",
+            Action::NextSession => "next_session",
+            Action::NextFlagged => "next_flagged",
+            Action::PrevFlagged => "prev_flagged",
+            Action::Search => "search",
+            Action::SearchNext => "search_next",
+            Action::SearchPrev => "search_prev",
+            Action::FilterType => "filter_type",
+            Action::CycleZone => "cycle_zone",
+            Action::CycleTimeout => "cycle_timeout",
+            Action::PromptTimeout => "type_timeout",
+            Action::ToggleReplay => "replay",
+            Action::CycleSort => "sort",
+            Action::ToggleOrder => "order",
+            Action::ZoomIn => "zoom_in",
+            Action::ZoomOut => "zoom_out",
+            Action::ZoomReset => "zoom_reset",
+            Action::PanLeft => "pan_left",
+            Action::PanRight => "pan_right",
+            Action::Export => "export",
+            Action::Copy => "copy",
+            Action::ToggleFollow => "follow",
+            Action::ToggleRejected => "rejected",
+            Action::PromptSubmit => "prompt_submit",
+            Action::PromptCancel => "prompt_cancel",
+            Action::PromptBackspace => "prompt_backspace",
+            Action::PromptInput(_) | Action::Click { .. } | Action::Scroll { .. } => return None,
+        })
+    }
+}

@@ -22,7 +22,6 @@ use super::Options;
 use super::app::{App, Msg, run_worker};
 use super::jobs::Kind;
 use super::terminal::TerminalGuard;
-use super::ui::Theme;
 use super::zone::Zones;
 use crate::index::SourceIx;
 use crate::listen::shared::LiveState;
@@ -75,7 +74,8 @@ pub fn run_with(
         .ok()
         .and_then(|v| v.parse().ok());
     let mut app = App::new(EventStore::new(), opts.rules.clone(), Zones::new(opts.zone));
-    app.view.theme = Theme::from_env();
+    app.view.theme = opts.theme;
+    app.set_keymap(opts.keymap.clone());
     if let Some(live) = live {
         app.set_live(live);
     }

@@ -136,6 +136,50 @@ impl Key {
         Key { code, ctrl }
     }
 
+    /// Reads a key as a config file writes it: one character (`F`, `/`, `?`), `Ctrl-D`
+    /// (also `ctrl-d`, `C-d`), or a named key (`Enter`, `Esc`, `Tab`, `Shift-Tab`,
+    /// `Space`, `Backspace`, `Up`, `Down`, `Left`, `Right`, `Home`, `End`, `PgUp`,
+    /// `PgDn`; names in any case).
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return Ok(ch(c));
+        }
+        let lower = text.to_ascii_lowercase();
+        for prefix in ["ctrl-", "ctrl+", "c-"] {
+            if let Some(rest) = lower.strip_prefix(prefix) {
+                let mut rest = rest.chars();
+                if let (Some(c), None) = (rest.next(), rest.next())
+                    && c.is_ascii_alphanumeric()
+                {
+                    return Ok(ctrl(c));
+                }
+            }
+        }
+        let named = match lower.as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "shift-tab" | "backtab" => KeyCode::BackTab,
+            "space" => KeyCode::Char(' '),
+            "backspace" => KeyCode::Backspace,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            _ => {
+                return Err(format!(
+                    "'{text}' is not a key: one character (F, /), Ctrl-X, or a name such as Enter, Esc, Tab, Space, Up, PgDn"
+                ));
+            }
+        };
+        Ok(code(named))
+    }
+
     /// How the help writes the key: `j`, `Ctrl-D`, `PgDn`, `Shift-Tab`.
     #[must_use]
     pub fn label(self) -> String {
@@ -312,6 +356,30 @@ impl Keymap {
             }
         }
         true
+    }
+
+    /// The bindable action named `name` ([`Action::name`]).
+    #[must_use]
+    pub fn action_named(&self, name: &str) -> Option<Action> {
+        self.bindings
+            .iter()
+            .map(|b| b.action)
+            .find(|a| a.name() == Some(name))
+    }
+
+    /// Binds `keys` to `action` in every scope the table has it in (see
+    /// [`Keymap::rebind`]). Returns false when the table has no binding of `action`.
+    pub fn rebind_everywhere(&mut self, action: Action, keys: &[Key]) -> bool {
+        let scopes: Vec<Scope> = self
+            .bindings
+            .iter()
+            .filter(|b| b.action == action)
+            .map(|b| b.scope)
+            .collect();
+        for &scope in &scopes {
+            self.rebind(action, scope, keys);
+        }
+        !scopes.is_empty()
     }
 
     /// The action of `key` in the first of `scopes` that binds it.

@@ -154,4 +154,8 @@ pub struct Options {
     pub rules: crate::analysis::Rules,
     /// The zone named with `--tz` (`z` cycles UTC, local and this one).
     pub zone: Option<zone::Zone>,
+    /// The key table (a config file's keys applied).
+    pub keymap: keymap::Keymap,
+    /// The colours.
+    pub theme: ui::Theme,
 }

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod common;
+mod config;
 mod containers;
 mod durability;
 mod follow;

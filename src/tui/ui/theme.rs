@@ -139,6 +139,78 @@ impl Theme {
         }
     }
 
+    /// The names of the theme's colours, as a config file's `[theme]` table names them.
+    pub const SLOTS: [&'static str; 25] = [
+        "text",
+        "dim",
+        "border",
+        "border_focused",
+        "title",
+        "selected",
+        "selected_unfocused",
+        "header",
+        "flag",
+        "warn",
+        "key",
+        "bar",
+        "bar_replay",
+        "bar_odd",
+        "bar_no_session",
+        "bar_selected",
+        "json_key",
+        "json_string",
+        "json_number",
+        "json_literal",
+        "json_punct",
+        "status",
+        "error",
+        "histogram",
+        "current",
+    ];
+
+    /// The style named `slot` (one of [`Theme::SLOTS`]).
+    pub fn slot_mut(&mut self, slot: &str) -> Option<&mut Style> {
+        Some(match slot {
+            "text" => &mut self.text,
+            "dim" => &mut self.dim,
+            "border" => &mut self.border,
+            "border_focused" => &mut self.border_focused,
+            "title" => &mut self.title,
+            "selected" => &mut self.selected,
+            "selected_unfocused" => &mut self.selected_unfocused,
+            "header" => &mut self.header,
+            "flag" => &mut self.flag,
+            "warn" => &mut self.warn,
+            "key" => &mut self.key,
+            "bar" => &mut self.bar,
+            "bar_replay" => &mut self.bar_replay,
+            "bar_odd" => &mut self.bar_odd,
+            "bar_no_session" => &mut self.bar_no_session,
+            "bar_selected" => &mut self.bar_selected,
+            "json_key" => &mut self.json_key,
+            "json_string" => &mut self.json_string,
+            "json_number" => &mut self.json_number,
+            "json_literal" => &mut self.json_literal,
+            "json_punct" => &mut self.json_punct,
+            "status" => &mut self.status,
+            "error" => &mut self.error,
+            "histogram" => &mut self.histogram,
+            "current" => &mut self.current,
+            _ => return None,
+        })
+    }
+
+    /// Sets the foreground colour of each named style (unknown names are ignored: the
+    /// config file checks them when it is read).
+    pub fn with_colors(mut self, colors: &[(String, Color)]) -> Self {
+        for (slot, color) in colors {
+            if let Some(style) = self.slot_mut(slot) {
+                *style = style.fg(*color);
+            }
+        }
+        self
+    }
+
     /// The mono theme when `NO_COLOR` is set to anything non-empty, else colours.
     #[must_use]
     pub fn from_env() -> Self {
