@@ -14,7 +14,8 @@
 //!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ export │ loading
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
-//!            ! rejected requests of `listen` (Enter: a request's body)
+//!            ! rejected requests of `listen`, then the sources' rejected records and
+//!              unusable session ids (Enter: a request's body, a record's full text)
 //! ```
 //!
 //! # Shape
@@ -29,6 +30,7 @@
 //! | [`model`] | what the views read; enums for focus, overlay, prompt; [`model::Derived`], what a reset clears |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
 //! | [`ui`] | `render(frame, &Model, &Keymap, &mut ViewState)`: one widget per file, no I/O, no clock |
+//! | [`records`] | the sources' rejected records and session-id warnings for `!`, their lines read back |
 //! | [`jsonview`] | raw JSON pretty-printing (original key order), key properties, compaction |
 //! | [`terminal`] | `TerminalGuard`: restores the terminal on drop and on panic |
 //! | [`event_loop`] | the run loop: drain messages, start wanted jobs, then draw once, ≤ 30 fps, only when dirty; [`run`] and [`run_with`] |
@@ -139,6 +141,7 @@ pub mod keymap;
 pub mod live_view;
 pub mod model;
 pub mod osc52;
+pub mod records;
 pub mod rows;
 pub mod terminal;
 pub mod ui;

@@ -13,6 +13,7 @@ use streamscope::store::EventStore;
 use streamscope::tui::app::{App, Msg};
 use streamscope::tui::jobs::{Exec, ExportProgress, Kind, Tag};
 use streamscope::tui::model::{Focus, Lower, Overlay, PromptKind, RawText, UserSort};
+use streamscope::tui::records::RecordKind;
 use streamscope::tui::rows::{Order, Row};
 use streamscope::tui::zone::Zones;
 use tui_support::*;
@@ -894,4 +895,46 @@ fn a_failing_worker_stops_the_inspector_with_its_reason() {
     app.pump(Instant::now() + Duration::from_secs(1));
     assert!(app.should_quit());
     assert_eq!(app.failure(), Some("the analysis thread failed: boom"));
+}
+
+#[test]
+fn bang_lists_the_sources_rejected_records_with_their_lines_and_enter_shows_one() {
+    let mut app = app_of(EXPORT);
+    press(&mut app, '!');
+    assert_eq!(app.model.overlay, Overlay::Rejected);
+    let v = app.model.rejected.as_ref().unwrap();
+    assert!(v.list.is_empty(), "no endpoint, no requests");
+    let rows: Vec<(RecordKind, &str)> = v
+        .records
+        .iter()
+        .map(|r| (r.kind, r.location.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (RecordKind::Rejected, "tests/fixtures/tui/export.ndjson:3"),
+            (RecordKind::Rejected, "tests/fixtures/tui/export.ndjson:7"),
+            (RecordKind::Warning, "tests/fixtures/tui/export.ndjson:6"),
+        ]
+    );
+    let cut = v.records[0].text.as_ref().unwrap();
+    assert!(
+        cut.text.ends_with("\"time\":17041896\\e[2J"),
+        "the line, escaped: {}",
+        cut.text
+    );
+    assert!(v.records[1].what.starts_with("no identity"));
+    assert!(v.records[2].what.contains("\"abc\""));
+    // The line numbers are the file's: the text shown is that line of the file.
+    let file = std::fs::read_to_string(EXPORT).unwrap();
+    let line7 = file.lines().nth(6).unwrap();
+    assert_eq!(v.records[1].text.as_ref().unwrap().text, line7);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let v = app.model.rejected.as_ref().unwrap();
+    assert_eq!(v.body.as_ref().and_then(|b| b.record), Some(1));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.model.rejected.as_ref().unwrap().body.is_none());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.model.overlay, Overlay::None);
 }

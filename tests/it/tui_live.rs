@@ -427,17 +427,24 @@ fn bang_lists_rejected_requests_newest_first_and_enter_shows_a_body() {
 }
 
 #[test]
-fn without_an_endpoint_the_rejected_view_says_where_it_applies() {
+fn without_an_endpoint_the_rejected_view_lists_the_sources_records() {
     let mut app = small_app();
     press(&mut app, '!');
     assert_eq!(app.model.overlay, Overlay::Rejected);
     let t = draw(&mut app, 120, 40);
     let text = screen(&t).join("\n");
     assert!(
-        text.contains("rejected requests are shown for `streamscope listen`"),
+        text.contains("2 records rejected in the sources · 0 unusable session ids"),
         "{text}"
     );
-    assert!(text.contains("2 records rejected while decoding the sources"));
+    assert!(
+        !text.contains("request"),
+        "no endpoint, no requests: {text}"
+    );
+    assert!(
+        text.contains("rejected tests/fixtures/tui/small.ndjson:"),
+        "{text}"
+    );
     press(&mut app, '!');
     assert_eq!(app.model.overlay, Overlay::None);
 }

@@ -178,22 +178,40 @@ impl App {
         list
     }
 
-    /// Re-reads the rejected requests, keeping the selected one selected.
+    /// Re-reads the rejected requests, keeping the selected one selected; the records
+    /// are read again when the store kept more of them.
     fn refresh_rejected(&mut self) {
         let list = self.rejected_list();
+        let records_kept = self.model.store.rejects.len() + self.model.store.warnings.len();
+        let stale_records = self
+            .model
+            .rejected
+            .as_ref()
+            .is_some_and(|v| v.records.len() != records_kept);
+        let records = stale_records.then(|| crate::tui::records::rows(&self.model.store));
         let Some(v) = &mut self.model.rejected else {
             return;
         };
-        let keep = v.current().map(|r| r.request);
-        v.selected = keep
-            .and_then(|k| list.iter().position(|r| r.request == k))
-            .unwrap_or(0);
+        if v.selected < v.list.len() {
+            let keep = v.current().map(|r| r.request);
+            v.selected = keep
+                .and_then(|k| list.iter().position(|r| r.request == k))
+                .unwrap_or(0);
+        } else {
+            // A record stays selected: it keeps its index among the records.
+            v.selected = v.selected - v.list.len() + list.len();
+        }
         if let Some(b) = &v.body
+            && b.record.is_none()
             && !list.iter().any(|r| r.request == b.request)
         {
             v.body = None;
         }
         v.list = list;
+        if let Some(records) = records {
+            v.records = records;
+        }
+        v.selected = v.selected.min(v.len().saturating_sub(1));
         self.dirty = true;
     }
 
@@ -205,21 +223,28 @@ impl App {
         }
         let list = self.rejected_list();
         self.model.derived.detail = None;
+        let records = crate::tui::records::rows(&self.model.store);
         self.model.rejected = Some(RejectedView {
             list,
+            records,
             selected: 0,
             body: None,
         });
         self.model.overlay = Overlay::Rejected;
     }
 
-    /// Shows the selected rejected request's body.
+    /// Shows the selected rejected request's body, or the selected record's full text.
     pub(super) fn open_body(&mut self) {
-        if let Some(v) = &mut self.model.rejected
-            && v.body.is_none()
-            && let Some(r) = v.current()
-        {
+        let Some(v) = &mut self.model.rejected else {
+            return;
+        };
+        if v.body.is_some() {
+            return;
+        }
+        if let Some(r) = v.current() {
             v.body = Some(BodyView::of(r));
+        } else if let Some(r) = v.current_record() {
+            v.body = Some(BodyView::of_record(v.selected - v.list.len(), r));
         }
     }
 

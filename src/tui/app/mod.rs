@@ -794,7 +794,7 @@ impl App {
             }
             Overlay::Rejected => {
                 if let Some(v) = &mut self.model.rejected {
-                    v.selected = v.selected.min(v.list.len().saturating_sub(1));
+                    v.selected = v.selected.min(v.len().saturating_sub(1));
                     if let Some(b) = &mut v.body {
                         let len = ui::rejected::body_line_count(b, width);
                         b.scroll = b.scroll.min(len.saturating_sub(page));
