@@ -231,6 +231,9 @@ pub enum RawText {
 pub struct DetailView {
     /// The event (input order index; stable while the store grows).
     pub event: EventIx,
+    /// The 1-based line its record starts on in its source, when it could be counted
+    /// ([`super::records::line_of`]).
+    pub line: Option<u64>,
     /// Its raw JSON.
     pub raw: RawText,
     /// First line shown.

@@ -145,6 +145,44 @@ pub fn read_lines(store: &EventStore, locs: &[&Location]) -> Vec<Result<RawLine,
     out
 }
 
+/// Bytes before an event that [`line_of`] reads to count its line (beyond it, no line).
+pub const LINE_SCAN_LIMIT: u64 = 256 << 20;
+
+/// The 1-based line of event `e`'s record in its source (the line its JSON value starts
+/// on), as `sed -n Np` and `less +N` count: the newlines before its offset, plus one.
+/// Only for a plain file or a source held in memory as one segment, and only when the
+/// record starts within [`LINE_SCAN_LIMIT`] bytes (this runs on the UI thread); `None`
+/// otherwise.
+#[must_use]
+pub fn line_of(store: &EventStore, e: crate::index::EventIx) -> Option<u64> {
+    let loc = store.raw(e)?;
+    if loc.offset > LINE_SCAN_LIMIT {
+        return None;
+    }
+    let source = store.sources.get(loc.source.idx())?;
+    if source.members.len() != 1 || loc.segment != 0 {
+        return None;
+    }
+    let mut reader: Box<dyn io::Read> = match source.members.first()? {
+        Segment::File(path) => Box::new(File::open(path).ok()?),
+        Segment::Memory(bytes) => Box::new(Cursor::new(bytes.clone())),
+        _ => return None,
+    };
+    let mut left = loc.offset;
+    let mut newlines = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    while left > 0 {
+        let want = usize::try_from(left.min(buf.len() as u64)).ok()?;
+        let n = reader.read(&mut buf[..want]).ok()?;
+        if n == 0 {
+            return None;
+        }
+        newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        left -= n as u64;
+    }
+    Some(newlines + 1)
+}
+
 /// A reader over the lines of `loc`'s source or member, when that is cheap.
 fn open(store: &EventStore, loc: &Location) -> Result<Box<dyn BufRead>, String> {
     let source = store

@@ -397,16 +397,21 @@ fn z_cycles_the_time_zone() {
         )),
     );
     app.analyse_now();
-    assert_eq!(app.model.zones.current().label(), "UTC");
-    press(&mut app, 'z');
-    assert_eq!(app.model.zones.current().label(), "local");
-    press(&mut app, 'z');
+    // It starts in the zone named with --tz.
     assert_eq!(app.model.zones.current().label(), "Asia/Tokyo");
     let t = draw(&mut app, 120, 40);
     let text = screen(&t).join("\n");
     assert!(text.contains("19:00:00.000"), "10:00 UTC is 19:00 in Tokyo");
     press(&mut app, 'z');
     assert_eq!(app.model.zones.current().label(), "UTC");
+    press(&mut app, 'z');
+    assert!(
+        app.model.zones.current().label().starts_with("local"),
+        "{}",
+        app.model.zones.current().label()
+    );
+    press(&mut app, 'z');
+    assert_eq!(app.model.zones.current().label(), "Asia/Tokyo");
 }
 
 #[test]
@@ -937,4 +942,48 @@ fn bang_lists_the_sources_rejected_records_with_their_lines_and_enter_shows_one(
     assert!(app.model.rejected.as_ref().unwrap().body.is_none());
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.model.overlay, Overlay::None);
+}
+
+#[test]
+fn the_detail_names_the_events_file_and_line_and_the_key_as_the_data_has_it() {
+    let mut app = app_of(EXPORT);
+    select_user(&mut app, "1238554009001");
+    key(&mut app, KeyCode::Enter);
+    // Every event of the user: the line named is the line of the file that holds it.
+    let file = std::fs::read_to_string(EXPORT).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Enter);
+        if let Some(d) = app.model.derived.detail.as_ref() {
+            let line = d.line.expect("a plain file's line");
+            let RawText::Ready { raw, .. } = &d.raw else {
+                panic!("{:?}", d.raw);
+            };
+            let record = file.lines().nth(line as usize - 1).unwrap();
+            assert_eq!(
+                record.as_bytes(),
+                &raw[..],
+                "line {line} is the event's record"
+            );
+            assert!(
+                record.contains("\"amplitude_id\":1238554009001"),
+                "{record}"
+            );
+            let t = draw(&mut app, 120, 40);
+            let text = screen(&t).join("\n");
+            assert!(
+                text.contains(&format!("tests/fixtures/tui/export.ndjson:{line}")),
+                "{text}"
+            );
+            assert!(
+                !text.contains("event #") && !text.contains("amp:"),
+                "{text}"
+            );
+            assert!(text.contains("amplitude_id 1238554009001"), "{text}");
+            seen.insert(line);
+            key(&mut app, KeyCode::Esc);
+        }
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [5, 6, 8]);
 }

@@ -495,3 +495,13 @@ fn requests_and_records_share_the_rejected_list() {
         live.app
     });
 }
+
+#[test]
+fn the_detail_of_an_export_event_names_its_line_and_amplitude_id() {
+    check_all_sizes("export_detail", || {
+        let mut app = app_of(EXPORT);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Enter);
+        app
+    });
+}

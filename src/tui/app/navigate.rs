@@ -254,6 +254,7 @@ impl App {
         };
         self.model.derived.detail = Some(DetailView {
             event: e,
+            line: crate::tui::records::line_of(&self.model.store, e),
             raw,
             scroll: 0,
         });
