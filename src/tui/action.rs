@@ -84,6 +84,10 @@ pub enum Action {
     PromptInput(char),
     /// Delete the character before the prompt cursor.
     PromptBackspace,
+    /// Clear what has been typed into the open prompt.
+    PromptClear,
+    /// Delete the word before the prompt cursor.
+    PromptDeleteWord,
     /// Accept the prompt.
     PromptSubmit,
     /// Abandon the prompt.

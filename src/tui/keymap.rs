@@ -239,12 +239,14 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('y')], Action::Copy, Scope::Events, "copy the event's raw JSON (OSC 52)", Some("copy")),
     bind(&[ch('y')], Action::Copy, Scope::Detail, "copy the raw JSON to the clipboard (OSC 52)", Some("copy")),
     bind(&[code(KeyCode::Esc), code(KeyCode::Enter)], Action::CloseOverlay, Scope::Detail, "close", Some("close")),
-    bind(&[code(KeyCode::Enter), code(KeyCode::Right)], Action::Open, Scope::Rejected, "show the request's body", Some("body")),
+    bind(&[code(KeyCode::Enter), code(KeyCode::Right)], Action::Open, Scope::Rejected, "show a request's body or a record's full text", Some("open")),
     bind(&[code(KeyCode::Esc), code(KeyCode::Left), ch('!')], Action::CloseOverlay, Scope::Rejected, "back from the body, or close", Some("close")),
     bind(&[code(KeyCode::Esc), ch('?')], Action::CloseOverlay, Scope::Help, "close", Some("close")),
     bind(&[code(KeyCode::Enter)], Action::PromptSubmit, Scope::Prompt, "accept", Some("accept")),
     bind(&[code(KeyCode::Esc)], Action::PromptCancel, Scope::Prompt, "cancel", Some("cancel")),
     bind(&[code(KeyCode::Backspace)], Action::PromptBackspace, Scope::Prompt, "delete a character", None),
+    bind(&[ctrl('u')], Action::PromptClear, Scope::Prompt, "clear what was typed", None),
+    bind(&[ctrl('w')], Action::PromptDeleteWord, Scope::Prompt, "delete a word", None),
 ];
 
 /// What the mouse does (not keys, but listed in the help with them).

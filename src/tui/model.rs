@@ -91,8 +91,10 @@ impl PromptKind {
 pub struct Prompt {
     /// What it asks for.
     pub kind: PromptKind,
-    /// What has been typed.
+    /// What has been typed (prompts open empty).
     pub text: String,
+    /// The current value, shown dimmed while nothing is typed.
+    pub placeholder: String,
     /// The value before the prompt opened (restored on cancel for live prompts).
     pub before: String,
 }

@@ -156,7 +156,7 @@ fn big_t_takes_a_typed_timeout_and_rejects_nonsense() {
     press(&mut app, 'T');
     let p = app.model.prompt.as_ref().unwrap();
     assert_eq!(p.kind, PromptKind::Timeout);
-    assert_eq!(p.text, "30m");
+    assert_eq!((p.text.as_str(), p.placeholder.as_str()), ("", "30m"));
     for _ in 0..3 {
         key(&mut app, KeyCode::Backspace);
     }
@@ -185,7 +185,7 @@ fn big_t_takes_a_typed_timeout_and_rejects_nonsense() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS);
     let m = app.model.message.as_ref().unwrap();
-    assert!(m.text.contains("'soon' is not a duration"), "{}", m.text);
+    assert!(m.text.contains("'soon' is not a timeout"), "{}", m.text);
 
     press(&mut app, 'T');
     key(&mut app, KeyCode::Esc);
@@ -490,7 +490,8 @@ fn x_exports_the_users_stream_or_the_filtered_rows_as_ndjson() {
     press(&mut app, 'x');
     let p = app.model.prompt.as_ref().unwrap();
     assert_eq!(p.kind, PromptKind::Export);
-    assert_eq!(p.text, "streamscope-alice.ndjson");
+    assert_eq!(p.text, "");
+    assert_eq!(p.placeholder, "streamscope-alice.ndjson");
     let path = dir.path().join("alice.ndjson");
     for _ in 0..p.text.len() {
         key(&mut app, KeyCode::Backspace);
@@ -986,4 +987,50 @@ fn the_detail_names_the_events_file_and_line_and_the_key_as_the_data_has_it() {
         key(&mut app, KeyCode::Down);
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), [5, 6, 8]);
+}
+
+#[test]
+fn prompts_start_empty_with_the_current_value_as_placeholder_and_refuse_what_they_do_not_ask_for() {
+    let mut app = small_app();
+    let thirty = app.model.rules.timeout_ms;
+    press(&mut app, 'T');
+    let p = app.model.prompt.as_ref().unwrap();
+    assert_eq!((p.text.as_str(), p.placeholder.as_str()), ("", "30m"));
+    let t = draw(&mut app, 120, 40);
+    assert!(
+        screen(&t).join("\n").contains("▏30m"),
+        "the placeholder is shown"
+    );
+    // Typing replaces the value: 45m is 45 minutes, not 30m45m.
+    type_text(&mut app, "45m");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS);
+    // Not a duration, or a unit twice: refused, saying what was expected.
+    for typed in ["soon", "45m45m"] {
+        press(&mut app, 'T');
+        type_text(&mut app, typed);
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS, "{typed}");
+        let m = app.model.message.as_ref().unwrap();
+        assert!(m.text.contains("like 90s, 45m or 1h30m"), "{}", m.text);
+    }
+    // Enter on an empty prompt keeps the value.
+    press(&mut app, 'T');
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS);
+    assert_ne!(thirty, 45 * MINUTE_MS);
+    // Ctrl-W deletes a word, Ctrl-U everything typed.
+    press(&mut app, 'f');
+    assert_eq!(app.model.prompt.as_ref().unwrap().text, "");
+    type_text(&mut app, "App Opened");
+    ctrl(&mut app, 'w');
+    assert_eq!(app.model.prompt.as_ref().unwrap().text, "App ");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.model.prompt.as_ref().unwrap().text, "");
+    type_text(&mut app, "Search");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.events.type_filter, "Search");
+    press(&mut app, 'f');
+    let p = app.model.prompt.as_ref().unwrap();
+    assert_eq!((p.text.as_str(), p.placeholder.as_str()), ("", "Search"));
 }

@@ -505,3 +505,12 @@ fn the_detail_of_an_export_event_names_its_line_and_amplitude_id() {
         app
     });
 }
+
+#[test]
+fn a_prompt_opens_empty_with_the_current_value_dimmed() {
+    check_all_sizes("timeout_prompt", || {
+        let mut app = small_app();
+        press(&mut app, 'T');
+        app
+    });
+}

@@ -363,6 +363,8 @@ impl App {
             Action::Copy => self.copy(),
             Action::PromptInput(c) => self.prompt_edit(Some(c)),
             Action::PromptBackspace => self.prompt_edit(None),
+            Action::PromptClear => self.prompt_erase(false),
+            Action::PromptDeleteWord => self.prompt_erase(true),
             Action::PromptSubmit => self.prompt_submit(),
             Action::PromptCancel => self.prompt_cancel(),
             Action::Click { column, row } => self.click(column, row),

@@ -117,6 +117,10 @@ fn render_second(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &Vie
         second.push(Span::styled(prompt_label(model, keys, p.kind), t.key));
         second.push(Span::raw(sanitize(&p.text).into_owned()));
         second.push(Span::styled("▏", t.key));
+        if p.text.is_empty() && !p.placeholder.is_empty() {
+            // The current value, dimmed: typing replaces it.
+            second.push(Span::styled(sanitize(&p.placeholder).into_owned(), t.dim));
+        }
         second.push(Span::raw("   "));
     } else if let Some(m) = &model.message {
         let style = match m.level {
