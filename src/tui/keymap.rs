@@ -226,7 +226,8 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('N')], Action::SearchPrev, Scope::Main, "previous search match", None),
     bind(&[ch('f')], Action::FilterType, Scope::Main, "filter the event list by event type", Some("filter")),
     bind(&[ch('r')], Action::ToggleReplay, Scope::Main, "show the replay panel (sweep, gap histogram) or the events", Some("replay")),
-    bind(&[ch('F')], Action::ToggleFollow, Scope::Main, "follow the newest events (on by default when live); moving pauses it", None),
+    bind(&[ch('F')], Action::ToggleFollow, Scope::Main, "follow the selected user's newest events (on by default when live); moving pauses it", None),
+    bind(&[ch('L')], Action::JumpLatestUser, Scope::Main, "jump to the user who sent last, and follow them", None),
     bind(&[ch('!')], Action::ToggleRejected, Scope::Main, "list the rejected requests of `streamscope listen`, with their reasons", None),
     bind(&[ch('x')], Action::Export, Scope::Main, "export the user's events (or the filtered rows) to NDJSON", Some("export")),
     bind(&[ch('s')], Action::CycleSort, Scope::Users, "sort by anomalies, events or most recent", Some("sort")),
@@ -691,7 +692,7 @@ mod tests {
                 .collect();
             let follow = help
                 .iter()
-                .find(|l| l.contains("follow the newest events"))
+                .find(|l| l.contains("follow the selected user's newest events"))
                 .expect("a follow row");
             assert!(follow.starts_with("  L "), "{follow}");
             assert!(help.iter().any(|l| l.starts_with("  Esc c ")), "{help:#?}");

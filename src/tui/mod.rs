@@ -108,13 +108,15 @@
 //! file, a streaming URL: [`app::App::add_live_source`], [`app::App::mark_live`]). Loading
 //! then never ends: analyses keep running every 500 ms or so over what has arrived.
 //!
-//! - *Follow mode* (`F`) is on by default when live and off for plain files. After each
-//!   analysis it selects the listed user with the most recent event and that user's
-//!   newest event (at the top or the bottom, as the list order has it); the timeline
-//!   follows the selection. Moving the selection, scrolling, searching, jumping or
-//!   panning pauses it, and the event pane's title counts the events received since
-//!   (`▼ 12 new events · F to follow`); `F` resumes and jumps to the newest, and `F`
-//!   while following stops following.
+//! - *Follow mode* (`F`) is on by default when live and off for plain files; live, the
+//!   users are listed most recent first. After each analysis it keeps the selected user
+//!   (the listed user with the most recent event when none is selected yet) and selects
+//!   that user's newest event (at the top or the bottom, as the list order has it); another
+//!   user sending does not take the selection away. `L` jumps to the user who sent last
+//!   and follows them. Moving the selection, scrolling, searching, jumping or panning
+//!   pauses following, and the event pane's title counts the events received since
+//!   (`▼ 12 new events · F to follow`); `F` resumes on the selected user's newest event,
+//!   and `F` while following stops following.
 //! - *Open sessions*: a user's latest recorded session is open while its last event is
 //!   less than the current replay timeout before `now_ms` (30 m by default, Amplitude's
 //!   session timeout). Its header counts down (`open · ends in 12:03`), the timeline

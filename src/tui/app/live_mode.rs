@@ -26,6 +26,7 @@ impl App {
         self.rejected_seen = None;
         self.live = Some(live);
         self.rates = RateWindow::default();
+        self.model.users.sort = crate::tui::model::UserSort::Recent;
         self.set_follow(true);
     }
 
@@ -42,6 +43,8 @@ impl App {
     pub fn mark_live(&mut self, source: SourceIx) {
         if let Some(s) = self.model.sources.get_mut(source.idx()) {
             s.live = true;
+            // Live, the most recent senders come first.
+            self.model.users.sort = crate::tui::model::UserSort::Recent;
             self.set_follow(true);
         }
     }
@@ -88,9 +91,33 @@ impl App {
         }
     }
 
-    /// Selects the listed user with the most recent event, then that user's newest event
-    /// (wherever the list order puts it); the timeline follows the selection.
+    /// Follow mode after each analysis: keeps the selected user and selects their newest
+    /// event (wherever the list order puts it); the timeline follows the selection. With
+    /// no user selected yet, the user with the most recent event is taken. Another user
+    /// sending does not take the selection away ([`App::jump_latest_user`] goes there).
     pub(super) fn follow_newest(&mut self) {
+        let m = &self.model;
+        let keep = m.derived.users.selected;
+        if m.derived.users.list.get(keep).is_some() {
+            self.select_user(keep);
+            self.select_newest_event();
+        } else {
+            self.follow_latest_user();
+        }
+    }
+
+    /// `L`: selects the user who sent the most recent event, their newest event, and
+    /// follows them.
+    pub(super) fn jump_latest_user(&mut self) {
+        self.follow_latest_user();
+        if self.model.derived.analysis.is_some() {
+            self.model.follow = Follow::On;
+            self.view.users_top = self.view.users_top.min(self.model.derived.users.selected);
+        }
+    }
+
+    /// Selects the listed user with the most recent event and that user's newest event.
+    fn follow_latest_user(&mut self) {
         let m = &self.model;
         let Some(a) = &m.derived.analysis else {
             return;
@@ -107,6 +134,11 @@ impl App {
             return;
         };
         self.select_user(i);
+        self.select_newest_event();
+    }
+
+    /// Selects the selected user's newest event.
+    fn select_newest_event(&mut self) {
         let m = &self.model;
         let Some(a) = &m.derived.analysis else {
             return;

@@ -370,6 +370,7 @@ impl App {
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, down } => self.wheel(column, row, down),
             Action::ToggleFollow => self.toggle_follow(),
+            Action::JumpLatestUser => self.jump_latest_user(),
             Action::ToggleRejected => self.toggle_rejected(),
         }
     }
