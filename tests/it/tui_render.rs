@@ -514,3 +514,18 @@ fn a_prompt_opens_empty_with_the_current_value_dimmed() {
         app
     });
 }
+
+#[test]
+fn listen_waiting_for_its_first_event_says_where_to_send_it() {
+    check_all_sizes("live_waiting", || {
+        let mut live = LiveApp::new();
+        let state = Arc::new(LiveState::new(
+            "http://127.0.0.1:8788".into(),
+            PathBuf::from("capture.ndjson"),
+            None,
+        ));
+        live.app.set_live(state);
+        live.app.analyse_now();
+        live.app
+    });
+}
