@@ -76,14 +76,20 @@ pub enum Action {
     Export,
     /// Copy the selected event's raw JSON to the clipboard (OSC 52).
     Copy,
-    /// Follow the newest events, or stop following.
+    /// Follow the newest events of the selected user, or stop following.
     ToggleFollow,
+    /// Jump to the user who sent the most recent event, and follow them.
+    JumpLatestUser,
     /// Show or hide the ingestion endpoint's rejected requests.
     ToggleRejected,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.
     PromptBackspace,
+    /// Clear what has been typed into the open prompt.
+    PromptClear,
+    /// Delete the word before the prompt cursor.
+    PromptDeleteWord,
     /// Accept the prompt.
     PromptSubmit,
     /// Abandon the prompt.

@@ -270,7 +270,8 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('N')], Action::SearchPrev, Scope::Main, "previous search match", None),
     bind(&[ch('f')], Action::FilterType, Scope::Main, "filter the event list by event type", Some("filter")),
     bind(&[ch('r')], Action::ToggleReplay, Scope::Main, "show the replay panel (sweep, gap histogram) or the events", Some("replay")),
-    bind(&[ch('F')], Action::ToggleFollow, Scope::Main, "follow the newest events (on by default when live); moving pauses it", None),
+    bind(&[ch('F')], Action::ToggleFollow, Scope::Main, "follow the selected user's newest events (on by default when live); moving pauses it", None),
+    bind(&[ch('L')], Action::JumpLatestUser, Scope::Main, "jump to the user who sent last, and follow them", None),
     bind(&[ch('!')], Action::ToggleRejected, Scope::Main, "list the rejected requests of `streamscope listen`, with their reasons", None),
     bind(&[ch('x')], Action::Export, Scope::Main, "export the user's events (or the filtered rows) to NDJSON", Some("export")),
     bind(&[ch('s')], Action::CycleSort, Scope::Users, "sort by anomalies, events or most recent", Some("sort")),
@@ -283,12 +284,14 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('y')], Action::Copy, Scope::Events, "copy the event's raw JSON (OSC 52)", Some("copy")),
     bind(&[ch('y')], Action::Copy, Scope::Detail, "copy the raw JSON to the clipboard (OSC 52)", Some("copy")),
     bind(&[code(KeyCode::Esc), code(KeyCode::Enter)], Action::CloseOverlay, Scope::Detail, "close", Some("close")),
-    bind(&[code(KeyCode::Enter), code(KeyCode::Right)], Action::Open, Scope::Rejected, "show the request's body", Some("body")),
+    bind(&[code(KeyCode::Enter), code(KeyCode::Right)], Action::Open, Scope::Rejected, "show a request's body or a record's full text", Some("open")),
     bind(&[code(KeyCode::Esc), code(KeyCode::Left), ch('!')], Action::CloseOverlay, Scope::Rejected, "back from the body, or close", Some("close")),
     bind(&[code(KeyCode::Esc), ch('?')], Action::CloseOverlay, Scope::Help, "close", Some("close")),
     bind(&[code(KeyCode::Enter)], Action::PromptSubmit, Scope::Prompt, "accept", Some("accept")),
     bind(&[code(KeyCode::Esc)], Action::PromptCancel, Scope::Prompt, "cancel", Some("cancel")),
     bind(&[code(KeyCode::Backspace)], Action::PromptBackspace, Scope::Prompt, "delete a character", None),
+    bind(&[ctrl('u')], Action::PromptClear, Scope::Prompt, "clear what was typed", None),
+    bind(&[ctrl('w')], Action::PromptDeleteWord, Scope::Prompt, "delete a word", None),
 ];
 
 /// What the mouse does (not keys, but listed in the help with them).
@@ -757,7 +760,7 @@ mod tests {
                 .collect();
             let follow = help
                 .iter()
-                .find(|l| l.contains("follow the newest events"))
+                .find(|l| l.contains("follow the selected user's newest events"))
                 .expect("a follow row");
             assert!(follow.starts_with("  L "), "{follow}");
             assert!(help.iter().any(|l| l.starts_with("  Esc c ")), "{help:#?}");

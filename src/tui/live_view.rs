@@ -13,6 +13,7 @@ use super::jsonview::JsonLine;
 use crate::analysis::Analysis;
 use crate::index::{IxRange, SessionIx, UserIx};
 use crate::listen::shared::{CounterSnapshot, RejectedRequest};
+use crate::tui::records::RecordRow;
 
 /// Rates are averaged over at most this long.
 pub const RATE_WINDOW: Duration = Duration::from_secs(5);
@@ -119,25 +120,49 @@ pub struct LiveStatus {
 pub struct RejectedView {
     /// The rejected requests kept by the endpoint, newest first.
     pub list: Vec<RejectedRequest>,
-    /// Index of the selection in `list`.
+    /// The sources' rejected records and session-id warnings kept by the store, listed
+    /// after the requests.
+    pub records: Vec<RecordRow>,
+    /// Index of the selection: in `list`, then in `records` after it.
     pub selected: usize,
-    /// The selected request's body, when opened.
+    /// The selected request's body or record's text, when opened.
     pub body: Option<BodyView>,
 }
 
 impl RejectedView {
-    /// The selected request.
+    /// Rows: the requests, then the records.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.list.len() + self.records.len()
+    }
+
+    /// Whether there is no row.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The selected request, when a request is selected.
     #[must_use]
     pub fn current(&self) -> Option<&RejectedRequest> {
         self.list.get(self.selected)
+    }
+
+    /// The selected record, when a record is selected.
+    #[must_use]
+    pub fn current_record(&self) -> Option<&RecordRow> {
+        self.records
+            .get(self.selected.checked_sub(self.list.len())?)
     }
 }
 
 /// A rejected request's body, pretty-printed when it is JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BodyView {
-    /// The request's sequence number.
+    /// The request's sequence number (0 for a record).
     pub request: u64,
+    /// The record's index in [`RejectedView::records`], when this is a record's text.
+    pub record: Option<usize>,
     /// The lines (already sanitized).
     pub lines: Vec<JsonLine>,
     /// Bytes kept, when fewer than the body had: (kept, full length).
@@ -158,8 +183,37 @@ impl BodyView {
         };
         Self {
             request: r.request,
+            record: None,
             lines,
             truncated: (r.body.len() < r.body_len).then_some((r.body.len(), r.body_len)),
+            scroll: 0,
+        }
+    }
+}
+
+impl BodyView {
+    /// The full (escaped) text of record `i`, pretty-printed when it is one JSON value.
+    #[must_use]
+    pub fn of_record(i: usize, r: &RecordRow) -> Self {
+        let plain = |text: String| super::jsonview::JsonLine {
+            indent: 0,
+            parts: vec![(super::jsonview::Tok::Plain, text)],
+        };
+        let mut lines = vec![plain(r.what.clone()), plain(String::new())];
+        let (text, truncated) = match &r.text {
+            Ok(raw) => (
+                super::jsonview::pretty(raw.text.as_bytes()),
+                raw.cut_from
+                    .map(|len| (raw.text.len(), usize::try_from(len).unwrap_or(usize::MAX))),
+            ),
+            Err(_) => (Vec::new(), None),
+        };
+        lines.extend(text);
+        Self {
+            request: 0,
+            record: Some(i),
+            lines,
+            truncated,
             scroll: 0,
         }
     }

@@ -14,7 +14,8 @@
 //!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ export │ loading
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
-//!            ! rejected requests of `listen` (Enter: a request's body)
+//!            ! rejected requests of `listen`, then the sources' rejected records and
+//!              unusable session ids (Enter: a request's body, a record's full text)
 //! ```
 //!
 //! # Shape
@@ -29,6 +30,7 @@
 //! | [`model`] | what the views read; enums for focus, overlay, prompt; [`model::Derived`], what a reset clears |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
 //! | [`ui`] | `render(frame, &Model, &Keymap, &mut ViewState)`: one widget per file, no I/O, no clock |
+//! | [`records`] | the sources' rejected records and session-id warnings for `!`, their lines read back |
 //! | [`jsonview`] | raw JSON pretty-printing (original key order), key properties, compaction |
 //! | [`terminal`] | `TerminalGuard`: restores the terminal on drop and on panic |
 //! | [`event_loop`] | the run loop: drain messages, start wanted jobs, then draw once, ≤ 30 fps, only when dirty; [`run`] and [`run_with`] |
@@ -106,13 +108,15 @@
 //! file, a streaming URL: [`app::App::add_live_source`], [`app::App::mark_live`]). Loading
 //! then never ends: analyses keep running every 500 ms or so over what has arrived.
 //!
-//! - *Follow mode* (`F`) is on by default when live and off for plain files. After each
-//!   analysis it selects the listed user with the most recent event and that user's
-//!   newest event (at the top or the bottom, as the list order has it); the timeline
-//!   follows the selection. Moving the selection, scrolling, searching, jumping or
-//!   panning pauses it, and the event pane's title counts the events received since
-//!   (`▼ 12 new events · F to follow`); `F` resumes and jumps to the newest, and `F`
-//!   while following stops following.
+//! - *Follow mode* (`F`) is on by default when live and off for plain files; live, the
+//!   users are listed most recent first. After each analysis it keeps the selected user
+//!   (the listed user with the most recent event when none is selected yet) and selects
+//!   that user's newest event (at the top or the bottom, as the list order has it); another
+//!   user sending does not take the selection away. `L` jumps to the user who sent last
+//!   and follows them. Moving the selection, scrolling, searching, jumping or panning
+//!   pauses following, and the event pane's title counts the events received since
+//!   (`▼ 12 new events · F to follow`); `F` resumes on the selected user's newest event,
+//!   and `F` while following stops following.
 //! - *Open sessions*: a user's latest recorded session is open while its last event is
 //!   less than the current replay timeout before `now_ms` (30 m by default, Amplitude's
 //!   session timeout). Its header counts down (`open · ends in 12:03`), the timeline
@@ -139,6 +143,7 @@ pub mod keymap;
 pub mod live_view;
 pub mod model;
 pub mod osc52;
+pub mod records;
 pub mod rows;
 pub mod terminal;
 pub mod ui;

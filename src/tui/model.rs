@@ -91,8 +91,10 @@ impl PromptKind {
 pub struct Prompt {
     /// What it asks for.
     pub kind: PromptKind,
-    /// What has been typed.
+    /// What has been typed (prompts open empty).
     pub text: String,
+    /// The current value, shown dimmed while nothing is typed.
+    pub placeholder: String,
     /// The value before the prompt opened (restored on cancel for live prompts).
     pub before: String,
 }
@@ -231,6 +233,9 @@ pub enum RawText {
 pub struct DetailView {
     /// The event (input order index; stable while the store grows).
     pub event: EventIx,
+    /// The 1-based line its record starts on in its source, when it could be counted
+    /// ([`super::records::line_of`]).
+    pub line: Option<u64>,
     /// Its raw JSON.
     pub raw: RawText,
     /// First line shown.

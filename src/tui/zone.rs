@@ -64,7 +64,10 @@ impl Zone {
     pub fn label(self) -> String {
         match self {
             Zone::Utc => "UTC".to_string(),
-            Zone::Local => "local".to_string(),
+            Zone::Local => match local_name() {
+                Some(name) => format!("local ({name})"),
+                None => "local".to_string(),
+            },
             Zone::Named(tz) => tz.name().to_string(),
         }
     }
@@ -105,12 +108,17 @@ pub struct Zones {
 }
 
 impl Zones {
-    /// UTC first, then local, then `named`.
+    /// UTC, local, then `named`; the inspector starts in `named` when there is one
+    /// (the zone asked for with `--tz`), else in UTC.
     #[must_use]
     pub fn new(named: Option<Zone>) -> Self {
         let mut list = vec![Zone::Utc, Zone::Local];
         list.extend(named);
-        Self { list, current: 0 }
+        let current = list.len() - 1;
+        Self {
+            current: if named.is_some() { current } else { 0 },
+            list,
+        }
     }
 
     /// The zone in use.
@@ -129,6 +137,22 @@ impl Default for Zones {
     fn default() -> Self {
         Self::new(None)
     }
+}
+
+/// The machine's zone name (`Europe/Paris`), asked of the system once (the `TZ`
+/// variable, then the system's setting) and remembered; `None` when it cannot be told.
+fn local_name() -> Option<&'static str> {
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let from_env = std::env::var("TZ")
+            .ok()
+            .map(|tz| tz.trim_start_matches(':').to_string())
+            .filter(|tz| tz.parse::<chrono_tz::Tz>().is_ok());
+        from_env
+            .or_else(|| iana_time_zone::get_timezone().ok())
+            .map(|name| crate::fmt::sanitize(&name).into_owned())
+    })
+    .as_deref()
 }
 
 #[cfg(test)]
@@ -150,14 +174,24 @@ mod tests {
     }
 
     #[test]
-    fn cycling_visits_utc_local_and_the_named_zone() {
+    fn the_named_zone_comes_first_then_cycling_visits_utc_and_local() {
         let mut z = Zones::new(Some(Zone::parse("Asia/Tokyo").unwrap()));
+        assert_eq!(z.current().label(), "Asia/Tokyo");
+        z.cycle();
         assert_eq!(z.current(), Zone::Utc);
         z.cycle();
         assert_eq!(z.current(), Zone::Local);
         z.cycle();
         assert_eq!(z.current().label(), "Asia/Tokyo");
-        z.cycle();
-        assert_eq!(z.current(), Zone::Utc);
+        assert_eq!(Zones::new(None).current(), Zone::Utc);
+    }
+
+    #[test]
+    fn local_names_the_machines_zone_when_it_can_be_told() {
+        let label = Zone::Local.label();
+        match local_name() {
+            Some(name) => assert_eq!(label, format!("local ({name})")),
+            None => assert_eq!(label, "local"),
+        }
     }
 }

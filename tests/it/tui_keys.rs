@@ -13,6 +13,7 @@ use streamscope::store::EventStore;
 use streamscope::tui::app::{App, Msg};
 use streamscope::tui::jobs::{Exec, ExportProgress, Kind, Tag};
 use streamscope::tui::model::{Focus, Lower, Overlay, PromptKind, RawText, UserSort};
+use streamscope::tui::records::RecordKind;
 use streamscope::tui::rows::{Order, Row};
 use streamscope::tui::zone::Zones;
 use tui_support::*;
@@ -155,7 +156,7 @@ fn big_t_takes_a_typed_timeout_and_rejects_nonsense() {
     press(&mut app, 'T');
     let p = app.model.prompt.as_ref().unwrap();
     assert_eq!(p.kind, PromptKind::Timeout);
-    assert_eq!(p.text, "30m");
+    assert_eq!((p.text.as_str(), p.placeholder.as_str()), ("", "30m"));
     for _ in 0..3 {
         key(&mut app, KeyCode::Backspace);
     }
@@ -184,7 +185,7 @@ fn big_t_takes_a_typed_timeout_and_rejects_nonsense() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS);
     let m = app.model.message.as_ref().unwrap();
-    assert!(m.text.contains("'soon' is not a duration"), "{}", m.text);
+    assert!(m.text.contains("'soon' is not a timeout"), "{}", m.text);
 
     press(&mut app, 'T');
     key(&mut app, KeyCode::Esc);
@@ -396,16 +397,21 @@ fn z_cycles_the_time_zone() {
         )),
     );
     app.analyse_now();
-    assert_eq!(app.model.zones.current().label(), "UTC");
-    press(&mut app, 'z');
-    assert_eq!(app.model.zones.current().label(), "local");
-    press(&mut app, 'z');
+    // It starts in the zone named with --tz.
     assert_eq!(app.model.zones.current().label(), "Asia/Tokyo");
     let t = draw(&mut app, 120, 40);
     let text = screen(&t).join("\n");
     assert!(text.contains("19:00:00.000"), "10:00 UTC is 19:00 in Tokyo");
     press(&mut app, 'z');
     assert_eq!(app.model.zones.current().label(), "UTC");
+    press(&mut app, 'z');
+    assert!(
+        app.model.zones.current().label().starts_with("local"),
+        "{}",
+        app.model.zones.current().label()
+    );
+    press(&mut app, 'z');
+    assert_eq!(app.model.zones.current().label(), "Asia/Tokyo");
 }
 
 #[test]
@@ -484,7 +490,8 @@ fn x_exports_the_users_stream_or_the_filtered_rows_as_ndjson() {
     press(&mut app, 'x');
     let p = app.model.prompt.as_ref().unwrap();
     assert_eq!(p.kind, PromptKind::Export);
-    assert_eq!(p.text, "streamscope-alice.ndjson");
+    assert_eq!(p.text, "");
+    assert_eq!(p.placeholder, "streamscope-alice.ndjson");
     let path = dir.path().join("alice.ndjson");
     for _ in 0..p.text.len() {
         key(&mut app, KeyCode::Backspace);
@@ -647,7 +654,8 @@ fn a_running_export_shows_its_progress_in_the_status_bar() {
         status.contains("exporting to alice.ndjson: 10 of 18 events · 2.3 kB"),
         "{status}"
     );
-    // With an endpoint attached (`listen`), the status line shows it too.
+    // With an endpoint attached (`listen`), the status line shows it too, after what
+    // the data holds.
     app.set_live(Arc::new(streamscope::listen::shared::LiveState::new(
         "http://127.0.0.1:8788".into(),
         std::path::PathBuf::from("capture.ndjson"),
@@ -655,7 +663,7 @@ fn a_running_export_shows_its_progress_in_the_status_bar() {
     )));
     let t = draw(&mut app, 160, 40);
     let status = screen(&t)[38].clone();
-    assert!(status.contains("listen http://127.0.0.1:8788"), "{status}");
+    assert!(status.starts_with(" ● 5 users · 9 sessions"), "{status}");
     assert!(
         status.contains("exporting to alice.ndjson: 10 of 18 events · 2.3 kB"),
         "{status}"
@@ -894,4 +902,136 @@ fn a_failing_worker_stops_the_inspector_with_its_reason() {
     app.pump(Instant::now() + Duration::from_secs(1));
     assert!(app.should_quit());
     assert_eq!(app.failure(), Some("the analysis thread failed: boom"));
+}
+
+#[test]
+fn bang_lists_the_sources_rejected_records_with_their_lines_and_enter_shows_one() {
+    let mut app = app_of(EXPORT);
+    press(&mut app, '!');
+    assert_eq!(app.model.overlay, Overlay::Rejected);
+    let v = app.model.rejected.as_ref().unwrap();
+    assert!(v.list.is_empty(), "no endpoint, no requests");
+    let rows: Vec<(RecordKind, &str)> = v
+        .records
+        .iter()
+        .map(|r| (r.kind, r.location.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (RecordKind::Rejected, "tests/fixtures/tui/export.ndjson:3"),
+            (RecordKind::Rejected, "tests/fixtures/tui/export.ndjson:7"),
+            (RecordKind::Warning, "tests/fixtures/tui/export.ndjson:6"),
+        ]
+    );
+    let cut = v.records[0].text.as_ref().unwrap();
+    assert!(
+        cut.text.ends_with("\"time\":17041896\\e[2J"),
+        "the line, escaped: {}",
+        cut.text
+    );
+    assert!(v.records[1].what.starts_with("no identity"));
+    assert!(v.records[2].what.contains("\"abc\""));
+    // The line numbers are the file's: the text shown is that line of the file.
+    let file = std::fs::read_to_string(EXPORT).unwrap();
+    let line7 = file.lines().nth(6).unwrap();
+    assert_eq!(v.records[1].text.as_ref().unwrap().text, line7);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let v = app.model.rejected.as_ref().unwrap();
+    assert_eq!(v.body.as_ref().and_then(|b| b.record), Some(1));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.model.rejected.as_ref().unwrap().body.is_none());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.model.overlay, Overlay::None);
+}
+
+#[test]
+fn the_detail_names_the_events_file_and_line_and_the_key_as_the_data_has_it() {
+    let mut app = app_of(EXPORT);
+    select_user(&mut app, "1238554009001");
+    key(&mut app, KeyCode::Enter);
+    // Every event of the user: the line named is the line of the file that holds it.
+    let file = std::fs::read_to_string(EXPORT).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Enter);
+        if let Some(d) = app.model.derived.detail.as_ref() {
+            let line = d.line.expect("a plain file's line");
+            let RawText::Ready { raw, .. } = &d.raw else {
+                panic!("{:?}", d.raw);
+            };
+            let record = file.lines().nth(line as usize - 1).unwrap();
+            assert_eq!(
+                record.as_bytes(),
+                &raw[..],
+                "line {line} is the event's record"
+            );
+            assert!(
+                record.contains("\"amplitude_id\":1238554009001"),
+                "{record}"
+            );
+            let t = draw(&mut app, 120, 40);
+            let text = screen(&t).join("\n");
+            assert!(
+                text.contains(&format!("tests/fixtures/tui/export.ndjson:{line}")),
+                "{text}"
+            );
+            assert!(
+                !text.contains("event #") && !text.contains("amp:"),
+                "{text}"
+            );
+            assert!(text.contains("amplitude_id 1238554009001"), "{text}");
+            seen.insert(line);
+            key(&mut app, KeyCode::Esc);
+        }
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [5, 6, 8]);
+}
+
+#[test]
+fn prompts_start_empty_with_the_current_value_as_placeholder_and_refuse_what_they_do_not_ask_for() {
+    let mut app = small_app();
+    let thirty = app.model.rules.timeout_ms;
+    press(&mut app, 'T');
+    let p = app.model.prompt.as_ref().unwrap();
+    assert_eq!((p.text.as_str(), p.placeholder.as_str()), ("", "30m"));
+    let t = draw(&mut app, 120, 40);
+    assert!(
+        screen(&t).join("\n").contains("▏30m"),
+        "the placeholder is shown"
+    );
+    // Typing replaces the value: 45m is 45 minutes, not 30m45m.
+    type_text(&mut app, "45m");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS);
+    // Not a duration, or a unit twice: refused, saying what was expected.
+    for typed in ["soon", "45m45m"] {
+        press(&mut app, 'T');
+        type_text(&mut app, typed);
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS, "{typed}");
+        let m = app.model.message.as_ref().unwrap();
+        assert!(m.text.contains("like 90s, 45m or 1h30m"), "{}", m.text);
+    }
+    // Enter on an empty prompt keeps the value.
+    press(&mut app, 'T');
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.rules.timeout_ms, 45 * MINUTE_MS);
+    assert_ne!(thirty, 45 * MINUTE_MS);
+    // Ctrl-W deletes a word, Ctrl-U everything typed.
+    press(&mut app, 'f');
+    assert_eq!(app.model.prompt.as_ref().unwrap().text, "");
+    type_text(&mut app, "App Opened");
+    ctrl(&mut app, 'w');
+    assert_eq!(app.model.prompt.as_ref().unwrap().text, "App ");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.model.prompt.as_ref().unwrap().text, "");
+    type_text(&mut app, "Search");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.model.events.type_filter, "Search");
+    press(&mut app, 'f');
+    let p = app.model.prompt.as_ref().unwrap();
+    assert_eq!((p.text.as_str(), p.placeholder.as_str()), ("", "Search"));
 }

@@ -17,6 +17,7 @@ use streamscope::store::LoadEvent;
 use streamscope::tui::app::Msg;
 use streamscope::tui::jobs::{Analysed, Done, Exec, Kind, Outcome, RawPurpose, Tag};
 use streamscope::tui::live_view::Follow;
+use streamscope::tui::model::UserSort;
 use streamscope::tui::model::{Focus, Overlay};
 use streamscope::tui::rows::{Order, Row};
 use tui_support::*;
@@ -39,7 +40,7 @@ fn started() -> LiveApp {
 }
 
 #[test]
-fn following_selects_the_newest_user_and_event_as_they_arrive() {
+fn following_keeps_the_selected_user_and_l_jumps_to_who_sent_last() {
     let mut live = started();
     let app = &live.app;
     assert_eq!(
@@ -49,9 +50,26 @@ fn following_selects_the_newest_user_and_event_as_they_arrive() {
     );
     assert_eq!(selected_user_id(app), "ann");
     assert_eq!(selected_time(app), T0 + 120_000);
+    assert_eq!(
+        live.app.model.users.sort,
+        UserSort::Recent,
+        "live: most recent first"
+    );
+    // Another user sending does not take the selection away.
     live.receive(&[event_line("Purchase", "ben", 200, 30)]);
+    assert_eq!(selected_user_id(&live.app), "ann");
+    assert_eq!(selected_time(&live.app), T0 + 120_000);
+    // The selected user's new events are followed.
+    live.receive(&[event_line("Search", "ann", 250, 0)]);
+    assert_eq!(selected_user_id(&live.app), "ann");
+    assert_eq!(selected_time(&live.app), T0 + 250_000);
+    // L jumps to whoever sent last, and follows them.
+    live.receive(&[event_line("Purchase", "ben", 260, 30)]);
+    assert_eq!(selected_user_id(&live.app), "ann");
+    press(&mut live.app, 'L');
+    assert_eq!(live.app.model.follow, Follow::On);
     assert_eq!(selected_user_id(&live.app), "ben");
-    assert_eq!(selected_time(&live.app), T0 + 200_000);
+    assert_eq!(selected_time(&live.app), T0 + 260_000);
     assert_eq!(selected_type(&live.app), "Purchase");
 }
 
@@ -78,12 +96,15 @@ fn moving_pauses_following_and_the_badge_counts_what_arrived_since() {
         "{}",
         screen(&t)[11]
     );
-    // F resumes: the newest user and event at once, and no badge.
+    // F resumes following the selected user: their newest event at once, and no badge.
     press(&mut live.app, 'F');
     assert_eq!(live.app.model.follow, Follow::On);
+    assert_eq!(selected_user_id(&live.app), "ben");
+    assert_eq!(live.app.model.new_since_pause(), 0);
+    // L goes to the user who sent last.
+    press(&mut live.app, 'L');
     assert_eq!(selected_user_id(&live.app), "cat");
     assert_eq!(selected_time(&live.app), T0 + 310_000);
-    assert_eq!(live.app.model.new_since_pause(), 0);
     // F again stops following: arrivals no longer move the selection.
     press(&mut live.app, 'F');
     assert_eq!(live.app.model.follow, Follow::Off);
@@ -427,17 +448,24 @@ fn bang_lists_rejected_requests_newest_first_and_enter_shows_a_body() {
 }
 
 #[test]
-fn without_an_endpoint_the_rejected_view_says_where_it_applies() {
+fn without_an_endpoint_the_rejected_view_lists_the_sources_records() {
     let mut app = small_app();
     press(&mut app, '!');
     assert_eq!(app.model.overlay, Overlay::Rejected);
     let t = draw(&mut app, 120, 40);
     let text = screen(&t).join("\n");
     assert!(
-        text.contains("rejected requests are shown for `streamscope listen`"),
+        text.contains("2 records rejected in the sources · 0 unusable session ids"),
         "{text}"
     );
-    assert!(text.contains("2 records rejected while decoding the sources"));
+    assert!(
+        !text.contains("request"),
+        "no endpoint, no requests: {text}"
+    );
+    assert!(
+        text.contains("rejected tests/fixtures/tui/small.ndjson:"),
+        "{text}"
+    );
     press(&mut app, '!');
     assert_eq!(app.model.overlay, Overlay::None);
 }

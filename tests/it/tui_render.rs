@@ -25,6 +25,19 @@ use streamscope::listen::shared::{KEEP_BODY, LiveState, RejectedRequest};
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
+/// The three sizes the views of issue 9 are checked at.
+const ALL_SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
+
+/// Snapshots the app `setup` builds at [`ALL_SIZES`].
+fn check_all_sizes(name: &str, setup: impl Fn() -> App) {
+    for (w, h) in ALL_SIZES {
+        let mut app = setup();
+        let t = draw(&mut app, w, h);
+        assert_no_control_characters(&t);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
 /// Snapshots the app `setup` builds at both sizes.
 fn check(name: &str, setup: impl Fn() -> App) {
     for (w, h) in SIZES {
@@ -448,6 +461,71 @@ fn a_rejected_requests_body_is_escaped_and_says_it_was_cut() {
         let mut live = with_rejections();
         press(&mut live.app, '!');
         key(&mut live.app, KeyCode::Enter);
+        live.app
+    });
+}
+
+#[test]
+fn bang_lists_a_files_rejected_records_and_warnings() {
+    check_all_sizes("rejected_records", || {
+        let mut app = app_of(EXPORT);
+        press(&mut app, '!');
+        app
+    });
+}
+
+#[test]
+fn a_rejected_records_full_text_is_escaped() {
+    check_all_sizes("rejected_record_text", || {
+        let mut app = app_of(EXPORT);
+        press(&mut app, '!');
+        key(&mut app, KeyCode::Enter);
+        app
+    });
+}
+
+#[test]
+fn requests_and_records_share_the_rejected_list() {
+    check_all_sizes("rejected_requests_and_records", || {
+        let mut live = with_rejections();
+        live.receive(&["{\"event_type\":\"x\"}\n".to_string()]);
+        press(&mut live.app, '!');
+        key(&mut live.app, KeyCode::Down);
+        key(&mut live.app, KeyCode::Down);
+        live.app
+    });
+}
+
+#[test]
+fn the_detail_of_an_export_event_names_its_line_and_amplitude_id() {
+    check_all_sizes("export_detail", || {
+        let mut app = app_of(EXPORT);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Enter);
+        app
+    });
+}
+
+#[test]
+fn a_prompt_opens_empty_with_the_current_value_dimmed() {
+    check_all_sizes("timeout_prompt", || {
+        let mut app = small_app();
+        press(&mut app, 'T');
+        app
+    });
+}
+
+#[test]
+fn listen_waiting_for_its_first_event_says_where_to_send_it() {
+    check_all_sizes("live_waiting", || {
+        let mut live = LiveApp::new();
+        let state = Arc::new(LiveState::new(
+            "http://127.0.0.1:8788".into(),
+            PathBuf::from("capture.ndjson"),
+            None,
+        ));
+        live.app.set_live(state);
+        live.app.analyse_now();
         live.app
     });
 }

@@ -312,3 +312,28 @@ fn follow_shows_lines_appended_to_a_file() {
     t.wait_for("the shell again", |s| !s.contains("tail-user"));
     t.assert_restored();
 }
+
+#[test]
+fn bang_lists_a_rejected_line_of_an_export_with_its_file_and_line() {
+    let Some(t) = Tmux::start("rejected") else {
+        return;
+    };
+    assert!(Path::new(BIN).exists());
+    t.text(&format!("{BIN} tests/fixtures/tui/export.ndjson"));
+    t.keys(&["Enter"]);
+    t.wait_for("the inspector", |s| s.contains("2 rejected"));
+    t.keys(&["!"]);
+    let s = t.wait_for("the rejected records", |s| {
+        s.contains("rejected tests/fixtures/tui/export.ndjson:3")
+    });
+    assert!(s.contains("tests/fixtures/tui/export.ndjson:7"), "{s}");
+    assert!(
+        s.contains("warning  tests/fixtures/tui/export.ndjson:6"),
+        "{s}"
+    );
+    // The selected record's line, escaped (the file holds a raw ESC there).
+    assert!(s.contains("\"time\":17041896\\e[2J"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| !s.contains("rejected tests"));
+    t.assert_restored();
+}

@@ -26,6 +26,7 @@ impl App {
         self.rejected_seen = None;
         self.live = Some(live);
         self.rates = RateWindow::default();
+        self.model.users.sort = crate::tui::model::UserSort::Recent;
         self.set_follow(true);
     }
 
@@ -42,6 +43,8 @@ impl App {
     pub fn mark_live(&mut self, source: SourceIx) {
         if let Some(s) = self.model.sources.get_mut(source.idx()) {
             s.live = true;
+            // Live, the most recent senders come first.
+            self.model.users.sort = crate::tui::model::UserSort::Recent;
             self.set_follow(true);
         }
     }
@@ -88,9 +91,33 @@ impl App {
         }
     }
 
-    /// Selects the listed user with the most recent event, then that user's newest event
-    /// (wherever the list order puts it); the timeline follows the selection.
+    /// Follow mode after each analysis: keeps the selected user and selects their newest
+    /// event (wherever the list order puts it); the timeline follows the selection. With
+    /// no user selected yet, the user with the most recent event is taken. Another user
+    /// sending does not take the selection away ([`App::jump_latest_user`] goes there).
     pub(super) fn follow_newest(&mut self) {
+        let m = &self.model;
+        let keep = m.derived.users.selected;
+        if m.derived.users.list.get(keep).is_some() {
+            self.select_user(keep);
+            self.select_newest_event();
+        } else {
+            self.follow_latest_user();
+        }
+    }
+
+    /// `L`: selects the user who sent the most recent event, their newest event, and
+    /// follows them.
+    pub(super) fn jump_latest_user(&mut self) {
+        self.follow_latest_user();
+        if self.model.derived.analysis.is_some() {
+            self.model.follow = Follow::On;
+            self.view.users_top = self.view.users_top.min(self.model.derived.users.selected);
+        }
+    }
+
+    /// Selects the listed user with the most recent event and that user's newest event.
+    fn follow_latest_user(&mut self) {
         let m = &self.model;
         let Some(a) = &m.derived.analysis else {
             return;
@@ -107,6 +134,11 @@ impl App {
             return;
         };
         self.select_user(i);
+        self.select_newest_event();
+    }
+
+    /// Selects the selected user's newest event.
+    fn select_newest_event(&mut self) {
         let m = &self.model;
         let Some(a) = &m.derived.analysis else {
             return;
@@ -178,22 +210,40 @@ impl App {
         list
     }
 
-    /// Re-reads the rejected requests, keeping the selected one selected.
+    /// Re-reads the rejected requests, keeping the selected one selected; the records
+    /// are read again when the store kept more of them.
     fn refresh_rejected(&mut self) {
         let list = self.rejected_list();
+        let records_kept = self.model.store.rejects.len() + self.model.store.warnings.len();
+        let stale_records = self
+            .model
+            .rejected
+            .as_ref()
+            .is_some_and(|v| v.records.len() != records_kept);
+        let records = stale_records.then(|| crate::tui::records::rows(&self.model.store));
         let Some(v) = &mut self.model.rejected else {
             return;
         };
-        let keep = v.current().map(|r| r.request);
-        v.selected = keep
-            .and_then(|k| list.iter().position(|r| r.request == k))
-            .unwrap_or(0);
+        if v.selected < v.list.len() {
+            let keep = v.current().map(|r| r.request);
+            v.selected = keep
+                .and_then(|k| list.iter().position(|r| r.request == k))
+                .unwrap_or(0);
+        } else {
+            // A record stays selected: it keeps its index among the records.
+            v.selected = v.selected - v.list.len() + list.len();
+        }
         if let Some(b) = &v.body
+            && b.record.is_none()
             && !list.iter().any(|r| r.request == b.request)
         {
             v.body = None;
         }
         v.list = list;
+        if let Some(records) = records {
+            v.records = records;
+        }
+        v.selected = v.selected.min(v.len().saturating_sub(1));
         self.dirty = true;
     }
 
@@ -205,21 +255,28 @@ impl App {
         }
         let list = self.rejected_list();
         self.model.derived.detail = None;
+        let records = crate::tui::records::rows(&self.model.store);
         self.model.rejected = Some(RejectedView {
             list,
+            records,
             selected: 0,
             body: None,
         });
         self.model.overlay = Overlay::Rejected;
     }
 
-    /// Shows the selected rejected request's body.
+    /// Shows the selected rejected request's body, or the selected record's full text.
     pub(super) fn open_body(&mut self) {
-        if let Some(v) = &mut self.model.rejected
-            && v.body.is_none()
-            && let Some(r) = v.current()
-        {
+        let Some(v) = &mut self.model.rejected else {
+            return;
+        };
+        if v.body.is_some() {
+            return;
+        }
+        if let Some(r) = v.current() {
             v.body = Some(BodyView::of(r));
+        } else if let Some(r) = v.current_record() {
+            v.body = Some(BodyView::of_record(v.selected - v.list.len(), r));
         }
     }
 

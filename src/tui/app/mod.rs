@@ -363,11 +363,14 @@ impl App {
             Action::Copy => self.copy(),
             Action::PromptInput(c) => self.prompt_edit(Some(c)),
             Action::PromptBackspace => self.prompt_edit(None),
+            Action::PromptClear => self.prompt_erase(false),
+            Action::PromptDeleteWord => self.prompt_erase(true),
             Action::PromptSubmit => self.prompt_submit(),
             Action::PromptCancel => self.prompt_cancel(),
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, down } => self.wheel(column, row, down),
             Action::ToggleFollow => self.toggle_follow(),
+            Action::JumpLatestUser => self.jump_latest_user(),
             Action::ToggleRejected => self.toggle_rejected(),
         }
     }
@@ -794,7 +797,7 @@ impl App {
             }
             Overlay::Rejected => {
                 if let Some(v) = &mut self.model.rejected {
-                    v.selected = v.selected.min(v.list.len().saturating_sub(1));
+                    v.selected = v.selected.min(v.len().saturating_sub(1));
                     if let Some(b) = &mut v.body {
                         let len = ui::rejected::body_line_count(b, width);
                         b.scroll = b.scroll.min(len.saturating_sub(page));

@@ -66,7 +66,7 @@ impl App {
                             let len = ui::rejected::body_line_count(b, width);
                             b.scroll = motion.apply(b.scroll, len, page);
                         }
-                        None => v.selected = motion.apply(v.selected, v.list.len(), page),
+                        None => v.selected = motion.apply(v.selected, v.len(), page),
                     }
                 }
                 return;
@@ -254,6 +254,7 @@ impl App {
         };
         self.model.derived.detail = Some(DetailView {
             event: e,
+            line: crate::tui::records::line_of(&self.model.store, e),
             raw,
             scroll: 0,
         });

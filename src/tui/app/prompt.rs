@@ -22,11 +22,14 @@ impl App {
         }
     }
 
-    pub(super) fn open_prompt(&mut self, kind: PromptKind, text: String) {
+    /// Opens a prompt, empty, with `current` (the value it changes) as its dimmed
+    /// placeholder: typing replaces the value rather than appending to it.
+    pub(super) fn open_prompt(&mut self, kind: PromptKind, current: String) {
         self.model.prompt = Some(Prompt {
             kind,
-            before: text.clone(),
-            text,
+            before: current.clone(),
+            placeholder: current,
+            text: String::new(),
         });
     }
 
@@ -40,6 +43,32 @@ impl App {
                 p.text.pop();
             }
         }
+        self.prompt_changed();
+    }
+
+    /// Ctrl-U (everything typed) or Ctrl-W (the word before the cursor, and the spaces
+    /// after it).
+    pub(super) fn prompt_erase(&mut self, word: bool) {
+        let Some(p) = &mut self.model.prompt else {
+            return;
+        };
+        if word {
+            let kept = p.text.trim_end().len();
+            let start = p.text[..kept].rfind(char::is_whitespace).map_or(0, |i| {
+                i + p.text[i..].chars().next().map_or(1, char::len_utf8)
+            });
+            p.text.truncate(start);
+        } else {
+            p.text.clear();
+        }
+        self.prompt_changed();
+    }
+
+    /// Live prompts (the users filter) apply what is typed at once.
+    fn prompt_changed(&mut self) {
+        let Some(p) = &self.model.prompt else {
+            return;
+        };
         if p.kind == PromptKind::UserFilter {
             self.model.users.filter = p.text.clone();
             let current = self.model.selected_user();
@@ -99,16 +128,26 @@ impl App {
                 };
                 self.info(message);
             }
-            PromptKind::Timeout => match crate::fmt::parse_duration(&text) {
-                Ok(ms) if ms > 0 => self.set_timeout(ms),
-                Ok(_) => self.error("the timeout must be longer than 0".to_string()),
-                Err(e) => self.error(sanitize(&e).into_owned()),
+            PromptKind::Timeout if text.is_empty() => {
+                self.info(format!(
+                    "timeout unchanged: {}",
+                    setting(self.model.rules.timeout_ms)
+                ));
+            }
+            PromptKind::Timeout => match parse_timeout(&text) {
+                Ok(ms) => self.set_timeout(ms),
+                Err(e) => self.error(e),
             },
             PromptKind::Export => {
-                if text.is_empty() {
+                let path = if text.is_empty() {
+                    p.placeholder.trim().to_string()
+                } else {
+                    text
+                };
+                if path.is_empty() {
                     self.error("no file name given; nothing exported".to_string());
                 } else {
-                    self.export(&text);
+                    self.export(&path);
                 }
             }
         }
@@ -196,6 +235,64 @@ impl App {
     }
 }
 
+/// A typed timeout: one or more `<number><unit>` with units `d`, `h`, `m`, `s`, `ms`,
+/// each at most once and largest first (`90s`, `45m`, `1h30m`), longer than 0. Anything
+/// else (`soon`, `45m45m`, `30m1h`, `0s`) is refused with a message saying what was
+/// expected, rather than read some other way.
+pub fn parse_timeout(text: &str) -> Result<i64, String> {
+    let expected = |why: &str| {
+        format!(
+            "'{}' is not a timeout{why}: type a duration like 90s, 45m or 1h30m \
+             (units d h m s ms, each once, largest first)",
+            sanitize(text)
+        )
+    };
+    const UNITS: [(&str, i64); 5] = [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ];
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(expected(""));
+    }
+    let mut total: i64 = 0;
+    let mut last_unit = usize::MAX;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return Err(expected(""));
+        }
+        let n: i64 = rest[..digits]
+            .parse()
+            .map_err(|_| expected(" (too long)"))?;
+        rest = &rest[digits..];
+        let letters = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .len();
+        let unit = &rest[..letters];
+        rest = rest[letters..].trim_start();
+        let Some(k) = UNITS.iter().position(|(u, _)| *u == unit) else {
+            return Err(expected(if unit.is_empty() { " (no unit)" } else { "" }));
+        };
+        if last_unit != usize::MAX && k <= last_unit {
+            return Err(expected(" (a unit repeated or out of order)"));
+        }
+        last_unit = k;
+        total = n
+            .checked_mul(UNITS[k].1)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| expected(" (too long)"))?;
+    }
+    if total == 0 {
+        return Err("the timeout must be longer than 0".to_string());
+    }
+    Ok(total)
+}
+
 /// The first row in `order` whose event matches `needle` (lower case): its type, ids,
 /// key properties, or (for uncompressed sources) its raw JSON.
 fn find_match(
@@ -257,4 +354,31 @@ fn find_match(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timeout;
+
+    #[test]
+    fn typed_timeouts_are_read_strictly() {
+        for (text, ms) in [
+            ("90s", 90_000),
+            ("45m", 2_700_000),
+            ("1h30m", 5_400_000),
+            (" 1h 30m ", 5_400_000),
+            ("1d", 86_400_000),
+            ("1500ms", 1_500),
+        ] {
+            assert_eq!(parse_timeout(text), Ok(ms), "{text}");
+        }
+        for text in ["soon", "45m45m", "30m1h", "45", "m", "", "1x", "45m!"] {
+            let e = parse_timeout(text).unwrap_err();
+            assert!(e.contains("like 90s, 45m or 1h30m"), "{text}: {e}");
+        }
+        assert_eq!(
+            parse_timeout("0s").unwrap_err(),
+            "the timeout must be longer than 0"
+        );
+    }
 }

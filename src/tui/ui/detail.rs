@@ -153,7 +153,8 @@ pub fn wrapped_window(
     out
 }
 
-/// The event's facts: type, time and source; user and session; flags in words.
+/// The event's facts: type, where it is (`file:line`, first so a narrow screen keeps
+/// it), time; user and session; flags in words.
 fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let store = &model.store;
     let Some(rec) = store.events().get(d.event.idx()) else {
@@ -171,6 +172,12 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
             })
         })
         .unwrap_or_default();
+    // `file:line`, pasteable into `sed -n 12572p file` or `less +12572 file`; the input
+    // order when the line is not known (compressed sources).
+    let place = match d.line {
+        Some(line) => format!("{}:{line}", sanitize(&source)),
+        None => format!("event #{} of {}", d.event.idx() + 1, sanitize(&source)),
+    };
     let mut out = vec![Line::from(vec![
         Span::styled(
             sanitize(store.strings.get(rec.event_type)).into_owned(),
@@ -178,11 +185,9 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
         ),
         Span::styled(
             format!(
-                " · {} {} · event #{} of {}",
+                " · {place} · {} {}",
                 zone.format(rec.time, Precision::Full),
                 zone.label(),
-                d.event.idx() + 1,
-                sanitize(&source)
             ),
             t.dim,
         ),
@@ -190,10 +195,12 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let (Some(a), Some(u)) = (&model.derived.analysis, model.selected_user()) else {
         return out;
     };
+    // The key's field and its value as the data has it (`amplitude_id 123`).
+    let key = a.users[u].key;
     let mut who = vec![Span::raw(format!(
         "{} {}",
-        a.users[u].key.kind.name(),
-        super::users::user_label(a, store, u)
+        key.kind.name(),
+        sanitize(store.strings.get(key.id))
     ))];
     let mut flags = vec![Span::styled("flags:", t.dim)];
     if let Some(pos) = find_pos(a, u, d.event) {

@@ -225,7 +225,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
                 view.rejected_top = scrolled(
                     view.rejected_top,
                     v.selected,
-                    v.list.len(),
+                    v.len(),
                     a.overlay_body.height as usize,
                 );
             }

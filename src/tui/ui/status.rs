@@ -6,9 +6,10 @@
 //! apply now (the same rule key resolution uses, [`active_scopes`]).
 //!
 //! With an ingestion endpoint attached (`listen`), line 1 is made of parts in order of
-//! importance: the listen address, rejected requests (highlighted when any), requests and
-//! events per second, events received and duplicates ignored, users and sessions, the
-//! settings, the zone, the relay target. The least important parts are left
+//! importance: `●` with users and sessions (or `waiting for events`), rejected requests
+//! (highlighted when any), the timeout and gap, requests and events per second, events
+//! received and duplicates ignored, the zone, the listen address (also in the empty
+//! state, with a `curl` example), the relay target. The least important parts are left
 //! out until the line fits the width; what stays keeps its place.
 
 use ratatui::Frame;
@@ -117,6 +118,10 @@ fn render_second(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &Vie
         second.push(Span::styled(prompt_label(model, keys, p.kind), t.key));
         second.push(Span::raw(sanitize(&p.text).into_owned()));
         second.push(Span::styled("▏", t.key));
+        if p.text.is_empty() && !p.placeholder.is_empty() {
+            // The current value, dimmed: typing replaces it.
+            second.push(Span::styled(sanitize(&p.placeholder).into_owned(), t.dim));
+        }
         second.push(Span::raw("   "));
     } else if let Some(m) = &model.message {
         let style = match m.level {
@@ -180,27 +185,24 @@ fn live_line(
 ) -> Vec<Span<'static>> {
     let t = &view.theme;
     let c = &live.counters;
-    // (importance: lower stays longer, spans)
-    let mut parts: Vec<(u8, Vec<Span<'static>>)> = vec![(
-        0,
-        vec![
-            Span::styled("● ", t.current),
-            Span::raw(format!("listen {}", sanitize(&live.url))),
-        ],
-    )];
-    let rates = match live.rates {
-        Some(r) => format!("{} req/s · {} ev/s", rate(r.requests), rate(r.events)),
-        None => "– req/s · – ev/s".to_string(),
+    // (importance: lower stays longer, spans). What the data holds and the settings come
+    // first; the address is in the empty state (and here when there is room).
+    let holds = match &model.derived.analysis {
+        Some(a) => {
+            let s = &a.summary;
+            let mut text = format!("{} users · {} sessions", count(s.users), count(s.sessions));
+            if s.rejected > 0 {
+                text.push_str(&format!(" · {} rejected", count(s.rejected)));
+            }
+            text
+        }
+        None if model.analysing == crate::tui::model::Analysing::Running => {
+            "analysing…".to_string()
+        }
+        None => "waiting for events".to_string(),
     };
-    parts.push((2, vec![Span::raw(rates)]));
-    parts.push((
-        3,
-        vec![Span::raw(format!(
-            "{} received · {} dup",
-            count(c.events),
-            count(c.duplicates)
-        ))],
-    ));
+    let mut parts: Vec<(u8, Vec<Span<'static>>)> =
+        vec![(0, vec![Span::styled("● ", t.current), Span::raw(holds)])];
     let n = c.rejected_requests;
     parts.push((
         1,
@@ -209,32 +211,37 @@ fn live_line(
             if n > 0 { t.error } else { t.dim },
         )],
     ));
-    if let Some(export) = &model.export {
-        parts.push((2, vec![Span::styled(export_text(export), t.warn)]));
-    }
-    if let Some(a) = &model.derived.analysis {
-        let s = &a.summary;
-        let mut text = format!("{} users · {} sessions", count(s.users), count(s.sessions));
-        if s.rejected > 0 {
-            text.push_str(&format!(" · {} rejected", count(s.rejected)));
-        }
-        parts.push((4, vec![Span::raw(text)]));
-    }
     parts.push((
-        5,
+        2,
         vec![Span::raw(format!(
             "timeout {} · gap {}",
             setting(model.rules.timeout_ms),
             setting(model.rules.gap_ms)
         ))],
     ));
-    parts.push((6, vec![Span::raw(model.zones.current().label())]));
+    if let Some(export) = &model.export {
+        parts.push((2, vec![Span::styled(export_text(export), t.warn)]));
+    }
+    let rates = match live.rates {
+        Some(r) => format!("{} req/s · {} ev/s", rate(r.requests), rate(r.events)),
+        None => "– req/s · – ev/s".to_string(),
+    };
+    parts.push((3, vec![Span::raw(rates)]));
+    parts.push((
+        4,
+        vec![Span::raw(format!(
+            "{} received · {} dup",
+            count(c.events),
+            count(c.duplicates)
+        ))],
+    ));
+    parts.push((5, vec![Span::raw(model.zones.current().label())]));
+    parts.push((
+        6,
+        vec![Span::raw(format!("listen {}", sanitize(&live.url)))],
+    ));
     if let Some(f) = &live.forward {
         parts.push((7, vec![Span::raw(format!("→ {}", sanitize(f)))]));
-    }
-    if model.analysing == crate::tui::model::Analysing::Running && model.derived.analysis.is_none()
-    {
-        parts.push((8, vec![Span::styled("analysing…", t.warn)]));
     }
     let len = |parts: &[(u8, Vec<Span<'static>>)]| {
         1 + parts

@@ -13,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{LANE_LABEL, Theme, ViewState, inset, pane};
 use crate::analysis::{Analysis, Flag, NO_SESSION};
@@ -123,6 +123,15 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
         model.timeline_window(),
     ) else {
         frame.render_widget(pane(Line::styled(" Timeline ", t.title), focused, t), area);
+        if let Some(live) = &model.live
+            && model.derived.users.list.is_empty()
+        {
+            frame.render_widget(
+                Paragraph::new(waiting_lines(model, &live.url, t)).wrap(Wrap { trim: false }),
+                inset(area),
+            );
+            return;
+        }
         let msg = if model.loading() {
             "loading…"
         } else {
@@ -491,4 +500,33 @@ fn axis(w: Window, width: u16, zone: Zone, t: &Theme) -> (Line<'static>, Line<'s
     }
     let labels: String = labels.into_iter().collect();
     (ticks.line(), Line::styled(labels, t.dim))
+}
+
+/// The empty state while `listen` waits for its first events: where to send them, a
+/// one-line `curl` that sends one to the actual address, and where they are captured.
+fn waiting_lines(model: &Model, url: &str, t: &Theme) -> Vec<Line<'static>> {
+    let url = crate::fmt::sanitize(url.trim_end_matches('/')).into_owned();
+    let endpoint = format!("{url}/2/httpapi");
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("waiting for events · SDK server URL ", t.dim),
+            Span::raw(endpoint.clone()),
+        ]),
+        Line::raw(format!(
+            "curl -d '{{\"api_key\":\"k\",\"events\":[{{\"event_type\":\"test\",\"user_id\":\"user-1\"}}]}}' {endpoint}"
+        )),
+    ];
+    let captures: Vec<String> = model
+        .sources
+        .iter()
+        .filter(|s| s.live)
+        .map(|s| crate::fmt::sanitize(&s.name).into_owned())
+        .collect();
+    if !captures.is_empty() {
+        lines.push(Line::styled(
+            format!("captured to {}", captures.join(", ")),
+            t.dim,
+        ));
+    }
+    lines
 }

@@ -16,6 +16,11 @@ use streamscope::tui::zone::Zones;
 /// which is the working directory of integration tests).
 pub const SMALL: &str = "tests/fixtures/tui/small.ndjson";
 
+/// An Amplitude Export-shaped file: every event has `user_id`, `amplitude_id` and
+/// `device_id`; line 3 is cut (with an escape sequence), line 7 has no identity, and
+/// line 6's `session_id` is unusable.
+pub const EXPORT: &str = "tests/fixtures/tui/export.ndjson";
+
 /// A store loaded from `path` with raw locations kept, as the TUI loads.
 pub fn store_of(path: &str) -> EventStore {
     let mut store = EventStore::new();
