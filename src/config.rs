@@ -408,7 +408,7 @@ mod tests {
         }
         let bad = parsed("timeout = \"soon\"\n").unwrap_err();
         assert!(
-            bad.contains("expected a duration such as 90s, 5m or 1h30m"),
+            bad.contains("is not a duration like 90s, 5m or 1h30m"),
             "{bad}"
         );
     }

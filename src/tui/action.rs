@@ -158,6 +158,9 @@ impl Action {
             Action::PromptSubmit => "prompt_submit",
             Action::PromptCancel => "prompt_cancel",
             Action::PromptBackspace => "prompt_backspace",
+            Action::PromptClear => "prompt_clear",
+            Action::PromptDeleteWord => "prompt_delete_word",
+            Action::JumpLatestUser => "latest_user",
             Action::PromptInput(_) | Action::Click { .. } | Action::Scroll { .. } => return None,
         })
     }
