@@ -200,8 +200,8 @@ impl fmt::Display for RejectReason {
             ),
             RejectReason::BadTime { field, value } => write!(
                 f,
-                "'{field}' is {value}, not a time (integer ms, numeric string, \
-                 'YYYY-MM-DD HH:MM:SS[.ffffff]' or RFC 3339)"
+                "'{field}' is {value}, not a time (integer ms, numeric string or \
+                 ISO 8601 date-time like '2025-02-01 19:42:58.123 UTC')"
             ),
         }
     }
@@ -270,6 +270,10 @@ pub struct Batch {
     pub warnings: Vec<Warning>,
     /// All session-id warnings.
     pub warning_count: u64,
+    /// Accepted events whose time looks like epoch seconds (see [`looks_like_seconds`]).
+    pub epoch_seconds: u64,
+    /// The first of those: where, which field, and its value.
+    pub epoch_seconds_first: Option<Box<(Location, &'static str, i64)>>,
     /// Lines consumed (NDJSON), so that later batches can number theirs.
     pub lines: u64,
     /// Input bytes consumed.
@@ -661,15 +665,7 @@ impl Decoder {
             batch.reject(origin.loc.clone(), RejectReason::NoTime);
             return;
         };
-        let time = match time_span.kind {
-            Kind::Number { int: true } => time::parse_int(time_span.bytes(bytes)),
-            Kind::String { escaped: false } => time::parse_time_str(time_span.bytes(bytes)),
-            Kind::String { escaped: true } => {
-                let text = self.text(buf, time_span);
-                time::parse_time_str(text.as_bytes())
-            }
-            _ => None,
-        };
+        let time = time_value(bytes, time_span, &mut self.scratch);
         let Some(time) = time else {
             batch.reject(
                 origin.loc.clone(),
@@ -680,6 +676,17 @@ impl Decoder {
             );
             return;
         };
+        if looks_like_seconds(time)
+            && matches!(time_span.kind, Kind::Number { .. } | Kind::String { .. })
+            && !bytes
+                .get(time_span.start..time_span.end)
+                .is_some_and(|t| t.contains(&b'-'))
+        {
+            batch.epoch_seconds += 1;
+            if batch.epoch_seconds_first.is_none() {
+                batch.epoch_seconds_first = Some(Box::new((origin.loc.clone(), field, time)));
+            }
+        }
         let mut rec = EventRec {
             time,
             session: NO_SESSION_ID,
@@ -747,6 +754,31 @@ impl Decoder {
                 len: u32::try_from(end - start).unwrap_or(u32::MAX),
             });
         }
+    }
+}
+
+/// Whether an integer event time looks like whole epoch *seconds* sent where ms are
+/// expected: ten digits, 1 000 000 000 to 9 999 999 999. As ms those are 12 January to
+/// 26 April 1970, a time no real event has; as seconds they are 2001 to 2286. The event
+/// is still accepted (as ms, the contract's unit); the load warns once per source.
+#[must_use]
+pub fn looks_like_seconds(time: i64) -> bool {
+    (1_000_000_000..10_000_000_000).contains(&time)
+}
+
+/// The event time (ms) a JSON value at `span` of `buf` stands for, if it is one of the
+/// accepted forms of §1: an integer literal, or a string of [`time::parse_time_str`].
+/// `scratch` holds the unescaped text of an escaped string. Shared with `listen`'s
+/// validation, so that the endpoint accepts exactly the times a file load accepts.
+pub fn time_value(buf: &[u8], span: Span, scratch: &mut String) -> Option<i64> {
+    match span.kind {
+        Kind::Number { int: true } => time::parse_int(span.bytes(buf)),
+        Kind::String { escaped: false } => time::parse_time_str(span.bytes(buf)),
+        Kind::String { escaped: true } => {
+            json::unescape(span.bytes(buf), scratch);
+            time::parse_time_str(scratch.as_bytes())
+        }
+        _ => None,
     }
 }
 

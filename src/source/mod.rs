@@ -133,6 +133,12 @@ pub fn run_spec(
     stop: &AtomicBool,
     emit: &mut dyn FnMut(LoadEvent),
 ) {
+    let name = spec.name();
+    let mut seconds = EpochSeconds::default();
+    let emit = &mut |ev: LoadEvent| {
+        seconds.watch(&name, &ev, &mut *emit);
+        emit(ev);
+    };
     match spec {
         Spec::Demo => {
             let read = Arc::new(AtomicU64::new(0));
@@ -148,6 +154,64 @@ pub fn run_spec(
         Spec::Url(u) => {
             url::stream(u, source, opts, stop, emit);
             emit(LoadEvent::Done { source });
+        }
+    }
+}
+
+/// Watches a source's batches for event times that look like epoch seconds
+/// ([`crate::decode::looks_like_seconds`]) and says so as problems of the source (not
+/// fatal): one naming the first such time as soon as it is seen, and at the end of the
+/// source how many there were in all.
+#[derive(Default)]
+struct EpochSeconds {
+    count: u64,
+}
+
+impl EpochSeconds {
+    fn watch(&mut self, name: &str, ev: &LoadEvent, emit: &mut dyn FnMut(LoadEvent)) {
+        match ev {
+            LoadEvent::Batch {
+                source,
+                batch,
+                line_base,
+            } if batch.epoch_seconds > 0 => {
+                if self.count == 0
+                    && let Some(first) = &batch.epoch_seconds_first
+                {
+                    let (loc, field, time) = &**first;
+                    let mut at = match &loc.member {
+                        Some(m) => format!("'{name}' member '{m}' line {}", line_base + loc.line),
+                        None => format!("'{name}' line {}", line_base + loc.line),
+                    };
+                    for step in &loc.index {
+                        match step {
+                            crate::event::Step::Element(i) => at.push_str(&format!(" [{i}]")),
+                            crate::event::Step::Event(i) => at.push_str(&format!(" events[{i}]")),
+                        }
+                    }
+                    emit(LoadEvent::Problem {
+                        source: *source,
+                        message: format!(
+                            "{at}: '{field}' is {time}, which looks like epoch seconds ({} UTC); \
+                             event times are milliseconds, so it was read as {} UTC \
+                             (the event is kept)",
+                            crate::fmt::time(time.saturating_mul(1000)),
+                            crate::fmt::time(*time),
+                        ),
+                        fatal: false,
+                    });
+                }
+                self.count += batch.epoch_seconds;
+            }
+            LoadEvent::Done { source } if self.count > 1 => emit(LoadEvent::Problem {
+                source: *source,
+                message: format!(
+                    "'{name}': {} event times look like epoch seconds and were read as milliseconds (in 1970)",
+                    crate::fmt::count(self.count)
+                ),
+                fatal: false,
+            }),
+            _ => {}
         }
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod containers;
 mod durability;
 mod follow;
+mod inputs;
 mod listen;
 mod report;
 mod tui_keys;
