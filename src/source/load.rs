@@ -6,10 +6,16 @@
 //! - JSON documents (a pretty-printed body, concatenated bodies, a top-level array) are
 //!   streamed value by value, array elements one at a time, so a huge array never has
 //!   to fit in memory.
-//! - gzip is unwrapped (concatenated members too) and the inside sniffed again; zip
-//!   members are read in archive order, each sniffed on its own. An archive whose
-//!   central directory is missing (a truncated download) is read from its local
-//!   headers instead.
+//! - Formats are detected from a peek at the first bytes that waits for enough of them
+//!   (never from the size of the first read) and loses none: stdin, FIFOs and `<(…)`
+//!   are read once, never rewound. A UTF-8 byte-order mark at the start of a file, stdin
+//!   or an archive member is skipped. A stream opening a JSON value is text even with NUL
+//!   bytes later (they spoil their own record only).
+//! - gzip is unwrapped (concatenated members too) and the inside sniffed again, at most
+//!   [`MAX_GZIP_NESTING`] layers deep; zip members are read in archive order, each
+//!   sniffed on its own. A zip arriving as a stream is spooled to a temporary file first.
+//!   An archive whose central directory is missing (a truncated download) is read from
+//!   its local headers instead.
 //! - Damage (a truncated gzip or zip member, an I/O error) keeps what was decoded before
 //!   it and is reported as a problem of the source.
 
@@ -73,6 +79,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Everything a nested reader needs to know about where it is.
+#[derive(Clone)]
 struct Ctx<'a> {
     source: SourceIx,
     name: &'a str,
@@ -83,6 +90,8 @@ struct Ctx<'a> {
     /// How the bytes of this stream can be read again, for raw locations.
     segment: Segment,
     segment_idx: u32,
+    /// Offset in the segment of the stream's first byte (3 after a skipped BOM).
+    offset: u64,
 }
 
 impl Ctx<'_> {
@@ -102,7 +111,7 @@ impl Ctx<'_> {
                 index: Vec::new(),
             },
             segment: self.segment_idx,
-            offset: 0,
+            offset: self.offset,
         }
     }
 
@@ -136,39 +145,56 @@ fn fatal(source: SourceIx, message: String, emit: &mut Emit<'_>) {
 }
 
 fn load_stdin(source: SourceIx, opts: &LoadOptions, read: &Arc<AtomicU64>, emit: &mut Emit<'_>) {
-    let stdin = Counting {
-        inner: io::stdin().lock(),
+    load_pipe(Box::new(io::stdin().lock()), "-", source, opts, read, emit);
+}
+
+/// Loads a source that cannot be read twice or seeked: standard input, a FIFO, a process
+/// substitution (`<(…)`). Nothing is consumed to detect its format (see [`peek`]); a zip
+/// archive is spooled to a temporary file first (zips are read from their end).
+fn load_pipe(
+    input: Box<dyn Read + '_>,
+    name: &str,
+    source: SourceIx,
+    opts: &LoadOptions,
+    read: &Arc<AtomicU64>,
+    emit: &mut Emit<'_>,
+) {
+    let input = Counting {
+        inner: input,
         count: Arc::clone(read),
     };
     if opts.keep_raw {
-        // Raw text must be readable again later: keep stdin's bytes in memory.
+        // Raw text must be readable again later: keep the bytes in memory.
         let mut bytes = Vec::new();
-        let mut stdin = stdin;
-        if let Err(e) = stdin.read_to_end(&mut bytes) {
+        let mut input = input;
+        if let Err(e) = input.read_to_end(&mut bytes) {
             emit(LoadEvent::Problem {
                 source,
-                message: format!(
-                    "reading standard input failed after {} bytes: {e}",
-                    bytes.len()
-                ),
+                message: format!("reading '{name}' failed after {} bytes: {e}", bytes.len()),
                 fatal: bytes.is_empty(),
             });
         }
         let bytes: Arc<[u8]> = bytes.into();
-        load_bytes(bytes, "-", source, opts, read, emit);
+        load_bytes(bytes, name, source, opts, read, emit);
         return;
     }
     let ctx = Ctx {
         source,
-        name: "-",
+        name,
         member: None,
         opts,
         read: Arc::clone(read),
         total: None,
         segment: Segment::Memory(Arc::from(&[][..])),
         segment_idx: 0,
+        offset: 0,
     };
-    stream(Box::new(BufReader::new(stdin)), &ctx, emit);
+    stream(
+        Box::new(BufReader::with_capacity(1 << 16, input)),
+        &ctx,
+        0,
+        emit,
+    );
 }
 
 /// Loads bytes already in memory (stdin kept for raw text, a request body).
@@ -194,12 +220,13 @@ pub fn load_bytes(
         total: Some(bytes.len() as u64),
         segment: Segment::Memory(Arc::clone(&bytes)),
         segment_idx: 0,
+        offset: 0,
     };
     let reader = Counting {
         inner: Cursor::new(bytes),
         count: Arc::clone(read),
     };
-    stream(Box::new(BufReader::new(reader)), &ctx, emit);
+    stream(Box::new(BufReader::new(reader)), &ctx, 0, emit);
 }
 
 fn load_path(
@@ -217,7 +244,12 @@ fn load_path(
         Ok(f) => f,
         Err(e) => return fatal(source, format!("cannot open '{name}': {e}"), emit),
     };
-    let total = file.metadata().ok().map(|m| m.len());
+    let meta = file.metadata().ok();
+    if !meta.as_ref().is_some_and(std::fs::Metadata::is_file) {
+        // A FIFO, `<(…)`, a character device: read once, never rewound.
+        return load_pipe(Box::new(file), name, source, opts, read, emit);
+    }
+    let total = meta.map(|m| m.len());
     let mut head = [0u8; 4];
     let n = read_prefix(&file, &mut head);
     let magic = &head[..n];
@@ -234,13 +266,14 @@ fn load_path(
         total,
         segment: Segment::File(path.to_path_buf()),
         segment_idx: 0,
+        offset: 0,
     };
     if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06") {
         emit(LoadEvent::Format {
             source,
             format: "zip",
         });
-        return zip_archive(counting(file), path, &ctx, emit);
+        return zip_archive(counting(file), Some(path), &ctx, emit);
     }
     if magic.starts_with(&[0x1f, 0x8b]) {
         ctx.segment = Segment::Gzip(path.to_path_buf());
@@ -250,7 +283,12 @@ fn load_path(
             name: name.to_string(),
         });
         let gz = flate2::read::MultiGzDecoder::new(BufReader::new(counting(file)));
-        return stream(Box::new(BufReader::with_capacity(1 << 16, gz)), &ctx, emit);
+        return stream(
+            Box::new(BufReader::with_capacity(1 << 16, gz)),
+            &ctx,
+            1,
+            emit,
+        );
     }
     emit(LoadEvent::Member {
         source,
@@ -260,6 +298,7 @@ fn load_path(
     stream(
         Box::new(BufReader::with_capacity(1 << 16, counting(file))),
         &ctx,
+        0,
         emit,
     );
 }
@@ -296,7 +335,9 @@ pub(super) fn sniff_text(head: &[u8], whole: bool) -> TextKind {
             TextKind::Ndjson
         };
     };
-    if head[..head.len().min(1024)].contains(&0) {
+    // A stream that opens a JSON value is text: a NUL byte further on only spoils its own
+    // record (rejected as invalid JSON), not the whole stream.
+    if !matches!(head[first], b'{' | b'[') && head[..head.len().min(1024)].contains(&0) {
         return TextKind::Binary;
     }
     if head[first] == b'[' {
@@ -314,28 +355,96 @@ pub(super) fn sniff_text(head: &[u8], whole: bool) -> TextKind {
     }
 }
 
-/// Sniffs a decompressed stream and reads it with the right container reader.
-fn stream(mut reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
-    // Look at up to 64 KiB without consuming it.
-    let head = loop {
-        match reader.fill_buf() {
-            Ok(h) => break h.to_vec(),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return emit(LoadEvent::Problem {
-                    source: ctx.source,
-                    message: format!("cannot read {}: {e}", ctx.where_()),
-                    fatal: ctx.member.is_none(),
-                });
-            }
+/// How deep gzip may sit inside gzip. The Export layout is zip → gzip → NDJSON; a few more
+/// levels are tolerated, deeper nesting is a decompression bomb (or a mistake) and refused.
+const MAX_GZIP_NESTING: u32 = 4;
+
+/// At most this many bytes are looked at to detect a stream's format.
+const PEEK: usize = 1 << 16;
+
+/// The UTF-8 byte-order mark, skipped at the start of a file, stdin or archive member.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads the first bytes of a stream for format detection without losing them: it waits
+/// for the first line after any leading white space and at least 1 KiB (or [`PEEK`]
+/// bytes, or the end), however the bytes arrive (a pipe may deliver them one at a time).
+/// Returns those bytes, whether they are all there is, and the rest of the stream.
+fn peek<'a>(
+    mut reader: Box<dyn BufRead + 'a>,
+) -> io::Result<(Vec<u8>, bool, Box<dyn BufRead + 'a>)> {
+    let mut head = Vec::new();
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok((head, true, reader));
+        }
+        let take = buf.len().min(PEEK - head.len());
+        head.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        if head.len() >= PEEK || head.len() >= 1024 && has_first_line(&head) {
+            return Ok((head, false, reader));
+        }
+    }
+}
+
+/// Whether `head` holds a whole line after its leading white space.
+fn has_first_line(head: &[u8]) -> bool {
+    head.iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .is_some_and(|first| memchr::memchr(b'\n', &head[first..]).is_some())
+}
+
+fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// Sniffs a decompressed stream and reads it with the right container reader. `depth`
+/// counts the gzip layers around it.
+fn stream(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, depth: u32, emit: &mut Emit<'_>) {
+    let (mut head, whole, rest) = match peek(reader) {
+        Ok(peeked) => peeked,
+        Err(e) => {
+            return emit(LoadEvent::Problem {
+                source: ctx.source,
+                message: format!("cannot read {}: {e}", ctx.where_()),
+                fatal: ctx.member.is_none(),
+            });
         }
     };
     if head.starts_with(&[0x1f, 0x8b]) {
+        if depth >= MAX_GZIP_NESTING {
+            return emit(LoadEvent::Problem {
+                source: ctx.source,
+                message: format!(
+                    "{} is gzip nested more than {MAX_GZIP_NESTING} levels deep (a decompression bomb?); it was not read",
+                    ctx.where_()
+                ),
+                fatal: ctx.member.is_none(),
+            });
+        }
         // gzip inside a zip member (the Export layout) or inside gzip.
-        let gz = flate2::read::MultiGzDecoder::new(reader);
-        return stream(Box::new(BufReader::with_capacity(1 << 16, gz)), ctx, emit);
+        let gz = flate2::read::MultiGzDecoder::new(Cursor::new(head).chain(rest));
+        return stream(
+            Box::new(BufReader::with_capacity(1 << 16, gz)),
+            ctx,
+            depth + 1,
+            emit,
+        );
     }
-    let whole = head.len() < (1 << 16);
+    if ctx.member.is_none() && is_zip(&head) {
+        return zip_stream(Box::new(Cursor::new(head).chain(rest)), ctx, emit);
+    }
+    let mut ctx = ctx.clone();
+    if head.starts_with(BOM) {
+        head.drain(..BOM.len());
+        ctx.offset += BOM.len() as u64;
+    }
+    let ctx = &ctx;
+    let reader: Box<dyn BufRead + '_> = Box::new(Cursor::new(head.clone()).chain(rest));
     let format = match sniff_text(&head, whole) {
         TextKind::Binary => {
             return emit(LoadEvent::Problem {
@@ -373,6 +482,83 @@ fn stream(mut reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>)
             fatal: false,
         });
     }
+}
+
+/// A zip archive that arrived as a stream (stdin, a FIFO, inside gzip). Zips are read
+/// from their central directory at the end, so the stream is first kept whole: in memory
+/// when the source already is (raw text kept), otherwise spooled to a temporary file
+/// (removed afterwards), with the bytes read shown as progress meanwhile.
+fn zip_stream(mut reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
+    emit(LoadEvent::Format {
+        source: ctx.source,
+        format: "zip",
+    });
+    if let Segment::Memory(bytes) = &ctx.segment
+        && !bytes.is_empty()
+    {
+        return zip_archive(Cursor::new(Arc::clone(bytes)), None, ctx, emit);
+    }
+    let (path, mut file) = match spool_file() {
+        Ok(spool) => spool,
+        Err(e) => {
+            return fatal(
+                ctx.source,
+                format!(
+                    "{} is a zip archive arriving as a stream, and it cannot be kept in a temporary file to be read: {e}",
+                    ctx.where_()
+                ),
+                emit,
+            );
+        }
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let copied = loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if let Err(e) = io::Write::write_all(&mut file, &buf[..n]) {
+                    break Err(format!(
+                        "writing the temporary file {} failed: {e}",
+                        path.display()
+                    ));
+                }
+                ctx.progress(emit);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(format!("reading it failed: {e}")),
+        }
+    };
+    if let Err(e) = copied {
+        emit(LoadEvent::Problem {
+            source: ctx.source,
+            message: format!("{}: {e}; reading what arrived", ctx.where_()),
+            fatal: false,
+        });
+    }
+    if file.rewind().is_ok() {
+        zip_archive(BufReader::new(file), Some(&path), ctx, emit);
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A new temporary file for a spooled archive.
+fn spool_file() -> io::Result<(PathBuf, File)> {
+    let dir = std::env::temp_dir();
+    let mut last = None;
+    for n in 0..1000 {
+        let path = dir.join(format!("streamscope-{}-{n}.zip", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
 }
 
 /// The NDJSON pipeline: this thread cuts whole-line chunks and emits decoded batches in
@@ -422,7 +608,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
         let mut order = InOrder::default();
         let mut chunker = LineChunker::new(reader, ctx.opts.chunk_size);
         let mut seq = 0;
-        let mut offset = 0u64;
+        let mut offset = ctx.offset;
         let result = loop {
             match chunker.next_chunk() {
                 Ok(Some(chunk)) => {
@@ -489,7 +675,7 @@ fn documents(
     let mut eof = false;
     let mut io_error = None;
     // Bytes dropped before buf[0]; lines counted in buf[..counted] and before.
-    let mut dropped = 0u64;
+    let mut dropped = ctx.offset;
     let mut lines = 1u64;
     let mut counted = 0usize;
     let mut array: Option<u64> = None;
@@ -632,17 +818,51 @@ fn reject_and_resync(
 
 /// Reads a zip archive member by member. Falls back to the local headers when the
 /// central directory cannot be read (a truncated archive).
-fn zip_archive<R: Read + Seek>(mut reader: R, path: &Path, ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
-    let mut segment_idx = 0u32;
+///
+/// `path` is the archive's file, for raw reads of its members; without one (an archive
+/// held in memory) each member is read into memory and is its own raw segment.
+fn zip_archive<R: Read + Seek>(
+    mut reader: R,
+    path: Option<&Path>,
+    ctx: &Ctx<'_>,
+    emit: &mut Emit<'_>,
+) {
+    // Members are the source's raw segments after those it already has (an archive held
+    // in memory is one itself).
+    let mut segment_idx = if path.is_some() {
+        0
+    } else {
+        ctx.segment_idx + 1
+    };
     let mut member = |name: String, file: &mut dyn Read, emit: &mut Emit<'_>| {
         let gzip = name.ends_with(".gz");
-        emit(LoadEvent::Member {
-            source: ctx.source,
-            segment: Segment::ZipMember {
+        let mut in_memory = None;
+        let segment = match path {
+            Some(path) => Segment::ZipMember {
                 archive: PathBuf::from(path),
                 name: name.clone(),
                 gzip,
             },
+            None => {
+                let mut bytes = Vec::new();
+                if let Err(e) = file.read_to_end(&mut bytes) {
+                    emit(LoadEvent::Problem {
+                        source: ctx.source,
+                        message: format!(
+                            "'{}' member '{name}' is damaged or truncated ({e}); the events before the damage were kept",
+                            ctx.name
+                        ),
+                        fatal: false,
+                    });
+                }
+                let bytes: Arc<[u8]> = bytes.into();
+                in_memory = Some(Arc::clone(&bytes));
+                Segment::Memory(bytes)
+            }
+        };
+        emit(LoadEvent::Member {
+            source: ctx.source,
+            segment,
             name: name.clone(),
         });
         let inner = Ctx {
@@ -654,13 +874,14 @@ fn zip_archive<R: Read + Seek>(mut reader: R, path: &Path, ctx: &Ctx<'_>, emit: 
             total: ctx.total,
             segment: ctx.segment.clone(),
             segment_idx,
+            offset: 0,
         };
         segment_idx += 1;
-        stream(
-            Box::new(BufReader::with_capacity(1 << 16, file)),
-            &inner,
-            emit,
-        );
+        let reader: Box<dyn BufRead + '_> = match in_memory {
+            Some(bytes) => Box::new(Cursor::new(bytes)),
+            None => Box::new(BufReader::with_capacity(1 << 16, file)),
+        };
+        stream(reader, &inner, 0, emit);
     };
     match zip::ZipArchive::new(&mut reader) {
         Ok(mut archive) => {
@@ -742,6 +963,8 @@ mod tests {
             ("{\"a\":1,}\n", TextKind::Ndjson),
             ("", TextKind::Empty),
             ("\u{0}\u{1}PNG", TextKind::Binary),
+            ("{\"a\":\"\u{0}\"}\n{}\n", TextKind::Ndjson),
+            ("[\u{0}]", TextKind::Documents),
         ];
         for (text, want) in cases {
             assert_eq!(&sniff_text(text.as_bytes(), true), want, "{text:?}");

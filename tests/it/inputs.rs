@@ -78,3 +78,140 @@ fn epoch_seconds_are_kept_as_milliseconds_with_a_warning() {
     assert!(p.contains("read as 1970-01-21 06:27:34.672 UTC"), "{p}");
     assert!(p.contains("3 event times look like epoch seconds"), "{p}");
 }
+
+/// `report --format json -` fed `input` on standard input by a thread, in pieces of
+/// `piece` bytes with a flush after each (a pipe that delivers bytes as they come).
+fn report_stdin(input: Vec<u8>, piece: usize) -> (Value, Option<i32>) {
+    use std::io::Write;
+    let mut child = report_cmd(&["-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        for chunk in input.chunks(piece) {
+            if stdin.write_all(chunk).and_then(|()| stdin.flush()).is_err() {
+                break;
+            }
+            if piece < 16 {
+                // Let the reader see the pieces one by one.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    });
+    let out = child.wait_with_output().expect("the binary ends");
+    writer.join().expect("writer");
+    (json(&out), out.status.code())
+}
+
+fn bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).expect("fixture")
+}
+
+#[test]
+fn a_utf8_bom_is_skipped_in_files_arrays_gzip_and_archive_members() {
+    for name in [
+        "bom.ndjson",
+        "bom-array.json",
+        "bom.ndjson.gz",
+        "bom-members.zip",
+    ] {
+        let (doc, code) = report(&[name]);
+        assert_eq!(code, Some(0), "{name}");
+        assert_eq!(
+            doc["summary"]["events"], 3,
+            "{name}: {}",
+            doc["rejected_records"]
+        );
+        assert_eq!(doc["summary"]["rejected"], 0, "{name}");
+        assert_eq!(doc["summary"]["users"], 3, "{name}");
+    }
+    let (doc, _) = report_stdin(bytes("bom.ndjson"), 1 << 16);
+    assert_eq!(doc["summary"]["events"], 3);
+    assert_eq!(doc["summary"]["rejected"], 0);
+}
+
+#[test]
+fn an_export_zip_on_stdin_is_read() {
+    let zip = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/containers/export.zip"),
+    )
+    .expect("fixture");
+    let (doc, code) = report_stdin(zip, 1 << 16);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["sources"][0]["format"], "zip");
+    assert_eq!(doc["summary"]["events"], 5);
+    assert_eq!(doc["summary"]["sessions"], 2);
+}
+
+#[test]
+fn format_detection_does_not_depend_on_how_the_bytes_arrive() {
+    // A gzip and a BOM'd array on stdin, one byte per write.
+    let (doc, _) = report_stdin(bytes("bom.ndjson.gz"), 1);
+    assert_eq!(doc["sources"][0]["format"], "ndjson");
+    assert_eq!(doc["summary"]["events"], 3);
+    let (doc, _) = report_stdin(bytes("bom-array.json"), 1);
+    assert_eq!(doc["sources"][0]["format"], "json");
+    assert_eq!(doc["summary"]["events"], 3);
+    assert_eq!(doc["summary"]["rejected"], 0);
+}
+
+#[test]
+fn fifos_and_process_substitution_lose_no_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["times.ndjson", "bom.ndjson.gz", "bom-members.zip"] {
+        let fifo = dir.path().join("fifo");
+        let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+        assert!(made.success());
+        let data = bytes(name);
+        let path = fifo.clone();
+        let writer = std::thread::spawn(move || std::fs::write(path, data));
+        let out = report_cmd(&[&fifo.to_string_lossy()])
+            .output()
+            .expect("the binary runs");
+        writer.join().expect("writer").expect("write to the FIFO");
+        std::fs::remove_file(&fifo).expect("remove the FIFO");
+        let doc = json(&out);
+        let want = if name == "times.ndjson" { 10 } else { 3 };
+        assert_eq!(doc["summary"]["events"], want, "{name}: {doc}");
+        assert_eq!(doc["summary"]["rejected"], 0, "{name}");
+    }
+    // bash's <(…) is a pipe under /dev/fd.
+    let script = format!(
+        "{} report --format json <(cat {})",
+        env!("CARGO_BIN_EXE_streamscope"),
+        fixture("times.ndjson")
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .expect("bash");
+    assert_eq!(json(&out)["summary"]["events"], 10);
+}
+
+#[test]
+fn a_nul_byte_in_the_first_line_rejects_that_line_only() {
+    let (doc, code) = report(&["nul-first-line.ndjson"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["summary"]["events"], 3);
+    assert_eq!(doc["summary"]["rejected"], 1);
+    assert_eq!(doc["rejected_records"][0]["reason"], "invalid_json");
+    assert!(
+        doc["rejected_records"][0]["location"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("nul-first-line.ndjson:1")),
+        "{}",
+        doc["rejected_records"][0]
+    );
+}
+
+#[test]
+fn deeply_nested_gzip_is_refused_with_a_clear_message() {
+    let (doc, code) = report(&["nested.gz"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(doc["sources"][0]["failed"], true);
+    let p = problems(&doc, 0);
+    assert!(p.contains("gzip nested more than 4 levels deep"), "{p}");
+}
