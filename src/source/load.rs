@@ -679,6 +679,8 @@ fn documents(
     let mut lines = 1u64;
     let mut counted = 0usize;
     let mut array: Option<u64> = None;
+    // Set after a malformed array element: the rest of it is being skipped.
+    let mut skipping: Option<SkipElement> = None;
     let mut origin = ctx.origin();
     let flush = |decoder: &mut Decoder, batch: &mut Batch, emit: &mut Emit<'_>| {
         decoder.seal(batch);
@@ -690,7 +692,17 @@ fn documents(
         ctx.progress(emit);
     };
     loop {
-        while pos < buf.len()
+        if let Some(skip) = skipping.as_mut() {
+            match skip.advance(&buf[pos..]) {
+                Some(n) => {
+                    pos += n;
+                    skipping = None;
+                }
+                None => pos = buf.len(),
+            }
+        }
+        while skipping.is_none()
+            && pos < buf.len()
             && (buf[pos].is_ascii_whitespace() || array.is_some() && buf[pos] == b',')
         {
             pos += 1;
@@ -758,12 +770,15 @@ fn documents(
                             let mut s = Scanner::at(&buf, pos);
                             s.skip_ws();
                             if !matches!(s.peek(), Some(b',' | b']') | None) {
+                                // What follows the element is not part of the array's
+                                // syntax: one rejection, up to the next element.
                                 let e = crate::json::ScanError {
-                                    offset: s.pos(),
+                                    offset: s.pos() - pos,
                                     reason: "expected ',' or ']' after an array element",
                                 };
-                                reject_and_resync(&mut batch, &origin, e, &buf, &mut pos);
-                                array = None;
+                                reject_json(&mut batch, &origin, e);
+                                pos = s.pos();
+                                skipping = Some(SkipElement::default());
                             }
                         } else {
                             decoder.value(&mut batch, &buf, span, &origin);
@@ -775,8 +790,16 @@ fn documents(
                         if e.offset >= buf.len() && eof {
                             e.reason = "unexpected end of input (the data looks truncated)";
                         }
-                        reject_and_resync(&mut batch, &origin, e, &buf, &mut pos);
-                        array = None;
+                        if let Some(i) = array.as_mut() {
+                            // A malformed element is one rejection; the next ones load.
+                            origin.loc.index.push(crate::event::Step::Element(*i));
+                            *i += 1;
+                            e.offset = e.offset.saturating_sub(pos);
+                            reject_json(&mut batch, &origin, e);
+                            skipping = Some(SkipElement::default());
+                        } else {
+                            reject_and_resync(&mut batch, &origin, e, &buf, &mut pos);
+                        }
                     }
                 }
             }
@@ -787,6 +810,54 @@ fn documents(
     }
     flush(&mut decoder, &mut batch, emit);
     io_error.map_or(Ok(()), Err)
+}
+
+/// Skips the rest of a malformed array element: up to the next `,` or `]` outside any
+/// string and any brackets the element opened. Bracket balance is all it trusts, so an
+/// element that is malformed by a missing bracket takes the elements after it along.
+#[derive(Default)]
+struct SkipElement {
+    depth: u64,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl SkipElement {
+    /// Consumes `bytes`: `Some(n)` when the element ends before `bytes[n]` (a `,` or `]`
+    /// at its level), `None` when all of `bytes` belongs to it.
+    fn advance(&mut self, bytes: &[u8]) -> Option<usize> {
+        for (i, &c) in bytes.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == b'\\' {
+                    self.escaped = true;
+                } else if c == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match c {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b',' | b']' if self.depth == 0 => return Some(i),
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+/// Counts and keeps one invalid-JSON rejection.
+fn reject_json(batch: &mut Batch, origin: &Origin, e: crate::json::ScanError) {
+    batch.reject_counts[RejectKind::InvalidJson] += 1;
+    if batch.rejects.len() < crate::decode::KEEP_DETAILS {
+        batch.rejects.push(crate::decode::Reject {
+            loc: origin.loc.clone(),
+            reason: RejectReason::InvalidJson(e),
+        });
+    }
 }
 
 /// Rejects the value at `pos` and moves to the next line that starts a JSON value.
@@ -950,6 +1021,29 @@ fn zip_archive<R: Read + Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_element_is_skipped_to_its_end() {
+        // (rest of the array from the bad element, where the element ends)
+        let cases: &[(&str, Option<usize>)] = &[
+            (r#"{"a":NaN},{"b":1}]"#, Some(9)),
+            (r#"{"a":"],\"}"},{}]"#, Some(13)),
+            (r#"{"a":[1,{"b":]}}]"#, Some(16)),
+            ("NaN]", Some(3)),
+            (r#"{"a":1"#, None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                SkipElement::default().advance(text.as_bytes()),
+                *want,
+                "{text}"
+            );
+        }
+        // Across buffer refills.
+        let mut skip = SkipElement::default();
+        assert_eq!(skip.advance(br#"{"a":"x,"#), None);
+        assert_eq!(skip.advance(br#"y"},{}"#), Some(3));
+    }
 
     #[test]
     fn sniffing_tells_containers_apart() {

@@ -215,3 +215,30 @@ fn deeply_nested_gzip_is_refused_with_a_clear_message() {
     let p = problems(&doc, 0);
     assert!(p.contains("gzip nested more than 4 levels deep"), "{p}");
 }
+
+#[test]
+fn a_malformed_array_element_is_one_rejection_and_the_next_elements_load() {
+    // (fixture, line of the bad element)
+    for (name, line) in [
+        ("array-bad-one-line.json", 1),
+        ("array-bad-multi-line.json", 9),
+        ("array-of-bodies.json", 21),
+    ] {
+        let (doc, code) = report(&[name]);
+        assert_eq!(code, Some(0), "{name}");
+        assert_eq!(
+            doc["summary"]["events"], 4,
+            "{name}: {}",
+            doc["rejected_records"]
+        );
+        assert_eq!(doc["summary"]["rejected"], 1, "{name}");
+        let r = &doc["rejected_records"][0];
+        assert_eq!(r["reason"], "invalid_json", "{name}");
+        assert!(
+            r["location"]
+                .as_str()
+                .is_some_and(|l| l.ends_with(&format!("{name}:{line} [1]"))),
+            "{name}: {r}"
+        );
+    }
+}
