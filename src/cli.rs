@@ -45,6 +45,11 @@ pub struct SourceArgs {
     /// combined stream. Without any, the bundled demo stream is used.
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::FilePath)]
     pub sources: Vec<String>,
+    /// The record-size limit (default 64MiB): a longer line or JSON value is rejected
+    /// with its location and size, and skipped without being held in memory. Units: B,
+    /// KB, MB, GB, KiB, MiB, GiB.
+    #[arg(long, value_name = "SIZE", value_parser = crate::fmt::parse_size)]
+    pub max_record_size: Option<usize>,
 }
 
 /// Settings of the session analysis.

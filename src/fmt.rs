@@ -57,6 +57,35 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
     i64::try_from(d.as_millis()).map_err(|_| format!("'{text}' is too long a duration"))
 }
 
+/// Parses a size in bytes: digits, then optionally a unit `B`, `KB`, `MB`, `GB` (powers of
+/// 1000) or `KiB`, `MiB`, `GiB` (powers of 1024), case-insensitive (`64MiB`, `1000000`).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let unit = t[digits..].trim().to_ascii_lowercase();
+    let factor: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "ki" | "kib" => 1 << 10,
+        "mi" | "mib" => 1 << 20,
+        "gi" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size like 64MiB, 500KB or 1000000"
+            ));
+        }
+    };
+    let n: u64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size like 64MiB, 500KB or 1000000"))?;
+    n.checked_mul(factor)
+        .and_then(|v| usize::try_from(v).ok())
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("'{text}' is not a usable size (more than 0 bytes)"))
+}
+
 /// A time in ms as `YYYY-MM-DD HH:MM:SS.mmm` in `tz`; out-of-range values print as ms.
 #[must_use]
 pub fn time_in<Tz: TimeZone>(ms: i64, tz: &Tz) -> String

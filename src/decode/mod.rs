@@ -47,6 +47,13 @@ pub enum RejectReason {
     NoIdentity,
     /// None of the time fields is present.
     NoTime,
+    /// The record is over the record-size limit: it was skipped without being read whole.
+    TooLarge {
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The first present time field is not an accepted form.
     BadTime {
         /// The field that decided.
@@ -67,9 +74,10 @@ impl RejectReason {
     #[must_use]
     pub fn kind(&self) -> RejectKind {
         match self {
-            RejectReason::InvalidUtf8 { .. } | RejectReason::InvalidJson(_) => {
-                RejectKind::InvalidJson
-            }
+            // Not read, so not known to be JSON: counted with the invalid JSON.
+            RejectReason::InvalidUtf8 { .. }
+            | RejectReason::InvalidJson(_)
+            | RejectReason::TooLarge { .. } => RejectKind::InvalidJson,
             RejectReason::NotObject { .. } => RejectKind::NotObject,
             RejectReason::EventType { .. } => RejectKind::MissingEventType,
             RejectReason::NoIdentity => RejectKind::MissingIdentity,
@@ -184,6 +192,10 @@ impl fmt::Display for RejectReason {
                 write!(f, "not valid JSON: invalid UTF-8 at byte {}", offset + 1)
             }
             RejectReason::InvalidJson(e) => write!(f, "not valid JSON: {e}"),
+            RejectReason::TooLarge { size, limit } => write!(
+                f,
+                "not read: the record is {size} bytes, over the record-size limit of {limit} bytes (--max-record-size)"
+            ),
             RejectReason::NotObject { found } => {
                 write!(f, "not an event object (found {found})")
             }
@@ -285,6 +297,11 @@ impl Batch {
     #[must_use]
     pub fn rejected(&self) -> u64 {
         self.reject_counts.total()
+    }
+
+    /// Rejects a record over the record-size limit (the loaders skip it unread).
+    pub fn reject_too_large(&mut self, loc: Location, size: u64, limit: u64) {
+        self.reject(loc, RejectReason::TooLarge { size, limit });
     }
 
     fn reject(&mut self, loc: Location, reason: RejectReason) {

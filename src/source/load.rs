@@ -41,7 +41,14 @@ pub struct LoadOptions {
     pub threads: usize,
     /// Bytes per NDJSON chunk.
     pub chunk_size: usize,
+    /// The record-size limit: a longer line or JSON value is rejected, read through
+    /// without being kept.
+    pub max_record: usize,
 }
+
+/// The default record-size limit: 64 MiB. Amplitude takes at most 1 MB per event and
+/// 20 MB per request, so no real event comes near; it only stops runaway input.
+pub const DEFAULT_MAX_RECORD: usize = 64 << 20;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -49,6 +56,7 @@ impl Default for LoadOptions {
             keep_raw: false,
             threads: std::thread::available_parallelism().map_or(2, usize::from),
             chunk_size: 1 << 20,
+            max_record: DEFAULT_MAX_RECORD,
         }
     }
 }
@@ -569,7 +577,9 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
     let keep_raw = ctx.opts.keep_raw;
     let base = ctx.origin();
     std::thread::scope(|scope| {
-        let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(threads);
+        let max = ctx.opts.max_record;
+        // (sequence, offset, chunk, size of the oversized line the chunk stands for)
+        let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>, Option<u64>)>(threads);
         let work_rx = Arc::new(Mutex::new(work_rx));
         let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Vec<u8>)>();
         for _ in 0..threads {
@@ -583,7 +593,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                 let mut per_chunk = 0usize;
                 loop {
                     let next = work_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((seq, offset, chunk))) = next else {
+                    let Ok(Ok((seq, offset, chunk, oversized))) = next else {
                         break;
                     };
                     let mut batch = Batch {
@@ -594,8 +604,22 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
                     batch.lines = for_each_line(&chunk, |line, n, at| {
                         origin.loc.line = n;
                         origin.offset = offset + at as u64;
-                        decoder.line(&mut batch, line, &origin);
+                        if line.len() > max {
+                            batch.reject_too_large(
+                                origin.loc.clone(),
+                                line.len() as u64,
+                                max as u64,
+                            );
+                        } else {
+                            decoder.line(&mut batch, line, &origin);
+                        }
                     });
+                    if let Some(size) = oversized {
+                        origin.loc.line = 1;
+                        batch.reject_too_large(origin.loc.clone(), size, max as u64);
+                        batch.lines = 1;
+                        batch.bytes = size;
+                    }
                     decoder.seal(&mut batch);
                     per_chunk = per_chunk.max(batch.events.len());
                     if done_tx.send((seq, batch, chunk)).is_err() {
@@ -606,14 +630,16 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
         }
         drop(done_tx);
         let mut order = InOrder::default();
-        let mut chunker = LineChunker::new(reader, ctx.opts.chunk_size);
+        let mut chunker = LineChunker::new(reader, ctx.opts.chunk_size).with_max_line(max);
         let mut seq = 0;
         let mut offset = ctx.offset;
         let result = loop {
             match chunker.next_chunk() {
                 Ok(Some(chunk)) => {
-                    let len = chunk.len() as u64;
-                    if work_tx.send((seq, offset, chunk)).is_err() {
+                    let oversized = chunker.oversized();
+                    // A stand-in chunk (a newline) replaces the skipped line.
+                    let len = chunk.len() as u64 + oversized.unwrap_or(0);
+                    if work_tx.send((seq, offset, chunk, oversized)).is_err() {
                         break Ok(());
                     }
                     seq += 1;
@@ -681,6 +707,7 @@ fn documents(
     let mut array: Option<u64> = None;
     // Set after a malformed array element: the rest of it is being skipped.
     let mut skipping: Option<SkipElement> = None;
+    let max = ctx.opts.max_record;
     let mut origin = ctx.origin();
     let flush = |decoder: &mut Decoder, batch: &mut Batch, emit: &mut Emit<'_>| {
         decoder.seal(batch);
@@ -693,12 +720,13 @@ fn documents(
     };
     loop {
         if let Some(skip) = skipping.as_mut() {
-            match skip.advance(&buf[pos..]) {
-                Some(n) => {
-                    pos += n;
-                    skipping = None;
+            let end = skip.advance(&buf[pos..]);
+            pos = end.map_or(buf.len(), |n| pos + n);
+            if end.is_some() || eof && pos >= buf.len() {
+                if let Some(loc) = skip.too_large.take() {
+                    batch.reject_too_large(loc, skip.skipped, max as u64);
                 }
-                None => pos = buf.len(),
+                skipping = None;
             }
         }
         while skipping.is_none()
@@ -730,6 +758,24 @@ fn documents(
             })
         };
         match scanned {
+            Some(Ok(Partial::Incomplete)) if !eof && buf.len() - pos > max => {
+                // A value over the record-size limit: skipped without being kept.
+                lines += memchr::memchr_iter(b'\n', &buf[counted..pos]).count() as u64;
+                counted = pos;
+                let mut loc = origin.loc.clone();
+                loc.line = lines;
+                loc.index.clear();
+                if let Some(i) = array.as_mut() {
+                    loc.index.push(crate::event::Step::Element(*i));
+                    *i += 1;
+                }
+                skipping = Some(SkipElement {
+                    top: array.is_none(),
+                    too_large: Some(loc),
+                    ..SkipElement::default()
+                });
+                continue;
+            }
             None | Some(Ok(Partial::Incomplete)) if !eof => {
                 lines += memchr::memchr_iter(b'\n', &buf[counted..pos]).count() as u64;
                 buf.drain(..pos);
@@ -762,11 +808,18 @@ fn documents(
                 origin.offset = dropped;
                 match result {
                     Ok(Partial::Complete(span)) => {
-                        pos = span.outer().1;
+                        let (start, end) = span.outer();
+                        pos = end;
+                        let too_large = end - start > max;
                         if let Some(i) = array.as_mut() {
                             origin.loc.index.push(crate::event::Step::Element(*i));
                             *i += 1;
-                            decoder.element(&mut batch, &buf, span, &origin);
+                            if too_large {
+                                let size = (end - start) as u64;
+                                batch.reject_too_large(origin.loc.clone(), size, max as u64);
+                            } else {
+                                decoder.element(&mut batch, &buf, span, &origin);
+                            }
                             let mut s = Scanner::at(&buf, pos);
                             s.skip_ws();
                             if !matches!(s.peek(), Some(b',' | b']') | None) {
@@ -780,6 +833,9 @@ fn documents(
                                 pos = s.pos();
                                 skipping = Some(SkipElement::default());
                             }
+                        } else if too_large {
+                            let size = (end - start) as u64;
+                            batch.reject_too_large(origin.loc.clone(), size, max as u64);
                         } else {
                             decoder.value(&mut batch, &buf, span, &origin);
                         }
@@ -815,17 +871,30 @@ fn documents(
 /// Skips the rest of a malformed array element: up to the next `,` or `]` outside any
 /// string and any brackets the element opened. Bracket balance is all it trusts, so an
 /// element that is malformed by a missing bracket takes the elements after it along.
+///
+/// Also skips a value over the record-size limit (`too_large`: where it is, to reject it
+/// with its size once its end is found); a top-level one (`top`) ends with its last byte.
 #[derive(Default)]
 struct SkipElement {
     depth: u64,
     in_string: bool,
     escaped: bool,
+    top: bool,
+    /// Bytes skipped so far.
+    skipped: u64,
+    too_large: Option<crate::event::Location>,
 }
 
 impl SkipElement {
     /// Consumes `bytes`: `Some(n)` when the element ends before `bytes[n]` (a `,` or `]`
     /// at its level), `None` when all of `bytes` belongs to it.
     fn advance(&mut self, bytes: &[u8]) -> Option<usize> {
+        let end = self.scan(bytes);
+        self.skipped += end.unwrap_or(bytes.len()) as u64;
+        end
+    }
+
+    fn scan(&mut self, bytes: &[u8]) -> Option<usize> {
         for (i, &c) in bytes.iter().enumerate() {
             if self.in_string {
                 if self.escaped {
@@ -834,14 +903,22 @@ impl SkipElement {
                     self.escaped = true;
                 } else if c == b'"' {
                     self.in_string = false;
+                    if self.top && self.depth == 0 {
+                        return Some(i + 1);
+                    }
                 }
                 continue;
             }
             match c {
                 b'"' => self.in_string = true,
                 b'{' | b'[' => self.depth += 1,
-                b',' | b']' if self.depth == 0 => return Some(i),
-                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b',' | b']' if self.depth == 0 && !self.top => return Some(i),
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.top && self.depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
                 _ => {}
             }
         }

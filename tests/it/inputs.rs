@@ -242,3 +242,62 @@ fn a_malformed_array_element_is_one_rejection_and_the_next_elements_load() {
         );
     }
 }
+
+#[test]
+fn a_record_over_the_size_limit_is_one_rejection_with_its_location_and_size() {
+    // (fixture, events that load, location of the long record)
+    for (name, events, location) in [
+        ("long-record.ndjson", 3, "long-record.ndjson:2"),
+        ("long-record.json", 2, "long-record.json:9 [1]"),
+    ] {
+        let out = report_cmd(&["--max-record-size", "1000", &fixture(name)])
+            .output()
+            .expect("the binary runs");
+        let doc = json(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        assert_eq!(
+            doc["summary"]["events"], events,
+            "{name}: {}",
+            doc["rejected_records"]
+        );
+        assert_eq!(doc["summary"]["rejected"], 1, "{name}");
+        let r = &doc["rejected_records"][0];
+        assert!(
+            r["location"]
+                .as_str()
+                .is_some_and(|l| l.ends_with(location)),
+            "{name}: {r}"
+        );
+        let message = r["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("over the record-size limit of 1000 bytes"),
+            "{name}: {message}"
+        );
+    }
+    // Under the default limit the same records load.
+    let (doc, _) = report(&["long-record.ndjson"]);
+    assert_eq!(doc["summary"]["events"], 4);
+}
+
+#[test]
+fn a_gigantic_line_is_skipped_in_bounded_memory() {
+    // One line of 1.5 GiB inside gzip inside gzip, then three events; the process may not
+    // map more than 1 GiB.
+    let out = Command::new("prlimit")
+        .arg("--as=1073741824")
+        .arg(env!("CARGO_BIN_EXE_streamscope"))
+        .args(["report", "--format", "json", &fixture("bomb-line.gz")])
+        .output()
+        .expect("prlimit runs");
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(doc["summary"]["events"], 3);
+    assert_eq!(doc["summary"]["rejected"], 1);
+    let message = doc["rejected_records"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains(&format!("the record is {} bytes", (96u64 << 24) + 17)),
+        "{message}"
+    );
+}
