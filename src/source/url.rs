@@ -283,6 +283,12 @@ struct Streamer<'a> {
     ready: Vec<u8>,
     /// NDJSON: the unfinished last line.
     partial: Vec<u8>,
+    /// The record-size limit.
+    max_line: usize,
+    /// NDJSON: bytes of a line over the limit, read through so far (not kept).
+    over_long: Option<u64>,
+    /// Sizes of over-long lines read through and not yet reported.
+    too_large: Vec<u64>,
     sse: SseParser,
     sse_mode: bool,
     events: Vec<SseEvent>,
@@ -307,6 +313,9 @@ impl<'a> Streamer<'a> {
             segments: 0,
             ready: Vec::new(),
             partial: Vec::new(),
+            max_line: opts.max_record.max(1),
+            over_long: None,
+            too_large: Vec::new(),
             sse: SseParser::default(),
             sse_mode: false,
             events: Vec::new(),
@@ -441,6 +450,7 @@ impl<'a> Streamer<'a> {
                     delivered = true;
                     self.received += bytes.len() as u64;
                     self.frame(&bytes);
+                    self.report_too_large(emit);
                     if self.ready.len() >= FLUSH_BYTES {
                         self.flush(emit);
                         last_flush = Instant::now();
@@ -486,6 +496,18 @@ impl<'a> Streamer<'a> {
             }
             return;
         }
+        let mut bytes = bytes;
+        if let Some(seen) = self.over_long {
+            let Some(nl) = memchr::memchr(b'\n', bytes) else {
+                self.over_long = Some(seen + bytes.len() as u64);
+                return;
+            };
+            // The over-long line ends: a blank line stands in for it (line numbers go on).
+            self.over_long = None;
+            self.too_large.push(seen + nl as u64);
+            self.ready.push(b'\n');
+            bytes = &bytes[nl + 1..];
+        }
         match memchr::memrchr(b'\n', bytes) {
             Some(nl) => {
                 self.ready.append(&mut self.partial);
@@ -494,6 +516,25 @@ impl<'a> Streamer<'a> {
             }
             None => self.partial.extend_from_slice(bytes),
         }
+        if self.partial.len() > self.max_line {
+            // An endless line: read through, never held.
+            self.over_long = Some(self.partial.len() as u64);
+            self.partial.clear();
+        }
+    }
+
+    /// Reports the over-long lines read through since the last call.
+    fn report_too_large(&mut self, emit: &mut Emit<'_>) {
+        for size in self.too_large.drain(..) {
+            emit(LoadEvent::Problem {
+                source: self.source,
+                message: format!(
+                    "'{}': a line of {size} bytes is over the record-size limit of {} bytes (--max-record-size); it was skipped without being kept",
+                    self.spec.url, self.max_line
+                ),
+                fatal: false,
+            });
+        }
     }
 
     /// The connection is over: an unfinished line is dropped (or, at the clean end of a
@@ -501,6 +542,10 @@ impl<'a> Streamer<'a> {
     /// decoded.
     fn end_of_connection(&mut self, clean: bool, emit: &mut Emit<'_>) {
         let mut dropped = None;
+        if let Some(size) = self.over_long.take() {
+            self.too_large.push(size);
+            self.report_too_large(emit);
+        }
         if self.sse_mode {
             let n = self.sse.pending();
             self.sse.reset();
