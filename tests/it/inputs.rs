@@ -301,3 +301,28 @@ fn a_gigantic_line_is_skipped_in_bounded_memory() {
         "{message}"
     );
 }
+
+#[test]
+fn bidi_zero_width_and_c1_characters_never_reach_the_output_raw() {
+    let raw = ['\u{202e}', '\u{200b}', '\u{2066}', '\u{2069}', '\u{9b}'];
+    for format in ["json", "text"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+            .args(["report", "--format", format, &fixture("invisible.ndjson")])
+            .output()
+            .expect("the binary runs");
+        let text = String::from_utf8(out.stdout).expect("UTF-8");
+        let err = String::from_utf8(out.stderr).expect("UTF-8");
+        for c in raw {
+            assert!(!text.contains(c), "{format}: raw {c:?} in {text}");
+            assert!(!err.contains(c), "{format}: raw {c:?} in {err}");
+        }
+        if format == "json" {
+            let doc: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(doc["summary"]["events"], 1);
+            assert_eq!(doc["users"][0]["id"], "user\u{202e}nimda");
+            assert!(text.contains(r"user\u202enimda"), "{text}");
+        } else {
+            assert!(text.contains(r"\u{202e}yesterday"), "{text}");
+        }
+    }
+}
