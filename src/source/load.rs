@@ -446,6 +446,19 @@ fn stream(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, depth: u32, emit: &mut E
     if ctx.member.is_none() && is_zip(&head) {
         return zip_stream(Box::new(Cursor::new(head).chain(rest)), ctx, emit);
     }
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        // Refused rather than transcoded: locations and the inspector's raw view are byte
+        // offsets into the file, which transcoding would make wrong.
+        return emit(LoadEvent::Problem {
+            source: ctx.source,
+            message: format!(
+                "{} is UTF-16 text (what Windows PowerShell 5's '>' writes), not UTF-8: re-save it as UTF-8 \
+                 (iconv -f UTF-16 -t UTF-8, or PowerShell's Out-File -Encoding utf8) and load that",
+                ctx.where_()
+            ),
+            fatal: ctx.member.is_none(),
+        });
+    }
     let mut ctx = ctx.clone();
     if head.starts_with(BOM) {
         head.drain(..BOM.len());

@@ -326,3 +326,17 @@ fn bidi_zero_width_and_c1_characters_never_reach_the_output_raw() {
         }
     }
 }
+
+#[test]
+fn utf16_text_is_refused_with_how_to_resave_it() {
+    let (doc, code) = report(&["utf16.ndjson", "bom.ndjson"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(doc["sources"][0]["failed"], true);
+    let p = problems(&doc, 0);
+    assert!(
+        p.contains("is UTF-16 text") && p.contains("re-save it as UTF-8"),
+        "{p}"
+    );
+    // The other source still loads.
+    assert_eq!(doc["summary"]["events"], 3);
+}
