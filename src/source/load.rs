@@ -488,6 +488,12 @@ fn stream(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, depth: u32, emit: &mut E
         });
     }
     let result = match format {
+        // A small stream (a zip member, a short file) is decoded here: no worker threads
+        // to start and stop for it (50,000 one-line members).
+        "ndjson" if whole => {
+            ndjson_small(&head, ctx, emit);
+            Ok(())
+        }
         "ndjson" => ndjson(reader, ctx, emit),
         "json" => documents(reader, ctx, emit),
         _ => Ok(()),
@@ -562,6 +568,15 @@ fn zip_stream(mut reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<
     let _ = std::fs::remove_file(&path);
 }
 
+/// Whether a zip member is metadata that macOS's Archive Utility adds when re-zipping:
+/// resource forks under `__MACOSX/` and Finder's `.DS_Store` files.
+fn is_macos_metadata(name: &str) -> bool {
+    name.starts_with("__MACOSX/")
+        || name.contains("/__MACOSX/")
+        || name == ".DS_Store"
+        || name.ends_with("/.DS_Store")
+}
+
 /// A new temporary file for a spooled archive.
 fn spool_file() -> io::Result<(PathBuf, File)> {
     let dir = std::env::temp_dir();
@@ -580,6 +595,32 @@ fn spool_file() -> io::Result<(PathBuf, File)> {
         }
     }
     Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+/// NDJSON that fits in one peek, decoded on the calling thread.
+fn ndjson_small(text: &[u8], ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
+    let max = ctx.opts.max_record;
+    let mut decoder = Decoder::new(ctx.opts.keep_raw);
+    let mut origin = ctx.origin();
+    let mut batch = Batch {
+        bytes: text.len() as u64,
+        ..Batch::default()
+    };
+    batch.lines = for_each_line(text, |line, n, at| {
+        origin.loc.line = n;
+        origin.offset = ctx.offset + at as u64;
+        if line.len() > max {
+            batch.reject_too_large(origin.loc.clone(), line.len() as u64, max as u64);
+        } else {
+            decoder.line(&mut batch, line, &origin);
+        }
+    });
+    decoder.seal(&mut batch);
+    emit(LoadEvent::Batch {
+        source: ctx.source,
+        batch,
+        line_base: 0,
+    });
 }
 
 /// The NDJSON pipeline: this thread cuts whole-line chunks and emits decoded batches in
@@ -1044,6 +1085,7 @@ fn zip_archive<R: Read + Seek>(
         };
         stream(reader, &inner, 0, emit);
     };
+    let mut metadata = 0u64;
     match zip::ZipArchive::new(&mut reader) {
         Ok(mut archive) => {
             for i in 0..archive.len() {
@@ -1055,6 +1097,10 @@ fn zip_archive<R: Read + Seek>(
                         let name = file
                             .name()
                             .map_or_else(|_| format!("#{i}"), |n| n.into_owned());
+                        if is_macos_metadata(&name) {
+                            metadata += 1;
+                            continue;
+                        }
                         member(name, &mut file, emit);
                     }
                     Err(e) => emit(LoadEvent::Problem {
@@ -1088,6 +1134,10 @@ fn zip_archive<R: Read + Seek>(
                         let name = file
                             .name()
                             .map_or_else(|_| "?".to_string(), |n| n.into_owned());
+                        if is_macos_metadata(&name) {
+                            metadata += 1;
+                            continue;
+                        }
                         member(name, &mut file, emit);
                     }
                     Ok(None) => break,
@@ -1105,6 +1155,16 @@ fn zip_archive<R: Read + Seek>(
                 }
             }
         }
+    }
+    if metadata > 0 {
+        emit(LoadEvent::Problem {
+            source: ctx.source,
+            message: format!(
+                "'{}': skipped {metadata} macOS metadata member(s) (__MACOSX/, .DS_Store), which hold no events",
+                ctx.name
+            ),
+            fatal: false,
+        });
     }
 }
 

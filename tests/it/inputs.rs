@@ -340,3 +340,14 @@ fn utf16_text_is_refused_with_how_to_resave_it() {
     // The other source still loads.
     assert_eq!(doc["summary"]["events"], 3);
 }
+
+#[test]
+fn macos_metadata_members_are_skipped_quietly_and_counted() {
+    let (doc, code) = report(&["macos.zip"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["summary"]["events"], 3);
+    assert_eq!(doc["summary"]["rejected"], 0);
+    let p = problems(&doc, 0);
+    assert!(!p.contains("binary"), "{p}");
+    assert!(p.contains("skipped 2 macOS metadata member(s)"), "{p}");
+}
