@@ -378,6 +378,9 @@ struct Fields {
     user_id: Option<Span>,
     device_id: Option<Span>,
     events: Option<Span>,
+    /// Airbyte messages: `{"type":"RECORD","record":{"data":{…event…}}}`.
+    message_type: Option<Span>,
+    record: Option<Span>,
 }
 
 /// Time fields in order of precedence.
@@ -398,6 +401,8 @@ impl Fields {
             b"user_id" => &mut self.user_id,
             b"device_id" => &mut self.device_id,
             b"events" => &mut self.events,
+            b"type" => &mut self.message_type,
+            b"record" => &mut self.record,
             _ => return,
         };
         *slot = Some(value);
@@ -537,6 +542,13 @@ impl Decoder {
 
     /// Decodes a scanned (so valid) object: one event, or the events of a body.
     fn fields(&mut self, batch: &mut Batch, buf: &str, f: &Fields, span: Span, origin: &Origin) {
+        if let Some(data) = airbyte_data(buf.as_bytes(), f) {
+            // An Airbyte RECORD message: its `record.data` is the event.
+            if let Ok((inner, span)) = scan_fields(&mut Scanner::at(buf.as_bytes(), data.start)) {
+                self.fields(batch, buf, &inner, span, origin);
+                return;
+            }
+        }
         let is_body =
             f.events.is_some_and(|s| s.kind == Kind::Array) && present(f.event_type).is_none();
         if !is_body {
@@ -797,6 +809,29 @@ pub fn time_value(buf: &[u8], span: Span, scratch: &mut String) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// The `record.data` object of an Airbyte `RECORD` message (what Airbyte's Amplitude
+/// source and file destinations write), when `f` is one: no `event_type` of its own,
+/// `"type":"RECORD"`, and an object `record` holding an object `data`.
+fn airbyte_data(buf: &[u8], f: &Fields) -> Option<Span> {
+    if present(f.event_type).is_some() {
+        return None;
+    }
+    let kind = f.message_type?;
+    if kind.kind != (Kind::String { escaped: false }) || kind.bytes(buf) != b"RECORD" {
+        return None;
+    }
+    let record = f.record.filter(|r| r.kind == Kind::Object)?;
+    let mut data = None;
+    Scanner::at(buf, record.start)
+        .object(|key, _, value| {
+            if key == b"data" && value.kind == Kind::Object {
+                data = Some(value);
+            }
+        })
+        .ok()?;
+    data
 }
 
 /// The record's text, or `None` after rejecting it as invalid UTF-8 (so invalid JSON).

@@ -465,6 +465,13 @@ fn stream(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, depth: u32, emit: &mut E
         ctx.offset += BOM.len() as u64;
     }
     let ctx = &ctx;
+    if whole && let Some(what) = api_error(&head) {
+        return emit(LoadEvent::Problem {
+            source: ctx.source,
+            message: format!("{} holds no events: it is {what}", ctx.where_()),
+            fatal: ctx.member.is_none(),
+        });
+    }
     let reader: Box<dyn BufRead + '_> = Box::new(Cursor::new(head.clone()).chain(rest));
     let format = match sniff_text(&head, whole) {
         TextKind::Binary => {
@@ -566,6 +573,24 @@ fn zip_stream(mut reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<
         zip_archive(BufReader::new(file), Some(&path), ctx, emit);
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// What a whole (small) stream is when it is an Amplitude API error response saved in
+/// place of data (`{"error":{"http_code":403,"message":…}}`, e.g. a failed Export API
+/// call written to `export.zip`): a description naming the status and message.
+fn api_error(text: &[u8]) -> Option<String> {
+    memchr::memmem::find(text, b"\"http_code\"")?;
+    let value: serde_json::Value = serde_json::from_slice(text).ok()?;
+    let error = value.get("error")?;
+    let code = error.get("http_code")?.as_i64()?;
+    let message = ["message", "type", "error"]
+        .iter()
+        .find_map(|k| error.get(*k).and_then(serde_json::Value::as_str))
+        .unwrap_or("no message");
+    Some(format!(
+        "an Amplitude API error response (HTTP {code}: {}); the request that should have produced this data failed",
+        crate::fmt::sanitize(message)
+    ))
 }
 
 /// Whether a zip member is metadata that macOS's Archive Utility adds when re-zipping:

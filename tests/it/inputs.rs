@@ -351,3 +351,27 @@ fn macos_metadata_members_are_skipped_quietly_and_counted() {
     assert!(!p.contains("binary"), "{p}");
     assert!(p.contains("skipped 2 macOS metadata member(s)"), "{p}");
 }
+
+#[test]
+fn an_api_error_body_is_a_source_failure_that_says_what_it_is() {
+    let (doc, code) = report(&["api-error.zip"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(doc["sources"][0]["failed"], true);
+    assert_eq!(doc["summary"]["rejected"], 0);
+    let p = problems(&doc, 0);
+    assert!(
+        p.contains("an Amplitude API error response (HTTP 403: Invalid API key)"),
+        "{p}"
+    );
+}
+
+#[test]
+fn airbyte_record_messages_unwrap_to_their_event() {
+    let (doc, code) = report(&["airbyte.ndjson"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["summary"]["events"], 3, "{}", doc["rejected_records"]);
+    assert_eq!(doc["summary"]["users"], 3);
+    // The STATE message is no event.
+    assert_eq!(doc["summary"]["rejected"], 1);
+    assert_eq!(doc["rejected_records"][0]["reason"], "missing_event_type");
+}
