@@ -375,3 +375,108 @@ fn airbyte_record_messages_unwrap_to_their_event() {
     assert_eq!(doc["summary"]["rejected"], 1);
     assert_eq!(doc["rejected_records"][0]["reason"], "missing_event_type");
 }
+
+mod arbitrary_bytes {
+    //! Arbitrary bytes through every container never panic, and a valid record after a
+    //! bad one always loads.
+
+    use std::io::Write;
+
+    use proptest::prelude::*;
+    use streamscope::source::{LoadOptions, load_all};
+
+    const VALID: &[u8] = br#"{"event_type":"ok","user_id":"u","time":1761901200000}"#;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).expect("in memory");
+        gz.finish().expect("in memory")
+    }
+
+    fn zip(data: &[u8]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        z.start_file("a/m.json", zip::write::SimpleFileOptions::default())
+            .expect("in memory");
+        z.write_all(data).expect("in memory");
+        z.finish().expect("in memory").into_inner()
+    }
+
+    /// (events, rejected, any source failed) of `bytes` in a file of each container.
+    fn load_each(bytes: &[u8]) -> Vec<(&'static str, usize, u64, bool)> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut out = Vec::new();
+        for (name, data) in [
+            ("plain", bytes.to_vec()),
+            ("gzip", gzip(bytes)),
+            ("zip", zip(bytes)),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, data).expect("write");
+            let store = load_all(
+                &[path.to_string_lossy().into_owned()],
+                &LoadOptions::default(),
+            );
+            out.push((
+                name,
+                store.events().len(),
+                store.rejects.len() as u64,
+                store.any_failed(),
+            ));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            load_each(&bytes);
+        }
+
+        #[test]
+        fn a_valid_record_after_a_bad_one_loads(
+            bad in proptest::collection::vec(any::<u8>().prop_filter("one line", |b| *b != b'\n'), 1..200)
+        ) {
+            let mut input = VALID.to_vec();
+            input.push(b'\n');
+            input.extend_from_slice(&bad);
+            input.push(b'\n');
+            input.extend_from_slice(VALID);
+            input.push(b'\n');
+            for (name, events, _, failed) in load_each(&input) {
+                prop_assert!(events >= 2, "{name}: {events} events");
+                prop_assert!(!failed, "{name}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(6))]
+
+        #[test]
+        fn the_same_through_stdin_and_a_fifo(
+            bad in proptest::collection::vec(any::<u8>().prop_filter("one line", |b| *b != b'\n'), 1..200)
+        ) {
+            let mut input = VALID.to_vec();
+            input.push(b'\n');
+            input.extend_from_slice(&bad);
+            input.push(b'\n');
+            input.extend_from_slice(VALID);
+            input.push(b'\n');
+            let (doc, code) = super::report_stdin(input.clone(), 1 << 12);
+            prop_assert_eq!(code, Some(0));
+            prop_assert_eq!(&doc["summary"]["events"], 2);
+            let dir = tempfile::tempdir().expect("temp dir");
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+            prop_assert!(made.success());
+            let path = fifo.clone();
+            let writer = std::thread::spawn(move || std::fs::write(path, input));
+            let out = super::report_cmd(&[&fifo.to_string_lossy()]).output().expect("runs");
+            writer.join().expect("writer").expect("write");
+            let doc = super::json(&out);
+            prop_assert_eq!(&doc["summary"]["events"], 2);
+        }
+    }
+}
