@@ -358,7 +358,10 @@ impl<'a> Streamer<'a> {
                 }
                 return;
             }
-            if delivered {
+            // A connection that delivered and then broke starts a new streak; a stream
+            // that ends cleanly is polled with growing delays like a failing one (a
+            // finite endpoint is not hammered every 250 ms, nor the problems flooded).
+            if delivered && failed {
                 backoff.reset();
             }
             let delay = backoff.failed(self.sse.retry());

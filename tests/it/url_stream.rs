@@ -365,3 +365,28 @@ fn report_of_a_missing_stream_fails_with_the_status() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_stream_that_ends_cleanly_is_polled_with_growing_delays() {
+    let server = Server::start(Box::new(|_i, _req, conn, _quit| {
+        start_chunked(conn, "application/x-ndjson");
+        send_chunks(conn, LINES[0].as_bytes(), &[64]);
+        end_chunked(conn);
+    }));
+    let mut run = start(&server.url(), true);
+    run.until("the second reconnection", |r| {
+        r.problem("(attempt 2)").is_some()
+    });
+    assert!(
+        run.problem("the stream ended; reconnecting in 500 ms (attempt 2)")
+            .is_some(),
+        "{:?}",
+        run.problems
+    );
+    let told = run
+        .problems
+        .iter()
+        .filter(|(p, _)| p.contains("; reconnecting in"))
+        .count();
+    assert_eq!(told, 2, "{:?}", run.problems);
+}
