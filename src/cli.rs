@@ -45,11 +45,6 @@ pub struct SourceArgs {
     /// combined stream. Without any, the bundled demo stream is used.
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::FilePath)]
     pub sources: Vec<String>,
-    /// The record-size limit (default 64MiB): a longer line or JSON value is rejected
-    /// with its location and size, and skipped without being held in memory. Units: B,
-    /// KB, MB, GB, KiB, MiB, GiB.
-    #[arg(long, value_name = "SIZE", value_parser = crate::fmt::parse_size)]
-    pub max_record_size: Option<usize>,
 }
 
 /// Settings of the session analysis.
@@ -174,6 +169,11 @@ pub struct ReportArgs {
     /// Text format: how many users get a session table (most anomalies first).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_USERS)]
     pub users: usize,
+    /// The record-size limit (default 64MiB): a longer line or JSON value is rejected
+    /// with its location and size, and skipped without being held in memory. Units: B,
+    /// KB, MB, GB, KiB, MiB, GiB.
+    #[arg(long, value_name = "SIZE", value_parser = crate::fmt::parse_size)]
+    pub max_record_size: Option<usize>,
 }
 
 #[cfg(test)]

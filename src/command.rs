@@ -43,7 +43,6 @@ fn report_options(args: ReportArgs) -> report::Options {
     report::Options {
         rules: args.analysis.rules(),
         max_record: args
-            .sources
             .max_record_size
             .unwrap_or(source::load::DEFAULT_MAX_RECORD),
         sources: args.sources.sources,
