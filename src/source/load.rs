@@ -593,6 +593,82 @@ fn api_error(text: &[u8]) -> Option<String> {
     ))
 }
 
+/// A zip local file header.
+struct LocalHeader {
+    name: String,
+    method: u16,
+    /// Compressed size (0 when a data descriptor follows the data instead).
+    size: u64,
+    /// Sizes and CRC follow the data (general-purpose flag bit 3).
+    descriptor: bool,
+    /// The header has a zip64 extra field (a descriptor then holds 8-byte sizes).
+    zip64: bool,
+}
+
+/// Reads the next local file header; `None` at the central directory or the end.
+fn read_local_header(r: &mut impl BufRead) -> io::Result<Option<LocalHeader>> {
+    let mut fixed = [0u8; 30];
+    match r.read_exact(&mut fixed[..4]) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    if fixed[..4] != *b"PK\x03\x04" {
+        return Ok(None);
+    }
+    r.read_exact(&mut fixed[4..])?;
+    let u16_at = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
+    let flags = u16_at(6);
+    let method = u16_at(8);
+    let mut size = u64::from(u32_at(18));
+    let mut name = vec![0u8; usize::from(u16_at(26))];
+    let mut extra = vec![0u8; usize::from(u16_at(28))];
+    r.read_exact(&mut name)?;
+    r.read_exact(&mut extra)?;
+    let mut zip64 = false;
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let id = u16::from_le_bytes([extra[at], extra[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([extra[at + 2], extra[at + 3]]));
+        let body = extra.get(at + 4..at + 4 + len).unwrap_or(&[]);
+        if id == 1 {
+            zip64 = true;
+            // Uncompressed then compressed size, each present when the header says 0xFFFFFFFF.
+            let mut fields = body
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+            if u32_at(22) == u32::MAX {
+                fields.next();
+            }
+            if u32_at(18) == u32::MAX
+                && let Some(v) = fields.next()
+            {
+                size = v;
+            }
+        }
+        at += 4 + len;
+    }
+    Ok(Some(LocalHeader {
+        name: String::from_utf8_lossy(&name).into_owned(),
+        method,
+        size,
+        descriptor: flags & 8 != 0,
+        zip64,
+    }))
+}
+
+/// Skips the data descriptor after a member's data: an optional signature, the CRC, and
+/// the two sizes (8 bytes each in zip64).
+fn skip_data_descriptor(r: &mut impl BufRead, zip64: bool) -> io::Result<()> {
+    let mut first = [0u8; 4];
+    r.read_exact(&mut first)?;
+    let rest = if first == *b"PK\x07\x08" { 4 } else { 0 } + if zip64 { 16 } else { 8 };
+    let mut skip = vec![0u8; rest];
+    r.read_exact(&mut skip)
+}
+
 /// Whether a zip member is metadata that macOS's Archive Utility adds when re-zipping:
 /// resource forks under `__MACOSX/` and Finder's `.DS_Store` files.
 fn is_macos_metadata(name: &str) -> bool {
@@ -1149,22 +1225,10 @@ fn zip_archive<R: Read + Seek>(
                 return;
             }
             let mut read_any = false;
+            let mut local = BufReader::with_capacity(1 << 16, &mut reader);
             loop {
-                match zip::read::read_zipfile_from_stream(&mut reader) {
-                    Ok(Some(mut file)) => {
-                        read_any = true;
-                        if file.is_dir() {
-                            continue;
-                        }
-                        let name = file
-                            .name()
-                            .map_or_else(|_| "?".to_string(), |n| n.into_owned());
-                        if is_macos_metadata(&name) {
-                            metadata += 1;
-                            continue;
-                        }
-                        member(name, &mut file, emit);
-                    }
+                let header = match read_local_header(&mut local) {
+                    Ok(Some(header)) => header,
                     Ok(None) => break,
                     Err(e) => {
                         emit(LoadEvent::Problem {
@@ -1177,6 +1241,60 @@ fn zip_archive<R: Read + Seek>(
                         });
                         break;
                     }
+                };
+                read_any = true;
+                let skip = header.name.ends_with('/') || is_macos_metadata(&header.name);
+                if skip && !header.name.ends_with('/') {
+                    metadata += 1;
+                }
+                let ended = match header.method {
+                    // Deflate ends by itself: members written with data descriptors
+                    // (streamed zips) are read without knowing their size.
+                    8 => {
+                        let mut data = flate2::bufread::DeflateDecoder::new(&mut local);
+                        if !skip {
+                            member(header.name.clone(), &mut data, emit);
+                        }
+                        io::copy(&mut data, &mut io::sink()).map(|_| ())
+                    }
+                    0 if !header.descriptor || header.size > 0 => {
+                        let mut data = (&mut local).take(header.size);
+                        if !skip {
+                            member(header.name.clone(), &mut data, emit);
+                        }
+                        io::copy(&mut data, &mut io::sink()).and_then(|_| {
+                            if data.limit() == 0 {
+                                Ok(())
+                            } else {
+                                Err(io::Error::new(
+                                    io::ErrorKind::UnexpectedEof,
+                                    "the member is cut short",
+                                ))
+                            }
+                        })
+                    }
+                    m => Err(io::Error::other(format!(
+                        "member '{}' uses compression method {m}, or is stored without its size, which cannot be read without the zip directory",
+                        header.name
+                    ))),
+                };
+                let ended = ended.and_then(|()| {
+                    if header.descriptor {
+                        skip_data_descriptor(&mut local, header.zip64)
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = ended {
+                    emit(LoadEvent::Problem {
+                        source: ctx.source,
+                        message: format!(
+                            "'{}' is not a readable zip archive past member '{}': {e}",
+                            ctx.name, header.name
+                        ),
+                        fatal: false,
+                    });
+                    break;
                 }
             }
         }

@@ -480,3 +480,31 @@ mod arbitrary_bytes {
         }
     }
 }
+
+#[test]
+fn streamed_and_zip64_archives_recover_every_complete_member() {
+    // (fixture, events, whether the archive is cut)
+    for (name, events, cut) in [
+        ("streamed.zip", 3, false),
+        ("streamed-truncated.zip", 2, true),
+        ("streamed-zip64.zip", 3, false),
+        ("streamed-zip64-truncated.zip", 2, true),
+    ] {
+        let (doc, code) = report(&[name]);
+        assert_eq!(code, Some(0), "{name}");
+        assert_eq!(doc["sources"][0]["format"], "zip", "{name}");
+        assert_eq!(
+            doc["summary"]["events"],
+            events,
+            "{name}: {}",
+            problems(&doc, 0)
+        );
+        assert_eq!(doc["summary"]["rejected"], 0, "{name}");
+        assert_eq!(
+            problems(&doc, 0).contains("export/2.json.gz"),
+            cut,
+            "{name}: {}",
+            problems(&doc, 0)
+        );
+    }
+}
