@@ -508,3 +508,15 @@ fn streamed_and_zip64_archives_recover_every_complete_member() {
         );
     }
 }
+
+#[test]
+fn a_file_whose_records_all_fail_the_same_way_says_what_it_looks_like() {
+    let (doc, code) = report(&["not-events.ndjson"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["summary"]["rejected"], 4);
+    let p = problems(&doc, 0);
+    assert!(
+        p.contains("all 4 records were rejected as missing_event_type: this looks like JSON objects without an 'event_type'"),
+        "{p}"
+    );
+}
