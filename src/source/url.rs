@@ -285,7 +285,8 @@ struct Streamer<'a> {
     partial: Vec<u8>,
     /// The record-size limit.
     max_line: usize,
-    /// NDJSON: bytes of a line over the limit, read through so far (not kept).
+    /// Bytes of a line (NDJSON) or event (SSE) over the limit, read through so far (not
+    /// kept).
     over_long: Option<u64>,
     /// Sizes of over-long lines read through and not yet reported.
     too_large: Vec<u64>,
@@ -490,6 +491,16 @@ impl<'a> Streamer<'a> {
     fn frame(&mut self, bytes: &[u8]) {
         if self.sse_mode {
             self.sse.push(bytes, &mut self.events);
+            if self.sse.pending() > self.max_line {
+                // An endless event: dropped as it grows, reported when the stream moves on.
+                *self.over_long.get_or_insert(0) += self.sse.pending() as u64;
+                self.sse.reset();
+            }
+            if !self.events.is_empty()
+                && let Some(size) = self.over_long.take()
+            {
+                self.too_large.push(size);
+            }
             for event in self.events.drain(..) {
                 // An empty payload (a keep-alive) holds no value.
                 if event.data.iter().all(u8::is_ascii_whitespace) {
@@ -532,7 +543,7 @@ impl<'a> Streamer<'a> {
             emit(LoadEvent::Problem {
                 source: self.source,
                 message: format!(
-                    "'{}': a line of {size} bytes is over the record-size limit of {} bytes (--max-record-size); it was skipped without being kept",
+                    "'{}': a line or event of {size} bytes is over the record-size limit of {} bytes (--max-record-size); it was skipped without being kept",
                     self.spec.url, self.max_line
                 ),
                 fatal: false,
