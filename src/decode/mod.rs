@@ -11,7 +11,13 @@
 //! - an integer `amplitude_id` and the string of the same digits are the same id;
 //! - when a key occurs twice in one object, the last occurrence wins (as in JavaScript);
 //! - a request body's `events` elements are decoded as events; the body's other keys
-//!   (`api_key`, `userData`, …) are not inherited by them.
+//!   (`api_key`, `userData`, …) are not inherited by them;
+//! - a line that is a url-encoded legacy amplitude-js body (`client=…&e=[…]`) is decoded
+//!   through its `e`; an Airbyte `RECORD` message through its `record.data`;
+//! - an integer time of ten digits looks like epoch seconds: it is kept (as ms) and
+//!   counted in [`Batch::epoch_seconds`] for the loader's warning;
+//! - a record over the record-size limit is rejected unread ([`RejectReason::TooLarge`],
+//!   counted as invalid JSON).
 
 pub mod time;
 
@@ -457,6 +463,9 @@ impl Decoder {
     /// Decodes one NDJSON line (without its newline).
     pub fn line(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first().is_some_and(u8::is_ascii_alphabetic) && self.form(batch, line, origin) {
+            return;
+        }
         let Some(line) = utf8_or_reject(batch, line, origin) else {
             return;
         };
@@ -485,6 +494,51 @@ impl Decoder {
             Ok(Err(found)) => batch.reject(origin.loc.clone(), RejectReason::NotObject { found }),
             Err(e) => batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e)),
         }
+    }
+
+    /// Decodes a line that is a legacy amplitude-js upload body, url-encoded as the SDK
+    /// posts it (`client=KEY&e=[…]&v=2&upload_time=…&checksum=…`), as `listen` accepts it:
+    /// `e` holds the events (a JSON array, or one event object). Returns false when the
+    /// line is not such a body (no `client` or no `e`). Each event's raw text is the
+    /// whole line, since the events are not in the line's bytes as they are.
+    fn form(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) -> bool {
+        let mut client = false;
+        let mut events = None;
+        for (k, v) in form_urlencoded::parse(line) {
+            match &*k {
+                "client" => client = true,
+                "e" => events = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        let (true, Some(events)) = (client, events) else {
+            return false;
+        };
+        let buf = events.as_bytes();
+        let mut scanner = Scanner::new(buf);
+        scanner.skip_ws();
+        let span = match scanner.value() {
+            Ok(span) => span,
+            Err(e) => {
+                batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e));
+                return true;
+            }
+        };
+        let keep_raw = std::mem::replace(&mut self.keep_raw, false);
+        let before = batch.events.len();
+        self.value(batch, buf, span, origin);
+        self.keep_raw = keep_raw;
+        if keep_raw {
+            for _ in before..batch.events.len() {
+                batch.raw.push(RawLoc {
+                    source: origin.loc.source,
+                    segment: origin.segment,
+                    offset: origin.offset,
+                    len: u32::try_from(line.len()).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        true
     }
 
     /// Decodes one validated JSON value: an event, a request body / User Activity response,

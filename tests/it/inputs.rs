@@ -520,3 +520,12 @@ fn a_file_whose_records_all_fail_the_same_way_says_what_it_looks_like() {
         "{p}"
     );
 }
+
+#[test]
+fn legacy_amplitude_js_form_bodies_decode_as_in_listen() {
+    let (doc, code) = report(&["legacy-form.txt"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["summary"]["events"], 3, "{}", doc["rejected_records"]);
+    assert_eq!(doc["summary"]["rejected"], 0);
+    assert_eq!(doc["summary"]["users"], 3);
+}
