@@ -12,7 +12,7 @@
 //!   or an archive member is skipped. A stream opening a JSON value is text even with NUL
 //!   bytes later (they spoil their own record only).
 //! - gzip is unwrapped (concatenated members too) and the inside sniffed again, at most
-//!   [`MAX_GZIP_NESTING`] layers deep; zip members are read in archive order, each
+//!   4 layers deep; zip members are read in archive order, each
 //!   sniffed on its own. A zip arriving as a stream is spooled to a temporary file first.
 //!   An archive whose central directory is missing (a truncated download) is read from
 //!   its local headers instead.
