@@ -187,6 +187,11 @@ pub struct ReportArgs {
     /// Text format: how many users get a session table (most anomalies first).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_USERS)]
     pub users: usize,
+    /// The record-size limit (default 64MiB): a longer line or JSON value is rejected
+    /// with its location and size, and skipped without being held in memory. Units: B,
+    /// KB, MB, GB, KiB, MiB, GiB.
+    #[arg(long, value_name = "SIZE", value_parser = crate::fmt::parse_size)]
+    pub max_record_size: Option<usize>,
 }
 
 #[cfg(test)]

@@ -100,6 +100,9 @@ fn rules(args: &AnalysisArgs, m: &ArgMatches, cfg: &Config) -> Rules {
 fn report_options(args: ReportArgs, m: &ArgMatches, cfg: &Config) -> report::Options {
     report::Options {
         rules: rules(&args.analysis, m, cfg),
+        max_record: args
+            .max_record_size
+            .unwrap_or(source::load::DEFAULT_MAX_RECORD),
         sources: args.sources.sources,
         user: args.user,
         output: report::Output {

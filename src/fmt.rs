@@ -57,6 +57,35 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
     i64::try_from(d.as_millis()).map_err(|_| format!("'{text}' is too long a duration"))
 }
 
+/// Parses a size in bytes: digits, then optionally a unit `B`, `KB`, `MB`, `GB` (powers of
+/// 1000) or `KiB`, `MiB`, `GiB` (powers of 1024), case-insensitive (`64MiB`, `1000000`).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let unit = t[digits..].trim().to_ascii_lowercase();
+    let factor: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "ki" | "kib" => 1 << 10,
+        "mi" | "mib" => 1 << 20,
+        "gi" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size like 64MiB, 500KB or 1000000"
+            ));
+        }
+    };
+    let n: u64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size like 64MiB, 500KB or 1000000"))?;
+    n.checked_mul(factor)
+        .and_then(|v| usize::try_from(v).ok())
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("'{text}' is not a usable size (more than 0 bytes)"))
+}
+
 /// A time in ms as `YYYY-MM-DD HH:MM:SS.mmm` in `tz`; out-of-range values print as ms.
 #[must_use]
 pub fn time_in<Tz: TimeZone>(ms: i64, tz: &Tz) -> String
@@ -78,12 +107,21 @@ pub fn time(ms: i64) -> String {
     time_in(ms, &Utc)
 }
 
+/// Characters that change how the text around them displays without being visible: bidi
+/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069: a user id that
+/// displays reversed) and zero-width ones (U+200B–U+200F, U+2060, U+FEFF).
+#[must_use]
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 /// Untrusted text made safe for a terminal: control characters (C0, DEL, C1) become
 /// visible escapes (`\n`, `\t`, `\e`, `\u{9b}`), so no escape sequence reaches the
-/// terminal raw. Borrowed when nothing needs escaping.
+/// terminal raw; so do bidi controls and zero-width characters ([`is_invisible`]), so
+/// that text displays as it is. Borrowed when nothing needs escaping.
 #[must_use]
 pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(|c| c.is_control() || is_invisible(c)) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -93,10 +131,41 @@ pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{1b}' => out.push_str("\\e"),
-            c if c.is_control() => {
+            c if c.is_control() || is_invisible(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Serialised JSON with C1 controls (U+0080–U+009F, which terminals act on: U+009B starts
+/// an escape sequence), bidi controls and zero-width characters written as `\uXXXX`
+/// escapes. They can only occur inside strings, so the result is the same JSON. Borrowed
+/// when there are none (any ASCII output).
+#[must_use]
+pub fn escape_json_invisible(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let needs = |c: char| ('\u{80}'..='\u{9f}').contains(&c) || is_invisible(c);
+    let first = memchr::memchr3_iter(0xc2, 0xe2, 0xef, json).find(|&i| {
+        std::str::from_utf8(&json[i..json.len().min(i + 3)])
+            .ok()
+            .or_else(|| std::str::from_utf8(&json[i..json.len().min(i + 2)]).ok())
+            .and_then(|t| t.chars().next())
+            .is_some_and(needs)
+    });
+    let Some(first) = first else {
+        return std::borrow::Cow::Borrowed(json);
+    };
+    let mut out = Vec::with_capacity(json.len() + 16);
+    out.extend_from_slice(&json[..first]);
+    let rest = String::from_utf8_lossy(&json[first..]);
+    for c in rest.chars() {
+        if needs(c) {
+            let _ = std::io::Write::write_fmt(&mut out, format_args!("\\u{:04x}", u32::from(c)));
+        } else {
+            let mut b = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
         }
     }
     std::borrow::Cow::Owned(out)
@@ -141,6 +210,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_output_escapes_c1_bidi_and_zero_width_characters() {
+        let value = serde_json::json!({"id": "a\u{9b}31m\u{202e}b\u{200d}é€\u{a0}", "n": 1});
+        let text = serde_json::to_vec(&value).unwrap();
+        let escaped = escape_json_invisible(&text);
+        assert_eq!(
+            std::str::from_utf8(&escaped).unwrap(),
+            r#"{"id":"a\u009b31m\u202eb\u200dé€\u{a0}","n":1}"#.replace("\\u{a0}", "\u{a0}")
+        );
+        let back: serde_json::Value = serde_json::from_slice(&escaped).unwrap();
+        assert_eq!(back, value);
+        let plain = r#"{"id":"plain é"}"#.as_bytes();
+        assert!(matches!(
+            escape_json_invisible(plain),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
     fn durations_are_compact() {
         let cases = [
             (0, "0ms"),
@@ -171,6 +258,10 @@ mod tests {
     #[test]
     fn control_characters_never_pass_through() {
         assert_eq!(sanitize("plain é"), "plain é");
+        assert_eq!(
+            sanitize("user\u{202e}nimda\u{200b}\u{2066}x\u{feff}"),
+            "user\\u{202e}nimda\\u{200b}\\u{2066}x\\u{feff}"
+        );
         assert_eq!(
             sanitize("a\u{1b}[31mred\n\u{7}\u{9b}"),
             "a\\e[31mred\\n\\u{7}\\u{9b}"

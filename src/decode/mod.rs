@@ -11,7 +11,13 @@
 //! - an integer `amplitude_id` and the string of the same digits are the same id;
 //! - when a key occurs twice in one object, the last occurrence wins (as in JavaScript);
 //! - a request body's `events` elements are decoded as events; the body's other keys
-//!   (`api_key`, `userData`, …) are not inherited by them.
+//!   (`api_key`, `userData`, …) are not inherited by them;
+//! - a line that is a url-encoded legacy amplitude-js body (`client=…&e=[…]`) is decoded
+//!   through its `e`; an Airbyte `RECORD` message through its `record.data`;
+//! - an integer time of ten digits looks like epoch seconds: it is kept (as ms) and
+//!   counted in [`Batch::epoch_seconds`] for the loader's warning;
+//! - a record over the record-size limit is rejected unread ([`RejectReason::TooLarge`],
+//!   counted as invalid JSON).
 
 pub mod time;
 
@@ -47,6 +53,13 @@ pub enum RejectReason {
     NoIdentity,
     /// None of the time fields is present.
     NoTime,
+    /// The record is over the record-size limit: it was skipped without being read whole.
+    TooLarge {
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The first present time field is not an accepted form.
     BadTime {
         /// The field that decided.
@@ -67,9 +80,10 @@ impl RejectReason {
     #[must_use]
     pub fn kind(&self) -> RejectKind {
         match self {
-            RejectReason::InvalidUtf8 { .. } | RejectReason::InvalidJson(_) => {
-                RejectKind::InvalidJson
-            }
+            // Not read, so not known to be JSON: counted with the invalid JSON.
+            RejectReason::InvalidUtf8 { .. }
+            | RejectReason::InvalidJson(_)
+            | RejectReason::TooLarge { .. } => RejectKind::InvalidJson,
             RejectReason::NotObject { .. } => RejectKind::NotObject,
             RejectReason::EventType { .. } => RejectKind::MissingEventType,
             RejectReason::NoIdentity => RejectKind::MissingIdentity,
@@ -184,6 +198,10 @@ impl fmt::Display for RejectReason {
                 write!(f, "not valid JSON: invalid UTF-8 at byte {}", offset + 1)
             }
             RejectReason::InvalidJson(e) => write!(f, "not valid JSON: {e}"),
+            RejectReason::TooLarge { size, limit } => write!(
+                f,
+                "not read: the record is {size} bytes, over the record-size limit of {limit} bytes (--max-record-size)"
+            ),
             RejectReason::NotObject { found } => {
                 write!(f, "not an event object (found {found})")
             }
@@ -200,8 +218,8 @@ impl fmt::Display for RejectReason {
             ),
             RejectReason::BadTime { field, value } => write!(
                 f,
-                "'{field}' is {value}, not a time (integer ms, numeric string, \
-                 'YYYY-MM-DD HH:MM:SS[.ffffff]' or RFC 3339)"
+                "'{field}' is {value}, not a time (integer ms, numeric string or \
+                 ISO 8601 date-time like '2025-02-01 19:42:58.123 UTC')"
             ),
         }
     }
@@ -270,6 +288,10 @@ pub struct Batch {
     pub warnings: Vec<Warning>,
     /// All session-id warnings.
     pub warning_count: u64,
+    /// Accepted events whose time looks like epoch seconds (see [`looks_like_seconds`]).
+    pub epoch_seconds: u64,
+    /// The first of those: where, which field, and its value.
+    pub epoch_seconds_first: Option<Box<(Location, &'static str, i64)>>,
     /// Lines consumed (NDJSON), so that later batches can number theirs.
     pub lines: u64,
     /// Input bytes consumed.
@@ -281,6 +303,11 @@ impl Batch {
     #[must_use]
     pub fn rejected(&self) -> u64 {
         self.reject_counts.total()
+    }
+
+    /// Rejects a record over the record-size limit (the loaders skip it unread).
+    pub fn reject_too_large(&mut self, loc: Location, size: u64, limit: u64) {
+        self.reject(loc, RejectReason::TooLarge { size, limit });
     }
 
     fn reject(&mut self, loc: Location, reason: RejectReason) {
@@ -357,6 +384,9 @@ struct Fields {
     user_id: Option<Span>,
     device_id: Option<Span>,
     events: Option<Span>,
+    /// Airbyte messages: `{"type":"RECORD","record":{"data":{…event…}}}`.
+    message_type: Option<Span>,
+    record: Option<Span>,
 }
 
 /// Time fields in order of precedence.
@@ -377,6 +407,8 @@ impl Fields {
             b"user_id" => &mut self.user_id,
             b"device_id" => &mut self.device_id,
             b"events" => &mut self.events,
+            b"type" => &mut self.message_type,
+            b"record" => &mut self.record,
             _ => return,
         };
         *slot = Some(value);
@@ -431,6 +463,9 @@ impl Decoder {
     /// Decodes one NDJSON line (without its newline).
     pub fn line(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first().is_some_and(u8::is_ascii_alphabetic) && self.form(batch, line, origin) {
+            return;
+        }
         let Some(line) = utf8_or_reject(batch, line, origin) else {
             return;
         };
@@ -459,6 +494,51 @@ impl Decoder {
             Ok(Err(found)) => batch.reject(origin.loc.clone(), RejectReason::NotObject { found }),
             Err(e) => batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e)),
         }
+    }
+
+    /// Decodes a line that is a legacy amplitude-js upload body, url-encoded as the SDK
+    /// posts it (`client=KEY&e=[…]&v=2&upload_time=…&checksum=…`), as `listen` accepts it:
+    /// `e` holds the events (a JSON array, or one event object). Returns false when the
+    /// line is not such a body (no `client` or no `e`). Each event's raw text is the
+    /// whole line, since the events are not in the line's bytes as they are.
+    fn form(&mut self, batch: &mut Batch, line: &[u8], origin: &Origin) -> bool {
+        let mut client = false;
+        let mut events = None;
+        for (k, v) in form_urlencoded::parse(line) {
+            match &*k {
+                "client" => client = true,
+                "e" => events = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        let (true, Some(events)) = (client, events) else {
+            return false;
+        };
+        let buf = events.as_bytes();
+        let mut scanner = Scanner::new(buf);
+        scanner.skip_ws();
+        let span = match scanner.value() {
+            Ok(span) => span,
+            Err(e) => {
+                batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e));
+                return true;
+            }
+        };
+        let keep_raw = std::mem::replace(&mut self.keep_raw, false);
+        let before = batch.events.len();
+        self.value(batch, buf, span, origin);
+        self.keep_raw = keep_raw;
+        if keep_raw {
+            for _ in before..batch.events.len() {
+                batch.raw.push(RawLoc {
+                    source: origin.loc.source,
+                    segment: origin.segment,
+                    offset: origin.offset,
+                    len: u32::try_from(line.len()).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        true
     }
 
     /// Decodes one validated JSON value: an event, a request body / User Activity response,
@@ -516,6 +596,13 @@ impl Decoder {
 
     /// Decodes a scanned (so valid) object: one event, or the events of a body.
     fn fields(&mut self, batch: &mut Batch, buf: &str, f: &Fields, span: Span, origin: &Origin) {
+        if let Some(data) = airbyte_data(buf.as_bytes(), f) {
+            // An Airbyte RECORD message: its `record.data` is the event.
+            if let Ok((inner, span)) = scan_fields(&mut Scanner::at(buf.as_bytes(), data.start)) {
+                self.fields(batch, buf, &inner, span, origin);
+                return;
+            }
+        }
         let is_body =
             f.events.is_some_and(|s| s.kind == Kind::Array) && present(f.event_type).is_none();
         if !is_body {
@@ -661,15 +748,7 @@ impl Decoder {
             batch.reject(origin.loc.clone(), RejectReason::NoTime);
             return;
         };
-        let time = match time_span.kind {
-            Kind::Number { int: true } => time::parse_int(time_span.bytes(bytes)),
-            Kind::String { escaped: false } => time::parse_time_str(time_span.bytes(bytes)),
-            Kind::String { escaped: true } => {
-                let text = self.text(buf, time_span);
-                time::parse_time_str(text.as_bytes())
-            }
-            _ => None,
-        };
+        let time = time_value(bytes, time_span, &mut self.scratch);
         let Some(time) = time else {
             batch.reject(
                 origin.loc.clone(),
@@ -680,6 +759,17 @@ impl Decoder {
             );
             return;
         };
+        if looks_like_seconds(time)
+            && matches!(time_span.kind, Kind::Number { .. } | Kind::String { .. })
+            && !bytes
+                .get(time_span.start..time_span.end)
+                .is_some_and(|t| t.contains(&b'-'))
+        {
+            batch.epoch_seconds += 1;
+            if batch.epoch_seconds_first.is_none() {
+                batch.epoch_seconds_first = Some(Box::new((origin.loc.clone(), field, time)));
+            }
+        }
         let mut rec = EventRec {
             time,
             session: NO_SESSION_ID,
@@ -748,6 +838,54 @@ impl Decoder {
             });
         }
     }
+}
+
+/// Whether an integer event time looks like whole epoch *seconds* sent where ms are
+/// expected: ten digits, 1 000 000 000 to 9 999 999 999. As ms those are 12 January to
+/// 26 April 1970, a time no real event has; as seconds they are 2001 to 2286. The event
+/// is still accepted (as ms, the contract's unit); the load warns once per source.
+#[must_use]
+pub fn looks_like_seconds(time: i64) -> bool {
+    (1_000_000_000..10_000_000_000).contains(&time)
+}
+
+/// The event time (ms) a JSON value at `span` of `buf` stands for, if it is one of the
+/// accepted forms of §1: an integer literal, or a string of [`time::parse_time_str`].
+/// `scratch` holds the unescaped text of an escaped string. Shared with `listen`'s
+/// validation, so that the endpoint accepts exactly the times a file load accepts.
+pub fn time_value(buf: &[u8], span: Span, scratch: &mut String) -> Option<i64> {
+    match span.kind {
+        Kind::Number { int: true } => time::parse_int(span.bytes(buf)),
+        Kind::String { escaped: false } => time::parse_time_str(span.bytes(buf)),
+        Kind::String { escaped: true } => {
+            json::unescape(span.bytes(buf), scratch);
+            time::parse_time_str(scratch.as_bytes())
+        }
+        _ => None,
+    }
+}
+
+/// The `record.data` object of an Airbyte `RECORD` message (what Airbyte's Amplitude
+/// source and file destinations write), when `f` is one: no `event_type` of its own,
+/// `"type":"RECORD"`, and an object `record` holding an object `data`.
+fn airbyte_data(buf: &[u8], f: &Fields) -> Option<Span> {
+    if present(f.event_type).is_some() {
+        return None;
+    }
+    let kind = f.message_type?;
+    if kind.kind != (Kind::String { escaped: false }) || kind.bytes(buf) != b"RECORD" {
+        return None;
+    }
+    let record = f.record.filter(|r| r.kind == Kind::Object)?;
+    let mut data = None;
+    Scanner::at(buf, record.start)
+        .object(|key, _, value| {
+            if key == b"data" && value.kind == Kind::Object {
+                data = Some(value);
+            }
+        })
+        .ok()?;
+    data
 }
 
 /// The record's text, or `None` after rejecting it as invalid UTF-8 (so invalid JSON).

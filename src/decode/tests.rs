@@ -456,3 +456,19 @@ mod no_panics {
         }
     }
 }
+
+#[test]
+fn a_legacy_form_line_decodes_its_events_with_the_line_as_raw_text() {
+    let line = "client=k&e=%5B%7B%22event_type%22%3A%22a%22%2C%22user_id%22%3A%22u%22%2C%22time%22%3A1%7D%2C%7B%22event_type%22%3A%22b%22%2C%22device_id%22%3A%22d%22%2C%22time%22%3A2%7D%5D&v=2";
+    let b = decode_line(line);
+    assert_eq!(b.events.len(), 2, "{:?}", b.rejects);
+    assert_eq!(b.raw.len(), 2);
+    assert!(
+        b.raw
+            .iter()
+            .all(|r| r.offset == 0 && r.len as usize == line.len())
+    );
+    // Not a form body: an ordinary invalid line.
+    assert_eq!(reject_code("client=k&v=2"), Some("invalid_json"));
+    assert_eq!(reject_code("e=%5B%5D"), Some("invalid_json"));
+}

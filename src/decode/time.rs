@@ -1,5 +1,6 @@
-//! Event-time forms of `SESSION-MODEL.md` §1: integer ms, numeric string,
-//! `YYYY-MM-DD HH:MM:SS[.f…]` (UTC, the Export format) and RFC 3339.
+//! Event-time forms of `SESSION-MODEL.md` §1: integer ms, numeric string, and the ISO 8601
+//! date-time `YYYY-MM-DD`, `T`/`t`/space, `HH:MM:SS[.f…]`, then no zone (UTC: the Export
+//! form and what warehouses and ETL tools write), `Z`, `z`, ` UTC`, `±HH:MM` or `±HHMM`.
 //!
 //! Calendar arithmetic is done by hand: Export files carry one such string per event
 //! and this runs millions of times a second. Fractions finer than 1 ms are cut off,
@@ -71,9 +72,9 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// `YYYY-MM-DD` then `T`, `t` or space, then `HH:MM:SS`, an optional fraction, and
-/// an optional zone. Without a zone it is the Export format (UTC, at most 6 fraction
-/// digits); with `Z` or `±HH:MM` it is RFC 3339 (any number of fraction digits).
+/// `YYYY-MM-DD` then `T`, `t` or space, then `HH:MM:SS`, an optional fraction of any
+/// number of digits (cut to ms), and an optional zone: none (UTC), `Z`, `z`, ` UTC`,
+/// `±HH:MM` or `±HHMM`.
 fn parse_datetime(s: &[u8]) -> Option<i64> {
     let year = i64::from(num(s, 0, 4)?);
     let month = num(s, 5, 2)?;
@@ -84,8 +85,7 @@ fn parse_datetime(s: &[u8]) -> Option<i64> {
     if s[4] != b'-' || s[7] != b'-' || s[13] != b':' || s[16] != b':' {
         return None;
     }
-    let sep = s[10];
-    if !matches!(sep, b' ' | b'T' | b't') {
+    if !matches!(s[10], b' ' | b'T' | b't') {
         return None;
     }
     if !(1..=12).contains(&month)
@@ -99,9 +99,9 @@ fn parse_datetime(s: &[u8]) -> Option<i64> {
     }
     let mut i = 19;
     let mut millis = 0i64;
-    let mut frac_digits = 0;
     if s.get(i) == Some(&b'.') {
         i += 1;
+        let mut frac_digits = 0;
         while let Some(&c) = s.get(i).filter(|c| c.is_ascii_digit()) {
             if frac_digits < 3 {
                 millis = millis * 10 + i64::from(c - b'0');
@@ -116,17 +116,20 @@ fn parse_datetime(s: &[u8]) -> Option<i64> {
             millis *= 10;
         }
     }
+    let offset = |sign: u8, oh: u32, om: u32| -> Option<i64> {
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        let o = i64::from(oh * 3600 + om * 60);
+        Some(if sign == b'-' { -o } else { o })
+    };
     let offset_s: i64 = match &s[i..] {
-        [] if sep == b' ' && frac_digits <= 6 => 0,
-        [b'Z' | b'z'] => 0,
+        [] | [b'Z' | b'z'] | b" UTC" => 0,
         [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
-            let oh = num(rest, 0, 2)?;
-            let om = num(rest, 3, 2)?;
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let o = i64::from(oh * 3600 + om * 60);
-            if *sign == b'-' { -o } else { o }
+            offset(*sign, num(rest, 0, 2)?, num(rest, 3, 2)?)?
+        }
+        [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 4 => {
+            offset(*sign, num(rest, 0, 2)?, num(rest, 2, 2)?)?
         }
         _ => return None,
     };
@@ -155,6 +158,17 @@ mod tests {
             ("2023-11-14T20:13:20.001-02:00", 1_700_000_000_001),
             ("2024-02-29 00:00:00", 1_709_164_800_000),
             ("1969-12-31 23:59:59.999", -1),
+            // Warehouse and ETL forms (Fivetran, BigQuery, Snowflake, Airbyte).
+            ("2023-11-14T22:13:20", 1_700_000_000_000),
+            ("2023-11-14T22:13:20.123", 1_700_000_000_123),
+            ("2023-11-14 22:13:20.1234567", 1_700_000_000_123),
+            ("2023-11-14 22:13:20.123456789", 1_700_000_000_123),
+            ("2023-11-14 22:13:20 UTC", 1_700_000_000_000),
+            ("2023-11-14 22:13:20.5 UTC", 1_700_000_000_500),
+            ("2023-11-14T22:13:20+0000", 1_700_000_000_000),
+            ("2023-11-15T00:13:20+0200", 1_700_000_000_000),
+            ("2023-11-14T20:43:20.007-0130", 1_700_000_000_007),
+            ("2023-11-14 22:13:20Z", 1_700_000_000_000),
         ];
         for (s, want) in cases {
             assert_eq!(parse_time_str(s.as_bytes()), Some(*want), "{s}");
@@ -171,13 +185,20 @@ mod tests {
             " 17",
             "2023-11-14",
             "2023-11-14 22:13",
-            "2023-11-14T22:13:20",
             "2023-11-14 22:13:20.",
-            "2023-11-14 22:13:20.1234567",
+            "2023-11-14 22:13:20 utc",
+            "2023-11-14 22:13:20UTC",
+            "2023-11-14 22:13:20 GMT",
+            "2023-11-14 22:13:20+02",
+            "2023-11-14 22:13:20+2:00",
+            "2023-11-14 22:13:20+02:0",
+            "2023-11-14 22:13:20+24:00",
+            "2023-11-14 22:13:20+0260",
+            "2023-11-14 22:13:20.5.5",
+            "2023-11-14 22:13:20 ",
             "2023-02-29 00:00:00",
             "2023-13-01 00:00:00",
             "2023-11-14 24:00:00",
-            "2023-11-14 22:13:20+0200",
             "2023/11/14 22:13:20",
             "99999999999999999999",
         ] {

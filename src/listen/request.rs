@@ -22,7 +22,9 @@
 //!      `events_with_missing_fields.device_id` (Amplitude: "device_id is required unless
 //!      user_id is present"); either one present but not a string:
 //!      `events_with_invalid_fields.<field>`;
-//!    - `time` or `session_id` present but not an integer; `insert_id` not a string;
+//!    - `time` present but not a time the decoder accepts (an integer, a numeric string or
+//!      an ISO 8601 date-time of `SESSION-MODEL.md` §1); `session_id` present but not an
+//!      integer; `insert_id` not a string;
 //!      `event_properties`, `user_properties`, `groups`, `group_properties` not an
 //!      object: `events_with_invalid_fields.<field>`;
 //!    - a `user_id` or `device_id` shorter than `options.min_id_length` (default 5, or
@@ -563,10 +565,14 @@ fn check_event(
     if !identified {
         lists.missing.entry("device_id").or_default().push(i);
     }
-    for (name, span) in [("time", f.time), ("session_id", f.session_id)] {
-        if span.is_some_and(|s| !is_int(s)) {
-            lists.invalid.entry(name).or_default().push(i);
-        }
+    // Times as the decoder accepts them (§1), so that what the endpoint keeps loads.
+    if f.time
+        .is_some_and(|s| crate::decode::time_value(buf, s, scratch).is_none())
+    {
+        lists.invalid.entry("time").or_default().push(i);
+    }
+    if f.session_id.is_some_and(|s| !is_int(s)) {
+        lists.invalid.entry("session_id").or_default().push(i);
     }
     if f.insert_id.is_some_and(|s| !is_string(s)) {
         lists.invalid.entry("insert_id").or_default().push(i);

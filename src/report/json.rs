@@ -272,7 +272,9 @@ pub fn write(
     };
     // The top-level object is written by hand around the derived parts so that the
     // (large) users array can be produced in parallel and streamed.
+    // Text from events is untrusted: C1, bidi and zero-width characters are escaped.
     let head = serde_json::to_vec_pretty(&report)?;
+    let head = crate::fmt::escape_json_invisible(&head);
     let head = head.strip_suffix(b"\n}").unwrap_or(&head);
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
@@ -300,6 +302,7 @@ pub fn write(
             .collect();
         for chunk in chunks {
             let chunk = chunk?;
+            let chunk = crate::fmt::escape_json_invisible(&chunk);
             // Every user is preceded by a comma; the very first one is not.
             let skip = usize::from(std::mem::take(&mut first));
             out.write_all(&chunk[skip.min(chunk.len())..])?;

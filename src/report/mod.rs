@@ -86,6 +86,8 @@ pub struct Options {
     pub user: Option<String>,
     /// Format and size of the output.
     pub output: Output,
+    /// The record-size limit, in bytes (`--max-record-size`).
+    pub max_record: usize,
 }
 
 /// Bytes per NDJSON chunk when loading for a report.
@@ -118,6 +120,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     // as many batches to hand over and merge; ~5% faster loads on large files.
     let load = LoadOptions {
         chunk_size: REPORT_CHUNK,
+        max_record: opts.max_record,
         ..LoadOptions::default()
     };
     let store = load_all(&opts.sources, &load);
@@ -129,9 +132,12 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
     }
     let analysis = Analysis::compute(&store, &opts.rules);
     phase("analysis", err);
-    if !store.sources.is_empty() && store.sources.iter().all(|s| s.failed) {
-        // Nothing could be read: the errors above are the whole answer, not a report of
-        // zeros.
+    if opts.output.format == Format::Text
+        && !store.sources.is_empty()
+        && store.sources.iter().all(|s| s.failed)
+    {
+        // Nothing could be read: the errors above are the whole answer, not a text report
+        // of zeros. (JSON still describes the sources and why each failed, for scripts.)
         return Ok(1);
     }
     let query = match &opts.user {

@@ -23,6 +23,10 @@ pub struct LineFeed {
     offset: u64,
     /// Lines completed so far in this segment.
     lines: u64,
+    /// The record-size limit: a longer line is read through without being kept.
+    max_line: usize,
+    /// Bytes of an over-long line read through so far.
+    skipping: Option<u64>,
 }
 
 impl std::fmt::Debug for LineFeed {
@@ -50,7 +54,16 @@ impl LineFeed {
             partial: Vec::new(),
             offset,
             lines,
+            max_line: super::load::DEFAULT_MAX_RECORD,
+            skipping: None,
         }
+    }
+
+    /// Lines over `max` bytes are rejected as too large and never held whole.
+    #[must_use]
+    pub fn with_max_line(mut self, max: usize) -> Self {
+        self.max_line = max.max(1);
+        self
     }
 
     /// Bytes of an unfinished line held back.
@@ -73,12 +86,33 @@ impl LineFeed {
 
     /// Feeds the next bytes; returns the batch of the lines they complete, if any.
     pub fn push(&mut self, bytes: &[u8]) -> Option<LoadEvent> {
+        let mut skipped = None;
+        let mut bytes = bytes;
+        if let Some(seen) = self.skipping {
+            let Some(nl) = memchr::memchr(b'\n', bytes) else {
+                self.skipping = Some(seen + bytes.len() as u64);
+                return None;
+            };
+            skipped = Some(seen + nl as u64);
+            self.skipping = None;
+            bytes = &bytes[nl..];
+        }
         let Some(last_nl) = memchr::memrchr(b'\n', bytes) else {
             self.partial.extend_from_slice(bytes);
-            return None;
+            if self.partial.len() > self.max_line {
+                // An endless line: read through, never held.
+                self.skipping = Some(self.partial.len() as u64);
+                self.partial.clear();
+            }
+            return skipped.and_then(|size| self.decode_after_skip(size, b"\n"));
         };
         let (whole, rest) = bytes.split_at(last_nl + 1);
-        let event = if self.partial.is_empty() {
+        let event = if let Some(size) = skipped {
+            // `whole` starts with the skipped line's newline: a stand-in for the line.
+            let ev = self.decode_after_skip(size, whole);
+            self.partial.extend_from_slice(rest);
+            return ev;
+        } else if self.partial.is_empty() {
             self.decode(whole)
         } else {
             let mut joined = std::mem::take(&mut self.partial);
@@ -129,6 +163,27 @@ impl LineFeed {
         self.offset = 0;
     }
 
+    /// Decodes `text`, whose first byte is the newline of a line of `size` bytes that was
+    /// read through (rejected as too large); `text` follows it in the segment.
+    fn decode_after_skip(&mut self, size: u64, text: &[u8]) -> Option<LoadEvent> {
+        // The stand-in newline is one byte for size + 1: shift the offsets by size.
+        self.offset += size;
+        let max = self.max_line as u64;
+        self.decode(text).map(|mut ev| {
+            if let LoadEvent::Batch { batch, source, .. } = &mut ev {
+                let loc = Location {
+                    source: *source,
+                    member: None,
+                    line: 1,
+                    index: Vec::new(),
+                };
+                batch.reject_too_large(loc, size, max);
+                batch.bytes += size;
+            }
+            ev
+        })
+    }
+
     /// Decodes whole lines (ending with a newline) starting at `self.offset`.
     fn decode(&mut self, text: &[u8]) -> Option<LoadEvent> {
         let mut origin = Origin {
@@ -148,10 +203,15 @@ impl LineFeed {
         let base = self.offset;
         let line_base = self.lines;
         let decoder = &mut self.decoder;
+        let max = self.max_line;
         batch.lines = for_each_line(text, |line, n, at| {
             origin.loc.line = n;
             origin.offset = base + at as u64;
-            decoder.line(&mut batch, line, &origin);
+            if line.len() > max {
+                batch.reject_too_large(origin.loc.clone(), line.len() as u64, max as u64);
+            } else {
+                decoder.line(&mut batch, line, &origin);
+            }
         });
         // `for_each_line` counts the empty piece after the final newline as no line.
         self.decoder.seal(&mut batch);
@@ -207,6 +267,42 @@ mod tests {
             assert_eq!(raw.offset, (A.len() + 1 + 9) as u64);
             assert_eq!(raw.len as usize, B.len());
         }
+    }
+
+    #[test]
+    fn an_endless_line_is_read_through_and_rejected_with_its_size() {
+        let mut feed = LineFeed::new(SourceIx::new(0), 0, 0, 0, true).with_max_line(100);
+        let mut store = EventStore::new();
+        store.add_source("s");
+        let mut apply = |ev: Option<LoadEvent>| {
+            if let Some(ev) = ev {
+                store.apply(ev);
+            }
+        };
+        apply(feed.push(A));
+        apply(feed.push(b"\n"));
+        for _ in 0..1000 {
+            apply(feed.push(&[b'x'; 1000]));
+            assert!(feed.pending() <= 100);
+        }
+        apply(feed.push(b"xx\n"));
+        apply(feed.push(B));
+        apply(feed.push(b"\n"));
+        assert_eq!(store.events().len(), 2);
+        assert_eq!(store.rejects.len(), 1);
+        assert_eq!(store.describe(&store.rejects[0].loc), "s:2");
+        assert_eq!(
+            store.rejects[0].reason,
+            crate::decode::RejectReason::TooLarge {
+                size: 1_000_002,
+                limit: 100
+            }
+        );
+        assert_eq!(feed.lines(), 3);
+        assert_eq!(
+            feed.offset(),
+            (A.len() + 1 + 1_000_003 + B.len() + 1) as u64
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! A chunk ends at its last `\n`; the partial line after it is carried into the next
 //! chunk. A line longer than the chunk size grows the chunk until the line is whole, so
-//! no line is ever split.
+//! no line is ever split, up to the record-size limit: a longer line is read through
+//! without being kept (memory stays bounded whatever the input) and stands in its chunk
+//! as an empty line, its size reported by [`LineChunker::oversized`].
 
 use std::io::{self, Read};
 
@@ -18,6 +20,10 @@ pub struct LineChunker<R> {
     spare: Vec<Vec<u8>>,
     /// Total bytes read from the reader.
     pub bytes_read: u64,
+    /// Longest line kept.
+    max_line: usize,
+    /// The size of the line the last chunk stands for, when it was over `max_line`.
+    oversized: Option<u64>,
 }
 
 impl<R: Read> LineChunker<R> {
@@ -31,7 +37,56 @@ impl<R: Read> LineChunker<R> {
             pending: None,
             spare: Vec::new(),
             bytes_read: 0,
+            max_line: usize::MAX,
+            oversized: None,
         }
+    }
+
+    /// Lines longer than `max` bytes are not kept (see [`LineChunker::oversized`]).
+    #[must_use]
+    pub fn with_max_line(mut self, max: usize) -> Self {
+        self.max_line = max.max(1);
+        self
+    }
+
+    /// When the last chunk returned is the stand-in for a line over the limit: that line's
+    /// size in bytes (without its newline). The chunk is then a single `\n`.
+    #[must_use]
+    pub fn oversized(&self) -> Option<u64> {
+        self.oversized
+    }
+
+    /// Reads through the rest of a line already `seen` bytes long, keeping none of it;
+    /// `buf` is scratch space. Leaves the bytes after its newline in `carry`.
+    fn skip_line(&mut self, mut buf: Vec<u8>, mut seen: u64) -> Vec<u8> {
+        buf.resize(buf.len().max(1 << 16), 0);
+        loop {
+            match self.reader.read(&mut buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.bytes_read += n as u64;
+                    if let Some(nl) = memchr::memchr(b'\n', &buf[..n]) {
+                        seen += nl as u64;
+                        self.carry.extend_from_slice(&buf[nl + 1..n]);
+                        break;
+                    }
+                    seen += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.eof = true;
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+        }
+        self.oversized = Some(seen);
+        buf.clear();
+        buf.push(b'\n');
+        buf
     }
 
     /// Gives a chunk's buffer back for reuse.
@@ -56,6 +111,7 @@ impl<R: Read> LineChunker<R> {
     /// The next chunk of whole lines (the last one may lack a final newline), or `None`
     /// at the end. An I/O error is returned after the bytes read before it.
     pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        self.oversized = None;
         if self.eof && self.carry.is_empty() {
             return self.pending.take().map_or(Ok(None), Err);
         }
@@ -86,6 +142,18 @@ impl<R: Read> LineChunker<R> {
                 }
                 self.bytes_read += (filled - start) as u64;
             }
+            let last_nl = memchr::memrchr(b'\n', &buf[scanned..filled]);
+            if last_nl.is_none() && filled > self.max_line {
+                // No newline in `buf`: it is all one line, and too long to keep.
+                if self.eof {
+                    self.oversized = Some(filled as u64);
+                    buf.clear();
+                    buf.push(b'\n');
+                    return Ok(Some(buf));
+                }
+                buf.truncate(0);
+                return Ok(Some(self.skip_line(buf, filled as u64)));
+            }
             if self.eof {
                 buf.truncate(filled);
                 if buf.is_empty() {
@@ -93,7 +161,7 @@ impl<R: Read> LineChunker<R> {
                 }
                 return Ok(Some(buf));
             }
-            if let Some(nl) = memchr::memrchr(b'\n', &buf[scanned..filled]) {
+            if let Some(nl) = last_nl {
                 let cut = scanned + nl + 1;
                 self.carry.extend_from_slice(&buf[cut..filled]);
                 buf.truncate(cut);
@@ -186,6 +254,39 @@ mod tests {
                 c.recycle(chunk);
             }
             assert_eq!(out, input.to_vec(), "size {size}");
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_not_kept_whole() {
+        // A line that outgrows the limit while being read becomes an empty line and its
+        // size; one that arrived whole in a chunk is kept (the loader rejects it by its
+        // length). Either way every line is accounted for, with its size.
+        let input = b"ab\ncccccccccccccccccccc\nd\neeeeeeeeeeee\nf";
+        for size in 1..8 {
+            let mut c = LineChunker::new(&input[..], size).with_max_line(10);
+            let mut long = Vec::new();
+            let mut short = Vec::new();
+            while let Some(chunk) = c.next_chunk().unwrap() {
+                if let Some(n) = c.oversized() {
+                    assert_eq!(chunk, b"\n");
+                    long.push(n);
+                    continue;
+                }
+                for line in chunk.split(|&b| b == b'\n') {
+                    if line.len() > 10 {
+                        long.push(line.len() as u64);
+                    } else if !line.is_empty() {
+                        short.push(line.to_vec());
+                    }
+                }
+            }
+            assert_eq!(long, [20, 12], "size {size}");
+            assert_eq!(
+                short,
+                [b"ab".to_vec(), b"d".to_vec(), b"f".to_vec()],
+                "size {size}"
+            );
         }
     }
 

@@ -133,6 +133,12 @@ pub fn run_spec(
     stop: &AtomicBool,
     emit: &mut dyn FnMut(LoadEvent),
 ) {
+    let name = spec.name();
+    let mut seconds = EpochSeconds::default();
+    let emit = &mut |ev: LoadEvent| {
+        seconds.watch(&name, &ev, &mut *emit);
+        emit(ev);
+    };
     match spec {
         Spec::Demo => {
             let read = Arc::new(AtomicU64::new(0));
@@ -148,6 +154,120 @@ pub fn run_spec(
         Spec::Url(u) => {
             url::stream(u, source, opts, stop, emit);
             emit(LoadEvent::Done { source });
+        }
+    }
+}
+
+/// Watches a source's batches for event times that look like epoch seconds
+/// ([`crate::decode::looks_like_seconds`]) and says so as problems of the source (not
+/// fatal): one naming the first such time as soon as it is seen, and at the end of the
+/// source how many there were in all.
+///
+/// Also watches what was rejected: when nothing was accepted and every one of at least
+/// three records was rejected the same way, it says at the end what the input looks like.
+#[derive(Default)]
+struct EpochSeconds {
+    count: u64,
+    events: u64,
+    rejects: crate::decode::RejectCounts,
+    first_reject: Option<String>,
+}
+
+impl EpochSeconds {
+    /// What a source whose records all failed the same way looks like.
+    fn looks_like(&self) -> Option<String> {
+        use crate::decode::RejectKind;
+        let total = self.rejects.total();
+        if self.events > 0 || total < 3 {
+            return None;
+        }
+        let (kind, _) = self.rejects.iter().find(|(_, n)| *n == total)?;
+        let what = match kind {
+            RejectKind::InvalidJson => "text that is not JSON, one value per line (CSV? a log?)",
+            RejectKind::NotObject => "JSON values that are not objects",
+            RejectKind::MissingEventType => {
+                "JSON objects without an 'event_type': not Amplitude events (another tool's format?)"
+            }
+            RejectKind::MissingIdentity => {
+                "events without user_id, device_id or amplitude_id (identity fields renamed or dropped?)"
+            }
+            RejectKind::MissingTime => {
+                "events without a time field (time fields renamed or dropped?)"
+            }
+            RejectKind::InvalidTime => {
+                "events whose times are in a form the contract does not take"
+            }
+        };
+        Some(format!(
+            "all {} records were rejected as {}: this looks like {what}; the first: {}",
+            crate::fmt::count(total),
+            kind.code(),
+            self.first_reject.as_deref().unwrap_or("?")
+        ))
+    }
+}
+
+impl EpochSeconds {
+    fn watch(&mut self, name: &str, ev: &LoadEvent, emit: &mut dyn FnMut(LoadEvent)) {
+        if let LoadEvent::Batch { batch, .. } = ev {
+            self.events += batch.events.len() as u64;
+            self.rejects += &batch.reject_counts;
+            if self.first_reject.is_none() {
+                self.first_reject = batch.rejects.first().map(|r| r.reason.to_string());
+            }
+        }
+        if let LoadEvent::Done { source } = ev
+            && let Some(message) = self.looks_like()
+        {
+            emit(LoadEvent::Problem {
+                source: *source,
+                message: format!("'{name}': {message}"),
+                fatal: false,
+            });
+        }
+        match ev {
+            LoadEvent::Batch {
+                source,
+                batch,
+                line_base,
+            } if batch.epoch_seconds > 0 => {
+                if self.count == 0
+                    && let Some(first) = &batch.epoch_seconds_first
+                {
+                    let (loc, field, time) = &**first;
+                    let mut at = match &loc.member {
+                        Some(m) => format!("'{name}' member '{m}' line {}", line_base + loc.line),
+                        None => format!("'{name}' line {}", line_base + loc.line),
+                    };
+                    for step in &loc.index {
+                        match step {
+                            crate::event::Step::Element(i) => at.push_str(&format!(" [{i}]")),
+                            crate::event::Step::Event(i) => at.push_str(&format!(" events[{i}]")),
+                        }
+                    }
+                    emit(LoadEvent::Problem {
+                        source: *source,
+                        message: format!(
+                            "{at}: '{field}' is {time}, which looks like epoch seconds ({} UTC); \
+                             event times are milliseconds, so it was read as {} UTC \
+                             (the event is kept)",
+                            crate::fmt::time(time.saturating_mul(1000)),
+                            crate::fmt::time(*time),
+                        ),
+                        fatal: false,
+                    });
+                }
+                self.count += batch.epoch_seconds;
+            }
+            LoadEvent::Done { source } if self.count > 1 => emit(LoadEvent::Problem {
+                source: *source,
+                message: format!(
+                    "'{name}': {} event times look like epoch seconds and were read as milliseconds (in 1970)",
+                    crate::fmt::count(self.count)
+                ),
+                fatal: false,
+            }),
+            _ => {}
         }
     }
 }

@@ -283,6 +283,13 @@ struct Streamer<'a> {
     ready: Vec<u8>,
     /// NDJSON: the unfinished last line.
     partial: Vec<u8>,
+    /// The record-size limit.
+    max_line: usize,
+    /// Bytes of a line (NDJSON) or event (SSE) over the limit, read through so far (not
+    /// kept).
+    over_long: Option<u64>,
+    /// Sizes of over-long lines read through and not yet reported.
+    too_large: Vec<u64>,
     sse: SseParser,
     sse_mode: bool,
     events: Vec<SseEvent>,
@@ -307,6 +314,9 @@ impl<'a> Streamer<'a> {
             segments: 0,
             ready: Vec::new(),
             partial: Vec::new(),
+            max_line: opts.max_record.max(1),
+            over_long: None,
+            too_large: Vec::new(),
             sse: SseParser::default(),
             sse_mode: false,
             events: Vec::new(),
@@ -349,7 +359,10 @@ impl<'a> Streamer<'a> {
                 }
                 return;
             }
-            if delivered {
+            // A connection that delivered and then broke starts a new streak; a stream
+            // that ends cleanly is polled with growing delays like a failing one (a
+            // finite endpoint is not hammered every 250 ms, nor the problems flooded).
+            if delivered && failed {
                 backoff.reset();
             }
             let delay = backoff.failed(self.sse.retry());
@@ -441,6 +454,7 @@ impl<'a> Streamer<'a> {
                     delivered = true;
                     self.received += bytes.len() as u64;
                     self.frame(&bytes);
+                    self.report_too_large(emit);
                     if self.ready.len() >= FLUSH_BYTES {
                         self.flush(emit);
                         last_flush = Instant::now();
@@ -477,6 +491,16 @@ impl<'a> Streamer<'a> {
     fn frame(&mut self, bytes: &[u8]) {
         if self.sse_mode {
             self.sse.push(bytes, &mut self.events);
+            if self.sse.pending() > self.max_line {
+                // An endless event: dropped as it grows, reported when the stream moves on.
+                *self.over_long.get_or_insert(0) += self.sse.pending() as u64;
+                self.sse.reset();
+            }
+            if !self.events.is_empty()
+                && let Some(size) = self.over_long.take()
+            {
+                self.too_large.push(size);
+            }
             for event in self.events.drain(..) {
                 // An empty payload (a keep-alive) holds no value.
                 if event.data.iter().all(u8::is_ascii_whitespace) {
@@ -486,6 +510,18 @@ impl<'a> Streamer<'a> {
             }
             return;
         }
+        let mut bytes = bytes;
+        if let Some(seen) = self.over_long {
+            let Some(nl) = memchr::memchr(b'\n', bytes) else {
+                self.over_long = Some(seen + bytes.len() as u64);
+                return;
+            };
+            // The over-long line ends: a blank line stands in for it (line numbers go on).
+            self.over_long = None;
+            self.too_large.push(seen + nl as u64);
+            self.ready.push(b'\n');
+            bytes = &bytes[nl + 1..];
+        }
         match memchr::memrchr(b'\n', bytes) {
             Some(nl) => {
                 self.ready.append(&mut self.partial);
@@ -494,6 +530,25 @@ impl<'a> Streamer<'a> {
             }
             None => self.partial.extend_from_slice(bytes),
         }
+        if self.partial.len() > self.max_line {
+            // An endless line: read through, never held.
+            self.over_long = Some(self.partial.len() as u64);
+            self.partial.clear();
+        }
+    }
+
+    /// Reports the over-long lines read through since the last call.
+    fn report_too_large(&mut self, emit: &mut Emit<'_>) {
+        for size in self.too_large.drain(..) {
+            emit(LoadEvent::Problem {
+                source: self.source,
+                message: format!(
+                    "'{}': a line or event of {size} bytes is over the record-size limit of {} bytes (--max-record-size); it was skipped without being kept",
+                    self.spec.url, self.max_line
+                ),
+                fatal: false,
+            });
+        }
     }
 
     /// The connection is over: an unfinished line is dropped (or, at the clean end of a
@@ -501,6 +556,10 @@ impl<'a> Streamer<'a> {
     /// decoded.
     fn end_of_connection(&mut self, clean: bool, emit: &mut Emit<'_>) {
         let mut dropped = None;
+        if let Some(size) = self.over_long.take() {
+            self.too_large.push(size);
+            self.report_too_large(emit);
+        }
         if self.sse_mode {
             let n = self.sse.pending();
             self.sse.reset();

@@ -260,6 +260,8 @@ pub struct Clip {
     pub raw: Vec<u8>,
     /// The OSC 52 sequence that puts it on the clipboard (written by the UI thread).
     pub osc52: String,
+    /// The full size, when the raw JSON was longer than [`CLIP_MAX`] and was cut.
+    pub cut: Option<u64>,
 }
 
 /// What a job produced.
@@ -562,18 +564,34 @@ fn export(
     })
 }
 
-/// Reads (when needed) and encodes a clipboard copy.
+/// The most raw JSON a clipboard copy holds: OSC 52 sends it base64-encoded through the
+/// terminal (4/3 the size), and terminals and multiplexers drop or truncate long
+/// sequences (xterm, tmux and kitty cap them at 100 KB to a few MB).
+pub const CLIP_MAX: usize = 1 << 20;
+
+/// Reads (when needed) and encodes a clipboard copy, cut to [`CLIP_MAX`] bytes.
 fn copy(from: CopyFrom) -> Result<Clip, String> {
-    let raw = match from {
+    let mut raw = match from {
         CopyFrom::Bytes(b) => b,
         CopyFrom::Read { loc, segments } => raw::read_many_in(&segments, &[loc])
             .pop()
             .unwrap_or_else(|| Err(io::Error::other("not read")))
             .map_err(|e| format!("cannot read the raw JSON: {e}"))?,
     };
+    let cut = (raw.len() > CLIP_MAX).then(|| {
+        let full = raw.len() as u64;
+        // Cut on a character boundary.
+        let mut end = CLIP_MAX;
+        while end > 0 && raw.get(end).is_some_and(|b| b & 0xc0 == 0x80) {
+            end -= 1;
+        }
+        raw.truncate(end);
+        full
+    });
     Ok(Clip {
         osc52: osc52::sequence(&raw),
         raw,
+        cut,
     })
 }
 
@@ -581,6 +599,19 @@ fn copy(from: CopyFrom) -> Result<Clip, String> {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+
+    #[test]
+    fn a_huge_copy_is_cut_on_a_character_boundary_and_says_so() {
+        let mut big = vec![b'a'; CLIP_MAX - 1];
+        big.extend_from_slice("é".repeat(10).as_bytes());
+        let full = big.len() as u64;
+        let clip = copy(CopyFrom::Bytes(big)).unwrap();
+        assert_eq!(clip.cut, Some(full));
+        assert_eq!(clip.raw.len(), CLIP_MAX - 1);
+        assert!(std::str::from_utf8(&clip.raw).is_ok());
+        let small = copy(CopyFrom::Bytes(b"{}".to_vec())).unwrap();
+        assert_eq!((small.cut, small.raw), (None, b"{}".to_vec()));
+    }
 
     fn copy_job(bytes: &[u8]) -> Job {
         Job::Copy(CopyFrom::Bytes(bytes.to_vec()))

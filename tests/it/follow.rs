@@ -36,6 +36,7 @@ fn start(path: &Path, reset_on_replace: bool) -> Run {
         threads: 1,
         // Small reads: the initial content arrives in several pieces.
         chunk_size: 4096,
+        ..LoadOptions::default()
     };
     Run::start(spec, opts)
 }

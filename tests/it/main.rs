@@ -8,6 +8,7 @@ mod config;
 mod containers;
 mod durability;
 mod follow;
+mod inputs;
 mod listen;
 mod report;
 mod tui_keys;

@@ -365,3 +365,60 @@ fn report_of_a_missing_stream_fails_with_the_status() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_stream_that_ends_cleanly_is_polled_with_growing_delays() {
+    let server = Server::start(Box::new(|_i, _req, conn, _quit| {
+        start_chunked(conn, "application/x-ndjson");
+        send_chunks(conn, LINES[0].as_bytes(), &[64]);
+        end_chunked(conn);
+    }));
+    let mut run = start(&server.url(), true);
+    run.until("the second reconnection", |r| {
+        r.problem("(attempt 2)").is_some()
+    });
+    assert!(
+        run.problem("the stream ended; reconnecting in 500 ms (attempt 2)")
+            .is_some(),
+        "{:?}",
+        run.problems
+    );
+    let told = run
+        .problems
+        .iter()
+        .filter(|(p, _)| p.contains("; reconnecting in"))
+        .count();
+    assert_eq!(told, 2, "{:?}", run.problems);
+}
+
+#[test]
+fn an_endless_line_of_a_stream_is_read_through_and_reported_with_its_size() {
+    let server = Server::start(Box::new(|_i, _req, conn, _quit| {
+        start_chunked(conn, "application/x-ndjson");
+        send_chunks(conn, LINES[0].as_bytes(), &[64]);
+        let long = vec![b'x'; 200_000];
+        send_chunks(conn, &long, &[4096]);
+        send_chunks(conn, format!("\n{}", LINES[1]).as_bytes(), &[64]);
+        end_chunked(conn);
+    }));
+    let out = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--max-record-size",
+            "10KB",
+            &server.url(),
+        ])
+        .output()
+        .expect("the binary runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["summary"]["events"], 2);
+    let problems = doc["sources"][0]["problems"].to_string();
+    assert!(
+        problems.contains(
+            "a line or event of 200000 bytes is over the record-size limit of 10000 bytes"
+        ),
+        "{problems}"
+    );
+}

@@ -135,10 +135,18 @@ impl App {
     }
 
     pub(super) fn set_clipboard(&mut self, clip: Clip) {
-        self.info(format!(
-            "copied {} bytes of raw JSON to the clipboard (OSC 52)",
-            count(clip.raw.len() as u64)
-        ));
+        match clip.cut {
+            Some(full) => self.info(format!(
+                "copied only the first {} of {} bytes of raw JSON to the clipboard (OSC 52): \
+                 terminals drop longer copies; export the event to a file for all of it",
+                count(clip.raw.len() as u64),
+                count(full)
+            )),
+            None => self.info(format!(
+                "copied {} bytes of raw JSON to the clipboard (OSC 52)",
+                count(clip.raw.len() as u64)
+            )),
+        }
         self.clipboard = Some(clip);
     }
 }
