@@ -66,6 +66,37 @@ pub struct SourceInfo {
     pub failed: bool,
     /// The loader has finished with this source.
     pub done: bool,
+    /// The shape of the last problem (its text with digits taken out) and how many
+    /// problems of that shape came after it: repeats collapse into one line.
+    last_problem: Option<(String, u64)>,
+}
+
+/// A problem that starts with this says what the whole source looks like: it is listed
+/// first, before the problems of single records or reads.
+pub const OVERVIEW: &str = "overview: ";
+
+impl SourceInfo {
+    /// Adds a problem. One of the same shape as the last (the same text but for its
+    /// numbers: a reconnection's attempt, a delay) replaces it, with how many times it came
+    /// (`… (3 times)`), so a flapping stream cannot grow the list without bound. An
+    /// [`OVERVIEW`] goes first.
+    pub fn add_problem(&mut self, message: String) {
+        let shape: String = message.chars().filter(|c| !c.is_ascii_digit()).collect();
+        if let Some((last, times)) = &mut self.last_problem
+            && *last == shape
+            && let Some(line) = self.problems.last_mut()
+        {
+            *times += 1;
+            *line = format!("{message} ({} times)", *times);
+            return;
+        }
+        if message.starts_with(OVERVIEW) {
+            self.problems.insert(0, message);
+            return;
+        }
+        self.last_problem = Some((shape, 1));
+        self.problems.push(message);
+    }
 }
 
 /// What loaders emit; see the module docs.
@@ -241,7 +272,7 @@ impl EventStore {
                 fatal,
             } => {
                 if let Some(s) = self.sources.get_mut(source.idx()) {
-                    s.problems.push(message);
+                    s.add_problem(message);
                     s.failed |= fatal;
                 }
             }

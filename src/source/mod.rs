@@ -163,8 +163,9 @@ pub fn run_spec(
 /// fatal): one naming the first such time as soon as it is seen, and at the end of the
 /// source how many there were in all.
 ///
-/// Also watches what was rejected: when nothing was accepted and every one of at least
-/// three records was rejected the same way, it says at the end what the input looks like.
+/// Also watches what was rejected: when at least three records were read and nine in ten
+/// or more were rejected the same way, it says what the input looks like, as the
+/// source's first problem ([`crate::store::OVERVIEW`]).
 #[derive(Default)]
 struct EpochSeconds {
     count: u64,
@@ -178,10 +179,12 @@ impl EpochSeconds {
     fn looks_like(&self) -> Option<String> {
         use crate::decode::RejectKind;
         let total = self.rejects.total();
-        if self.events > 0 || total < 3 {
+        let records = total + self.events;
+        if records < 3 {
             return None;
         }
-        let (kind, _) = self.rejects.iter().find(|(_, n)| *n == total)?;
+        // "Mostly": nine in ten records or more rejected for one reason.
+        let (kind, n) = self.rejects.iter().find(|(_, n)| *n * 10 >= records * 9)?;
         let what = match kind {
             RejectKind::InvalidJson => "text that is not JSON, one value per line (CSV? a log?)",
             RejectKind::NotObject => "JSON values that are not objects",
@@ -198,9 +201,14 @@ impl EpochSeconds {
                 "events whose times are in a form the contract does not take"
             }
         };
+        let share = if n == records {
+            "all".to_string()
+        } else {
+            format!("{} of", crate::fmt::count(n))
+        };
         Some(format!(
-            "all {} records were rejected as {}: this looks like {what}; the first: {}",
-            crate::fmt::count(total),
+            "{share} {} records were rejected as {}: this looks like {what}; the first: {}",
+            crate::fmt::count(records),
             kind.code(),
             self.first_reject.as_deref().unwrap_or("?")
         ))
@@ -221,7 +229,7 @@ impl EpochSeconds {
         {
             emit(LoadEvent::Problem {
                 source: *source,
-                message: format!("'{name}': {message}"),
+                message: format!("{}'{name}': {message}", crate::store::OVERVIEW),
                 fatal: false,
             });
         }
