@@ -80,6 +80,10 @@ pub enum Action {
     ToggleFollow,
     /// Show or hide the ingestion endpoint's rejected requests.
     ToggleRejected,
+    /// Show or hide the findings over the whole input.
+    ToggleFindings,
+    /// Stop narrowing the users list to a finding.
+    ClearFinding,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.

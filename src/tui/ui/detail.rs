@@ -190,11 +190,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let (Some(a), Some(u)) = (&model.derived.analysis, model.selected_user()) else {
         return out;
     };
-    let mut who = vec![Span::raw(format!(
-        "{} {}",
-        a.users[u].key.kind.name(),
-        super::users::user_label(a, store, u)
-    ))];
+    let mut who = vec![Span::raw(format!("user {}", model.user_label(u)))];
     let mut flags = vec![Span::styled("flags:", t.dim)];
     if let Some(pos) = find_pos(a, u, d.event) {
         let s = a.pos_session[pos];
