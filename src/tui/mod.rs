@@ -14,7 +14,8 @@
 //!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ export │ loading
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
-//!            ! rejected requests of `listen` (Enter: a request's body)
+//!            ! rejected requests of `listen` (Enter: a request's body),
+//!            i findings over the whole input (Enter: narrow the users to one; Esc clears)
 //! ```
 //!
 //! # Shape

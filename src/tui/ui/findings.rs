@@ -80,20 +80,42 @@ fn lines(model: &Model, f: Finding, selected: bool, width: usize) -> Vec<String>
         Finding::Flag(flag) => {
             let n = a.summary.counts[flag];
             let users = a.users_per_flag()[flag as usize];
+            let unit = flag.unit().noun();
+            let unit = if n == 1 {
+                unit.trim_end_matches('s')
+            } else {
+                unit
+            };
+            let carriers = format!("{} user{}", count(users), if users == 1 { "" } else { "s" });
             let head = format!(
                 "{} {:>9} {} {:>10}  ",
                 pad(flag.label(), 12),
                 count(n),
-                pad(flag.unit().noun(), 8),
-                format!("{} users", count(users)),
+                pad(unit, 8),
+                carriers,
             );
-            let mut out = vec![format!("{head}{}", flag.meaning())];
-            if selected {
-                out.push(format!(
-                    "{}likely cause: {}",
-                    " ".repeat(head.chars().count().min(width / 2)),
-                    flag.cause()
-                ));
+            if !selected {
+                return vec![format!("{head}{}", flag.meaning())];
+            }
+            // The selected finding is written out in full: its meaning and likely cause
+            // wrapped under the text column.
+            let indent = head.chars().count().min(width / 2);
+            let room = width.saturating_sub(indent + 1).max(20);
+            let mut out = Vec::new();
+            let on_head = indent == head.chars().count();
+            if !on_head {
+                out.push(head.trim_end().to_string());
+            }
+            for (k, line) in wrap(flag.meaning(), room)
+                .into_iter()
+                .chain(wrap(&format!("likely cause: {}", flag.cause()), room))
+                .enumerate()
+            {
+                if k == 0 && on_head {
+                    out.push(format!("{head}{line}"));
+                } else {
+                    out.push(format!("{}{line}", " ".repeat(indent)));
+                }
             }
             out
         }
@@ -101,7 +123,14 @@ fn lines(model: &Model, f: Finding, selected: bool, width: usize) -> Vec<String>
             "{} {:>9} {} {:>10}  {}",
             pad("REJECTED", 12),
             count(store.reject_counts[kind]),
-            pad("records", 8),
+            pad(
+                if store.reject_counts[kind] == 1 {
+                    "record"
+                } else {
+                    "records"
+                },
+                8
+            ),
             "",
             reject_words(kind)
         )],
@@ -109,11 +138,37 @@ fn lines(model: &Model, f: Finding, selected: bool, width: usize) -> Vec<String>
             "{} {:>9} {} {:>10}  {}",
             pad("BAD SESS ID", 12),
             count(store.warning_count),
-            pad("events", 8),
+            pad(
+                if store.warning_count == 1 {
+                    "event"
+                } else {
+                    "events"
+                },
+                8
+            ),
             "",
             "a session_id that is neither an integer nor a numeric string: counted out of session"
         )],
     }
+}
+
+/// `text` in lines of at most `width` characters, broken between words.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 /// Draws the findings overlay.

@@ -5,7 +5,7 @@
 //! file holds the layout, shared by rendering and mouse hit-tests.
 //!
 //! ```text
-//! ┌ Users 1,234 · most anomalies ─┐┌ Timeline: alice ─────────────────────────────────┐
+//! ┌ Users 1,234 · most severe ────┐┌ Timeline: alice ─────────────────────────────────┐
 //! │ user        events sess flags ││ alice · 120 events · 4 sessions · GAP 3 · DUP 2   │
 //! │▶alice          120    4 GAP 3 ││ recorded   ████╌╌╌███   ░   ◆        ▓▓▓▓▓▓       │
 //! │ bob             50    2       ││ no session      •           •                     │
@@ -25,7 +25,9 @@
 //! ```
 //!
 //! The lower right pane shows the event list or the replay panel (`r`); the help, the
-//! event detail and the rejected requests (`!`) are overlays over the panes. Below 60×15
+//! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
+//! panes. The users pane grows with the terminal (see [`layout`]); column math counts
+//! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
 //! only a message is shown.
 
 pub mod detail;
