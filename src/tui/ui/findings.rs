@@ -198,7 +198,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     let mut out: Vec<Line<'static>> = vec![Line::styled(
         fit(
             &format!(
-                "{:<12} {:>9} {:<8} {:>10}  what it means",
+                " {:<12} {:>9} {:<8} {:>10}  what it means",
                 "finding", "count", "of", "carried by"
             ),
             w,

@@ -189,13 +189,16 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, view: &ViewState) {
             .max()
             .unwrap_or(0)
     };
-    let codes = need(false) > flag_room;
+    // Whole words only when the id keeps 20 cells (or all it needs) beside them.
+    let words_room = w.saturating_sub(lead + longest.min(20).max(min_id));
+    let codes = need(false) > words_room;
     // What the flags take once cut to their room; the id column gets the rest.
     let flags_w = flags
         .iter()
         .map(|f| cells(&flags_text(f, codes, flag_room)))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .max("flags".len().min(flag_room));
     let id_w = longest
         .min(w.saturating_sub(lead + flags_w))
         .max(min_id.min(w));
