@@ -82,6 +82,10 @@ pub enum Action {
     JumpLatestUser,
     /// Show or hide the ingestion endpoint's rejected requests.
     ToggleRejected,
+    /// Show or hide the findings over the whole input.
+    ToggleFindings,
+    /// Stop narrowing the users list to a finding.
+    ClearFinding,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.
@@ -161,6 +165,8 @@ impl Action {
             Action::PromptClear => "prompt_clear",
             Action::PromptDeleteWord => "prompt_delete_word",
             Action::JumpLatestUser => "latest_user",
+            Action::ToggleFindings => "findings",
+            Action::ClearFinding => "clear_finding",
             Action::PromptInput(_) | Action::Click { .. } | Action::Scroll { .. } => return None,
         })
     }

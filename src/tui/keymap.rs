@@ -42,6 +42,8 @@ pub enum Scope {
     Detail,
     /// The rejected-requests overlay is open.
     Rejected,
+    /// The findings overlay is open.
+    Findings,
     /// The help overlay is open.
     Help,
     /// A prompt is open.
@@ -62,6 +64,7 @@ impl Scope {
             Scope::Replay => "Replay panel",
             Scope::Detail => "Event detail",
             Scope::Rejected => "Rejected requests (listen)",
+            Scope::Findings => "Findings",
             Scope::Help => "Help",
             Scope::Prompt => "Prompts (search, filters, timeout, export)",
         }
@@ -76,12 +79,13 @@ impl Scope {
         match self {
             Scope::Help => Some(Action::ToggleHelp),
             Scope::Rejected => Some(Action::ToggleRejected),
+            Scope::Findings => Some(Action::ToggleFindings),
             _ => None,
         }
     }
 
     /// Scopes in the order the help lists them.
-    pub const ORDER: [Scope; 11] = [
+    pub const ORDER: [Scope; 12] = [
         Scope::Any,
         Scope::Nav,
         Scope::Main,
@@ -91,6 +95,7 @@ impl Scope {
         Scope::Replay,
         Scope::Detail,
         Scope::Rejected,
+        Scope::Findings,
         Scope::Help,
         Scope::Prompt,
     ];
@@ -265,7 +270,7 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('{')], Action::PrevSession, Scope::Main, "previous session", None),
     bind(&[ch('e')], Action::NextFlagged, Scope::Main, "next flagged user, session or event", Some("flagged")),
     bind(&[ch('E')], Action::PrevFlagged, Scope::Main, "previous flagged user, session or event", None),
-    bind(&[ch('/')], Action::Search, Scope::Main, "search events (in the users pane: filter users by id)", Some("search")),
+    bind(&[ch('/')], Action::Search, Scope::Main, "search events (in the users pane: filter users by user, device or Amplitude id)", Some("search")),
     bind(&[ch('n')], Action::SearchNext, Scope::Main, "next search match", None),
     bind(&[ch('N')], Action::SearchPrev, Scope::Main, "previous search match", None),
     bind(&[ch('f')], Action::FilterType, Scope::Main, "filter the event list by event type", Some("filter")),
@@ -274,7 +279,9 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('L')], Action::JumpLatestUser, Scope::Main, "jump to the user who sent last, and follow them", None),
     bind(&[ch('!')], Action::ToggleRejected, Scope::Main, "list the rejected requests of `streamscope listen`, with their reasons", None),
     bind(&[ch('x')], Action::Export, Scope::Main, "export the user's events (or the filtered rows) to NDJSON", Some("export")),
-    bind(&[ch('s')], Action::CycleSort, Scope::Users, "sort by anomalies, events or most recent", Some("sort")),
+    bind(&[ch('i')], Action::ToggleFindings, Scope::Main, "findings: what is wrong over the whole input, and who carries it", Some("findings")),
+    bind(&[ch('s')], Action::CycleSort, Scope::Users, "sort by triage severity, events or most recent", Some("sort")),
+    bind(&[code(KeyCode::Esc)], Action::ClearFinding, Scope::Users, "stop narrowing the users to a finding", None),
     bind(&[ch('+'), ch('=')], Action::ZoomIn, Scope::Timeline, "zoom in", Some("zoom")),
     bind(&[ch('-')], Action::ZoomOut, Scope::Timeline, "zoom out", None),
     bind(&[ch('0')], Action::ZoomReset, Scope::Timeline, "fit the user's whole history", None),
@@ -286,6 +293,8 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[code(KeyCode::Esc), code(KeyCode::Enter)], Action::CloseOverlay, Scope::Detail, "close", Some("close")),
     bind(&[code(KeyCode::Enter), code(KeyCode::Right)], Action::Open, Scope::Rejected, "show a request's body or a record's full text", Some("open")),
     bind(&[code(KeyCode::Esc), code(KeyCode::Left), ch('!')], Action::CloseOverlay, Scope::Rejected, "back from the body, or close", Some("close")),
+    bind(&[code(KeyCode::Enter)], Action::Open, Scope::Findings, "list the users carrying the finding", Some("users")),
+    bind(&[code(KeyCode::Esc), ch('i')], Action::CloseOverlay, Scope::Findings, "close", Some("close")),
     bind(&[code(KeyCode::Esc), ch('?')], Action::CloseOverlay, Scope::Help, "close", Some("close")),
     bind(&[code(KeyCode::Enter)], Action::PromptSubmit, Scope::Prompt, "accept", Some("accept")),
     bind(&[code(KeyCode::Esc)], Action::PromptCancel, Scope::Prompt, "cancel", Some("cancel")),
@@ -507,6 +516,7 @@ pub fn active_scopes(model: &Model) -> Vec<Scope> {
         Overlay::Help { .. } => overlay_scopes(Scope::Help),
         Overlay::Detail => overlay_scopes(Scope::Detail),
         Overlay::Rejected => overlay_scopes(Scope::Rejected),
+        Overlay::Findings => overlay_scopes(Scope::Findings),
         Overlay::None => main_scopes(model),
     }
 }

@@ -16,6 +16,7 @@
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
 //!            ! rejected requests of `listen`, then the sources' rejected records and
 //!              unusable session ids (Enter: a request's body, a record's full text)
+//!            i findings over the whole input (Enter: narrow the users to one; Esc clears)
 //! ```
 //!
 //! # Shape

@@ -13,7 +13,7 @@ use super::jsonview::JsonLine;
 use super::live_view::{Follow, LiveStatus, OpenSession, RejectedView};
 use super::rows::{Lanes, Order, Row, Window};
 use super::zone::Zones;
-use crate::analysis::{Analysis, Rules, SweepRow};
+use crate::analysis::{Analysis, Flag, Rules, SweepRow};
 use crate::index::{EventIx, UserIx};
 use crate::store::EventStore;
 
@@ -54,6 +54,8 @@ pub enum Overlay {
     Detail,
     /// The ingestion endpoint's rejected requests (see [`Model::rejected`]).
     Rejected,
+    /// The findings over the whole input (see [`super::ui::findings`]).
+    Findings,
 }
 
 /// What a prompt asks for.
@@ -77,7 +79,7 @@ impl PromptKind {
     #[must_use]
     pub fn label(self) -> &'static str {
         match self {
-            PromptKind::UserFilter => "filter users by id: ",
+            PromptKind::UserFilter => "filter users by user, device or Amplitude id: ",
             PromptKind::Search => "search events: ",
             PromptKind::TypeFilter => "filter by event type (empty for all): ",
             PromptKind::Timeout => "replay timeout (like 90s, 45m, 1h30m): ",
@@ -120,9 +122,9 @@ pub struct Message {
 /// How users are sorted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum UserSort {
-    /// Most anomalies first.
+    /// The triage ranking: most severe first ([`Analysis::triage_order`]).
     #[default]
-    Anomalies,
+    Severity,
     /// Most events first.
     Events,
     /// Most recent last event first.
@@ -134,7 +136,7 @@ impl UserSort {
     #[must_use]
     pub fn label(self) -> &'static str {
         match self {
-            UserSort::Anomalies => "most anomalies",
+            UserSort::Severity => "most severe",
             UserSort::Events => "most events",
             UserSort::Recent => "most recent",
         }
@@ -144,9 +146,9 @@ impl UserSort {
     #[must_use]
     pub fn next(self) -> UserSort {
         match self {
-            UserSort::Anomalies => UserSort::Events,
+            UserSort::Severity => UserSort::Events,
             UserSort::Events => UserSort::Recent,
-            UserSort::Recent => UserSort::Anomalies,
+            UserSort::Recent => UserSort::Severity,
         }
     }
 }
@@ -156,8 +158,13 @@ impl UserSort {
 pub struct UsersView {
     /// The sort criterion.
     pub sort: UserSort,
-    /// The id filter (case-insensitive substring; empty for all).
+    /// The id filter (case-insensitive substring of any of a user's ids; empty for all).
     pub filter: String,
+    /// The finding the list is narrowed to: only users carrying this flag.
+    pub finding: Option<Flag>,
+    /// The user has moved a selection: a new analysis keeps it; until then each new
+    /// analysis (while loading) selects the top of its ranking.
+    pub moved: bool,
 }
 
 /// The users pane's list (see [`Derived::users`]).
@@ -297,6 +304,54 @@ pub struct Derived {
     pub props: FxHashMap<EventIx, Box<str>>,
     /// First line of the replay panel shown.
     pub replay_scroll: usize,
+    /// Per user (by [`UserIx`]), the ids shown and searched: computed with the analysis.
+    pub identities: Vec<UserIdentity>,
+}
+
+/// A user's ids as the inspector shows and searches them, computed once per analysis
+/// (off the draw path) by [`identities`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserIdentity {
+    /// [`crate::analysis::Identity::label`]: the user id first (escaped).
+    pub label: String,
+    /// Every id of the user (user ids, Amplitude ids, devices, its key), lower-cased, for
+    /// the users pane's `/`.
+    pub ids: Vec<String>,
+}
+
+impl UserIdentity {
+    /// Whether one of the ids contains `needle` (already lower-cased).
+    #[must_use]
+    pub fn matches(&self, needle: &str) -> bool {
+        self.ids.iter().any(|id| id.contains(needle))
+    }
+}
+
+/// Every user's [`UserIdentity`], by [`UserIx`].
+#[must_use]
+pub fn identities(a: &Analysis, store: &EventStore) -> Vec<UserIdentity> {
+    a.user_ixs()
+        .map(|u| {
+            let id = a.identity(store, u);
+            let key = a.users[u].key.id;
+            let mut ids: Vec<String> = Vec::new();
+            for sym in std::iter::once(key)
+                .chain(id.user_ids.iter().copied())
+                .chain(id.amplitude_ids.iter().copied())
+                .chain(id.device_ids.iter().copied())
+            {
+                let s = store.strings.get(sym).to_lowercase();
+                if !ids.contains(&s) {
+                    ids.push(s);
+                }
+            }
+            let mut label = id.label(store);
+            if label.is_empty() {
+                label = super::ui::users::user_label(a, store, u);
+            }
+            UserIdentity { label, ids }
+        })
+        .collect()
 }
 
 impl Default for Derived {
@@ -312,6 +367,7 @@ impl Default for Derived {
             detail: None,
             props: FxHashMap::default(),
             replay_scroll: 0,
+            identities: Vec::new(),
         }
     }
 }
@@ -369,6 +425,8 @@ pub struct Model {
     pub rejected: Option<RejectedView>,
     /// How many times the store was reset (the endpoint started afresh).
     pub resets: u64,
+    /// The selected line of the findings overlay.
+    pub findings_selected: usize,
 }
 
 impl Model {
@@ -409,6 +467,7 @@ impl Model {
             live: None,
             rejected: None,
             resets: 0,
+            findings_selected: 0,
         }
     }
 
@@ -459,6 +518,21 @@ impl Model {
         }
         #[expect(clippy::cast_precision_loss, reason = "a progress fraction")]
         Some((read as f64 / total as f64).min(1.0))
+    }
+
+    /// How user `u` is named everywhere: its identity label, the user id first.
+    #[must_use]
+    pub fn user_label(&self, u: UserIx) -> String {
+        match self.derived.identities.get(u.idx()) {
+            Some(id) => id.label.clone(),
+            None => self
+                .derived
+                .analysis
+                .as_ref()
+                .filter(|a| u.idx() < a.users.len())
+                .map(|a| super::ui::users::user_label(a, &self.store, u))
+                .unwrap_or_default(),
+        }
     }
 
     /// The selected user.

@@ -190,6 +190,22 @@ pub fn row_is_flagged(a: &Analysis, row: Row) -> bool {
     }
 }
 
+/// Whether a row carries `flag` (for `e` / `E` under a finding): a session carrying it,
+/// or an event out of session, duplicated or after a gap, as the flag says.
+#[must_use]
+pub fn row_has_flag(a: &Analysis, row: Row, flag: crate::analysis::Flag) -> bool {
+    use crate::analysis::Flag;
+    match row {
+        Row::Session { session, .. } => a.sessions.get(session.idx()).is_some_and(|s| s.has(flag)),
+        Row::Event { pos, gap_ms } => match flag {
+            Flag::NoSession => a.pos_session[pos] == NO_SESSION,
+            Flag::Duplicate => a.is_duplicate(a.order[pos]),
+            Flag::Gap => gap_ms > a.rules.gap_ms,
+            _ => false,
+        },
+    }
+}
+
 /// The event a row stands for: the event itself, or a session's first listed event.
 #[must_use]
 pub fn row_event(a: &Analysis, rows: &[Row], i: usize) -> Option<EventIx> {

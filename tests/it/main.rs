@@ -16,4 +16,5 @@ mod tui_live;
 mod tui_render;
 mod tui_support;
 mod tui_terminal;
+mod tui_triage;
 mod url_stream;

@@ -326,8 +326,8 @@ fn e_and_big_e_visit_flagged_rows_and_users() {
     press(&mut app, 'e');
     assert_eq!(
         selected_user_id(&app),
-        "12345",
-        "the next user with anomalies"
+        "bob",
+        "the next user with anomalies (in the severity ranking)"
     );
     press(&mut app, 'E');
     assert_eq!(selected_user_id(&app), "alice");
@@ -384,7 +384,7 @@ fn s_cycles_the_user_sort_and_keeps_the_selected_user() {
     press(&mut app, 'g');
     assert_eq!(selected_user_id(&app), "bob", "latest event at 13:00");
     press(&mut app, 's');
-    assert_eq!(app.model.users.sort, UserSort::Anomalies);
+    assert_eq!(app.model.users.sort, UserSort::Severity);
 }
 
 #[test]
@@ -754,8 +754,8 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    app.on_mouse(click(users.x + 2, users.y + 2));
-    assert_eq!(app.model.derived.users.selected, 2);
+    app.on_mouse(click(users.x + 2, users.y + 1));
+    assert_eq!(app.model.derived.users.selected, 1);
     let lower = app.view.areas.lower_list;
     app.on_mouse(click(lower.x + 5, lower.y + 3));
     assert_eq!(app.model.focus, Focus::Lower);
@@ -981,7 +981,10 @@ fn the_detail_names_the_events_file_and_line_and_the_key_as_the_data_has_it() {
                 !text.contains("event #") && !text.contains("amp:"),
                 "{text}"
             );
-            assert!(text.contains("amplitude_id 1238554009001"), "{text}");
+            assert!(
+                text.contains("amp 1238554009001"),
+                "the user is named by identity: {text}"
+            );
             seen.insert(line);
             key(&mut app, KeyCode::Esc);
         }

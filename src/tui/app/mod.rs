@@ -372,6 +372,8 @@ impl App {
             Action::ToggleFollow => self.toggle_follow(),
             Action::JumpLatestUser => self.jump_latest_user(),
             Action::ToggleRejected => self.toggle_rejected(),
+            Action::ToggleFindings => self.toggle_findings(),
+            Action::ClearFinding => self.clear_finding(),
         }
     }
 
@@ -615,25 +617,31 @@ impl App {
         let store = &self.model.store;
         let started = Instant::now();
         let (analysis, sweep) = analyse(store, &self.model.rules);
+        let identities = crate::tui::model::identities(&analysis, store);
         let generation = store.generation;
         self.install(Analysed {
             analysis,
             sweep,
+            identities,
             generation,
             took: started.elapsed(),
         });
     }
 
     /// Makes a finished analysis current, keeping the selections.
+    /// Until the user moves a selection, each analysis selects the top of its ranking
+    /// (a big input settles on its most severe user, not wherever loading left it).
     fn install(&mut self, done: Analysed) {
         let m = &mut self.model;
+        let moved = m.users.moved || !m.users.filter.is_empty() || m.users.finding.is_some();
         let old_user = m
             .derived
             .analysis
             .as_ref()
             .zip(m.selected_user())
+            .filter(|_| moved)
             .map(|(a, u)| a.users[u].key);
-        let old_event = m.selected_event();
+        let old_event = m.selected_event().filter(|_| moved);
         let old_header = matches!(
             m.derived.events.rows.get(m.derived.events.selected),
             Some(Row::Session { .. })
@@ -645,6 +653,7 @@ impl App {
         m.derived.analysis = Some(analysis);
         m.derived.analysed_generation = done.generation;
         m.derived.standard_sweep = done.sweep;
+        m.derived.identities = done.identities;
         self.resort_users_keeping(old_user);
         let m = &mut self.model;
         if let Some(ev) = old_event {
@@ -803,6 +812,11 @@ impl App {
                         b.scroll = b.scroll.min(len.saturating_sub(page));
                     }
                 }
+            }
+            Overlay::Findings => {
+                let len = ui::findings::list(&self.model).len();
+                self.model.findings_selected =
+                    self.model.findings_selected.min(len.saturating_sub(1));
             }
             Overlay::None => {}
         }

@@ -18,6 +18,51 @@ impl App {
         };
     }
 
+    pub(super) fn toggle_findings(&mut self) {
+        self.model.overlay = match self.model.overlay {
+            Overlay::Findings => Overlay::None,
+            _ => Overlay::Findings,
+        };
+    }
+
+    /// Narrows the users list to the users carrying the selected finding (a flag; the
+    /// other findings say where to see them).
+    fn choose_finding(&mut self) {
+        let found = ui::findings::list(&self.model);
+        let Some(&f) = found.get(self.model.findings_selected) else {
+            return;
+        };
+        match f {
+            ui::findings::Finding::Flag(flag) => {
+                self.model.overlay = Overlay::None;
+                self.model.focus = Focus::Users;
+                self.model.users.finding = Some(flag);
+                self.model.users.moved = true;
+                self.refilter_users(None);
+                let n = self.model.derived.users.list.len();
+                let esc = self.main_key(crate::tui::action::Action::ClearFinding);
+                let e = self.main_key(crate::tui::action::Action::NextFlagged);
+                self.info(format!(
+                    "{n} users with {}; {e} walks their flagged rows, {esc} shows every user",
+                    flag.label()
+                ));
+            }
+            ui::findings::Finding::Rejected(_) | ui::findings::Finding::SessionIdWarnings => {
+                self.info(
+                    "rejected records and session-id warnings are listed by `streamscope report`"
+                        .to_string(),
+                );
+            }
+        }
+    }
+
+    pub(super) fn clear_finding(&mut self) {
+        if self.model.users.finding.take().is_some() {
+            let u = self.model.selected_user();
+            self.refilter_users(u);
+        }
+    }
+
     pub(super) fn close_overlay(&mut self) {
         if let Some(v) = &mut self.model.rejected
             && v.body.take().is_some()
@@ -71,6 +116,13 @@ impl App {
                 }
                 return;
             }
+            Overlay::Findings => {
+                let len = ui::findings::list(&self.model).len();
+                let page = areas.overlay_body.height as usize / 2;
+                self.model.findings_selected =
+                    motion.apply(self.model.findings_selected, len, page.max(1));
+                return;
+            }
             Overlay::None => {}
         }
         match (self.model.focus, self.model.lower) {
@@ -99,6 +151,7 @@ impl App {
     pub fn select_user(&mut self, i: usize) {
         let len = self.model.derived.users.list.len();
         let i = i.min(len.saturating_sub(1));
+        self.model.users.moved = true;
         let changed = self.model.derived.users.selected != i
             || self.model.derived.events.user != self.model.derived.users.list.get(i).copied();
         self.model.derived.users.selected = i;
@@ -112,6 +165,7 @@ impl App {
     /// Selects row `i` of the event list (clamped).
     pub fn select_row(&mut self, i: usize) {
         let len = self.model.derived.events.rows.len();
+        self.model.users.moved = true;
         self.model.derived.events.selected = i.min(len.saturating_sub(1));
         // Follow the selection when it leaves a panned view.
         if let (Some(w), Some(e)) = (self.model.timeline_window(), self.model.selected_event())
@@ -169,9 +223,7 @@ impl App {
         };
         let mut sorted: Vec<UserIx> = a.user_ixs().collect();
         match m.users.sort {
-            UserSort::Anomalies => {
-                sorted.sort_by_key(|&u| std::cmp::Reverse(a.user_counts[u].anomalies()));
-            }
+            UserSort::Severity => sorted = a.triage_order(),
             UserSort::Events => {
                 sorted.sort_by_key(|&u| std::cmp::Reverse(a.users[u].event_count()))
             }
@@ -191,20 +243,19 @@ impl App {
             return;
         };
         let needle = m.users.filter.to_lowercase();
-        m.derived.users.list = if needle.is_empty() {
+        let finding = m.users.finding;
+        m.derived.users.list = if needle.is_empty() && finding.is_none() {
             m.derived.users.sorted.clone()
         } else {
-            let strings = &m.store.strings;
+            let ids = &m.derived.identities;
             m.derived
                 .users
                 .sorted
                 .iter()
                 .copied()
+                .filter(|&u| finding.is_none_or(|f| a.user_counts[u][f] > 0))
                 .filter(|&u| {
-                    strings
-                        .get(a.users[u].key.id)
-                        .to_lowercase()
-                        .contains(&needle)
+                    needle.is_empty() || ids.get(u.idx()).is_some_and(|id| id.matches(&needle))
                 })
                 .collect()
         };
@@ -222,6 +273,10 @@ impl App {
     }
 
     pub(super) fn open(&mut self) {
+        if self.model.overlay == Overlay::Findings {
+            self.choose_finding();
+            return;
+        }
         if self.model.overlay == Overlay::Rejected {
             self.open_body();
             return;
@@ -286,7 +341,11 @@ impl App {
         if self.model.focus == Focus::Users {
             let list = &self.model.derived.users.list;
             let sel = self.model.derived.users.selected;
-            let flagged = |i: &usize| a.user_counts[list[*i]].anomalies() > 0;
+            let finding = self.model.users.finding;
+            let flagged = |i: &usize| match finding {
+                Some(f) => a.user_counts[list[*i]][f] > 0,
+                None => a.user_counts[list[*i]].anomalies() > 0,
+            };
             let found = if forward {
                 (sel + 1..list.len()).find(flagged)
             } else {
@@ -300,7 +359,11 @@ impl App {
         }
         let rows = &self.model.derived.events.rows;
         let sel = self.model.derived.events.selected;
-        let flagged = |i: &usize| row_is_flagged(a, rows[*i]);
+        let finding = self.model.users.finding;
+        let flagged = |i: &usize| match finding {
+            Some(f) => crate::tui::rows::row_has_flag(a, rows[*i], f),
+            None => row_is_flagged(a, rows[*i]),
+        };
         let found = if forward {
             (sel + 1..rows.len()).find(flagged)
         } else {

@@ -195,13 +195,7 @@ fn facts(model: &Model, d: &DetailView, t: &Theme) -> Vec<Line<'static>> {
     let (Some(a), Some(u)) = (&model.derived.analysis, model.selected_user()) else {
         return out;
     };
-    // The key's field and its value as the data has it (`amplitude_id 123`).
-    let key = a.users[u].key;
-    let mut who = vec![Span::raw(format!(
-        "{} {}",
-        key.kind.name(),
-        sanitize(store.strings.get(key.id))
-    ))];
+    let mut who = vec![Span::raw(format!("user {}", model.user_label(u)))];
     let mut flags = vec![Span::styled("flags:", t.dim)];
     if let Some(pos) = find_pos(a, u, d.event) {
         let s = a.pos_session[pos];

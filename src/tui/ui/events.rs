@@ -74,10 +74,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     let listed = &model.derived.events;
     let mut title = vec![Span::styled(" Events ", t.title)];
     let a = model.derived.analysis.as_ref();
-    if let (Some(a), Some(u)) = (a, model.selected_user()) {
-        let user = super::users::user_label(a, &model.store, u);
+    if let (Some(_), Some(u)) = (a, model.selected_user()) {
+        let user = model.user_label(u);
+        let room = (area.width as usize * 2 / 5).max(24);
         title.push(Span::styled(
-            format!("· {} · {} · ", fit(&user, 24), ev.order.label()),
+            format!("· {} · {} · ", fit(&user, room), ev.order.label()),
             t.dim,
         ));
         let n = listed.rows.len();

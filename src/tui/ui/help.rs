@@ -11,6 +11,12 @@ use crate::analysis::Flag;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, MOUSE_HELP, Scope, overlay_scopes};
 
+/// The triage rule in two lines (the full rule is in [`crate::analysis`]'s triage docs).
+pub const TRIAGE_RULE: [&str; 2] = [
+    "Users with the largest share of their sessions (events, for NO SESSION) flagged come first;",
+    "each flag weighs by severity (SUSPECT ID 5 · EMPTY ZERO BRIDGED 3 · GAP UNTERMINATED DUP 2 · NO SESSION 1) and rarity.",
+];
+
 /// Width of the key column.
 const KEYS_W: usize = 20;
 
@@ -41,10 +47,22 @@ pub fn lines(keys: &Keymap, t: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.push(Line::raw(""));
-    out.push(Line::styled("Flags", t.header));
+    out.push(Line::styled(
+        "Triage (the users pane's default sort)",
+        t.header,
+    ));
+    for rule in TRIAGE_RULE {
+        out.push(Line::raw(format!("  {rule}")));
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        "Flags (code in a narrow users pane)",
+        t.header,
+    ));
     for f in Flag::ALL {
+        let name = format!("{} {}", f.label(), super::users::flag_code(f));
         out.push(Line::from(vec![
-            Span::styled(format!("  {}", pad(f.label(), KEYS_W)), t.flag),
+            Span::styled(format!("  {}", pad(&name, KEYS_W)), t.flag),
             Span::raw(f.meaning()),
         ]));
     }

@@ -5,7 +5,7 @@
 //! file holds the layout, shared by rendering and mouse hit-tests.
 //!
 //! ```text
-//! ┌ Users 1,234 · most anomalies ─┐┌ Timeline: alice ─────────────────────────────────┐
+//! ┌ Users 1,234 · most severe ────┐┌ Timeline: alice ─────────────────────────────────┐
 //! │ user        events sess flags ││ alice · 120 events · 4 sessions · GAP 3 · DUP 2   │
 //! │▶alice          120    4 GAP 3 ││ recorded   ████╌╌╌███   ░   ◆        ▓▓▓▓▓▓       │
 //! │ bob             50    2       ││ no session      •           •                     │
@@ -25,11 +25,14 @@
 //! ```
 //!
 //! The lower right pane shows the event list or the replay panel (`r`); the help, the
-//! event detail and the rejected requests (`!`) are overlays over the panes. Below 60×15
+//! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
+//! panes. The users pane grows with the terminal (see [`layout`]); column math counts
+//! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
 //! only a message is shown.
 
 pub mod detail;
 pub mod events;
+pub mod findings;
 pub mod help;
 pub mod rejected;
 pub mod replay;
@@ -115,10 +118,12 @@ pub fn layout(area: Rect, model: &Model) -> Areas {
     }
     let main_h = area.height - 2;
     a.status = Rect::new(area.x, area.y + main_h, area.width, 2);
+    // The users pane grows with the terminal: 50 columns at 120, 30% from 167 on (60 at
+    // 200), 40% on narrow terminals.
     let users_w = match area.width {
-        w if w >= 120 => 38,
-        w if w >= 100 => 36,
-        w => (w * 35 / 100).max(24),
+        w if w >= 120 => (w * 3 / 10).max(50),
+        w if w >= 100 => 44,
+        w => (w * 2 / 5).max(24),
     };
     a.users = Rect::new(area.x, area.y, users_w, main_h);
     a.users_list = Rect::new(
@@ -220,6 +225,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
         Overlay::None => {}
         Overlay::Help { scroll } => help::render(frame, keys, view, scroll),
         Overlay::Detail => detail::render(frame, model, keys, view),
+        Overlay::Findings => findings::render(frame, model, keys, view),
         Overlay::Rejected => {
             if let Some(v) = &model.rejected {
                 view.rejected_top = scrolled(
@@ -296,25 +302,41 @@ pub fn flag_spans(words: &[String], style: Style) -> Vec<Span<'static>> {
     out
 }
 
-/// `text` cut to `width` characters, with `…` when cut.
+/// The display width of `text` in terminal cells (CJK and emoji take two, combining
+/// marks none).
+#[must_use]
+pub fn cells(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` cut to `width` display cells, with `…` when cut.
 #[must_use]
 pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    if cells(text) <= width {
         return text.to_string();
     }
     if width == 0 {
         return String::new();
     }
-    let mut s: String = text.chars().take(width - 1).collect();
+    let mut s = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        s.push(c);
+    }
     s.push('…');
     s
 }
 
-/// `text` cut or padded to exactly `width` characters.
+/// `text` cut or padded to exactly `width` display cells.
 #[must_use]
 pub fn pad(text: &str, width: usize) -> String {
     let s = fit(text, width);
-    let n = s.chars().count();
+    let n = cells(&s);
     format!("{s}{}", " ".repeat(width.saturating_sub(n)))
 }
 
@@ -351,5 +373,21 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(pad("ab", 4), "ab  ");
         assert_eq!(pad("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn columns_count_display_cells() {
+        // Wide (CJK, emoji), combining and plain text each pad to the same cells.
+        let cases = [
+            ("日本語", 8, "日本語  "),
+            ("日本語です", 6, "日本… "),
+            ("😀x", 4, "😀x "),
+            ("e\u{301}te\u{301}", 5, "e\u{301}te\u{301}  "),
+            ("abcdef", 4, "abc…"),
+        ];
+        for (text, w, want) in cases {
+            assert_eq!(pad(text, w), want, "{text:?} in {w}");
+            assert_eq!(cells(&pad(text, w)), w, "{text:?} in {w}");
+        }
     }
 }

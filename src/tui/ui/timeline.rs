@@ -319,7 +319,7 @@ fn selected_info(model: &Model, a: &Analysis) -> Selected {
 fn summary(model: &Model, a: &Analysis, u: UserIx, lanes: &Lanes, t: &Theme) -> Line<'static> {
     let user = &a.users[u];
     let mut spans = vec![
-        Span::styled(super::users::user_label(a, &model.store, u), t.header),
+        Span::styled(model.user_label(u), t.header),
         Span::styled(
             format!(" · {} events", count(u64::from(user.event_count()))),
             t.dim,
