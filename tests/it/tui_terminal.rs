@@ -322,6 +322,17 @@ fn bang_lists_a_rejected_line_of_an_export_with_its_file_and_line() {
     t.text(&format!("{BIN} tests/fixtures/tui/export.ndjson"));
     t.keys(&["Enter"]);
     t.wait_for("the inspector", |s| s.contains("2 rejected"));
+    // `/` in the users pane finds a user by user id although the key is the amplitude_id.
+    t.keys(&["/"]);
+    t.text("ana.berg@example");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the filtered users", |s| s.contains("Users 1 of 2"));
+    assert!(s.contains("id ~ 'ana.berg"), "{s}");
+    assert!(s.contains("▶ana.berg@example.org"), "{s}");
+    assert!(
+        s.contains("ana.berg@example.org · amp 1238554009001"),
+        "{s}"
+    );
     t.keys(&["!"]);
     let s = t.wait_for("the rejected records", |s| {
         s.contains("rejected tests/fixtures/tui/export.ndjson:3")
