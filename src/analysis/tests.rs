@@ -885,3 +885,14 @@ fn scope_figures_of_every_user_are_the_whole_input_s() {
         (4, 4, 4)
     );
 }
+
+#[test]
+fn legacy_uuid_resends_are_duplicates() {
+    let e = |t: i64| {
+        format!(
+            r#"{{"event_type":"a","device_id":"d1","user_id":"u1","time":{t},"session_id":{T0},"uuid":"7f7c1c9e"}}"#
+        )
+    };
+    let (_, a) = analyse(&[e(T0), e(T0 + 1000), e(T0 + 2000)], &Rules::default());
+    assert_eq!(a.summary.counts[Flag::Duplicate], 2);
+}

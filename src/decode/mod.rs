@@ -12,7 +12,8 @@
 //! - when a key occurs twice in one object, the last occurrence wins (as in JavaScript);
 //! - a request body's `events` elements are decoded as events; the body's other keys
 //!   (`api_key`, `userData`, …) are not inherited by them;
-//! - a line that is a url-encoded legacy amplitude-js body (`client=…&e=[…]`) is decoded
+//! - a line that is a legacy amplitude-js body, url-encoded (`client=…&e=[…]`) or as a JSON
+//!   object with `client` and `e` (an array of events, or their JSON text), is decoded
 //!   through its `e`; an Airbyte `RECORD` message through its `record.data`;
 //! - an integer time of ten digits looks like epoch seconds: it is kept (as ms) and
 //!   counted in [`Batch::epoch_seconds`] for the loader's warning;
@@ -380,6 +381,8 @@ struct Fields {
     session_id: Option<Span>,
     insert_id: Option<Span>,
     dollar_insert_id: Option<Span>,
+    /// The legacy amplitude-js SDK's event key, the last dedup key of §3.
+    uuid: Option<Span>,
     amplitude_id: Option<Span>,
     user_id: Option<Span>,
     device_id: Option<Span>,
@@ -387,6 +390,9 @@ struct Fields {
     /// Airbyte messages: `{"type":"RECORD","record":{"data":{…event…}}}`.
     message_type: Option<Span>,
     record: Option<Span>,
+    /// The legacy amplitude-js upload body as JSON: `{"client":…,"e":…,"v":2,…}`.
+    client: Option<Span>,
+    legacy_events: Option<Span>,
 }
 
 /// Time fields in order of precedence.
@@ -403,6 +409,9 @@ impl Fields {
             b"session_id" => &mut self.session_id,
             b"insert_id" => &mut self.insert_id,
             b"$insert_id" => &mut self.dollar_insert_id,
+            b"uuid" => &mut self.uuid,
+            b"client" => &mut self.client,
+            b"e" => &mut self.legacy_events,
             b"amplitude_id" => &mut self.amplitude_id,
             b"user_id" => &mut self.user_id,
             b"device_id" => &mut self.device_id,
@@ -514,14 +523,20 @@ impl Decoder {
         let (true, Some(events)) = (client, events) else {
             return false;
         };
-        let buf = events.as_bytes();
+        self.legacy_events(batch, events.as_bytes(), line, origin);
+        true
+    }
+
+    /// Decodes the events of a legacy amplitude-js body (`e`: a JSON array of events, or
+    /// one event), each with `line`, the whole body, as its raw text.
+    fn legacy_events(&mut self, batch: &mut Batch, buf: &[u8], line: &[u8], origin: &Origin) {
         let mut scanner = Scanner::new(buf);
         scanner.skip_ws();
         let span = match scanner.value() {
             Ok(span) => span,
             Err(e) => {
                 batch.reject(origin.loc.clone(), RejectReason::InvalidJson(e));
-                return true;
+                return;
             }
         };
         let keep_raw = std::mem::replace(&mut self.keep_raw, false);
@@ -538,7 +553,6 @@ impl Decoder {
                 });
             }
         }
-        true
     }
 
     /// Decodes one validated JSON value: an event, a request body / User Activity response,
@@ -602,6 +616,21 @@ impl Decoder {
                 self.fields(batch, buf, &inner, span, origin);
                 return;
             }
+        }
+        if present(f.event_type).is_none()
+            && present(f.client).is_some_and(is_string)
+            && let Some(e) = present(f.legacy_events)
+        {
+            // The legacy amplitude-js body as JSON: `e` holds the events, as an array or
+            // as the JSON text of one (what the SDK url-encodes).
+            let events = match e.kind {
+                Kind::String { .. } => self.text(buf, e).to_string(),
+                _ => buf.get(e.outer().0..e.outer().1).unwrap_or("").to_string(),
+            };
+            let (start, end) = span.outer();
+            let line = buf.as_bytes().get(start..end).unwrap_or(&[]).to_vec();
+            self.legacy_events(batch, events.as_bytes(), &line, origin);
+            return;
         }
         let is_body =
             f.events.is_some_and(|s| s.kind == Kind::Array) && present(f.event_type).is_none();
@@ -804,7 +833,7 @@ impl Decoder {
                 }
             }
         }
-        let dedup = [f.insert_id, f.dollar_insert_id]
+        let dedup = [f.insert_id, f.dollar_insert_id, f.uuid]
             .into_iter()
             .flatten()
             .find(|s| is_string(*s) && s.end > s.start);

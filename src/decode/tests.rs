@@ -472,3 +472,40 @@ fn a_legacy_form_line_decodes_its_events_with_the_line_as_raw_text() {
     assert_eq!(reject_code("client=k&v=2"), Some("invalid_json"));
     assert_eq!(reject_code("e=%5B%5D"), Some("invalid_json"));
 }
+
+#[test]
+fn a_legacy_body_as_json_decodes_its_events() {
+    // `e` as the JSON text the SDK url-encodes, and as an array.
+    for line in [
+        r#"{"client":"k","e":"[{\"event_type\":\"a\",\"user_id\":\"u\",\"time\":1},{\"event_type\":\"b\",\"device_id\":\"d\",\"time\":2}]","v":2,"upload_time":3}"#,
+        r#"{"client":"k","e":[{"event_type":"a","user_id":"u","time":1},{"event_type":"b","device_id":"d","time":2}],"v":2}"#,
+    ] {
+        let b = decode_line(line);
+        assert_eq!(b.events.len(), 2, "{line}: {:?}", b.rejects);
+        assert!(b.rejects.is_empty());
+    }
+    // An event that happens to carry `client` and `e` is still an event.
+    let b = decode_line(r#"{"event_type":"x","user_id":"u","time":1,"client":"k","e":[]}"#);
+    assert_eq!(b.events.len(), 1);
+}
+
+#[test]
+fn uuid_is_the_last_dedup_key() {
+    let key = |line: &str| decode_line(line).events[0].dedup_key();
+    let base = r#"{"event_type":"a","device_id":"d","time":1"#;
+    let by_uuid = key(&format!(r#"{base},"uuid":"7f7c"}}"#));
+    assert!(by_uuid.is_some());
+    // insert_id and $insert_id come first.
+    assert_eq!(
+        key(&format!(r#"{base},"uuid":"7f7c","insert_id":"i-1"}}"#)),
+        key(&format!(r#"{base},"insert_id":"i-1"}}"#))
+    );
+    assert_eq!(
+        key(&format!(r#"{base},"uuid":"7f7c","$insert_id":"i-2"}}"#)),
+        key(&format!(r#"{base},"$insert_id":"i-2"}}"#))
+    );
+    // An empty or non-string uuid is no key.
+    assert_eq!(key(&format!(r#"{base},"uuid":""}}"#)), None);
+    assert_eq!(key(&format!(r#"{base},"uuid":7}}"#)), None);
+    assert_eq!(key(&format!(r#"{base},"uuid":"7f7c"}}"#)), by_uuid);
+}
