@@ -195,18 +195,32 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Where a reset moves the capture: `capture.ndjson` → `capture.20261123-201500.123.ndjson`.
+/// Where a reset moves the capture: `capture.ndjson` → `capture.20261123-201500.123.ndjson`,
+/// and for the `attempt`-th try after that name was taken (two resets in one
+/// millisecond), `capture.20261123-201500.123-1.ndjson`, `-2`, …. The name is only a
+/// candidate: [`capture::Capture::reset`] claims it exclusively and tries the next one
+/// when it exists.
 #[must_use]
-pub fn archive_path(path: &Path) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f").to_string();
+pub fn archive_path(path: &Path, stamp: &str, attempt: u32) -> PathBuf {
     let stem = path
         .file_stem()
         .map_or_else(|| "capture".into(), |s| s.to_string_lossy().into_owned());
+    let stamp = if attempt == 0 {
+        stamp.to_string()
+    } else {
+        format!("{stamp}-{attempt}")
+    };
     let name = match path.extension() {
         Some(ext) => format!("{stem}.{stamp}.{}", ext.to_string_lossy()),
         None => format!("{stem}.{stamp}"),
     };
     path.with_file_name(name)
+}
+
+/// The time stamp of an archive name, now (UTC, to the millisecond).
+#[must_use]
+pub fn archive_stamp() -> String {
+    chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f").to_string()
 }
 
 /// The capture file when `--capture` is not given: a new file per run in the platform's

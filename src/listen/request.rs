@@ -26,12 +26,20 @@
 //!      `event_properties`, `user_properties`, `groups`, `group_properties` not an
 //!      object: `events_with_invalid_fields.<field>`;
 //!    - a `user_id` or `device_id` shorter than `options.min_id_length` (default 5, or
-//!      `--min-id-length`): `events_with_invalid_id_lengths.<field>`.
+//!      `--min-id-length`): `events_with_invalid_id_lengths.<field>`;
+//!    - then the event's capture line must be accepted by the decoder that reads the
+//!      capture back ([`crate::decode::Decoder`], the session model's rejection rules):
+//!      one it would reject is listed under the field that decided (a time field that is
+//!      not an accepted form, such as `time: 99999999999999999999` or a bad
+//!      `client_event_time` next to a valid `time`: `events_with_invalid_fields.<field>`)
+//!      and not acknowledged. One rule for the answer and the decoder, so nothing
+//!      acknowledged is invisible afterwards.
 //!
 //!    Any listed event makes the answer **400** with those index lists (only the
 //!    non-empty ones); the valid events of the request are **kept**, as Amplitude does
 //!    and the SDKs expect (they drop the listed events and resend the rest, which the
-//!    endpoint then recognises by `insert_id`). Otherwise **200**
+//!    endpoint then recognises by [`Dedup`]: `device_id` and `insert_id` within 7 days).
+//!    Otherwise **200**
 //!    `{code, events_ingested, payload_size_bytes, server_upload_time}`.
 //!
 //! # Capture lines
@@ -47,6 +55,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::decode::{Batch, Decoder, Origin, RejectReason};
 use crate::json::{Kind, Scanner, Span, unescape};
 
 /// The ingestion endpoints.
@@ -157,8 +166,35 @@ impl Answer {
 pub struct Line {
     /// The line's bytes in [`Outcome::capture`], newline included.
     pub range: Range<usize>,
-    /// 128-bit hash of its `insert_id` (the same hash as the decoder's dedup key), if any.
-    pub insert_id: Option<u128>,
+    /// Its deduplication key and event time, when it has a dedup key (see [`Dedup`]).
+    pub dedup: Option<Dedup>,
+}
+
+/// What the endpoint deduplicates an event by, as the session model's duplicate rule and
+/// Amplitude's HTTP API do: the same `device_id` (absent counts as one more value) and the
+/// same dedup key (the decoder's: the first present of `insert_id`, `$insert_id`, …), at
+/// most [`DEDUP_WINDOW_MS`] apart in event time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dedup {
+    /// [`dedup_key`] of the device id and the decoder's dedup key.
+    pub key: u128,
+    /// The event time the model reads (ms).
+    pub time: i64,
+}
+
+/// Two events with one [`Dedup::key`] at most this far apart (inclusive) are one event
+/// sent twice: 7 days, as Amplitude documents and the session model flags.
+pub const DEDUP_WINDOW_MS: i64 = 604_800_000;
+
+/// One 128-bit key for (`device_id`, the decoder's dedup key). The device's text comes
+/// first and the key's 16 bytes last, so no two pairs give the same hashed bytes.
+#[must_use]
+pub fn dedup_key(device_id: &str, dedup: [u64; 2]) -> u128 {
+    let mut bytes = Vec::with_capacity(device_id.len() + 16);
+    bytes.extend_from_slice(device_id.as_bytes());
+    bytes.extend_from_slice(&dedup[0].to_le_bytes());
+    bytes.extend_from_slice(&dedup[1].to_le_bytes());
+    xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
 /// What was decided about a request.
@@ -424,13 +460,27 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
         ..Outcome::default()
     };
     let mut scratch = String::new();
+    let mut key = String::new();
+    let mut decoder = Decoder::new(false);
+    let origin = Origin {
+        loc: crate::event::Location::default(),
+        segment: 0,
+        offset: 0,
+    };
     for (i, &span) in spans.iter().enumerate() {
         if span.kind != Kind::Object {
             lists.invalid.entry("event").or_default().push(i);
             continue;
         }
         let mut f = EventFields::default();
-        let _ = Scanner::at(&buf[..span.end], span.start).object(|k, _, v| {
+        let _ = Scanner::at(&buf[..span.end], span.start).object(|k, escaped, v| {
+            // Escaped keys are read as the decoder reads them (`"\u0074ime"` is `time`).
+            let k = if escaped {
+                unescape(k, &mut key);
+                key.as_bytes()
+            } else {
+                k
+            };
             let slot = match k {
                 b"event_type" => &mut f.event_type,
                 b"user_id" => &mut f.user_id,
@@ -451,10 +501,6 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
         if lists.count() > before {
             continue;
         }
-        let insert_id = f
-            .insert_id
-            .filter(|s| s.end > s.start)
-            .map(|s| xxhash_rust::xxh3::xxh3_128(string(buf, s, &mut scratch).as_bytes()));
         let start = out.capture.len();
         capture_line(
             &mut out.capture,
@@ -462,9 +508,38 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
             &received,
             f.time.is_none().then_some(now_ms),
         );
+        // The one rule: the line is acknowledged only if the decoder that reads the
+        // capture back (resume, the inspector, `report`) accepts it.
+        let mut batch = Batch::default();
+        let line_end = out.capture.len() - 1;
+        decoder.line(&mut batch, &out.capture[start..line_end], &origin);
+        let Some(rec) = batch.events.first() else {
+            out.capture.truncate(start);
+            let (list, field) = match batch.rejects.first().map(|r| &r.reason) {
+                Some(RejectReason::BadTime { field, .. }) => (&mut lists.invalid, *field),
+                Some(RejectReason::NoTime) => (&mut lists.missing, "time"),
+                Some(RejectReason::NoIdentity) => (&mut lists.missing, "device_id"),
+                Some(RejectReason::EventType { .. }) => (&mut lists.invalid, "event_type"),
+                _ => (&mut lists.invalid, "event"),
+            };
+            list.entry(field).or_default().push(i);
+            continue;
+        };
+        let dedup = rec.dedup_key().map(|k| {
+            let device = match f.device_id {
+                Some(s) if matches!(s.kind, Kind::String { .. }) && s.end > s.start => {
+                    string(buf, s, &mut scratch)
+                }
+                _ => String::new(),
+            };
+            Dedup {
+                key: dedup_key(&device, k),
+                time: rec.time,
+            }
+        });
         out.lines.push(Line {
             range: start..out.capture.len(),
-            insert_id,
+            dedup,
         });
     }
     lists.into_outcome(out, buf.len(), now_ms)

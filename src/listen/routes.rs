@@ -469,18 +469,24 @@ async fn rejected(State(shared): State<Arc<Shared>>) -> Response {
     )
 }
 
+/// `POST /streamscope/reset`: archives the capture and starts afresh. The archive, the
+/// new file and the shared counters change under the capture's lock, so a reset is
+/// serialised with appends (an acknowledged request is in exactly one file) and with
+/// other resets.
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     let outcome = {
         let mut capture = shared
             .capture
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let archive = super::archive_path(capture.path());
-        capture.reset(&archive).map(|()| archive)
+        let done = capture.reset(&super::archive_stamp());
+        if done.is_ok() {
+            shared.live.reset(capture.path().to_path_buf());
+        }
+        done
     };
     match outcome {
         Ok(archive) => {
-            shared.live.reset(shared.live.capture());
             shared.note(&format!(
                 "reset: earlier events archived to {}",
                 archive.display()

@@ -551,3 +551,69 @@ fn without_capture_events_go_to_the_data_directory_and_the_path_is_shown() {
     assert!(path.starts_with(&dir), "{banner}");
     assert!(path.exists(), "{banner}");
 }
+
+fn post_raw(c: &reqwest::blocking::Client, url: &str, body: &str) -> (u16, Value) {
+    let r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap())
+}
+
+#[test]
+fn what_is_acknowledged_is_what_the_decoder_reads_and_duplicates_are_per_device() {
+    let mut l = Listen::start(&[]);
+    let c = client();
+    let url = l.url("/2/httpapi");
+    // Events the decoder would reject are listed and not acknowledged.
+    let (status, answer) = post_raw(
+        &c,
+        &url,
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","user_id":"user-1","time":99999999999999999999,"insert_id":"big"},
+            {"event_type":"a","user_id":"user-1","time":1700000000000,"client_event_time":"yesterday","insert_id":"cet"},
+            {"event_type":"a","user_id":"user-1","time":1700000000000,"insert_id":"ok"}]}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["events_with_invalid_fields"],
+        json!({"time": [0], "client_event_time": [1]}),
+        "{answer}"
+    );
+    // The same insert_id on two devices: two events, both stored.
+    let (status, answer) = post_raw(
+        &c,
+        &url,
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","device_id":"deviceA","time":1700000000000,"insert_id":"same"},
+            {"event_type":"a","device_id":"deviceB","time":1700000000000,"insert_id":"same"}]}"#,
+    );
+    assert_eq!((status, &answer["events_ingested"]), (200, &json!(2)));
+    let summary = get(&c, &l.url("/streamscope/summary"));
+    assert_eq!(summary["summary"]["events"], 3, "{}", summary["summary"]);
+    assert_eq!(summary["summary"]["rejected"], 0);
+    let events = get(&c, &l.url("/streamscope/events"));
+    assert_eq!(events["matching"], 3);
+    // After a restart, resending everything adds nothing.
+    let capture = l.capture.clone();
+    let _dir = l._dir.take();
+    drop(l);
+    let l = Listen::start_on(&capture, &[]);
+    let (_, answer) = post_raw(
+        &c,
+        &l.url("/2/httpapi"),
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","user_id":"user-1","time":1700000000000,"insert_id":"ok"},
+            {"event_type":"a","device_id":"deviceA","time":1700000000000,"insert_id":"same"},
+            {"event_type":"a","device_id":"deviceB","time":1700000000000,"insert_id":"same"}]}"#,
+    );
+    assert_eq!(answer["code"], 200);
+    l.wait_line("3 already received");
+    assert_eq!(
+        std::fs::read_to_string(&capture).unwrap().lines().count(),
+        3
+    );
+}

@@ -182,24 +182,113 @@ fn capture_lines_keep_the_event_text_and_add_the_receive_time() {
 }
 
 #[test]
-fn insert_ids_hash_like_the_decoders_dedup_key() {
+fn dedup_keys_are_the_decoders_with_the_device() {
     let o = run(&format!(
-        r#"{{"api_key":"k","events":[{GOOD},{{"event_type":"a","user_id":"user-1","time":1,"insert_id":"i\u002d1"}}]}}"#
+        r#"{{"api_key":"k","events":[{GOOD},{{"event_type":"a","user_id":"user-1","time":1,"insert_id":"i\u002d1"}},{{"event_type":"a","device_id":"device-1","time":1,"$insert_id":"i-1"}}]}}"#
     ));
     let mut store = crate::store::EventStore::new();
     let src = store.add_source("capture");
     let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
     store.apply(feed.push(&o.capture).unwrap());
+    assert_eq!(store.events().len(), 3);
     for (line, ev) in o.lines.iter().zip(store.events()) {
-        let h = line.insert_id.unwrap();
-        #[expect(clippy::cast_possible_truncation, reason = "halves")]
-        let halves = [h as u64, (h >> 64) as u64];
-        assert_eq!(ev.dedup, halves);
+        let d = line.dedup.unwrap();
+        let device = store.strings.get(ev.device_id);
+        assert_eq!(d.key, dedup_key(device, ev.dedup));
+        assert_eq!(d.time, ev.time);
     }
-    assert_eq!(
-        o.lines[0].insert_id, o.lines[1].insert_id,
-        "escapes are decoded"
-    );
+    let keys: Vec<u128> = o.lines.iter().map(|l| l.dedup.unwrap().key).collect();
+    assert_eq!(keys[0], keys[1], "escapes are decoded");
+    assert_ne!(keys[0], keys[2], "another device is another event");
+}
+
+#[test]
+fn an_event_the_decoder_would_reject_is_listed_and_not_acknowledged() {
+    // (what, event, the answer's list, field)
+    let cases = [
+        (
+            "time beyond i64",
+            r#"{"event_type":"a","user_id":"user-1","time":99999999999999999999}"#,
+            "events_with_invalid_fields",
+            "time",
+        ),
+        (
+            "a bad client_event_time next to a valid time",
+            r#"{"event_type":"a","user_id":"user-1","time":1000,"client_event_time":"yesterday"}"#,
+            "events_with_invalid_fields",
+            "client_event_time",
+        ),
+        (
+            "a fractional client_event_time, time absent",
+            r#"{"event_type":"a","user_id":"user-1","client_event_time":1.5}"#,
+            "events_with_invalid_fields",
+            "client_event_time",
+        ),
+        (
+            "an escaped key read as the decoder reads it",
+            r#"{"event_type":"a","user_id":"user-1","\u0074ime":"x"}"#,
+            "events_with_invalid_fields",
+            "time",
+        ),
+    ];
+    for (what, event, list, field) in cases {
+        let o = run(&format!(r#"{{"api_key":"k","events":[{GOOD},{event}]}}"#));
+        let a = answer_json(&o);
+        assert_eq!(a["code"], 400, "{what}: {a}");
+        assert_eq!(a[list][field], serde_json::json!([1]), "{what}: {a}");
+        assert_eq!(o.accepted(), 1, "{what}: the valid event is kept");
+        // What was kept is exactly what the decoder accepts.
+        let mut store = crate::store::EventStore::new();
+        let src = store.add_source("capture");
+        let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
+        store.apply(feed.push(&o.capture).unwrap());
+        assert_eq!((store.events().len(), store.rejected()), (1, 0), "{what}");
+    }
+}
+
+#[test]
+fn every_acknowledged_event_is_decoded() {
+    use proptest::prelude::*;
+    let value = prop_oneof![
+        Just("1000".to_string()),
+        Just("-1".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("-9223372036854775808".to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("1.5".to_string()),
+        Just(r#""2026-11-23T20:00:00Z""#.to_string()),
+        Just(r#""2026-13-40""#.to_string()),
+        Just(r#""123""#.to_string()),
+        Just(r#""""#.to_string()),
+        Just("null".to_string()),
+        Just("{}".to_string()),
+    ];
+    let field = prop_oneof![
+        Just("time"),
+        Just("client_event_time"),
+        Just("timestamp"),
+        Just("event_time"),
+        Just("session_id"),
+        Just("insert_id"),
+        Just("amplitude_id"),
+    ];
+    let fields = proptest::collection::vec((field, value), 0..5);
+    proptest!(ProptestConfig::with_cases(300), |(fields in fields)| {
+        let extra: String = fields.iter().map(|(k, v)| format!(r#","{k}":{v}"#)).collect();
+        let body = format!(
+            r#"{{"api_key":"k","events":[{{"event_type":"a","user_id":"user-1"{extra}}}]}}"#
+        );
+        let o = run(&body);
+        let mut store = crate::store::EventStore::new();
+        let src = store.add_source("capture");
+        let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
+        if let Some(ev) = feed.push(&o.capture) {
+            store.apply(ev);
+        }
+        prop_assert_eq!(store.events().len(), o.accepted(), "{}", body);
+        prop_assert_eq!(store.rejected(), 0);
+        prop_assert_eq!(o.status() == 200, o.accepted() == 1, "{}", body);
+    });
 }
 
 #[test]
