@@ -653,49 +653,186 @@ fn check_event(
     }
 }
 
-/// A request body with its API key hidden (all but the first 4 characters), to keep
-/// rejected requests for display: the JSON `api_key` field, or the form's `client`.
+/// A request body with its API keys hidden, to keep rejected requests for display.
+///
+/// It does not parse the body (a body that is rejected is often one that does not parse):
+/// it looks for every place a field named `api_key` or `client` (ASCII case-insensitive)
+/// is given a value, in any form the name can be written in: plain, with JSON escapes
+/// (`api\u005fkey`), percent-encoded (`cli%65nt`), both (`%5Cu0061pi_key`), quoted or not,
+/// followed by `:` or `=` (or their encodings), in a JSON body, a form body, a JSON text
+/// inside a form field or a JSON string, before or after broken syntax, once or many
+/// times. Each value is hidden up to its closing quote (or, unquoted, up to the next `&`,
+/// `,`, `}`, `]`, white space or the end). A key of 16 characters or more keeps its first 4
+/// (when they are plain letters or digits) so that the user can tell keys apart; a shorter
+/// one is hidden whole. A field that is not an API key but has one of these names is hidden
+/// too: hiding too much is the safe side.
 #[must_use]
 pub fn redact_api_key(body: &[u8]) -> Vec<u8> {
-    let hide = |out: &mut Vec<u8>, key: &[u8]| {
-        let shown = key.iter().take(4).count();
-        out.extend_from_slice(&key[..shown]);
-        out.extend_from_slice("…".as_bytes());
-    };
+    const NAMES: [&[u8]; 2] = [b"api_key", b"client"];
     let mut out = Vec::with_capacity(body.len());
-    let mut scanner = Scanner::new(body);
-    scanner.skip_ws();
-    if scanner.peek() == Some(b'{') {
-        let mut key_span = None;
-        let _ = scanner.object(|k, _, v| {
-            if k == b"api_key" && matches!(v.kind, Kind::String { .. }) {
-                key_span = Some(v);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < body.len() {
+        let value = NAMES
+            .iter()
+            .find_map(|name| match_name(body, i, name))
+            .and_then(|end| key_value(body, end));
+        match value {
+            Some(v) => {
+                out.extend_from_slice(&body[copied..v.start]);
+                hide_key(&mut out, &body[v.clone()]);
+                copied = v.end;
+                i = v.end.max(i + 1);
             }
-        });
-        if let Some(v) = key_span {
-            out.extend_from_slice(&body[..v.start]);
-            hide(&mut out, v.bytes(body));
-            out.extend_from_slice(&body[v.end..]);
-            return out;
-        }
-        return body.to_vec();
-    }
-    // A form body: `client=KEY&...`.
-    let mut first = true;
-    for part in body.split(|&b| b == b'&') {
-        if !first {
-            out.push(b'&');
-        }
-        first = false;
-        match part.strip_prefix(b"client=") {
-            Some(key) => {
-                out.extend_from_slice(b"client=");
-                hide(&mut out, key);
-            }
-            None => out.extend_from_slice(part),
+            None => i += 1,
         }
     }
+    out.extend_from_slice(&body[copied..]);
     out
+}
+
+/// One character of a body as any layer of encoding reads it: the byte, how many bytes
+/// it takes, and whether it came through a JSON backslash escape (an escaped quote does
+/// not end a string).
+#[derive(Clone, Copy)]
+struct Logical {
+    byte: u8,
+    len: usize,
+    escaped: bool,
+}
+
+/// The byte at `i` after percent-decoding (`+` is a space in a form).
+fn percent(body: &[u8], i: usize) -> Option<(u8, usize)> {
+    let b = *body.get(i)?;
+    if b == b'%'
+        && let (Some(h), Some(l)) = (
+            body.get(i + 1).and_then(|&c| hex_digit(c)),
+            body.get(i + 2).and_then(|&c| hex_digit(c)),
+        )
+    {
+        return Some(((h << 4) | l, 3));
+    }
+    Some((if b == b'+' { b' ' } else { b }, 1))
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// The logical character at `i`: percent-decoding, then JSON escapes (`\uXXXX`, `\"`, …),
+/// each layer possibly encoding the other. Non-ASCII `\u` escapes read as 0x80 (never
+/// part of a name or a delimiter).
+fn logical(body: &[u8], i: usize) -> Option<Logical> {
+    let (b, n) = percent(body, i)?;
+    if b != b'\\' {
+        return Some(Logical {
+            byte: b,
+            len: n,
+            escaped: false,
+        });
+    }
+    let plain = Logical {
+        byte: b,
+        len: n,
+        escaped: false,
+    };
+    let Some((e, m)) = percent(body, i + n) else {
+        return Some(plain);
+    };
+    if e != b'u' {
+        return Some(Logical {
+            byte: e,
+            len: n + m,
+            escaped: true,
+        });
+    }
+    let mut j = i + n + m;
+    let mut code = 0u32;
+    for _ in 0..4 {
+        let Some((d, k)) = percent(body, j) else {
+            return Some(plain);
+        };
+        let Some(d) = hex_digit(d) else {
+            return Some(plain);
+        };
+        code = code * 16 + u32::from(d);
+        j += k;
+    }
+    Some(Logical {
+        byte: u8::try_from(code).ok().filter(u8::is_ascii).unwrap_or(0x80),
+        len: j - i,
+        escaped: true,
+    })
+}
+
+/// Where `name` ends when it is written (in any encoding) at `i`.
+fn match_name(body: &[u8], i: usize, name: &[u8]) -> Option<usize> {
+    let mut j = i;
+    for &want in name {
+        let c = logical(body, j)?;
+        if !c.byte.eq_ignore_ascii_case(&want) {
+            return None;
+        }
+        j += c.len;
+    }
+    Some(j)
+}
+
+/// The value given to a name that ends at `i`: an optional closing quote, `:` or `=`,
+/// then the value's bytes (without its quotes).
+fn key_value(body: &[u8], mut i: usize) -> Option<Range<usize>> {
+    let skip_space = |i: &mut usize| {
+        while let Some(c) = logical(body, *i)
+            && c.byte.is_ascii_whitespace()
+        {
+            *i += c.len;
+        }
+    };
+    if let Some(c) = logical(body, i)
+        && matches!(c.byte, b'"' | b'\'')
+    {
+        i += c.len;
+    }
+    skip_space(&mut i);
+    let sep = logical(body, i)?;
+    if !matches!(sep.byte, b':' | b'=') {
+        return None;
+    }
+    i += sep.len;
+    skip_space(&mut i);
+    let Some(open) = logical(body, i).filter(|c| matches!(c.byte, b'"' | b'\'')) else {
+        // Unquoted: up to a delimiter.
+        let start = i;
+        while let Some(c) = logical(body, i) {
+            if matches!(c.byte, b'&' | b',' | b'}' | b']' | b'"' | b'\'')
+                || c.byte.is_ascii_whitespace()
+            {
+                break;
+            }
+            i += c.len;
+        }
+        return (i > start).then_some(start..i);
+    };
+    i += open.len;
+    let start = i;
+    while let Some(c) = logical(body, i) {
+        if c.byte == open.byte && c.escaped == open.escaped {
+            break;
+        }
+        i += c.len;
+    }
+    Some(start..i)
+}
+
+/// Writes a hidden key: its first 4 characters when it has 16 or more and they are plain
+/// letters or digits, then `…`.
+fn hide_key(out: &mut Vec<u8>, key: &[u8]) {
+    if key.len() >= 16 && key[..4].iter().all(u8::is_ascii_alphanumeric) {
+        out.extend_from_slice(&key[..4]);
+    }
+    out.extend_from_slice("…".as_bytes());
 }
 
 /// `now_ms` in the Export format: `2026-11-23 20:00:00.123000`.

@@ -617,3 +617,44 @@ fn what_is_acknowledged_is_what_the_decoder_reads_and_duplicates_are_per_device(
         3
     );
 }
+
+#[test]
+fn api_keys_never_reach_the_rejected_requests_whatever_the_body() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let bodies: [(&str, &[u8]); 5] = [
+        (
+            "/2/httpapi",
+            br#"{"events":[1,],"api_key":"SECRETKEY123456"}"#,
+        ),
+        (
+            "/2/httpapi",
+            b"\xef\xbb\xbf{\"api_key\":\"SECRETKEY123456\",\"events\":[]}",
+        ),
+        ("/", b"cli%65nt=SECRETKEY123456&e=%5B%5D"),
+        (
+            "/2/httpapi",
+            br#"{"api_key":"SECRETKEY123456","events":[{}],"api_key":"SECRETKEY123456"}"#,
+        ),
+        ("/2/httpapi", br#"{"api_key":"SEC1","events":[{}]}"#),
+    ];
+    for (path, body) in bodies {
+        let r = c.post(l.url(path)).body(body.to_vec()).send().unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            400,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let rejected = c
+        .get(l.url("/streamscope/rejected"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let list: Value = serde_json::from_str(&rejected).unwrap();
+    assert_eq!(list["rejected"].as_array().unwrap().len(), 5, "{list}");
+    assert!(!rejected.contains("SECRETKEY"), "{rejected}");
+    assert!(!rejected.contains("SEC1"), "{rejected}");
+}

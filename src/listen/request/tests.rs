@@ -344,11 +344,123 @@ fn real_sdk_bodies_are_accepted_whole() {
 
 #[test]
 fn api_keys_are_redacted_in_kept_bodies() {
-    let json = br#"{"events":[],"api_key":"abcdefgh123"}"#;
-    let r = String::from_utf8(redact_api_key(json)).unwrap();
-    assert_eq!(r, r#"{"events":[],"api_key":"abcd…"}"#);
-    let form = b"v=2&client=abcdefgh123&e=%5B%5D";
-    let r = String::from_utf8(redact_api_key(form)).unwrap();
-    assert_eq!(r, "v=2&client=abcd…&e=%5B%5D");
-    assert_eq!(redact_api_key(b"not json"), b"not json");
+    // (what, body, redacted)
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            "JSON, a long key keeps 4 characters",
+            br#"{"events":[],"api_key":"abcdefgh12345678"}"#,
+            r#"{"events":[],"api_key":"abcd…"}"#,
+        ),
+        (
+            "JSON, a short key is hidden whole",
+            br#"{"events":[],"api_key":"abcdefgh123"}"#,
+            r#"{"events":[],"api_key":"…"}"#,
+        ),
+        (
+            "a key of 4 characters",
+            br#"{"api_key":"k123"}"#,
+            r#"{"api_key":"…"}"#,
+        ),
+        (
+            "broken JSON before the key",
+            br#"{"events":[1,],"api_key":"SECRETKEY123456"}"#,
+            r#"{"events":[1,],"api_key":"…"}"#,
+        ),
+        (
+            "a BOM before the body",
+            b"\xef\xbb\xbf{\"api_key\":\"SECRETKEY123456\",\"events\":[]}",
+            "\u{feff}{\"api_key\":\"…\",\"events\":[]}",
+        ),
+        (
+            "a duplicated api_key",
+            br#"{"api_key":"SECRETKEY1234567890","events":[],"api_key":"OTHERKEY12"}"#,
+            r#"{"api_key":"SECR…","events":[],"api_key":"…"}"#,
+        ),
+        (
+            "an escaped name and an escaped quote in the key",
+            br#"{"api\u005fkey" : "SECRET\"KEY"}"#,
+            r#"{"api\u005fkey" : "…"}"#,
+        ),
+        (
+            "a form with a percent-encoded name",
+            b"cli%65nt=SECRETKEY123456&e=%5B%5D",
+            "cli%65nt=…&e=%5B%5D",
+        ),
+        (
+            "a form with the key percent-encoded",
+            b"v=2&client=%53ECRETKEY123456789&e=%5B%5D",
+            "v=2&client=…&e=%5B%5D",
+        ),
+        (
+            "a JSON body url-encoded in a form field",
+            b"e=%7B%22api%5Fkey%22%3A%22SECRETKEY123456%22%7D",
+            "e=%7B%22api%5Fkey%22%3A%22…%22%7D",
+        ),
+        (
+            "JSON inside a JSON string",
+            br#"{"note":"{\"api_key\":\"SECRETKEY123456\"}"}"#,
+            r#"{"note":"{\"api_key\":\"…\"}"}"#,
+        ),
+        (
+            "unquoted, upper case",
+            b"{API_KEY: SECRETKEY123456, x: 1}",
+            "{API_KEY: …, x: 1}",
+        ),
+        (
+            "cut off in the key",
+            br#"{"api_key":"SECRETKE"#,
+            r#"{"api_key":"…"#,
+        ),
+        ("not a key", b"not json", "not json"),
+        (
+            "a name that only starts like one",
+            br#"{"client_event_time":1,"api_keys":2}"#,
+            r#"{"client_event_time":1,"api_keys":2}"#,
+        ),
+    ];
+    for (what, body, want) in cases {
+        let got = String::from_utf8_lossy(&redact_api_key(body)).into_owned();
+        assert_eq!(&got, want, "{what}");
+    }
+}
+
+#[test]
+fn no_encoding_of_a_key_name_leaks_the_key() {
+    use proptest::prelude::*;
+    // Each character of a name: plain, JSON-escaped, percent-encoded, or both.
+    fn encode(name: &str, how: &[u8]) -> String {
+        name.bytes()
+            .zip(how.iter().cycle())
+            .map(|(b, h)| match h % 4 {
+                0 => char::from(b).to_string(),
+                1 => format!("\\u{b:04x}"),
+                2 => format!("%{b:02X}"),
+                _ => format!("%5Cu{b:04x}"),
+            })
+            .collect()
+    }
+    // Keys use G-Z only: letters no encoding (hex digits) and no template text contains.
+    let key = "[G-Z]{1,40}";
+    let how = proptest::collection::vec(any::<u8>(), 1..8);
+    proptest!(ProptestConfig::with_cases(500), |(key in key, how in how, shape in 0usize..6, bom in any::<bool>())| {
+        let api_key = encode("api_key", &how);
+        let client = encode("client", &how);
+        let body = match shape {
+            0 => format!(r#"{{"events":[1,],"{api_key}":"{key}"}}"#),
+            1 => format!(r#"{{"{api_key}" : "{key}","events":[],"{api_key}":"{key}"}}"#),
+            2 => format!("{client}={key}&e=%5b%5d"),
+            3 => format!("v=2&{client}%3d{key}"),
+            4 => format!(r#"{{"{api_key}":{key}}}"#),
+            _ => format!(r#"e=%7b%22{api_key}%22%3a%22{key}%22%7d"#),
+        };
+        let body = if bom { format!("\u{feff}{body}") } else { body };
+        let out = redact_api_key(body.as_bytes());
+        let shown = out.iter().filter(|b| (b'G'..=b'Z').contains(b)).count();
+        if key.len() < 16 {
+            prop_assert_eq!(shown, 0, "{} -> {}", body, String::from_utf8_lossy(&out));
+        } else {
+            prop_assert!(shown <= 8, "{} -> {}", body, String::from_utf8_lossy(&out));
+            prop_assert!(!out.windows(key.len()).any(|w| w == key.as_bytes()));
+        }
+    });
 }
