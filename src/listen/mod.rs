@@ -61,6 +61,9 @@ pub struct Options {
 /// What the handlers share.
 #[derive(Debug)]
 pub struct Shared {
+    /// The address served (the real port when asked for port 0): `/streamscope/*` only
+    /// answers requests whose `Host` (and `Origin`, when sent) name it.
+    pub addr: SocketAddr,
     /// Counters and rejected requests, shared with the inspector.
     pub live: Arc<LiveState>,
     /// Ingestion rules.
@@ -269,6 +272,7 @@ impl Server {
             opts.forward.clone(),
         ));
         let shared = Arc::new(Shared {
+            addr,
             live,
             settings: opts.ingest.clone(),
             capture: Mutex::new(capture),

@@ -1,5 +1,10 @@
-//! The HTTP routes: ingestion (`POST /2/httpapi`, `/batch`, `/`), CORS on every answer,
-//! and the query API under `/streamscope/` for automated instrumentation tests.
+//! The HTTP routes: ingestion (`POST /2/httpapi`, `/batch`, `/`) with CORS (any web page
+//! may send events, as to Amplitude), and the query API under `/streamscope/` for
+//! automated instrumentation tests, which is not for web pages: it answers no CORS
+//! preflight, refuses a request whose `Origin` is not the server's own (a page in the
+//! developer's browser cannot read events or reset the capture) and one whose `Host` does
+//! not name the address served (DNS rebinding: a name that resolves to 127.0.0.1 but is
+//! not `localhost` or an IP address).
 //!
 //! Handlers are thin: [`crate::listen::request::check`] decides, [`super::capture::Capture`]
 //! writes, [`crate::listen::shared::LiveState`] counts; the query API renders with the same
@@ -25,18 +30,93 @@ use crate::report::{Format, Output};
 
 /// The router over the shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let ingest = Router::new()
         .route("/2/httpapi", post(ingest_route))
         .route("/2/httpapi/", post(ingest_route))
         .route("/batch", post(ingest_route))
         .route("/", post(ingest_route).get(index))
+        .layer(middleware::from_fn(cors));
+    let query = Router::new()
         .route("/streamscope/summary", get(summary))
         .route("/streamscope/events", get(events))
         .route("/streamscope/rejected", get(rejected))
         .route("/streamscope/reset", post(reset))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            same_origin_only,
+        ));
+    Router::new()
+        .merge(ingest)
+        .merge(query)
         .fallback(not_found)
-        .layer(middleware::from_fn(cors))
         .with_state(shared)
+}
+
+/// Whether `host` (a `Host` header, or an `Origin` without its scheme) names the address
+/// `served`: the same port, and `localhost`, a loopback IP address, or, when serving on
+/// another address, that address (any IP address when serving on all of them). A DNS name
+/// other than `localhost` never does: that is what DNS rebinding would send.
+#[must_use]
+pub fn host_allowed(host: &str, served: std::net::SocketAddr) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
+        _ => (host, Some(80)),
+    };
+    if port != Some(served.port()) {
+        return false;
+    }
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let name = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || served.ip().is_unspecified() || ip == served.ip(),
+        Err(_) => false,
+    }
+}
+
+/// Guards `/streamscope/*`: `Host` must name the address served and `Origin`, when
+/// present, must be the server's own (`http://` + such a host); otherwise 403.
+async fn same_origin_only(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(axum::http::uri::Authority::as_str)
+        });
+    if !host.is_some_and(|h| host_allowed(h, shared.addr)) {
+        return answer(&Answer::error(
+            403,
+            format!(
+                "the Host header '{}' does not name this server ({}, localhost or a loopback address): /streamscope/ refuses it (DNS rebinding protection)",
+                crate::fmt::sanitize(host.unwrap_or("")),
+                shared.addr
+            ),
+        ));
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let own = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.strip_prefix("http://"))
+            .is_some_and(|h| host_allowed(h, shared.addr));
+        if !own {
+            return answer(&Answer::error(
+                403,
+                format!(
+                    "cross-origin request refused: /streamscope/ answers only its own origin, not '{}'",
+                    crate::fmt::sanitize(&String::from_utf8_lossy(origin.as_bytes()))
+                ),
+            ));
+        }
+    }
+    next.run(req).await
 }
 
 fn json(status: u16, body: String) -> Response {
@@ -53,8 +133,9 @@ fn answer(a: &Answer) -> Response {
     json(a.code, a.to_json())
 }
 
-/// CORS for browsers: preflights get 204 with the allowed origin, the requested headers
-/// echoed and `POST`; every answer carries `Access-Control-Allow-Origin`. Without it the
+/// CORS for browsers on the ingestion paths: preflights get 204 with the allowed origin,
+/// the requested headers echoed and `POST`; every ingestion answer carries
+/// `Access-Control-Allow-Origin`. Without it the
 /// browser SDK never sends (see `SDK-BEHAVIOUR.md`).
 async fn cors(req: Request, next: Next) -> Response {
     let origin = req

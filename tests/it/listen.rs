@@ -222,11 +222,7 @@ fn cors_preflight_and_allow_origin_on_every_answer() {
             .unwrap()
             .contains("POST")
     );
-    for (path, body) in [
-        ("/2/httpapi", "{}"),
-        ("/batch", "not json"),
-        ("/nowhere", ""),
-    ] {
+    for (path, body) in [("/2/httpapi", "{}"), ("/batch", "not json"), ("/", "")] {
         let r = c
             .post(l.url(path))
             .header("origin", "http://app.test")
@@ -657,4 +653,82 @@ fn api_keys_never_reach_the_rejected_requests_whatever_the_body() {
     assert_eq!(list["rejected"].as_array().unwrap().len(), 5, "{list}");
     assert!(!rejected.contains("SECRETKEY"), "{rejected}");
     assert!(!rejected.contains("SEC1"), "{rejected}");
+}
+
+#[test]
+fn the_query_api_refuses_other_origins_and_other_host_names() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let port = l.base.rsplit(':').next().unwrap().to_string();
+    // A page on another origin: no CORS on the query API, and its requests are refused.
+    let r = c
+        .request(reqwest::Method::OPTIONS, l.url("/streamscope/reset"))
+        .header("origin", "http://evil.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let (status, _) = post(
+        &c,
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": [event("a", "user-1", "i1")]}),
+    );
+    assert_eq!(status, 200);
+    for origin in ["http://evil.test", "null", "http://127.0.0.1:1"] {
+        let r = c
+            .post(l.url("/streamscope/reset"))
+            .header("origin", origin)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{origin}");
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["code"], 403);
+        let r = c
+            .get(l.url("/streamscope/events"))
+            .header("origin", origin)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{origin}");
+    }
+    // DNS rebinding: a name that is not this server's.
+    for host in [
+        format!("rebind.evil.test:{port}"),
+        "127.0.0.1:1".to_string(),
+        format!("127.0.0.1.evil.test:{port}"),
+    ] {
+        let r = c
+            .get(l.url("/streamscope/summary"))
+            .header("host", &host)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{host}");
+    }
+    // Nothing was reset.
+    assert_eq!(get(&c, &l.url("/streamscope/events"))["matching"], 1);
+    // Its own names, with or without its own origin, are answered.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let r = c
+            .get(l.url("/streamscope/events"))
+            .header("host", &host)
+            .header("origin", format!("http://{host}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{host}");
+    }
+    // Ingestion still takes any origin.
+    let r = c
+        .post(l.url("/2/httpapi"))
+        .header("origin", "http://app.test")
+        .json(&json!({"api_key": "k", "events": [event("a", "user-1", "i2")]}))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://app.test"
+    );
 }
