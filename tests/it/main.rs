@@ -6,6 +6,7 @@ mod architecture;
 mod common;
 mod containers;
 mod durability;
+mod extreme_times;
 mod follow;
 mod listen;
 mod report;
