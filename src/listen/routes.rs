@@ -191,18 +191,50 @@ async fn index() -> Response {
     ))
 }
 
+/// How much of a body over the limit is read and thrown away before the 413 is sent, so
+/// that the client, still sending, reads the answer instead of a broken pipe (and the SDK
+/// splits its batch instead of retrying it whole). Beyond it, the 413 goes out with
+/// `Connection: close`.
+const DRAIN_MAX: usize = 64 * 1024 * 1024;
+
 /// Reads the body (un-gzipped when `Content-Encoding: gzip`), at most `limit` bytes.
-/// `Err` is the outcome to answer instead.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Outcome> {
-    let raw =
-        axum::body::to_bytes(body, limit).await.map_err(|e| {
-            match std::error::Error::source(&e) {
-                Some(s) if s.is::<http_body_util::LengthLimitError>() => {
-                    request::too_large(&format!("over the {limit} byte limit"))
-                }
-                _ => request::too_large(&format!("the body could not be read in full ({e})")),
+/// `Err` is the outcome to answer instead: 413 over the limit (after draining the rest,
+/// up to [`DRAIN_MAX`]), 400 when the body cannot be read (a malformed chunked body, a
+/// connection cut mid-body).
+async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<Bytes, Outcome> {
+    use http_body_util::BodyExt as _;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut over = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                let mut o = Outcome {
+                    answer: Answer::error(400, "Invalid request body"),
+                    ..Outcome::default()
+                };
+                o.reasons
+                    .push(format!("the body could not be read in full: {e}"));
+                return Err(o);
             }
-        })?;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if over > 0 || buf.len() + data.len() > limit {
+            over = over.saturating_add(buf.len() + data.len());
+            buf = Vec::new();
+            if over > DRAIN_MAX {
+                break;
+            }
+            continue;
+        }
+        buf.extend_from_slice(&data);
+    }
+    if over > 0 {
+        return Err(request::too_large(&format!("over the {limit} byte limit")));
+    }
+    let raw = Bytes::from(buf);
     let gzip = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -334,7 +366,14 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
             }
             r
         }
-        _ => answer(&outcome.answer),
+        _ => {
+            let mut r = answer(&outcome.answer);
+            if outcome.status() == 413 {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            r
+        }
     };
     shared.log(&super::LogLine {
         seq,
@@ -360,7 +399,22 @@ struct SummaryQuery {
     format: Option<String>,
 }
 
-async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery>) -> Response {
+/// A query string that does not parse, as the JSON error every answer is.
+fn bad_query(e: &axum::extract::rejection::QueryRejection) -> Response {
+    answer(&Answer::error(
+        400,
+        format!("invalid query string: {}", e.body_text()),
+    ))
+}
+
+async fn summary(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<SummaryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     let mut rules = shared.rules.clone();
     for (value, slot) in [
         (&q.timeout, &mut rules.timeout_ms),
@@ -450,7 +504,14 @@ struct EventsQuery {
 /// Default and largest `limit` of `/streamscope/events`.
 const EVENTS_LIMIT: (usize, usize) = (1000, 100_000);
 
-async fn events(State(shared): State<Arc<Shared>>, Query(q): Query<EventsQuery>) -> Response {
+async fn events(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     shared
         .live
         .counters

@@ -732,3 +732,110 @@ fn the_query_api_refuses_other_origins_and_other_host_names() {
         "http://app.test"
     );
 }
+
+/// Sends raw bytes on a fresh connection and reads the answer until the server closes
+/// or the answer's body is complete.
+fn raw_exchange(base: &str, request: &[u8]) -> String {
+    use std::io::Read as _;
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request)
+        .expect("the whole request is read, not refused midway");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+        let text = String::from_utf8_lossy(&out);
+        if let Some((head, body)) = text.split_once("\r\n\r\n")
+            && let Some(len) = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_string)
+            })
+            && body.len() >= len.trim().parse::<usize>().unwrap()
+        {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn error_answers_arrive_and_are_json() {
+    let l = Listen::start(&[]);
+    // A body over the limit, sent whole: the client reads a 413, not a broken pipe.
+    let body = vec![b' '; 3_000_000];
+    let mut req = format!(
+        "POST /2/httpapi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let answer = raw_exchange(&l.base, &req);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""code":413"#), "{answer}");
+    // A malformed chunked body is a 400.
+    let answer = raw_exchange(
+        &l.base,
+        b"POST /2/httpapi HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n0\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#""code":400"#), "{answer}");
+    // A malformed query parameter: the JSON error every answer is.
+    let c = client();
+    let r = c
+        .get(l.url("/streamscope/events?limit=many"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["code"], 400, "{v}");
+}
+
+#[test]
+fn a_host_name_address_is_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args([
+            "listen",
+            "--no-tui",
+            "--addr",
+            "localhost:8788",
+            "--timeout",
+            "1ns",
+            "--capture",
+        ])
+        .arg(dir.path().join("c.ndjson"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shorter than 1 ms"), "{err}");
+    assert!(
+        !err.contains("--addr"),
+        "localhost:8788 is an address: {err}"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args(["listen", "--no-tui", "--addr", "localhost:0", "--capture"])
+        .arg(dir.path().join("c.ndjson"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.starts_with("streamscope listening on http://127.0.0.1:")
+            || banner.starts_with("streamscope listening on http://[::1]:"),
+        "{banner}"
+    );
+}
