@@ -76,6 +76,8 @@ pub struct Shared {
     pub rules: Rules,
     /// Log one line per request to standard output (headless).
     pub log_requests: bool,
+    /// Bytes of request bodies in flight (see [`routes::BODY_BUDGET`]).
+    pub body_budget: routes::BodyBudget,
 }
 
 /// One request, for the log.
@@ -279,6 +281,7 @@ impl Server {
             forward,
             rules: opts.rules.clone(),
             log_requests,
+            body_budget: routes::BodyBudget::default(),
         });
         Ok(Self {
             addr,

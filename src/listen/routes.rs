@@ -191,6 +191,51 @@ async fn index() -> Response {
     ))
 }
 
+/// Longest wait for the next piece of a request body.
+pub const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Most bytes of request bodies held at once, all requests together (before gzip).
+pub const BODY_BUDGET: usize = 256 * 1024 * 1024;
+
+/// The bytes of request bodies held right now, against [`BODY_BUDGET`].
+#[derive(Debug, Default)]
+pub struct BodyBudget(std::sync::atomic::AtomicUsize);
+
+/// One body's share of the [`BodyBudget`], given back when dropped.
+struct Held<'a> {
+    budget: &'a BodyBudget,
+    bytes: usize,
+}
+
+impl BodyBudget {
+    fn hold(&self) -> Held<'_> {
+        Held {
+            budget: self,
+            bytes: 0,
+        }
+    }
+}
+
+impl Held<'_> {
+    /// Takes `n` more bytes; false (taking nothing) when the budget would be exceeded.
+    fn grow(&mut self, n: usize) -> bool {
+        let total = &self.budget.0;
+        let before = total.fetch_add(n, Ordering::SeqCst);
+        if before.saturating_add(n) > BODY_BUDGET {
+            total.fetch_sub(n, Ordering::SeqCst);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.budget.0.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
 /// How much of a body over the limit is read and thrown away before the 413 is sent, so
 /// that the client, still sending, reads the answer instead of a broken pipe (and the SDK
 /// splits its batch instead of retrying it whole). Beyond it, the 413 goes out with
@@ -201,11 +246,29 @@ const DRAIN_MAX: usize = 64 * 1024 * 1024;
 /// `Err` is the outcome to answer instead: 413 over the limit (after draining the rest,
 /// up to [`DRAIN_MAX`]), 400 when the body cannot be read (a malformed chunked body, a
 /// connection cut mid-body).
-async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<Bytes, Outcome> {
+///
+/// Bytes held are counted against [`BODY_BUDGET`] (all bodies in flight together): a
+/// body that would take it over is answered 503 with `Retry-After` (the SDKs retry), and
+/// a body that sends nothing for [`BODY_IDLE`] is answered 408.
+async fn read_body(
+    headers: &HeaderMap,
+    mut body: Body,
+    limit: usize,
+    budget: &BodyBudget,
+) -> Result<Bytes, Outcome> {
     use http_body_util::BodyExt as _;
     let mut buf: Vec<u8> = Vec::new();
     let mut over = 0usize;
-    while let Some(frame) = body.frame().await {
+    let mut held = budget.hold();
+    loop {
+        let Ok(frame) = tokio::time::timeout(BODY_IDLE, body.frame()).await else {
+            return Err(Outcome {
+                answer: Answer::error(408, "Request timeout: the body stopped arriving"),
+                reasons: vec![format!("no body bytes for {} s", BODY_IDLE.as_secs())],
+                ..Outcome::default()
+            });
+        };
+        let Some(frame) = frame else { break };
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
@@ -228,6 +291,19 @@ async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<
                 break;
             }
             continue;
+        }
+        if !held.grow(data.len()) {
+            return Err(Outcome {
+                answer: Answer::error(
+                    503,
+                    "Service busy: too many request bodies in flight, retry later",
+                ),
+                reasons: vec![format!(
+                    "the {} MB budget for bodies in flight is used up",
+                    BODY_BUDGET >> 20
+                )],
+                ..Outcome::default()
+            });
         }
         buf.extend_from_slice(&data);
     }
@@ -275,7 +351,13 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
         .requests
         .fetch_add(1, Ordering::Relaxed)
         + 1;
-    let body = read_body(&parts.headers, body, endpoint.max_bytes()).await;
+    let body = read_body(
+        &parts.headers,
+        body,
+        endpoint.max_bytes(),
+        &shared.body_budget,
+    )
+    .await;
     let (outcome, body) = match body {
         Ok(bytes) => (
             request::check(&bytes, endpoint, &shared.settings, now_ms),

@@ -19,7 +19,10 @@
 //!   ([`LoadEvent::Reset`]): what was read before is void.
 //!
 //! Only NDJSON can be followed: a gzip or zip file, a JSON array or a pretty-printed JSON
-//! document is a fatal problem (plain `streamscope FILE` reads those).
+//! document is a fatal problem (plain `streamscope FILE` reads those). A first line that
+//! is an unfinished object followed by lines that cannot continue it is a torn first line
+//! (a writer killed during its very first write), not a document: it is one rejected
+//! record and the file is followed.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
