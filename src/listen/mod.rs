@@ -21,8 +21,10 @@
 //! | `routes.rs` | ingestion, CORS, the query API |
 //! | `capture.rs` | the capture file, resume, duplicates, reset |
 //! | `forward.rs` | `--forward`: relaying to an upstream |
+//! | `conn.rs` | connection cap and idle timeout |
 
 pub mod capture;
+pub mod conn;
 pub mod forward;
 pub mod request;
 pub mod routes;
@@ -308,7 +310,7 @@ impl Server {
             .context("the server was started twice")?;
         let app = routes::router(Arc::clone(&self.shared));
         self.runtime.block_on(async move {
-            axum::serve(listener, app)
+            axum::serve(conn::Capped::new(listener), app)
                 .with_graceful_shutdown(shutdown)
                 .await
         })?;
@@ -324,7 +326,7 @@ impl Server {
             .context("the server was started twice")?;
         let app = routes::router(Arc::clone(&self.shared));
         self.runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(conn::Capped::new(listener), app).await;
         });
         Ok(BackgroundServer {
             shared: self.shared,
