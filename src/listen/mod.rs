@@ -343,6 +343,13 @@ pub struct BackgroundServer {
     _runtime: tokio::runtime::Runtime,
 }
 
+impl BackgroundServer {
+    /// Blocks until Ctrl-C or SIGTERM (the server keeps serving meanwhile).
+    pub fn wait_for_stop(&self) {
+        self._runtime.block_on(stop_signal());
+    }
+}
+
 /// Ctrl-C or SIGTERM.
 async fn stop_signal() {
     let ctrl_c = async {
