@@ -839,3 +839,30 @@ fn a_host_name_address_is_resolved() {
         "{banner}"
     );
 }
+
+#[test]
+fn extreme_times_are_acknowledged_summarised_and_resumed() {
+    let mut l = Listen::start(&[]);
+    let c = client();
+    let (status, answer) = post_raw(
+        &c,
+        &l.url("/2/httpapi"),
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","user_id":"user-1","time":-9223372036854775807,"session_id":1},
+            {"event_type":"a","user_id":"user-1","time":9223372036854775807,"session_id":1}]}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
+    for format in ["json", "text"] {
+        let r = c
+            .get(l.url(&format!("/streamscope/summary?format={format}")))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{format}");
+    }
+    let capture = l.capture.clone();
+    let _dir = l._dir.take();
+    drop(l);
+    let l = Listen::start_on(&capture, &[]);
+    let summary = get(&c, &l.url("/streamscope/summary"));
+    assert_eq!(summary["summary"]["events"], 2, "{}", summary["summary"]);
+}
