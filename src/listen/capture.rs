@@ -112,6 +112,8 @@ pub struct Capture {
     pub store: EventStore,
     feed: LineFeed,
     seen: Seen,
+    /// The last [`Capture::snapshot`], reused while the store has not changed.
+    snapshot: Option<std::sync::Arc<EventStore>>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -187,6 +189,7 @@ impl Capture {
             feed: LineFeed::new(src, 0, len, line_count, true),
             store,
             seen,
+            snapshot: None,
         })
     }
 
@@ -235,6 +238,24 @@ impl Capture {
             self.store.apply(ev);
         }
         Ok(done)
+    }
+
+    /// A copy of the store to analyse without holding the capture's lock: the query API
+    /// takes it under the lock (a copy of the event records and strings, reused while
+    /// nothing was appended), then analyses it while appends go on.
+    pub fn snapshot(&mut self) -> std::sync::Arc<EventStore> {
+        match &self.snapshot {
+            Some(s)
+                if s.generation == self.store.generation && s.events().len() == self.events() =>
+            {
+                std::sync::Arc::clone(s)
+            }
+            _ => {
+                let s = std::sync::Arc::new(self.store.clone());
+                self.snapshot = Some(std::sync::Arc::clone(&s));
+                s
+            }
+        }
     }
 
     /// Starts afresh: the current file becomes an archive named from `stamp` (see
@@ -410,6 +431,21 @@ mod tests {
         for (what, event, _) in &cases {
             assert_eq!(send_raw(&mut c, event).written, 0, "after resume: {what}");
         }
+    }
+
+    #[test]
+    fn snapshots_are_reused_until_an_append_and_outlive_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Capture::open(&dir.path().join("capture.ndjson")).unwrap();
+        send(&mut c, &["a"]);
+        let first = c.snapshot();
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &c.snapshot()),
+            "nothing changed"
+        );
+        send(&mut c, &["b"]);
+        let second = c.snapshot();
+        assert_eq!((first.events().len(), second.events().len()), (1, 2));
     }
 
     #[test]

@@ -530,11 +530,13 @@ async fn summary(
         .requests
         .fetch_add(1, Ordering::Relaxed);
     let work = move || -> Result<Vec<u8>, Box<Answer>> {
-        let capture = shared
+        // Snapshot under the lock, analyse without it: ingestion is not held up.
+        let snapshot = shared
             .capture
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let store = &capture.store;
+            .unwrap_or_else(PoisonError::into_inner)
+            .snapshot();
+        let store = &*snapshot;
         let analysis = crate::analysis::Analysis::compute(store, &rules);
         let query = match &q.user {
             Some(key) => Some(
