@@ -75,7 +75,7 @@ answers() {
     local status=""
     {
         exec 3<>"/dev/tcp/127.0.0.1/$1" &&
-            printf 'GET /streamscope/rejected HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 &&
+            printf 'GET /streamscope/rejected HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$1" >&3 &&
             IFS= read -r -t 5 status <&3
     } 2>/dev/null || true
     exec 3<&- 2>/dev/null || true

@@ -130,8 +130,8 @@ pub struct TuiArgs {
 /// Options of `listen`.
 #[derive(Debug, Args, Clone)]
 pub struct ListenArgs {
-    /// Address to serve on. Anything but loopback exposes the endpoint to the network
-    /// (a warning is printed).
+    /// Address to serve on: an IP address or a host name (`localhost:8788`), with a port.
+    /// Anything but loopback exposes the endpoint to the network (a warning is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788", value_parser = parse_addr)]
     pub addr: std::net::SocketAddr,
     /// NDJSON file every accepted event is appended to (with its receive time) before it
@@ -302,7 +302,22 @@ mod tests {
 
     #[test]
     fn bad_durations_are_usage_errors() {
-        let err = Cli::try_parse_from(["streamscope", "report", "--timeout", "soon"]).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        for bad in ["soon", "1ns", "999us"] {
+            let err = Cli::try_parse_from(["streamscope", "report", "--timeout", bad]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+        let err = Cli::try_parse_from(["streamscope", "report", "--timeout", "1ns"]).unwrap_err();
+        assert!(err.to_string().contains("shorter than 1 ms"), "{err}");
+    }
+
+    #[test]
+    fn host_names_are_resolved_for_addr() {
+        let cli =
+            Cli::try_parse_from(["streamscope", "listen", "--addr", "localhost:8788"]).unwrap();
+        let Some(Command::Listen(l)) = cli.command else {
+            panic!("not listen");
+        };
+        assert!(l.addr.ip().is_loopback(), "{}", l.addr);
+        assert_eq!(l.addr.port(), 8788);
     }
 }

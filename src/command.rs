@@ -182,19 +182,36 @@ fn listen_with_inspector(opts: &listen::Options, view: &tui::Options) -> anyhow:
         ..source::LoadOptions::default()
     };
     let resumed = background.shared.capture_events();
-    let code = tui::run_with(view, Some(Arc::clone(&live)), |app| {
-        tui::event_loop::spawn_live(app, spec, &load)?;
-        let mut note = format!(
-            "SDK server URL {}/2/httpapi · capture {}",
-            live.url,
-            capture.display()
-        );
-        if resumed > 0 {
-            note.push_str(&format!(" (resumed with {resumed} events)"));
+    // The endpoint outlives the inspector: should the inspector panic (the panic hook has
+    // restored the terminal by then), the endpoint keeps serving until Ctrl-C / SIGTERM,
+    // and what it acknowledged stays in the capture.
+    let inspector = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tui::run_with(view, Some(Arc::clone(&live)), |app| {
+            tui::event_loop::spawn_live(app, spec, &load)?;
+            let mut note = format!(
+                "SDK server URL {}/2/httpapi · capture {}",
+                live.url,
+                capture.display()
+            );
+            if resumed > 0 {
+                note.push_str(&format!(" (resumed with {resumed} events)"));
+            }
+            app.info(note);
+            Ok(())
+        })
+    }));
+    let code = match inspector {
+        Ok(code) => code?,
+        Err(_) => {
+            eprintln!(
+                "streamscope: the inspector stopped on an internal error; the endpoint keeps serving on {} (events go to {}); Ctrl-C to stop",
+                live.url,
+                live.capture().display()
+            );
+            background.wait_for_stop();
+            ExitCode::from(101)
         }
-        app.info(note);
-        Ok(())
-    })?;
+    };
     let c = live.counters.snapshot();
     eprintln!(
         "streamscope: {} requests, {} events captured in {}",

@@ -310,16 +310,26 @@ fn find_secret(text: &str) -> Option<(usize, String)> {
     None
 }
 
-/// An address as `--addr` takes it: `IP:PORT` or `HOST:PORT` (resolved; the first
-/// address wins).
+/// An address as `--addr` takes it: `IP:PORT`, or `HOST:PORT` resolved, preferring a
+/// loopback address among its addresses (`localhost` → 127.0.0.1 or ::1), so the loopback
+/// check sees the address actually bound.
 pub fn resolve_addr(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(a) = text.parse() {
-        return Ok(a);
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
     }
-    text.to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| format!("'{text}' is not an address like 127.0.0.1:8788 or localhost:8788"))
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| {
+            format!("'{text}' is not an address like 127.0.0.1:8788 or localhost:8788 ({e})")
+        })?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.ip().is_loopback() && a.is_ipv4())
+        .or_else(|| addrs.iter().find(|a| a.ip().is_loopback()))
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("'{text}' resolves to no address"))
 }
 
 fn expand_home(text: &str) -> PathBuf {

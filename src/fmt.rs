@@ -54,6 +54,11 @@ pub fn setting(ms: i64) -> String {
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let d = humantime::parse_duration(text.trim())
         .map_err(|e| format!("'{text}' is not a duration like 90s, 5m or 1h30m ({e})"))?;
+    if !d.is_zero() && d.as_millis() == 0 {
+        return Err(format!(
+            "'{text}' is shorter than 1 ms: durations are whole milliseconds"
+        ));
+    }
     i64::try_from(d.as_millis()).map_err(|_| format!("'{text}' is too long a duration"))
 }
 

@@ -170,7 +170,7 @@ pub enum LoadEvent {
 }
 
 /// All accepted events with their strings, sources and the record of what was rejected.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct EventStore {
     /// The interned strings events refer to.
     pub strings: Strings,

@@ -64,7 +64,7 @@ pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
             let full = (e.device_id, e.dedup);
             match seen.iter_mut().find(|(k, _)| *k == full) {
                 Some((_, last)) => {
-                    if e.time - *last <= DEDUP_WINDOW_MS {
+                    if e.time.saturating_sub(*last) <= DEDUP_WINDOW_MS {
                         bits[i.idx() / 64] |= 1 << (i.idx() % 64);
                     }
                     *last = e.time;

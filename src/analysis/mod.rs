@@ -173,7 +173,7 @@ impl Session {
     /// `max(event time) - min(event time)`.
     #[must_use]
     pub fn span_ms(&self) -> i64 {
-        self.last - self.first
+        self.last.saturating_sub(self.first)
     }
 
     /// Whether the session carries `flag`.
@@ -475,7 +475,14 @@ pub fn median(values: &mut [i64]) -> i64 {
         return hi;
     }
     let lo = values[..n / 2].iter().copied().max().unwrap_or(hi);
-    lo + (hi - lo) / 2
+    midpoint(lo, hi)
+}
+
+/// `lo + (hi - lo) / 2` for `lo <= hi`, computed wide: no overflow at any `i64`s.
+#[must_use]
+pub fn midpoint(lo: i64, hi: i64) -> i64 {
+    let mid = i128::from(lo) + (i128::from(hi) - i128::from(lo)) / 2;
+    i64::try_from(mid).unwrap_or(hi)
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ impl ReplayInput {
                 usize::from(!times.is_empty())
                     + times
                         .windows(2)
-                        .filter(|w| w[1] - w[0] > timeout_ms)
+                        .filter(|w| w[1].saturating_sub(w[0]) > timeout_ms)
                         .count()
             })
             .sum();
@@ -234,7 +234,7 @@ impl ReplayInput {
             let recorded = &self.recorded[span(range)];
             let mut count = 0u32;
             let mut close = |first: i64, prev: i64, members: &mut Vec<SessionIx>| {
-                match u32::try_from(prev - first) {
+                match u32::try_from(prev.saturating_sub(first)) {
                     Ok(length) => lengths.push(length),
                     Err(_) => wide = true,
                 }
@@ -252,7 +252,7 @@ impl ReplayInput {
             for (k, (&t, &s)) in times.iter().zip(recorded).enumerate() {
                 if k == 0 {
                     first = t;
-                } else if t - prev > timeout_ms {
+                } else if t.saturating_sub(prev) > timeout_ms {
                     close(first, prev, &mut members);
                     r += 1;
                     first = t;
@@ -304,13 +304,13 @@ impl ReplayInput {
             };
             let (mut first, mut prev) = (first, first);
             for &t in &times[1..] {
-                if t - prev > timeout_ms {
-                    lengths.push(prev - first);
+                if t.saturating_sub(prev) > timeout_ms {
+                    lengths.push(prev.saturating_sub(first));
                     first = t;
                 }
                 prev = t;
             }
-            lengths.push(prev - first);
+            lengths.push(prev.saturating_sub(first));
         }
         lengths
     }
@@ -324,7 +324,7 @@ impl ReplayInput {
         let mut out: Vec<(i64, i64, u32)> = Vec::new();
         for &t in &self.times[span(range)] {
             match out.last_mut() {
-                Some(seg) if t - seg.1 <= timeout_ms => {
+                Some(seg) if t.saturating_sub(seg.1) <= timeout_ms => {
                     seg.1 = t;
                     seg.2 += 1;
                 }
@@ -346,7 +346,7 @@ impl ReplayInput {
         }
         1 + times
             .windows(2)
-            .filter(|w| w[1] - w[0] > timeout_ms)
+            .filter(|w| w[1].saturating_sub(w[0]) > timeout_ms)
             .count() as u64
     }
 
@@ -392,7 +392,7 @@ impl ReplayInput {
         for range in ranges {
             let times = &self.times[span(range)];
             for w in times.windows(2) {
-                counts[GapHistogram::bucket(w[1] - w[0])] += 1;
+                counts[GapHistogram::bucket(w[1].saturating_sub(w[0]))] += 1;
             }
         }
         GapHistogram { counts }
@@ -422,5 +422,5 @@ fn median_narrow(values: &mut [u32]) -> i64 {
         return hi;
     }
     let lo = values[..n / 2].iter().copied().max().map_or(hi, i64::from);
-    lo + (hi - lo) / 2
+    super::midpoint(lo, hi)
 }

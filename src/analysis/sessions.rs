@@ -134,7 +134,7 @@ fn user_sessions(
             .copied()
             .unwrap_or(EventClass::Active);
         if s.events > 0 {
-            let step = e.time - s.last;
+            let step = e.time.saturating_sub(s.last);
             s.max_gap_ms = s.max_gap_ms.max(step);
             if step > gap {
                 s.gaps += 1;
@@ -148,7 +148,7 @@ fn user_sessions(
             EventClass::Active => {
                 s.active += 1;
                 if let Some(prev) = acc.last_active
-                    && e.time - prev > gap
+                    && e.time.saturating_sub(prev) > gap
                     && acc.inactive_since_active
                     && acc.steps_within_threshold
                 {

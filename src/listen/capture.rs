@@ -16,45 +16,91 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashSet;
+use std::collections::hash_map::Entry;
 
-use crate::listen::request::Line;
+use rustc_hash::FxHashMap;
+
+use crate::listen::request::{DEDUP_WINDOW_MS, Dedup, Line, dedup_key};
 use crate::source::feed::LineFeed;
 use crate::source::{self, LoadOptions};
 use crate::store::{EventStore, Segment};
 
-/// The insert_ids received, in shards: a hash set grows by doubling, and doubling one
-/// set of millions of ids takes a noticeable time while the capture lock is held (a
-/// benchmark saw 70–190 ms stalls at 1–2 million ids). Each shard holds 1/64th of the ids,
-/// so its resizes are 64 times shorter.
+/// The dedup keys received ([`Dedup`]: device and insert_id) with their event times, in
+/// shards: a hash map grows by doubling, and doubling one map of millions of keys takes a
+/// noticeable time while the capture lock is held (a benchmark saw 70–190 ms stalls at
+/// 1–2 million ids). Each shard holds 1/64th of the keys, so its resizes are 64 times
+/// shorter.
 #[derive(Debug)]
 struct Seen {
-    shards: Vec<FxHashSet<u128>>,
+    shards: Vec<Shard>,
+}
+
+/// One shard of [`Seen`]: the first time of each key, and the further times of keys sent
+/// again more than [`DEDUP_WINDOW_MS`] apart (rare).
+#[derive(Debug, Default)]
+struct Shard {
+    first: FxHashMap<u128, i64>,
+    more: FxHashMap<u128, Vec<i64>>,
 }
 
 /// Shards of [`Seen`] (a power of two).
 const SEEN_SHARDS: usize = 64;
 
+/// Whether two event times are within the dedup window (no overflow at any `i64`).
+fn within_window(a: i64, b: i64) -> bool {
+    a.abs_diff(b) <= DEDUP_WINDOW_MS.unsigned_abs()
+}
+
 impl Seen {
     fn new() -> Self {
         Self {
-            shards: (0..SEEN_SHARDS).map(|_| FxHashSet::default()).collect(),
+            shards: (0..SEEN_SHARDS).map(|_| Shard::default()).collect(),
         }
     }
 
-    fn shard(&mut self, id: u128) -> &mut FxHashSet<u128> {
-        // The ids are xxh3 hashes: their top bits are as good as any.
-        let i = (id >> 122) as usize & (SEEN_SHARDS - 1);
+    fn shard(&mut self, key: u128) -> &mut Shard {
+        // The keys are xxh3 hashes: their top bits are as good as any.
+        let i = (key >> 122) as usize & (SEEN_SHARDS - 1);
         &mut self.shards[i]
     }
 
-    /// Adds `id`; false when it was already there.
-    fn insert(&mut self, id: u128) -> bool {
-        self.shard(id).insert(id)
+    /// Adds `d`; false when a key equal to it within the window was already there.
+    fn insert(&mut self, d: Dedup) -> bool {
+        let shard = self.shard(d.key);
+        match shard.first.entry(d.key) {
+            Entry::Vacant(v) => {
+                v.insert(d.time);
+                true
+            }
+            Entry::Occupied(o) => {
+                if within_window(*o.get(), d.time) {
+                    return false;
+                }
+                let more = shard.more.entry(d.key).or_default();
+                if more.iter().any(|&t| within_window(t, d.time)) {
+                    return false;
+                }
+                more.push(d.time);
+                true
+            }
+        }
     }
 
-    fn remove(&mut self, id: u128) {
-        self.shard(id).remove(&id);
+    /// Takes back the latest [`Self::insert`] of `d` (undo in reverse order).
+    fn remove(&mut self, d: Dedup) {
+        let shard = self.shard(d.key);
+        if let Some(more) = shard.more.get_mut(&d.key)
+            && more.last() == Some(&d.time)
+        {
+            more.pop();
+            if more.is_empty() {
+                shard.more.remove(&d.key);
+            }
+            return;
+        }
+        if shard.first.get(&d.key) == Some(&d.time) {
+            shard.first.remove(&d.key);
+        }
     }
 }
 
@@ -66,6 +112,8 @@ pub struct Capture {
     pub store: EventStore,
     feed: LineFeed,
     seen: Seen,
+    /// The last [`Capture::snapshot`], reused while the store has not changed.
+    snapshot: Option<std::sync::Arc<EventStore>>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -82,7 +130,8 @@ impl std::fmt::Debug for Capture {
 pub struct Appended {
     /// Events written.
     pub written: usize,
-    /// Events skipped: their insert_id was already received.
+    /// Events skipped: one with the same `device_id` and insert_id within 7 days of event
+    /// time was already received.
     pub duplicates: usize,
 }
 
@@ -125,8 +174,13 @@ impl Capture {
             });
         }
         let mut seen = Seen::new();
-        for [lo, hi] in store.events().iter().filter_map(|e| e.dedup_key()) {
-            seen.insert(u128::from(lo) | (u128::from(hi) << 64));
+        for e in store.events() {
+            if let Some(k) = e.dedup_key() {
+                seen.insert(Dedup {
+                    key: dedup_key(store.strings.get(e.device_id), k),
+                    time: e.time,
+                });
+            }
         }
         let line_count = count_lines(path, len)?;
         Ok(Self {
@@ -135,6 +189,7 @@ impl Capture {
             feed: LineFeed::new(src, 0, len, line_count, true),
             store,
             seen,
+            snapshot: None,
         })
     }
 
@@ -151,18 +206,18 @@ impl Capture {
     }
 
     /// Writes the lines of a request's accepted events that were not received before
-    /// (by insert_id), then adds them to the store. Returns once the bytes are written.
+    /// (by `device_id` and insert_id within 7 days, see [`Dedup`]), then adds them to the store. Returns once the bytes are written.
     pub fn append(&mut self, capture: &[u8], lines: &[Line]) -> io::Result<Appended> {
         let mut out = Vec::with_capacity(capture.len());
         let mut done = Appended::default();
         let mut added = Vec::new();
         for line in lines {
-            if let Some(id) = line.insert_id {
-                if !self.seen.insert(id) {
+            if let Some(d) = line.dedup {
+                if !self.seen.insert(d) {
                     done.duplicates += 1;
                     continue;
                 }
-                added.push(id);
+                added.push(d);
             }
             out.extend_from_slice(&capture[line.range.clone()]);
             done.written += 1;
@@ -174,8 +229,8 @@ impl Capture {
             // Not acknowledged: take back what part of it was written (a disk that
             // filled up mid-write), and let a resend through again.
             let _ = self.file.set_len(self.feed.offset());
-            for id in added {
-                self.seen.remove(id);
+            for d in added.into_iter().rev() {
+                self.seen.remove(d);
             }
             return Err(e);
         }
@@ -185,12 +240,72 @@ impl Capture {
         Ok(done)
     }
 
-    /// Starts afresh: the current file is renamed to `archive` and a new, empty one
-    /// takes its place; the store and the insert_ids seen are forgotten.
-    pub fn reset(&mut self, archive: &Path) -> io::Result<()> {
-        std::fs::rename(&self.path, archive)?;
+    /// A copy of the store to analyse without holding the capture's lock: the query API
+    /// takes it under the lock (a copy of the event records and strings, reused while
+    /// nothing was appended), then analyses it while appends go on.
+    pub fn snapshot(&mut self) -> std::sync::Arc<EventStore> {
+        match &self.snapshot {
+            Some(s)
+                if s.generation == self.store.generation && s.events().len() == self.events() =>
+            {
+                std::sync::Arc::clone(s)
+            }
+            _ => {
+                let s = std::sync::Arc::new(self.store.clone());
+                self.snapshot = Some(std::sync::Arc::clone(&s));
+                s
+            }
+        }
+    }
+
+    /// Starts afresh: the current file becomes an archive named from `stamp` (see
+    /// [`super::archive_path`]) and a new, empty one takes its place; the store and the
+    /// insert_ids seen are forgotten. Returns the archive's path.
+    ///
+    /// The archive name is claimed exclusively: the file is hard-linked to it (which
+    /// fails when the name exists, unlike a rename, which would replace it) and the
+    /// next candidate is tried when it is taken, so an archive is never overwritten,
+    /// whatever the clock says. Where hard links are not supported, the archive is
+    /// created with `create_new` and the capture copied into it. The caller holds the
+    /// capture's lock, so no append runs between the archive and the new file.
+    pub fn reset(&mut self, stamp: &str) -> io::Result<PathBuf> {
+        let archive = self.claim_archive(stamp)?;
+        std::fs::remove_file(&self.path)?;
         *self = Self::open(&self.path.clone())?;
-        Ok(())
+        Ok(archive)
+    }
+
+    fn claim_archive(&self, stamp: &str) -> io::Result<PathBuf> {
+        for attempt in 0..10_000 {
+            let archive = super::archive_path(&self.path, stamp, attempt);
+            match std::fs::hard_link(&self.path, &archive) {
+                Ok(()) => return Ok(archive),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(_) => match OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&archive)
+                {
+                    Ok(mut out) => {
+                        let mut from = File::open(&self.path)?;
+                        if let Err(e) = io::copy(&mut from, &mut out).and_then(|_| out.sync_all()) {
+                            let _ = std::fs::remove_file(&archive);
+                            return Err(e);
+                        }
+                        return Ok(archive);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "every archive name for {} at {stamp} is taken",
+                self.path.display()
+            ),
+        ))
     }
 }
 
@@ -262,6 +377,77 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
     }
 
+    fn send_raw(c: &mut Capture, events: &str) -> Appended {
+        let body = format!(r#"{{"api_key":"k","events":[{events}]}}"#);
+        let o = check(body.as_bytes(), Endpoint::HttpApi, &Settings::default(), 5);
+        assert_eq!(o.status(), 200, "{:?}", o.answer);
+        c.append(&o.capture, &o.lines).unwrap()
+    }
+
+    #[test]
+    fn duplicates_are_per_device_within_seven_days_of_event_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("capture.ndjson");
+        let mut c = Capture::open(&path).unwrap();
+        let ev = |device: &str, time: i64| {
+            format!(
+                r#"{{"event_type":"e","device_id":"{device}","time":{time},"insert_id":"same"}}"#
+            )
+        };
+        let week = DEDUP_WINDOW_MS;
+        let both = send_raw(
+            &mut c,
+            &format!("{},{}", ev("deviceA", 0), ev("deviceB", 0)),
+        );
+        assert_eq!(
+            (both.written, both.duplicates),
+            (2, 0),
+            "two devices, two events"
+        );
+        // (what, event, written)
+        let cases = [
+            (
+                "same device, a week later: the same event",
+                ev("deviceA", week),
+                0,
+            ),
+            ("same device, a week earlier", ev("deviceA", -week), 0),
+            (
+                "same device, over a week later: a new event",
+                ev("deviceA", week + 1),
+                1,
+            ),
+            ("that one's resend", ev("deviceA", week + 1), 0),
+            ("within a week of the second", ev("deviceA", 2 * week), 0),
+            ("extreme times do not overflow", ev("deviceA", i64::MAX), 1),
+            ("the other extreme", ev("deviceA", i64::MIN + 1), 1),
+        ];
+        for (what, event, written) in &cases {
+            assert_eq!(send_raw(&mut c, event).written, *written, "{what}");
+        }
+        drop(c);
+        let mut c = Capture::open(&path).unwrap();
+        assert_eq!(c.events(), 5);
+        for (what, event, _) in &cases {
+            assert_eq!(send_raw(&mut c, event).written, 0, "after resume: {what}");
+        }
+    }
+
+    #[test]
+    fn snapshots_are_reused_until_an_append_and_outlive_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Capture::open(&dir.path().join("capture.ndjson")).unwrap();
+        send(&mut c, &["a"]);
+        let first = c.snapshot();
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &c.snapshot()),
+            "nothing changed"
+        );
+        send(&mut c, &["b"]);
+        let second = c.snapshot();
+        assert_eq!((first.events().len(), second.events().len()), (1, 2));
+    }
+
     #[test]
     fn half_a_line_left_by_a_kill_is_ended_and_reported() {
         let dir = tempfile::tempdir().unwrap();
@@ -287,8 +473,11 @@ mod tests {
         let path = dir.path().join("capture.ndjson");
         let mut c = Capture::open(&path).unwrap();
         send(&mut c, &["a"]);
-        let archive = dir.path().join("capture.old.ndjson");
-        c.reset(&archive).unwrap();
+        let archive = c.reset("20261123-201500.123").unwrap();
+        assert_eq!(
+            archive,
+            dir.path().join("capture.20261123-201500.123.ndjson")
+        );
         assert_eq!(c.events(), 0);
         assert_eq!(send(&mut c, &["a"]).written, 1, "ids are forgotten");
         assert_eq!(
@@ -296,5 +485,33 @@ mod tests {
             1
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn resets_with_the_same_stamp_never_overwrite_an_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("capture.ndjson");
+        let mut c = Capture::open(&path).unwrap();
+        let mut archives = Vec::new();
+        for i in 0..5 {
+            let id = format!("id-{i}");
+            send(&mut c, &[id.as_str()]);
+            // Two resets in the same millisecond: the second archives an empty file.
+            archives.push(c.reset("20261123-201500.123").unwrap());
+            archives.push(c.reset("20261123-201500.123").unwrap());
+        }
+        let names: std::collections::HashSet<_> = archives.iter().collect();
+        assert_eq!(names.len(), 10, "every archive has its own name");
+        let mut all = String::new();
+        for a in &archives {
+            all.push_str(&std::fs::read_to_string(a).unwrap());
+        }
+        for i in 0..5 {
+            assert_eq!(all.matches(&format!("\"id-{i}\"")).count(), 1);
+        }
+        assert_eq!(
+            archives[3],
+            dir.path().join("capture.20261123-201500.123-3.ndjson")
+        );
     }
 }

@@ -21,8 +21,10 @@
 //! | `routes.rs` | ingestion, CORS, the query API |
 //! | `capture.rs` | the capture file, resume, duplicates, reset |
 //! | `forward.rs` | `--forward`: relaying to an upstream |
+//! | `conn.rs` | connection cap and idle timeout |
 
 pub mod capture;
+pub mod conn;
 pub mod forward;
 pub mod request;
 pub mod routes;
@@ -63,6 +65,9 @@ pub struct Options {
 /// What the handlers share.
 #[derive(Debug)]
 pub struct Shared {
+    /// The address served (the real port when asked for port 0): `/streamscope/*` only
+    /// answers requests whose `Host` (and `Origin`, when sent) name it.
+    pub addr: SocketAddr,
     /// Counters and rejected requests, shared with the inspector.
     pub live: Arc<LiveState>,
     /// Ingestion rules.
@@ -75,6 +80,8 @@ pub struct Shared {
     pub rules: Rules,
     /// Log one line per request to standard output (headless).
     pub log_requests: bool,
+    /// Bytes of request bodies in flight (see [`routes::BODY_BUDGET`]).
+    pub body_budget: routes::BodyBudget,
 }
 
 /// One request, for the log.
@@ -197,18 +204,32 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Where a reset moves the capture: `capture.ndjson` → `capture.20261123-201500.123.ndjson`.
+/// Where a reset moves the capture: `capture.ndjson` → `capture.20261123-201500.123.ndjson`,
+/// and for the `attempt`-th try after that name was taken (two resets in one
+/// millisecond), `capture.20261123-201500.123-1.ndjson`, `-2`, …. The name is only a
+/// candidate: [`capture::Capture::reset`] claims it exclusively and tries the next one
+/// when it exists.
 #[must_use]
-pub fn archive_path(path: &Path) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f").to_string();
+pub fn archive_path(path: &Path, stamp: &str, attempt: u32) -> PathBuf {
     let stem = path
         .file_stem()
         .map_or_else(|| "capture".into(), |s| s.to_string_lossy().into_owned());
+    let stamp = if attempt == 0 {
+        stamp.to_string()
+    } else {
+        format!("{stamp}-{attempt}")
+    };
     let name = match path.extension() {
         Some(ext) => format!("{stem}.{stamp}.{}", ext.to_string_lossy()),
         None => format!("{stem}.{stamp}"),
     };
     path.with_file_name(name)
+}
+
+/// The time stamp of an archive name, now (UTC, to the millisecond).
+#[must_use]
+pub fn archive_stamp() -> String {
+    chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f").to_string()
 }
 
 /// The capture file when `--capture` is not given: a new file per run in the platform's
@@ -266,12 +287,14 @@ impl Server {
             opts.forward.clone(),
         ));
         let shared = Arc::new(Shared {
+            addr,
             live,
             settings: opts.ingest.clone(),
             capture: Mutex::new(capture),
             forward,
             rules: opts.rules.clone(),
             log_requests,
+            body_budget: routes::BodyBudget::default(),
         });
         Ok(Self {
             addr,
@@ -298,7 +321,7 @@ impl Server {
             .context("the server was started twice")?;
         let app = routes::router(Arc::clone(&self.shared));
         self.runtime.block_on(async move {
-            axum::serve(listener, app)
+            axum::serve(conn::Capped::new(listener), app)
                 .with_graceful_shutdown(shutdown)
                 .await
         })?;
@@ -314,7 +337,7 @@ impl Server {
             .context("the server was started twice")?;
         let app = routes::router(Arc::clone(&self.shared));
         self.runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(conn::Capped::new(listener), app).await;
         });
         Ok(BackgroundServer {
             shared: self.shared,
@@ -329,6 +352,13 @@ pub struct BackgroundServer {
     /// The shared state.
     pub shared: Arc<Shared>,
     _runtime: tokio::runtime::Runtime,
+}
+
+impl BackgroundServer {
+    /// Blocks until Ctrl-C or SIGTERM (the server keeps serving meanwhile).
+    pub fn wait_for_stop(&self) {
+        self._runtime.block_on(stop_signal());
+    }
 }
 
 /// Ctrl-C or SIGTERM.

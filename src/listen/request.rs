@@ -28,12 +28,20 @@
 //!      `event_properties`, `user_properties`, `groups`, `group_properties` not an
 //!      object: `events_with_invalid_fields.<field>`;
 //!    - a `user_id` or `device_id` shorter than `options.min_id_length` (default 5, or
-//!      `--min-id-length`): `events_with_invalid_id_lengths.<field>`.
+//!      `--min-id-length`): `events_with_invalid_id_lengths.<field>`;
+//!    - then the event's capture line must be accepted by the decoder that reads the
+//!      capture back ([`crate::decode::Decoder`], the session model's rejection rules):
+//!      one it would reject is listed under the field that decided (a time field that is
+//!      not an accepted form, such as `time: 99999999999999999999` or a bad
+//!      `client_event_time` next to a valid `time`: `events_with_invalid_fields.<field>`)
+//!      and not acknowledged. One rule for the answer and the decoder, so nothing
+//!      acknowledged is invisible afterwards.
 //!
 //!    Any listed event makes the answer **400** with those index lists (only the
 //!    non-empty ones); the valid events of the request are **kept**, as Amplitude does
 //!    and the SDKs expect (they drop the listed events and resend the rest, which the
-//!    endpoint then recognises by `insert_id`). Otherwise **200**
+//!    endpoint then recognises by [`Dedup`]: `device_id` and `insert_id` within 7 days).
+//!    Otherwise **200**
 //!    `{code, events_ingested, payload_size_bytes, server_upload_time}`.
 //!
 //! # Capture lines
@@ -49,6 +57,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::decode::{Batch, Decoder, Origin, RejectReason};
 use crate::json::{Kind, Scanner, Span, unescape};
 
 /// The ingestion endpoints.
@@ -159,8 +168,35 @@ impl Answer {
 pub struct Line {
     /// The line's bytes in [`Outcome::capture`], newline included.
     pub range: Range<usize>,
-    /// 128-bit hash of its `insert_id` (the same hash as the decoder's dedup key), if any.
-    pub insert_id: Option<u128>,
+    /// Its deduplication key and event time, when it has a dedup key (see [`Dedup`]).
+    pub dedup: Option<Dedup>,
+}
+
+/// What the endpoint deduplicates an event by, as the session model's duplicate rule and
+/// Amplitude's HTTP API do: the same `device_id` (absent counts as one more value) and the
+/// same dedup key (the decoder's: the first present of `insert_id`, `$insert_id`, …), at
+/// most [`DEDUP_WINDOW_MS`] apart in event time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dedup {
+    /// [`dedup_key`] of the device id and the decoder's dedup key.
+    pub key: u128,
+    /// The event time the model reads (ms).
+    pub time: i64,
+}
+
+/// Two events with one [`Dedup::key`] at most this far apart (inclusive) are one event
+/// sent twice: 7 days, as Amplitude documents and the session model flags.
+pub const DEDUP_WINDOW_MS: i64 = 604_800_000;
+
+/// One 128-bit key for (`device_id`, the decoder's dedup key). The device's text comes
+/// first and the key's 16 bytes last, so no two pairs give the same hashed bytes.
+#[must_use]
+pub fn dedup_key(device_id: &str, dedup: [u64; 2]) -> u128 {
+    let mut bytes = Vec::with_capacity(device_id.len() + 16);
+    bytes.extend_from_slice(device_id.as_bytes());
+    bytes.extend_from_slice(&dedup[0].to_le_bytes());
+    bytes.extend_from_slice(&dedup[1].to_le_bytes());
+    xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
 /// What was decided about a request.
@@ -426,13 +462,27 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
         ..Outcome::default()
     };
     let mut scratch = String::new();
+    let mut key = String::new();
+    let mut decoder = Decoder::new(false);
+    let origin = Origin {
+        loc: crate::event::Location::default(),
+        segment: 0,
+        offset: 0,
+    };
     for (i, &span) in spans.iter().enumerate() {
         if span.kind != Kind::Object {
             lists.invalid.entry("event").or_default().push(i);
             continue;
         }
         let mut f = EventFields::default();
-        let _ = Scanner::at(&buf[..span.end], span.start).object(|k, _, v| {
+        let _ = Scanner::at(&buf[..span.end], span.start).object(|k, escaped, v| {
+            // Escaped keys are read as the decoder reads them (`"\u0074ime"` is `time`).
+            let k = if escaped {
+                unescape(k, &mut key);
+                key.as_bytes()
+            } else {
+                k
+            };
             let slot = match k {
                 b"event_type" => &mut f.event_type,
                 b"user_id" => &mut f.user_id,
@@ -453,10 +503,6 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
         if lists.count() > before {
             continue;
         }
-        let insert_id = f
-            .insert_id
-            .filter(|s| s.end > s.start)
-            .map(|s| xxhash_rust::xxh3::xxh3_128(string(buf, s, &mut scratch).as_bytes()));
         let start = out.capture.len();
         capture_line(
             &mut out.capture,
@@ -464,9 +510,38 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
             &received,
             f.time.is_none().then_some(now_ms),
         );
+        // The one rule: the line is acknowledged only if the decoder that reads the
+        // capture back (resume, the inspector, `report`) accepts it.
+        let mut batch = Batch::default();
+        let line_end = out.capture.len() - 1;
+        decoder.line(&mut batch, &out.capture[start..line_end], &origin);
+        let Some(rec) = batch.events.first() else {
+            out.capture.truncate(start);
+            let (list, field) = match batch.rejects.first().map(|r| &r.reason) {
+                Some(RejectReason::BadTime { field, .. }) => (&mut lists.invalid, *field),
+                Some(RejectReason::NoTime) => (&mut lists.missing, "time"),
+                Some(RejectReason::NoIdentity) => (&mut lists.missing, "device_id"),
+                Some(RejectReason::EventType { .. }) => (&mut lists.invalid, "event_type"),
+                _ => (&mut lists.invalid, "event"),
+            };
+            list.entry(field).or_default().push(i);
+            continue;
+        };
+        let dedup = rec.dedup_key().map(|k| {
+            let device = match f.device_id {
+                Some(s) if matches!(s.kind, Kind::String { .. }) && s.end > s.start => {
+                    string(buf, s, &mut scratch)
+                }
+                _ => String::new(),
+            };
+            Dedup {
+                key: dedup_key(&device, k),
+                time: rec.time,
+            }
+        });
         out.lines.push(Line {
             range: start..out.capture.len(),
-            insert_id,
+            dedup,
         });
     }
     lists.into_outcome(out, buf.len(), now_ms)
@@ -584,49 +659,186 @@ fn check_event(
     }
 }
 
-/// A request body with its API key hidden (all but the first 4 characters), to keep
-/// rejected requests for display: the JSON `api_key` field, or the form's `client`.
+/// A request body with its API keys hidden, to keep rejected requests for display.
+///
+/// It does not parse the body (a body that is rejected is often one that does not parse):
+/// it looks for every place a field named `api_key` or `client` (ASCII case-insensitive)
+/// is given a value, in any form the name can be written in: plain, with JSON escapes
+/// (`api\u005fkey`), percent-encoded (`cli%65nt`), both (`%5Cu0061pi_key`), quoted or not,
+/// followed by `:` or `=` (or their encodings), in a JSON body, a form body, a JSON text
+/// inside a form field or a JSON string, before or after broken syntax, once or many
+/// times. Each value is hidden up to its closing quote (or, unquoted, up to the next `&`,
+/// `,`, `}`, `]`, white space or the end). A key of 16 characters or more keeps its first 4
+/// (when they are plain letters or digits) so that the user can tell keys apart; a shorter
+/// one is hidden whole. A field that is not an API key but has one of these names is hidden
+/// too: hiding too much is the safe side.
 #[must_use]
 pub fn redact_api_key(body: &[u8]) -> Vec<u8> {
-    let hide = |out: &mut Vec<u8>, key: &[u8]| {
-        let shown = key.iter().take(4).count();
-        out.extend_from_slice(&key[..shown]);
-        out.extend_from_slice("…".as_bytes());
-    };
+    const NAMES: [&[u8]; 2] = [b"api_key", b"client"];
     let mut out = Vec::with_capacity(body.len());
-    let mut scanner = Scanner::new(body);
-    scanner.skip_ws();
-    if scanner.peek() == Some(b'{') {
-        let mut key_span = None;
-        let _ = scanner.object(|k, _, v| {
-            if k == b"api_key" && matches!(v.kind, Kind::String { .. }) {
-                key_span = Some(v);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < body.len() {
+        let value = NAMES
+            .iter()
+            .find_map(|name| match_name(body, i, name))
+            .and_then(|end| key_value(body, end));
+        match value {
+            Some(v) => {
+                out.extend_from_slice(&body[copied..v.start]);
+                hide_key(&mut out, &body[v.clone()]);
+                copied = v.end;
+                i = v.end.max(i + 1);
             }
-        });
-        if let Some(v) = key_span {
-            out.extend_from_slice(&body[..v.start]);
-            hide(&mut out, v.bytes(body));
-            out.extend_from_slice(&body[v.end..]);
-            return out;
-        }
-        return body.to_vec();
-    }
-    // A form body: `client=KEY&...`.
-    let mut first = true;
-    for part in body.split(|&b| b == b'&') {
-        if !first {
-            out.push(b'&');
-        }
-        first = false;
-        match part.strip_prefix(b"client=") {
-            Some(key) => {
-                out.extend_from_slice(b"client=");
-                hide(&mut out, key);
-            }
-            None => out.extend_from_slice(part),
+            None => i += 1,
         }
     }
+    out.extend_from_slice(&body[copied..]);
     out
+}
+
+/// One character of a body as any layer of encoding reads it: the byte, how many bytes
+/// it takes, and whether it came through a JSON backslash escape (an escaped quote does
+/// not end a string).
+#[derive(Clone, Copy)]
+struct Logical {
+    byte: u8,
+    len: usize,
+    escaped: bool,
+}
+
+/// The byte at `i` after percent-decoding (`+` is a space in a form).
+fn percent(body: &[u8], i: usize) -> Option<(u8, usize)> {
+    let b = *body.get(i)?;
+    if b == b'%'
+        && let (Some(h), Some(l)) = (
+            body.get(i + 1).and_then(|&c| hex_digit(c)),
+            body.get(i + 2).and_then(|&c| hex_digit(c)),
+        )
+    {
+        return Some(((h << 4) | l, 3));
+    }
+    Some((if b == b'+' { b' ' } else { b }, 1))
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// The logical character at `i`: percent-decoding, then JSON escapes (`\uXXXX`, `\"`, …),
+/// each layer possibly encoding the other. Non-ASCII `\u` escapes read as 0x80 (never
+/// part of a name or a delimiter).
+fn logical(body: &[u8], i: usize) -> Option<Logical> {
+    let (b, n) = percent(body, i)?;
+    if b != b'\\' {
+        return Some(Logical {
+            byte: b,
+            len: n,
+            escaped: false,
+        });
+    }
+    let plain = Logical {
+        byte: b,
+        len: n,
+        escaped: false,
+    };
+    let Some((e, m)) = percent(body, i + n) else {
+        return Some(plain);
+    };
+    if e != b'u' {
+        return Some(Logical {
+            byte: e,
+            len: n + m,
+            escaped: true,
+        });
+    }
+    let mut j = i + n + m;
+    let mut code = 0u32;
+    for _ in 0..4 {
+        let Some((d, k)) = percent(body, j) else {
+            return Some(plain);
+        };
+        let Some(d) = hex_digit(d) else {
+            return Some(plain);
+        };
+        code = code * 16 + u32::from(d);
+        j += k;
+    }
+    Some(Logical {
+        byte: u8::try_from(code).ok().filter(u8::is_ascii).unwrap_or(0x80),
+        len: j - i,
+        escaped: true,
+    })
+}
+
+/// Where `name` ends when it is written (in any encoding) at `i`.
+fn match_name(body: &[u8], i: usize, name: &[u8]) -> Option<usize> {
+    let mut j = i;
+    for &want in name {
+        let c = logical(body, j)?;
+        if !c.byte.eq_ignore_ascii_case(&want) {
+            return None;
+        }
+        j += c.len;
+    }
+    Some(j)
+}
+
+/// The value given to a name that ends at `i`: an optional closing quote, `:` or `=`,
+/// then the value's bytes (without its quotes).
+fn key_value(body: &[u8], mut i: usize) -> Option<Range<usize>> {
+    let skip_space = |i: &mut usize| {
+        while let Some(c) = logical(body, *i)
+            && c.byte.is_ascii_whitespace()
+        {
+            *i += c.len;
+        }
+    };
+    if let Some(c) = logical(body, i)
+        && matches!(c.byte, b'"' | b'\'')
+    {
+        i += c.len;
+    }
+    skip_space(&mut i);
+    let sep = logical(body, i)?;
+    if !matches!(sep.byte, b':' | b'=') {
+        return None;
+    }
+    i += sep.len;
+    skip_space(&mut i);
+    let Some(open) = logical(body, i).filter(|c| matches!(c.byte, b'"' | b'\'')) else {
+        // Unquoted: up to a delimiter.
+        let start = i;
+        while let Some(c) = logical(body, i) {
+            if matches!(c.byte, b'&' | b',' | b'}' | b']' | b'"' | b'\'')
+                || c.byte.is_ascii_whitespace()
+            {
+                break;
+            }
+            i += c.len;
+        }
+        return (i > start).then_some(start..i);
+    };
+    i += open.len;
+    let start = i;
+    while let Some(c) = logical(body, i) {
+        if c.byte == open.byte && c.escaped == open.escaped {
+            break;
+        }
+        i += c.len;
+    }
+    Some(start..i)
+}
+
+/// Writes a hidden key: its first 4 characters when it has 16 or more and they are plain
+/// letters or digits, then `…`.
+fn hide_key(out: &mut Vec<u8>, key: &[u8]) {
+    if key.len() >= 16 && key[..4].iter().all(u8::is_ascii_alphanumeric) {
+        out.extend_from_slice(&key[..4]);
+    }
+    out.extend_from_slice("…".as_bytes());
 }
 
 /// `now_ms` in the Export format: `2026-11-23 20:00:00.123000`.

@@ -1,5 +1,10 @@
-//! The HTTP routes: ingestion (`POST /2/httpapi`, `/batch`, `/`), CORS on every answer,
-//! and the query API under `/streamscope/` for automated instrumentation tests.
+//! The HTTP routes: ingestion (`POST /2/httpapi`, `/batch`, `/`) with CORS (any web page
+//! may send events, as to Amplitude), and the query API under `/streamscope/` for
+//! automated instrumentation tests, which is not for web pages: it answers no CORS
+//! preflight, refuses a request whose `Origin` is not the server's own (a page in the
+//! developer's browser cannot read events or reset the capture) and one whose `Host` does
+//! not name the address served (DNS rebinding: a name that resolves to 127.0.0.1 but is
+//! not `localhost` or an IP address).
 //!
 //! Handlers are thin: [`crate::listen::request::check`] decides, [`super::capture::Capture`]
 //! writes, [`crate::listen::shared::LiveState`] counts; the query API renders with the same
@@ -25,18 +30,93 @@ use crate::report::{Format, Output};
 
 /// The router over the shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let ingest = Router::new()
         .route("/2/httpapi", post(ingest_route))
         .route("/2/httpapi/", post(ingest_route))
         .route("/batch", post(ingest_route))
         .route("/", post(ingest_route).get(index))
+        .layer(middleware::from_fn(cors));
+    let query = Router::new()
         .route("/streamscope/summary", get(summary))
         .route("/streamscope/events", get(events))
         .route("/streamscope/rejected", get(rejected))
         .route("/streamscope/reset", post(reset))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            same_origin_only,
+        ));
+    Router::new()
+        .merge(ingest)
+        .merge(query)
         .fallback(not_found)
-        .layer(middleware::from_fn(cors))
         .with_state(shared)
+}
+
+/// Whether `host` (a `Host` header, or an `Origin` without its scheme) names the address
+/// `served`: the same port, and `localhost`, a loopback IP address, or, when serving on
+/// another address, that address (any IP address when serving on all of them). A DNS name
+/// other than `localhost` never does: that is what DNS rebinding would send.
+#[must_use]
+pub fn host_allowed(host: &str, served: std::net::SocketAddr) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
+        _ => (host, Some(80)),
+    };
+    if port != Some(served.port()) {
+        return false;
+    }
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let name = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || served.ip().is_unspecified() || ip == served.ip(),
+        Err(_) => false,
+    }
+}
+
+/// Guards `/streamscope/*`: `Host` must name the address served and `Origin`, when
+/// present, must be the server's own (`http://` + such a host); otherwise 403.
+async fn same_origin_only(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(axum::http::uri::Authority::as_str)
+        });
+    if !host.is_some_and(|h| host_allowed(h, shared.addr)) {
+        return answer(&Answer::error(
+            403,
+            format!(
+                "the Host header '{}' does not name this server ({}, localhost or a loopback address): /streamscope/ refuses it (DNS rebinding protection)",
+                crate::fmt::sanitize(host.unwrap_or("")),
+                shared.addr
+            ),
+        ));
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let own = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.strip_prefix("http://"))
+            .is_some_and(|h| host_allowed(h, shared.addr));
+        if !own {
+            return answer(&Answer::error(
+                403,
+                format!(
+                    "cross-origin request refused: /streamscope/ answers only its own origin, not '{}'",
+                    crate::fmt::sanitize(&String::from_utf8_lossy(origin.as_bytes()))
+                ),
+            ));
+        }
+    }
+    next.run(req).await
 }
 
 fn json(status: u16, body: String) -> Response {
@@ -53,8 +133,9 @@ fn answer(a: &Answer) -> Response {
     json(a.code, a.to_json())
 }
 
-/// CORS for browsers: preflights get 204 with the allowed origin, the requested headers
-/// echoed and `POST`; every answer carries `Access-Control-Allow-Origin`. Without it the
+/// CORS for browsers on the ingestion paths: preflights get 204 with the allowed origin,
+/// the requested headers echoed and `POST`; every ingestion answer carries
+/// `Access-Control-Allow-Origin`. Without it the
 /// browser SDK never sends (see `SDK-BEHAVIOUR.md`).
 async fn cors(req: Request, next: Next) -> Response {
     let origin = req
@@ -110,18 +191,126 @@ async fn index() -> Response {
     ))
 }
 
+/// Longest wait for the next piece of a request body.
+pub const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Most bytes of request bodies held at once, all requests together (before gzip).
+pub const BODY_BUDGET: usize = 256 * 1024 * 1024;
+
+/// The bytes of request bodies held right now, against [`BODY_BUDGET`].
+#[derive(Debug, Default)]
+pub struct BodyBudget(std::sync::atomic::AtomicUsize);
+
+/// One body's share of the [`BodyBudget`], given back when dropped.
+struct Held<'a> {
+    budget: &'a BodyBudget,
+    bytes: usize,
+}
+
+impl BodyBudget {
+    fn hold(&self) -> Held<'_> {
+        Held {
+            budget: self,
+            bytes: 0,
+        }
+    }
+}
+
+impl Held<'_> {
+    /// Takes `n` more bytes; false (taking nothing) when the budget would be exceeded.
+    fn grow(&mut self, n: usize) -> bool {
+        let total = &self.budget.0;
+        let before = total.fetch_add(n, Ordering::SeqCst);
+        if before.saturating_add(n) > BODY_BUDGET {
+            total.fetch_sub(n, Ordering::SeqCst);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.budget.0.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
+/// How much of a body over the limit is read and thrown away before the 413 is sent, so
+/// that the client, still sending, reads the answer instead of a broken pipe (and the SDK
+/// splits its batch instead of retrying it whole). Beyond it, the 413 goes out with
+/// `Connection: close`.
+const DRAIN_MAX: usize = 64 * 1024 * 1024;
+
 /// Reads the body (un-gzipped when `Content-Encoding: gzip`), at most `limit` bytes.
-/// `Err` is the outcome to answer instead.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Outcome> {
-    let raw =
-        axum::body::to_bytes(body, limit).await.map_err(|e| {
-            match std::error::Error::source(&e) {
-                Some(s) if s.is::<http_body_util::LengthLimitError>() => {
-                    request::too_large(&format!("over the {limit} byte limit"))
-                }
-                _ => request::too_large(&format!("the body could not be read in full ({e})")),
+/// `Err` is the outcome to answer instead: 413 over the limit (after draining the rest,
+/// up to [`DRAIN_MAX`]), 400 when the body cannot be read (a malformed chunked body, a
+/// connection cut mid-body).
+///
+/// Bytes held are counted against [`BODY_BUDGET`] (all bodies in flight together): a
+/// body that would take it over is answered 503 with `Retry-After` (the SDKs retry), and
+/// a body that sends nothing for [`BODY_IDLE`] is answered 408.
+async fn read_body(
+    headers: &HeaderMap,
+    mut body: Body,
+    limit: usize,
+    budget: &BodyBudget,
+) -> Result<Bytes, Outcome> {
+    use http_body_util::BodyExt as _;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut over = 0usize;
+    let mut held = budget.hold();
+    loop {
+        let Ok(frame) = tokio::time::timeout(BODY_IDLE, body.frame()).await else {
+            return Err(Outcome {
+                answer: Answer::error(408, "Request timeout: the body stopped arriving"),
+                reasons: vec![format!("no body bytes for {} s", BODY_IDLE.as_secs())],
+                ..Outcome::default()
+            });
+        };
+        let Some(frame) = frame else { break };
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                let mut o = Outcome {
+                    answer: Answer::error(400, "Invalid request body"),
+                    ..Outcome::default()
+                };
+                o.reasons
+                    .push(format!("the body could not be read in full: {e}"));
+                return Err(o);
             }
-        })?;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if over > 0 || buf.len() + data.len() > limit {
+            over = over.saturating_add(buf.len() + data.len());
+            buf = Vec::new();
+            if over > DRAIN_MAX {
+                break;
+            }
+            continue;
+        }
+        if !held.grow(data.len()) {
+            return Err(Outcome {
+                answer: Answer::error(
+                    503,
+                    "Service busy: too many request bodies in flight, retry later",
+                ),
+                reasons: vec![format!(
+                    "the {} MB budget for bodies in flight is used up",
+                    BODY_BUDGET >> 20
+                )],
+                ..Outcome::default()
+            });
+        }
+        buf.extend_from_slice(&data);
+    }
+    if over > 0 {
+        return Err(request::too_large(&format!("over the {limit} byte limit")));
+    }
+    let raw = Bytes::from(buf);
     let gzip = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -162,7 +351,13 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
         .requests
         .fetch_add(1, Ordering::Relaxed)
         + 1;
-    let body = read_body(&parts.headers, body, endpoint.max_bytes()).await;
+    let body = read_body(
+        &parts.headers,
+        body,
+        endpoint.max_bytes(),
+        &shared.body_budget,
+    )
+    .await;
     let (outcome, body) = match body {
         Ok(bytes) => (
             request::check(&bytes, endpoint, &shared.settings, now_ms),
@@ -253,7 +448,14 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
             }
             r
         }
-        _ => answer(&outcome.answer),
+        _ => {
+            let mut r = answer(&outcome.answer);
+            if outcome.status() == 413 {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            r
+        }
     };
     shared.log(&super::LogLine {
         seq,
@@ -279,7 +481,22 @@ struct SummaryQuery {
     format: Option<String>,
 }
 
-async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery>) -> Response {
+/// A query string that does not parse, as the JSON error every answer is.
+fn bad_query(e: &axum::extract::rejection::QueryRejection) -> Response {
+    answer(&Answer::error(
+        400,
+        format!("invalid query string: {}", e.body_text()),
+    ))
+}
+
+async fn summary(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<SummaryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     let mut rules = shared.rules.clone();
     for (value, slot) in [
         (&q.timeout, &mut rules.timeout_ms),
@@ -313,11 +530,13 @@ async fn summary(State(shared): State<Arc<Shared>>, Query(q): Query<SummaryQuery
         .requests
         .fetch_add(1, Ordering::Relaxed);
     let work = move || -> Result<Vec<u8>, Box<Answer>> {
-        let capture = shared
+        // Snapshot under the lock, analyse without it: ingestion is not held up.
+        let snapshot = shared
             .capture
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let store = &capture.store;
+            .unwrap_or_else(PoisonError::into_inner)
+            .snapshot();
+        let store = &*snapshot;
         let analysis = crate::analysis::Analysis::compute(store, &rules);
         let query = match &q.user {
             Some(key) => Some(
@@ -369,7 +588,14 @@ struct EventsQuery {
 /// Default and largest `limit` of `/streamscope/events`.
 const EVENTS_LIMIT: (usize, usize) = (1000, 100_000);
 
-async fn events(State(shared): State<Arc<Shared>>, Query(q): Query<EventsQuery>) -> Response {
+async fn events(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(&e),
+    };
     shared
         .live
         .counters
@@ -469,18 +695,24 @@ async fn rejected(State(shared): State<Arc<Shared>>) -> Response {
     )
 }
 
+/// `POST /streamscope/reset`: archives the capture and starts afresh. The archive, the
+/// new file and the shared counters change under the capture's lock, so a reset is
+/// serialised with appends (an acknowledged request is in exactly one file) and with
+/// other resets.
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     let outcome = {
         let mut capture = shared
             .capture
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let archive = super::archive_path(capture.path());
-        capture.reset(&archive).map(|()| archive)
+        let done = capture.reset(&super::archive_stamp());
+        if done.is_ok() {
+            shared.live.reset(capture.path().to_path_buf());
+        }
+        done
     };
     match outcome {
         Ok(archive) => {
-            shared.live.reset(shared.live.capture());
             shared.note(&format!(
                 "reset: earlier events archived to {}",
                 archive.display()

@@ -19,7 +19,10 @@
 //!   ([`LoadEvent::Reset`]): what was read before is void.
 //!
 //! Only NDJSON can be followed: a gzip or zip file, a JSON array or a pretty-printed JSON
-//! document is a fatal problem (plain `streamscope FILE` reads those).
+//! document is a fatal problem (plain `streamscope FILE` reads those). A first line that
+//! is an unfinished object followed by lines that cannot continue it is a torn first line
+//! (a writer killed during its very first write), not a document: it is one rejected
+//! record and the file is followed.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -109,6 +112,22 @@ fn head_is_enough(head: &[u8]) -> bool {
         || head.starts_with(&[0x1f, 0x8b])
         || head.starts_with(b"PK")
         || memchr::memchr(b'\n', head).is_some()
+}
+
+/// Whether a head that looks like a multi-line document (its first line is an unfinished
+/// object) is rather NDJSON whose first line was torn: a process killed during the very
+/// first write leaves half a line, which the writer ends with a newline on restart. A
+/// pretty-printed document read as one value is valid so far (complete or unfinished);
+/// a torn line followed by more lines is not (a raw newline inside a string, or an object
+/// where a `:` or `,` must come).
+fn torn_first_line(head: &[u8]) -> bool {
+    let Some(first) = head.iter().position(|c| !c.is_ascii_whitespace()) else {
+        return false;
+    };
+    head[first] == b'{'
+        && crate::json::Scanner::new(&head[first..])
+            .partial_value()
+            .is_err()
 }
 
 struct Follower<'a> {
@@ -268,6 +287,7 @@ impl<'a> Follower<'a> {
         } else {
             match sniff_text(head, false) {
                 TextKind::Ndjson | TextKind::Empty => None,
+                TextKind::Documents if torn_first_line(head) => None,
                 TextKind::Documents => Some("a JSON array or a multi-line JSON document"),
                 TextKind::Binary => Some("binary data"),
             }

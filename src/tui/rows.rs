@@ -127,7 +127,7 @@ pub fn build_rows(
             if prev == i64::MIN {
                 NO_GAP
             } else {
-                e.time - prev
+                e.time.saturating_sub(prev)
             }
         };
         if !filter.matches(store, e.event_type) {
@@ -296,7 +296,7 @@ impl Lanes {
             }
             let k = s.offset_from(s0);
             let prev = std::mem::replace(&mut last[k], t);
-            if prev != i64::MIN && t - prev > a.rules.gap_ms {
+            if prev != i64::MIN && t.saturating_sub(prev) > a.rules.gap_ms {
                 gaps.push((u32::try_from(k).unwrap_or(u32::MAX), prev, t));
             }
         }
@@ -327,27 +327,38 @@ impl Window {
     /// (or the span's middle), kept inside the span.
     #[must_use]
     pub fn compute(span: (i64, i64), zoom: u8, center: Option<i64>) -> Window {
-        let (lo, hi) = span;
+        // Computed in i128 and kept inside i64: times may be anywhere in the i64 range.
+        let bound = |x: i128| {
+            i64::try_from(x.clamp(i128::from(i64::MIN), i128::from(i64::MAX))).unwrap_or(0)
+        };
+        let lo = i128::from(span.0);
+        let hi = i128::from(span.1).max(lo);
         let full = (hi - lo).max(1000);
         let pad = full / 40 + 1;
-        let (lo, hi) = (lo - pad, lo + full + pad);
+        let (lo, hi) = (
+            (lo - pad).max(i128::from(i64::MIN)),
+            (lo + full + pad).min(i128::from(i64::MAX)),
+        );
         let full = hi - lo;
         let width = (full >> zoom.min(40)).max(1000);
         if width >= full {
-            return Window { start: lo, end: hi };
+            return Window {
+                start: bound(lo),
+                end: bound(hi),
+            };
         }
-        let c = center.unwrap_or(lo + full / 2);
+        let c = center.map_or(lo + full / 2, i128::from);
         let start = (c - width / 2).clamp(lo, hi - width);
         Window {
-            start,
-            end: start + width,
+            start: bound(start),
+            end: bound(start + width),
         }
     }
 
     /// Its length in ms.
     #[must_use]
     pub fn span_ms(self) -> i64 {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 
     /// Whether `t` is inside.
@@ -363,14 +374,15 @@ impl Window {
             return None;
         }
         let w = i128::from(width);
-        let c = i128::from(t - self.start) * w / i128::from(self.span_ms().max(1));
+        let span = (i128::from(self.end) - i128::from(self.start)).max(1);
+        let c = (i128::from(t) - i128::from(self.start)) * w / span;
         u16::try_from(c.min(w - 1)).ok()
     }
 
     /// The column of `t`, clamped to the window's edges (for bars that cross them).
     #[must_use]
     pub fn column_clamped(self, t: i64, width: u16) -> u16 {
-        let t = t.clamp(self.start, self.end);
+        let t = t.clamp(self.start, self.end.max(self.start));
         self.column(t, width).unwrap_or(0)
     }
 
@@ -378,7 +390,8 @@ impl Window {
     #[must_use]
     pub fn time_at(self, col: u16, width: u16) -> i64 {
         let w = i128::from(width.max(1));
-        let t = i128::from(self.span_ms()) * (2 * i128::from(col) + 1) / (2 * w);
-        self.start + i64::try_from(t).unwrap_or(0)
+        let span = i128::from(self.end) - i128::from(self.start);
+        let t = i128::from(self.start) + span * (2 * i128::from(col) + 1) / (2 * w);
+        i64::try_from(t).unwrap_or(self.end)
     }
 }

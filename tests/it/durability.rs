@@ -12,6 +12,10 @@
 //! - resending the acknowledged batches adds nothing (dedup by `insert_id`); resending the
 //!   batches in flight at the kill completes the capture to exactly what was sent.
 //!
+//! A second test runs resets (`POST /streamscope/reset`, several threads, back to back and
+//! twice in a row) while clients post: every acknowledged `insert_id` must be in exactly
+//! one file afterwards (the capture or one of its archives), and no archive overwritten.
+//!
 //! Waits are deadlines with polling; nothing asserts on time.
 
 use std::collections::{HashMap, HashSet};
@@ -376,5 +380,119 @@ fn acknowledged_events_survive_kill_9_exactly_once() {
         } else {
             "appended by the test"
         }
+    );
+}
+
+/// Every `.ndjson` file in `dir` (the capture and its archives): insert_id → occurrences.
+fn read_all_files(dir: &Path) -> (HashMap<String, usize>, usize) {
+    let mut ids = HashMap::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).expect("the capture directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "ndjson") {
+            files += 1;
+            let (file_ids, bad, _) = read_capture(&path);
+            assert!(bad.is_empty(), "{}: {bad:?}", path.display());
+            for (id, n) in file_ids {
+                *ids.entry(id).or_insert(0) += n;
+            }
+        }
+    }
+    (ids, files)
+}
+
+#[test]
+fn concurrent_resets_under_load_keep_every_acknowledged_event_in_exactly_one_file() {
+    const RESETTERS: usize = 3;
+    const RESETS: usize = 60;
+    const ROUNDS: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("c.ndjson");
+    let server = Server::start(&capture);
+    let ingest = server.url("/2/httpapi");
+    let reset_url = server.url("/streamscope/reset");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (stop, url) = (Arc::clone(&stop), ingest.clone());
+            std::thread::spawn(move || {
+                let http = client();
+                let mut acked = Vec::new();
+                for n in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let b = batch(c, n);
+                    let code = post(&http, &url, &b).expect("the server stays up");
+                    assert_eq!(code, 200, "client {c}");
+                    acked.extend(b.ids);
+                }
+                acked
+            })
+        })
+        .collect();
+    let resetters: Vec<_> = (0..RESETTERS)
+        .map(|_| {
+            let url = reset_url.clone();
+            std::thread::spawn(move || {
+                let http = client();
+                let mut archives = Vec::new();
+                for _ in 0..RESETS {
+                    let resp = http.post(&url).send().expect("reset answered");
+                    assert_eq!(resp.status().as_u16(), 200);
+                    let v: serde_json::Value = resp.json().expect("reset JSON");
+                    archives.push(v["archived"].as_str().unwrap().to_string());
+                }
+                archives
+            })
+        })
+        .collect();
+    // The issue's reproduction: post one event, reset, reset, on one keep-alive connection.
+    let http = client();
+    let mut acked: Vec<String> = Vec::new();
+    let mut archives = Vec::new();
+    for round in 0..ROUNDS {
+        let id = format!("round-{round}");
+        let body = format!(
+            r#"{{"api_key":"durability","events":[{{"insert_id":"{id}","event_type":"e","user_id":"user-0001","time":1795400000000}}]}}"#
+        );
+        let b = Batch {
+            body,
+            ids: vec![id],
+        };
+        assert_eq!(post(&http, &ingest, &b).unwrap(), 200);
+        acked.extend(b.ids);
+        for _ in 0..2 {
+            let v: serde_json::Value = http.post(&reset_url).send().unwrap().json().unwrap();
+            assert_eq!(v["code"], 200);
+            archives.push(v["archived"].as_str().unwrap().to_string());
+        }
+    }
+    for r in resetters {
+        archives.extend(r.join().expect("a resetter"));
+    }
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        acked.extend(c.join().expect("a client"));
+    }
+    drop(server);
+
+    let distinct: HashSet<&String> = archives.iter().collect();
+    assert_eq!(distinct.len(), archives.len(), "no archive name twice");
+    let (ids, files) = read_all_files(dir.path());
+    assert_eq!(files, archives.len() + 1, "every archive is still there");
+    assert_eq!(ids.len(), acked.len(), "nothing but what was sent");
+    for id in &acked {
+        assert_eq!(
+            ids.get(id),
+            Some(&1),
+            "acknowledged {id} is in exactly one file"
+        );
+    }
+    eprintln!(
+        "resets under load: {} acknowledged events, {} resets, {files} files",
+        acked.len(),
+        archives.len()
     );
 }

@@ -227,3 +227,42 @@ fn a_file_that_is_not_ndjson_cannot_be_followed() {
         assert!(run.store.events().is_empty());
     }
 }
+
+#[test]
+fn a_torn_first_line_is_one_rejected_record_and_the_rest_is_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A kill -9 during the very first write, then the writer's restart ended the half line
+    // and appended more; a pretty-printed object is still refused.
+    for torn in [
+        "{\"event_type\":\"half",
+        "{\"event_type\":\"a\",\"user_id\"",
+        "{\"event_type\":\"a\",",
+    ] {
+        let text = format!("{torn}\n{}{}", line("a", 1), line("b", 2));
+        let path = temp_file(&dir, &text);
+        let mut run = start(&path, false);
+        run.until("the whole lines", |r| r.store.events().len() == 2);
+        assert_eq!(run.store.rejected(), 1, "{torn}");
+        append(&path, &line("c", 3));
+        run.until("an appended line", |r| r.store.events().len() == 3);
+        assert!(
+            run.problems.iter().all(|(_, fatal)| !fatal),
+            "{:?}",
+            run.problems
+        );
+        run.stop();
+    }
+    let path = dir.path().join("pretty.json");
+    fs::write(
+        &path,
+        "{\n  \"event_type\": \"a\",\n  \"user_id\": \"user-1\",\n  \"time\": 1\n}\n",
+    )
+    .expect("write");
+    let mut run = start(&path, false);
+    run.until("the follower to give up", |r| r.done);
+    let (message, fatal) = run.problems.last().expect("a problem").clone();
+    assert!(
+        fatal && message.contains("--follow needs NDJSON"),
+        "{message}"
+    );
+}

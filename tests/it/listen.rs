@@ -222,11 +222,7 @@ fn cors_preflight_and_allow_origin_on_every_answer() {
             .unwrap()
             .contains("POST")
     );
-    for (path, body) in [
-        ("/2/httpapi", "{}"),
-        ("/batch", "not json"),
-        ("/nowhere", ""),
-    ] {
+    for (path, body) in [("/2/httpapi", "{}"), ("/batch", "not json"), ("/", "")] {
         let r = c
             .post(l.url(path))
             .header("origin", "http://app.test")
@@ -550,4 +546,323 @@ fn without_capture_events_go_to_the_data_directory_and_the_path_is_shown() {
     let path = PathBuf::from(line.trim_start().trim_start_matches("capture: "));
     assert!(path.starts_with(&dir), "{banner}");
     assert!(path.exists(), "{banner}");
+}
+
+fn post_raw(c: &reqwest::blocking::Client, url: &str, body: &str) -> (u16, Value) {
+    let r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap())
+}
+
+#[test]
+fn what_is_acknowledged_is_what_the_decoder_reads_and_duplicates_are_per_device() {
+    let mut l = Listen::start(&[]);
+    let c = client();
+    let url = l.url("/2/httpapi");
+    // Events the decoder would reject are listed and not acknowledged.
+    let (status, answer) = post_raw(
+        &c,
+        &url,
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","user_id":"user-1","time":99999999999999999999,"insert_id":"big"},
+            {"event_type":"a","user_id":"user-1","time":1700000000000,"client_event_time":"yesterday","insert_id":"cet"},
+            {"event_type":"a","user_id":"user-1","time":1700000000000,"insert_id":"ok"}]}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["events_with_invalid_fields"],
+        json!({"time": [0], "client_event_time": [1]}),
+        "{answer}"
+    );
+    // The same insert_id on two devices: two events, both stored.
+    let (status, answer) = post_raw(
+        &c,
+        &url,
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","device_id":"deviceA","time":1700000000000,"insert_id":"same"},
+            {"event_type":"a","device_id":"deviceB","time":1700000000000,"insert_id":"same"}]}"#,
+    );
+    assert_eq!((status, &answer["events_ingested"]), (200, &json!(2)));
+    let summary = get(&c, &l.url("/streamscope/summary"));
+    assert_eq!(summary["summary"]["events"], 3, "{}", summary["summary"]);
+    assert_eq!(summary["summary"]["rejected"], 0);
+    let events = get(&c, &l.url("/streamscope/events"));
+    assert_eq!(events["matching"], 3);
+    // After a restart, resending everything adds nothing.
+    let capture = l.capture.clone();
+    let _dir = l._dir.take();
+    drop(l);
+    let l = Listen::start_on(&capture, &[]);
+    let (_, answer) = post_raw(
+        &c,
+        &l.url("/2/httpapi"),
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","user_id":"user-1","time":1700000000000,"insert_id":"ok"},
+            {"event_type":"a","device_id":"deviceA","time":1700000000000,"insert_id":"same"},
+            {"event_type":"a","device_id":"deviceB","time":1700000000000,"insert_id":"same"}]}"#,
+    );
+    assert_eq!(answer["code"], 200);
+    l.wait_line("3 already received");
+    assert_eq!(
+        std::fs::read_to_string(&capture).unwrap().lines().count(),
+        3
+    );
+}
+
+#[test]
+fn api_keys_never_reach_the_rejected_requests_whatever_the_body() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let bodies: [(&str, &[u8]); 5] = [
+        (
+            "/2/httpapi",
+            br#"{"events":[1,],"api_key":"SECRETKEY123456"}"#,
+        ),
+        (
+            "/2/httpapi",
+            b"\xef\xbb\xbf{\"api_key\":\"SECRETKEY123456\",\"events\":[]}",
+        ),
+        ("/", b"cli%65nt=SECRETKEY123456&e=%5B%5D"),
+        (
+            "/2/httpapi",
+            br#"{"api_key":"SECRETKEY123456","events":[{}],"api_key":"SECRETKEY123456"}"#,
+        ),
+        ("/2/httpapi", br#"{"api_key":"SEC1","events":[{}]}"#),
+    ];
+    for (path, body) in bodies {
+        let r = c.post(l.url(path)).body(body.to_vec()).send().unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            400,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let rejected = c
+        .get(l.url("/streamscope/rejected"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let list: Value = serde_json::from_str(&rejected).unwrap();
+    assert_eq!(list["rejected"].as_array().unwrap().len(), 5, "{list}");
+    assert!(!rejected.contains("SECRETKEY"), "{rejected}");
+    assert!(!rejected.contains("SEC1"), "{rejected}");
+}
+
+#[test]
+fn the_query_api_refuses_other_origins_and_other_host_names() {
+    let l = Listen::start(&[]);
+    let c = client();
+    let port = l.base.rsplit(':').next().unwrap().to_string();
+    // A page on another origin: no CORS on the query API, and its requests are refused.
+    let r = c
+        .request(reqwest::Method::OPTIONS, l.url("/streamscope/reset"))
+        .header("origin", "http://evil.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let (status, _) = post(
+        &c,
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": [event("a", "user-1", "i1")]}),
+    );
+    assert_eq!(status, 200);
+    for origin in ["http://evil.test", "null", "http://127.0.0.1:1"] {
+        let r = c
+            .post(l.url("/streamscope/reset"))
+            .header("origin", origin)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{origin}");
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["code"], 403);
+        let r = c
+            .get(l.url("/streamscope/events"))
+            .header("origin", origin)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{origin}");
+    }
+    // DNS rebinding: a name that is not this server's.
+    for host in [
+        format!("rebind.evil.test:{port}"),
+        "127.0.0.1:1".to_string(),
+        format!("127.0.0.1.evil.test:{port}"),
+    ] {
+        let r = c
+            .get(l.url("/streamscope/summary"))
+            .header("host", &host)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{host}");
+    }
+    // Nothing was reset.
+    assert_eq!(get(&c, &l.url("/streamscope/events"))["matching"], 1);
+    // Its own names, with or without its own origin, are answered.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let r = c
+            .get(l.url("/streamscope/events"))
+            .header("host", &host)
+            .header("origin", format!("http://{host}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{host}");
+    }
+    // Ingestion still takes any origin.
+    let r = c
+        .post(l.url("/2/httpapi"))
+        .header("origin", "http://app.test")
+        .json(&json!({"api_key": "k", "events": [event("a", "user-1", "i2")]}))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://app.test"
+    );
+}
+
+/// Sends raw bytes on a fresh connection and reads the answer until the server closes
+/// or the answer's body is complete.
+fn raw_exchange(base: &str, request: &[u8]) -> String {
+    use std::io::Read as _;
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request)
+        .expect("the whole request is read, not refused midway");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+        let text = String::from_utf8_lossy(&out);
+        if let Some((head, body)) = text.split_once("\r\n\r\n")
+            && let Some(len) = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_string)
+            })
+            && body.len() >= len.trim().parse::<usize>().unwrap()
+        {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn error_answers_arrive_and_are_json() {
+    let l = Listen::start(&[]);
+    // A body over the limit, sent whole: the client reads a 413, not a broken pipe.
+    let body = vec![b' '; 3_000_000];
+    let mut req = format!(
+        "POST /2/httpapi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let answer = raw_exchange(&l.base, &req);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""code":413"#), "{answer}");
+    // A malformed chunked body is a 400.
+    let answer = raw_exchange(
+        &l.base,
+        b"POST /2/httpapi HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n0\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#""code":400"#), "{answer}");
+    // A malformed query parameter: the JSON error every answer is.
+    let c = client();
+    let r = c
+        .get(l.url("/streamscope/events?limit=many"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["code"], 400, "{v}");
+}
+
+#[test]
+fn a_host_name_address_is_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args([
+            "listen",
+            "--no-tui",
+            "--addr",
+            "localhost:8788",
+            "--timeout",
+            "1ns",
+            "--capture",
+        ])
+        .arg(dir.path().join("c.ndjson"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shorter than 1 ms"), "{err}");
+    assert!(
+        !err.contains("--addr"),
+        "localhost:8788 is an address: {err}"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+        .args(["listen", "--no-tui", "--addr", "localhost:0", "--capture"])
+        .arg(dir.path().join("c.ndjson"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.starts_with("streamscope listening on http://127.0.0.1:")
+            || banner.starts_with("streamscope listening on http://[::1]:"),
+        "{banner}"
+    );
+}
+
+#[test]
+fn extreme_times_are_acknowledged_summarised_and_resumed() {
+    let mut l = Listen::start(&[]);
+    let c = client();
+    let (status, answer) = post_raw(
+        &c,
+        &l.url("/2/httpapi"),
+        r#"{"api_key":"k","events":[
+            {"event_type":"a","user_id":"user-1","time":-9223372036854775807,"session_id":1},
+            {"event_type":"a","user_id":"user-1","time":9223372036854775807,"session_id":1}]}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
+    for format in ["json", "text"] {
+        let r = c
+            .get(l.url(&format!("/streamscope/summary?format={format}")))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{format}");
+    }
+    let capture = l.capture.clone();
+    let _dir = l._dir.take();
+    drop(l);
+    let l = Listen::start_on(&capture, &[]);
+    let summary = get(&c, &l.url("/streamscope/summary"));
+    assert_eq!(summary["summary"]["events"], 2, "{}", summary["summary"]);
 }

@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod containers;
 mod durability;
+mod extreme_times;
 mod follow;
 mod inputs;
 mod listen;

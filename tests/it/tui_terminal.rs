@@ -348,3 +348,34 @@ fn bang_lists_a_rejected_line_of_an_export_with_its_file_and_line() {
     t.wait_for("the shell again", |s| !s.contains("rejected tests"));
     t.assert_restored();
 }
+
+#[test]
+fn the_endpoint_outlives_an_inspector_panic() {
+    let Some(t) = Tmux::start("listen-panic") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("capture.ndjson");
+    let port = free_port();
+    t.text(&format!(
+        "STREAMSCOPE_TEST_PANIC_AFTER_FRAMES=1 {BIN} listen --addr 127.0.0.1:{port} --capture {}; echo exit=$?",
+        capture.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("the endpoint still serving", |s| {
+        s.contains("the endpoint keeps serving")
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let ok = post(
+        &format!("{url}/2/httpapi"),
+        r#"{"api_key":"k","events":[{"event_type":"a","user_id":"user-1","time":1795000000000}]}"#,
+    );
+    assert!(ok.contains("\"code\":200"), "{ok}");
+    t.keys(&["C-c"]);
+    t.wait_for("the exit", |s| s.contains("exit=101"));
+    t.assert_restored();
+    assert_eq!(
+        std::fs::read_to_string(&capture).unwrap().lines().count(),
+        1
+    );
+}

@@ -182,24 +182,113 @@ fn capture_lines_keep_the_event_text_and_add_the_receive_time() {
 }
 
 #[test]
-fn insert_ids_hash_like_the_decoders_dedup_key() {
+fn dedup_keys_are_the_decoders_with_the_device() {
     let o = run(&format!(
-        r#"{{"api_key":"k","events":[{GOOD},{{"event_type":"a","user_id":"user-1","time":1,"insert_id":"i\u002d1"}}]}}"#
+        r#"{{"api_key":"k","events":[{GOOD},{{"event_type":"a","user_id":"user-1","time":1,"insert_id":"i\u002d1"}},{{"event_type":"a","device_id":"device-1","time":1,"$insert_id":"i-1"}}]}}"#
     ));
     let mut store = crate::store::EventStore::new();
     let src = store.add_source("capture");
     let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
     store.apply(feed.push(&o.capture).unwrap());
+    assert_eq!(store.events().len(), 3);
     for (line, ev) in o.lines.iter().zip(store.events()) {
-        let h = line.insert_id.unwrap();
-        #[expect(clippy::cast_possible_truncation, reason = "halves")]
-        let halves = [h as u64, (h >> 64) as u64];
-        assert_eq!(ev.dedup, halves);
+        let d = line.dedup.unwrap();
+        let device = store.strings.get(ev.device_id);
+        assert_eq!(d.key, dedup_key(device, ev.dedup));
+        assert_eq!(d.time, ev.time);
     }
-    assert_eq!(
-        o.lines[0].insert_id, o.lines[1].insert_id,
-        "escapes are decoded"
-    );
+    let keys: Vec<u128> = o.lines.iter().map(|l| l.dedup.unwrap().key).collect();
+    assert_eq!(keys[0], keys[1], "escapes are decoded");
+    assert_ne!(keys[0], keys[2], "another device is another event");
+}
+
+#[test]
+fn an_event_the_decoder_would_reject_is_listed_and_not_acknowledged() {
+    // (what, event, the answer's list, field)
+    let cases = [
+        (
+            "time beyond i64",
+            r#"{"event_type":"a","user_id":"user-1","time":99999999999999999999}"#,
+            "events_with_invalid_fields",
+            "time",
+        ),
+        (
+            "a bad client_event_time next to a valid time",
+            r#"{"event_type":"a","user_id":"user-1","time":1000,"client_event_time":"yesterday"}"#,
+            "events_with_invalid_fields",
+            "client_event_time",
+        ),
+        (
+            "a fractional client_event_time, time absent",
+            r#"{"event_type":"a","user_id":"user-1","client_event_time":1.5}"#,
+            "events_with_invalid_fields",
+            "client_event_time",
+        ),
+        (
+            "an escaped key read as the decoder reads it",
+            r#"{"event_type":"a","user_id":"user-1","\u0074ime":"x"}"#,
+            "events_with_invalid_fields",
+            "time",
+        ),
+    ];
+    for (what, event, list, field) in cases {
+        let o = run(&format!(r#"{{"api_key":"k","events":[{GOOD},{event}]}}"#));
+        let a = answer_json(&o);
+        assert_eq!(a["code"], 400, "{what}: {a}");
+        assert_eq!(a[list][field], serde_json::json!([1]), "{what}: {a}");
+        assert_eq!(o.accepted(), 1, "{what}: the valid event is kept");
+        // What was kept is exactly what the decoder accepts.
+        let mut store = crate::store::EventStore::new();
+        let src = store.add_source("capture");
+        let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
+        store.apply(feed.push(&o.capture).unwrap());
+        assert_eq!((store.events().len(), store.rejected()), (1, 0), "{what}");
+    }
+}
+
+#[test]
+fn every_acknowledged_event_is_decoded() {
+    use proptest::prelude::*;
+    let value = prop_oneof![
+        Just("1000".to_string()),
+        Just("-1".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("-9223372036854775808".to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("1.5".to_string()),
+        Just(r#""2026-11-23T20:00:00Z""#.to_string()),
+        Just(r#""2026-13-40""#.to_string()),
+        Just(r#""123""#.to_string()),
+        Just(r#""""#.to_string()),
+        Just("null".to_string()),
+        Just("{}".to_string()),
+    ];
+    let field = prop_oneof![
+        Just("time"),
+        Just("client_event_time"),
+        Just("timestamp"),
+        Just("event_time"),
+        Just("session_id"),
+        Just("insert_id"),
+        Just("amplitude_id"),
+    ];
+    let fields = proptest::collection::vec((field, value), 0..5);
+    proptest!(ProptestConfig::with_cases(300), |(fields in fields)| {
+        let extra: String = fields.iter().map(|(k, v)| format!(r#","{k}":{v}"#)).collect();
+        let body = format!(
+            r#"{{"api_key":"k","events":[{{"event_type":"a","user_id":"user-1"{extra}}}]}}"#
+        );
+        let o = run(&body);
+        let mut store = crate::store::EventStore::new();
+        let src = store.add_source("capture");
+        let mut feed = crate::source::feed::LineFeed::new(src, 0, 0, 0, false);
+        if let Some(ev) = feed.push(&o.capture) {
+            store.apply(ev);
+        }
+        prop_assert_eq!(store.events().len(), o.accepted(), "{}", body);
+        prop_assert_eq!(store.rejected(), 0);
+        prop_assert_eq!(o.status() == 200, o.accepted() == 1, "{}", body);
+    });
 }
 
 #[test]
@@ -255,11 +344,123 @@ fn real_sdk_bodies_are_accepted_whole() {
 
 #[test]
 fn api_keys_are_redacted_in_kept_bodies() {
-    let json = br#"{"events":[],"api_key":"abcdefgh123"}"#;
-    let r = String::from_utf8(redact_api_key(json)).unwrap();
-    assert_eq!(r, r#"{"events":[],"api_key":"abcd…"}"#);
-    let form = b"v=2&client=abcdefgh123&e=%5B%5D";
-    let r = String::from_utf8(redact_api_key(form)).unwrap();
-    assert_eq!(r, "v=2&client=abcd…&e=%5B%5D");
-    assert_eq!(redact_api_key(b"not json"), b"not json");
+    // (what, body, redacted)
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            "JSON, a long key keeps 4 characters",
+            br#"{"events":[],"api_key":"abcdefgh12345678"}"#,
+            r#"{"events":[],"api_key":"abcd…"}"#,
+        ),
+        (
+            "JSON, a short key is hidden whole",
+            br#"{"events":[],"api_key":"abcdefgh123"}"#,
+            r#"{"events":[],"api_key":"…"}"#,
+        ),
+        (
+            "a key of 4 characters",
+            br#"{"api_key":"k123"}"#,
+            r#"{"api_key":"…"}"#,
+        ),
+        (
+            "broken JSON before the key",
+            br#"{"events":[1,],"api_key":"SECRETKEY123456"}"#,
+            r#"{"events":[1,],"api_key":"…"}"#,
+        ),
+        (
+            "a BOM before the body",
+            b"\xef\xbb\xbf{\"api_key\":\"SECRETKEY123456\",\"events\":[]}",
+            "\u{feff}{\"api_key\":\"…\",\"events\":[]}",
+        ),
+        (
+            "a duplicated api_key",
+            br#"{"api_key":"SECRETKEY1234567890","events":[],"api_key":"OTHERKEY12"}"#,
+            r#"{"api_key":"SECR…","events":[],"api_key":"…"}"#,
+        ),
+        (
+            "an escaped name and an escaped quote in the key",
+            br#"{"api\u005fkey" : "SECRET\"KEY"}"#,
+            r#"{"api\u005fkey" : "…"}"#,
+        ),
+        (
+            "a form with a percent-encoded name",
+            b"cli%65nt=SECRETKEY123456&e=%5B%5D",
+            "cli%65nt=…&e=%5B%5D",
+        ),
+        (
+            "a form with the key percent-encoded",
+            b"v=2&client=%53ECRETKEY123456789&e=%5B%5D",
+            "v=2&client=…&e=%5B%5D",
+        ),
+        (
+            "a JSON body url-encoded in a form field",
+            b"e=%7B%22api%5Fkey%22%3A%22SECRETKEY123456%22%7D",
+            "e=%7B%22api%5Fkey%22%3A%22…%22%7D",
+        ),
+        (
+            "JSON inside a JSON string",
+            br#"{"note":"{\"api_key\":\"SECRETKEY123456\"}"}"#,
+            r#"{"note":"{\"api_key\":\"…\"}"}"#,
+        ),
+        (
+            "unquoted, upper case",
+            b"{API_KEY: SECRETKEY123456, x: 1}",
+            "{API_KEY: …, x: 1}",
+        ),
+        (
+            "cut off in the key",
+            br#"{"api_key":"SECRETKE"#,
+            r#"{"api_key":"…"#,
+        ),
+        ("not a key", b"not json", "not json"),
+        (
+            "a name that only starts like one",
+            br#"{"client_event_time":1,"api_keys":2}"#,
+            r#"{"client_event_time":1,"api_keys":2}"#,
+        ),
+    ];
+    for (what, body, want) in cases {
+        let got = String::from_utf8_lossy(&redact_api_key(body)).into_owned();
+        assert_eq!(&got, want, "{what}");
+    }
+}
+
+#[test]
+fn no_encoding_of_a_key_name_leaks_the_key() {
+    use proptest::prelude::*;
+    // Each character of a name: plain, JSON-escaped, percent-encoded, or both.
+    fn encode(name: &str, how: &[u8]) -> String {
+        name.bytes()
+            .zip(how.iter().cycle())
+            .map(|(b, h)| match h % 4 {
+                0 => char::from(b).to_string(),
+                1 => format!("\\u{b:04x}"),
+                2 => format!("%{b:02X}"),
+                _ => format!("%5Cu{b:04x}"),
+            })
+            .collect()
+    }
+    // Keys use G-Z only: letters no encoding (hex digits) and no template text contains.
+    let key = "[G-Z]{1,40}";
+    let how = proptest::collection::vec(any::<u8>(), 1..8);
+    proptest!(ProptestConfig::with_cases(500), |(key in key, how in how, shape in 0usize..6, bom in any::<bool>())| {
+        let api_key = encode("api_key", &how);
+        let client = encode("client", &how);
+        let body = match shape {
+            0 => format!(r#"{{"events":[1,],"{api_key}":"{key}"}}"#),
+            1 => format!(r#"{{"{api_key}" : "{key}","events":[],"{api_key}":"{key}"}}"#),
+            2 => format!("{client}={key}&e=%5b%5d"),
+            3 => format!("v=2&{client}%3d{key}"),
+            4 => format!(r#"{{"{api_key}":{key}}}"#),
+            _ => format!(r#"e=%7b%22{api_key}%22%3a%22{key}%22%7d"#),
+        };
+        let body = if bom { format!("\u{feff}{body}") } else { body };
+        let out = redact_api_key(body.as_bytes());
+        let shown = out.iter().filter(|b| (b'G'..=b'Z').contains(b)).count();
+        if key.len() < 16 {
+            prop_assert_eq!(shown, 0, "{} -> {}", body, String::from_utf8_lossy(&out));
+        } else {
+            prop_assert!(shown <= 8, "{} -> {}", body, String::from_utf8_lossy(&out));
+            prop_assert!(!out.windows(key.len()).any(|w| w == key.as_bytes()));
+        }
+    });
 }

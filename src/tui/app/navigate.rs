@@ -406,7 +406,7 @@ impl App {
             return;
         };
         let best = event_rows(a, &self.model.store, &self.model.derived.events.rows)
-            .map(|(i, _, time)| (i, (time - t).unsigned_abs()))
+            .map(|(i, _, time)| (i, time.abs_diff(t)))
             .min_by_key(|&(_, d)| d);
         if let Some((i, _)) = best {
             self.select_row(i);

@@ -249,5 +249,9 @@ fn gap_before(model: &Model, a: &Analysis, u: UserIx, pos: Pos) -> i64 {
         .iter_ix()
         .rev()
         .find(|&p| a.pos_session[p] == s)
-        .map_or(-1, |p| events[a.order[pos]].time - events[a.order[p]].time)
+        .map_or(-1, |p| {
+            events[a.order[pos]]
+                .time
+                .saturating_sub(events[a.order[p]].time)
+        })
 }

@@ -475,15 +475,25 @@ fn axis(w: Window, width: u16, zone: Zone, t: &Theme) -> (Line<'static>, Line<'s
         .unwrap_or(STEPS[STEPS.len() - 1]);
     let precision = precision_for(step);
     let offset = i64::from(zone.offset_at(w.start).local_minus_utc()) * 1000;
-    let mut tick = (w.start + offset).div_euclid(step) * step - offset;
+    // Saturating: the window may reach either end of the i64 range.
+    let mut tick = w
+        .start
+        .saturating_add(offset)
+        .div_euclid(step)
+        .saturating_mul(step)
+        .saturating_sub(offset);
     if tick < w.start {
-        tick += step;
+        tick = tick.saturating_add(step);
     }
     let mut ticks = Cells::new(width, t.dim);
     ticks.fill(0, width.saturating_sub(1), '─', t.dim);
     let mut labels = vec![' '; width as usize];
     let mut free_from = 0usize;
-    while tick <= w.end {
+    // At most one tick a column: a window wider than the largest step allows (times near
+    // the ends of the i64 range) gets no more ticks than fit, not billions of iterations.
+    let mut budget = usize::from(width) + 1;
+    while tick <= w.end && budget > 0 {
+        budget -= 1;
         if let Some(c) = w.column(tick, width) {
             ticks.set(c, '┴', t.dim);
             let text = zone.format(tick, precision);
@@ -496,7 +506,10 @@ fn axis(w: Window, width: u16, zone: Zone, t: &Theme) -> (Line<'static>, Line<'s
                 free_from = start + n + 1;
             }
         }
-        tick += step;
+        match tick.checked_add(step) {
+            Some(next) => tick = next,
+            None => break,
+        }
     }
     let labels: String = labels.into_iter().collect();
     (ticks.line(), Line::styled(labels, t.dim))
