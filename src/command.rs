@@ -116,17 +116,19 @@ fn report_options(args: ReportArgs, m: &ArgMatches, cfg: &Config) -> report::Opt
 /// opens.
 fn tui_options(args: TuiArgs, m: &ArgMatches, cfg: &Config) -> (tui::Options, Vec<source::Spec>) {
     let specs = source::tui_specs(&args.sources.sources, &args.follow);
-    let opts = tui::Options {
-        rules: rules(&args.analysis, m, cfg),
-        zone: if from_flag(m, "tz") {
-            args.tz
-        } else {
-            args.tz.or(cfg.tz)
-        },
+    let opts = inspector_options(rules(&args.analysis, m, cfg), args.tz, cfg);
+    (opts, specs)
+}
+
+/// The inspector's options: `--tz` wins over the file's zone; keys and colours are the
+/// file's.
+fn inspector_options(rules: Rules, tz: Option<tui::zone::Zone>, cfg: &Config) -> tui::Options {
+    tui::Options {
+        rules,
+        zone: tz.or(cfg.tz),
         keymap: cfg.keymap(),
         theme: cfg.theme(),
-    };
-    (opts, specs)
+    }
 }
 
 /// `listen`'s options, and the inspector's unless `--no-tui`.
@@ -136,16 +138,7 @@ fn listen_options(
     cfg: &Config,
 ) -> (listen::Options, Option<tui::Options>) {
     let rules = rules(&args.analysis, m, cfg);
-    let inspector = (!args.no_tui).then(|| tui::Options {
-        rules: rules.clone(),
-        zone: if from_flag(m, "tz") {
-            args.tz
-        } else {
-            args.tz.or(cfg.tz)
-        },
-        keymap: cfg.keymap(),
-        theme: cfg.theme(),
-    });
+    let inspector = (!args.no_tui).then(|| inspector_options(rules.clone(), args.tz, cfg));
     let addr = match cfg.listen_addr {
         Some(a) if !from_flag(m, "addr") => a,
         _ => args.addr,
