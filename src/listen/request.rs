@@ -431,6 +431,9 @@ struct EventFields {
     user_id: Option<Span>,
     device_id: Option<Span>,
     time: Option<Span>,
+    /// The contract's other time fields (`client_event_time`, `timestamp`, `event_time`):
+    /// an event with one of them gets no receive time.
+    other_time: Option<Span>,
     session_id: Option<Span>,
     insert_id: Option<Span>,
     objects: [Option<Span>; 4],
@@ -488,6 +491,7 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
                 b"user_id" => &mut f.user_id,
                 b"device_id" => &mut f.device_id,
                 b"time" => &mut f.time,
+                b"client_event_time" | b"timestamp" | b"event_time" => &mut f.other_time,
                 b"session_id" => &mut f.session_id,
                 b"insert_id" => &mut f.insert_id,
                 b"event_properties" => &mut f.objects[0],
@@ -508,7 +512,9 @@ fn check_events(buf: &[u8], spans: &[Span], min_id_length: usize, now_ms: i64) -
             &mut out.capture,
             &buf[span.start..span.end],
             &received,
-            f.time.is_none().then_some(now_ms),
+            // The receive time only when none of the contract's time fields is present:
+            // the legacy SDK sends its time in `timestamp`, which `time` would override.
+            (f.time.is_none() && f.other_time.is_none()).then_some(now_ms),
         );
         // The one rule: the line is acknowledged only if the decoder that reads the
         // capture back (resume, the inspector, `report`) accepts it.
@@ -851,7 +857,7 @@ pub fn received_time(now_ms: i64) -> String {
 }
 
 /// Appends an event object's text as one line, with the receive time (and `time` when
-/// it had none) added before its closing brace.
+/// it had no time field of the contract) added before its closing brace.
 fn capture_line(out: &mut Vec<u8>, event: &[u8], received: &str, time: Option<i64>) {
     use std::io::Write as _;
     // JSON strings cannot hold raw line breaks, so any CR/LF is whitespace between tokens.

@@ -182,6 +182,28 @@ fn capture_lines_keep_the_event_text_and_add_the_receive_time() {
 }
 
 #[test]
+fn the_receive_time_is_added_only_without_any_time_field_of_the_contract() {
+    // (event time fields, the `time` the capture line gets)
+    let cases: [(&str, Option<i64>); 5] = [
+        ("", Some(NOW)),
+        (r#","time":5"#, Some(5)),
+        (r#","timestamp":1700000000000"#, None),
+        (r#","client_event_time":"2023-11-14 22:13:20.000""#, None),
+        (r#","event_time":"2023-11-14 22:13:20""#, None),
+    ];
+    for (fields, want) in cases {
+        let body = format!(
+            r#"{{"api_key":"k","events":[{{"event_type":"a","user_id":"user-1"{fields}}}]}}"#
+        );
+        let o = run(&body);
+        assert_eq!(o.status(), 200, "{fields}");
+        let line: serde_json::Value =
+            serde_json::from_slice(o.capture.strip_suffix(b"\n").unwrap()).unwrap();
+        assert_eq!(line["time"].as_i64(), want, "{fields}");
+    }
+}
+
+#[test]
 fn dedup_keys_are_the_decoders_with_the_device() {
     let o = run(&format!(
         r#"{{"api_key":"k","events":[{GOOD},{{"event_type":"a","user_id":"user-1","time":1,"insert_id":"i\u002d1"}},{{"event_type":"a","device_id":"device-1","time":1,"$insert_id":"i-1"}}]}}"#
