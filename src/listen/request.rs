@@ -389,7 +389,16 @@ fn check_form(body: &[u8], settings: &Settings, now_ms: i64) -> Outcome {
         Kind::Object => vec![span],
         other => return invalid_json(&format!("'e' is {}, not events", other.name())),
     };
-    check_events(buf, &spans, settings.min_id_length, now_ms)
+    // The minimum id length is an HTTP V2 rule: the legacy endpoint does not apply it.
+    let mut outcome = check_events(buf, &spans, 0, now_ms);
+    if outcome.status() != 200 {
+        // amplitude-js ignores a 400's index lists and resends the whole batch, so a form
+        // batch is accepted or refused whole: keeping part of it would store that part
+        // again with every resend.
+        outcome.capture.clear();
+        outcome.lines.clear();
+    }
+    outcome
 }
 
 fn min_id_length(buf: &[u8], options: Span) -> Option<usize> {

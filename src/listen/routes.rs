@@ -448,6 +448,17 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
             }
             r
         }
+        // The legacy endpoint answers as Amplitude's does: the body `success`, the only
+        // answer amplitude-js before 8.21.4 and the legacy Android SDK take as one (JSON
+        // makes them keep and resend their queue forever).
+        _ if endpoint == Endpoint::Form && outcome.status() == 200 => {
+            let mut r = Response::new(Body::from("success"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            r
+        }
         _ => {
             let mut r = answer(&outcome.answer);
             if outcome.status() == 413 {

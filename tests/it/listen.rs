@@ -277,8 +277,9 @@ fn gzip_bodies_the_form_body_and_beacon_text_plain() {
         .body(form)
         .send()
         .unwrap();
-    let v: Value = r.json().unwrap();
-    assert_eq!(v["code"], 200, "{v}");
+    // The legacy endpoint answers `success`, as the old SDKs require.
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.text().unwrap(), "success");
     // The browser's beacon transport: JSON as text/plain.
     let r = c
         .post(l.url("/2/httpapi"))
@@ -865,4 +866,68 @@ fn extreme_times_are_acknowledged_summarised_and_resumed() {
     let l = Listen::start_on(&capture, &[]);
     let summary = get(&c, &l.url("/streamscope/summary"));
     assert_eq!(summary["summary"]["events"], 2, "{}", summary["summary"]);
+}
+
+#[test]
+fn the_legacy_amplitude_js_body_keeps_its_timestamps_and_its_resends_are_recognised_by_uuid() {
+    let l = Listen::start(&[]);
+    let c = client();
+    // What amplitude-js posts: `timestamp` and `uuid`, no `time`, no `insert_id`.
+    let legacy = |user: &str, uuid: &str, ts: i64| {
+        json!({"device_id": "s47CVQznR9ch-EMzttd0_4", "user_id": user, "timestamp": ts,
+               "event_id": 1, "session_id": 1_700_000_000_000_i64, "event_type": "Page Loaded",
+               "uuid": uuid, "library": {"name": "amplitude-js", "version": "8.21.10"},
+               "sequence_number": 1})
+    };
+    let body = |events: Value| -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("client", "KEY")
+            .append_pair("e", &events.to_string())
+            .append_pair("v", "2")
+            .append_pair("upload_time", "1700000009000")
+            .append_pair("checksum", "0123")
+            .finish()
+    };
+    let send = |events: Value| {
+        let r = c
+            .post(l.url("/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body(events))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let events = json!([
+        legacy(
+            "user-legacy-1",
+            "7f7c1c9e-0000-4000-8000-000000000001",
+            1_700_000_000_000
+        ),
+        legacy(
+            "user-legacy-1",
+            "7f7c1c9e-0000-4000-8000-000000000002",
+            1_700_000_003_100
+        )
+    ]);
+    assert_eq!(send(events.clone()), (200, "success".to_string()));
+    // A lost answer: the SDK sends the same events again.
+    assert_eq!(send(events), (200, "success".to_string()));
+    // A 2-character user id is fine on the legacy endpoint.
+    assert_eq!(
+        send(json!([legacy(
+            "42",
+            "7f7c1c9e-0000-4000-8000-000000000003",
+            1_700_000_004_000
+        )]))
+        .0,
+        200
+    );
+    let stored = get(&c, &l.url("/streamscope/events"));
+    let events = stored["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3, "{stored}");
+    // The client's times are kept: no receive time was added over `timestamp`.
+    assert!(events.iter().all(|e| e.get("time").is_none()), "{stored}");
+    let summary = get(&c, &l.url("/streamscope/summary"));
+    assert_eq!(summary["summary"]["events"], 3);
+    assert_eq!(summary["summary"]["duplicate_events"], 0);
 }

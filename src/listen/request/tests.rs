@@ -486,3 +486,28 @@ fn no_encoding_of_a_key_name_leaks_the_key() {
         }
     });
 }
+
+fn form(events: &str) -> Outcome {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client", "k")
+        .append_pair("e", events)
+        .append_pair("v", "2")
+        .finish();
+    check(body.as_bytes(), Endpoint::Form, &Settings::default(), NOW)
+}
+
+#[test]
+fn a_legacy_form_batch_has_no_min_id_length_and_is_accepted_or_refused_whole() {
+    // A 2-character user id: the HTTP V2 rule does not apply to the legacy endpoint.
+    let short =
+        form(r#"[{"event_type":"a","user_id":"42","timestamp":1700000000000,"uuid":"u-1"}]"#);
+    assert_eq!(short.status(), 200);
+    assert_eq!(short.accepted(), 1);
+    // One bad event refuses the whole batch: nothing of it is kept.
+    let mixed = form(
+        r#"[{"event_type":"a","user_id":"user-1","timestamp":1700000000000,"uuid":"u-2"},{"user_id":"user-1","timestamp":1700000000001,"uuid":"u-3"}]"#,
+    );
+    assert_eq!(mixed.status(), 400);
+    assert_eq!(mixed.accepted(), 0);
+    assert!(mixed.capture.is_empty());
+}
