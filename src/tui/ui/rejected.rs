@@ -132,18 +132,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
             };
             let style = if b.truncated.is_some() { t.warn } else { t.dim };
             frame.render_widget(Paragraph::new(Span::styled(size, style)), line_at(2));
-            let lines = if b.lines.is_empty() {
-                vec![Line::styled("(empty body)", t.dim)]
-            } else {
-                super::detail::wrapped_window(
-                    &b.lines,
-                    body.width as usize,
-                    b.scroll,
-                    body.height as usize,
-                    t,
-                )
-            };
-            frame.render_widget(Paragraph::new(lines), body);
+            render_text(frame, b, body, "(empty body)", t);
         }
         None => render_list(frame, v, view, zone, inner, t),
     }
@@ -184,8 +173,13 @@ fn render_record_text(
         Err(why) => (format!("text not shown: {why}"), t.dim),
     };
     frame.render_widget(Paragraph::new(Span::styled(size, style)), second);
+    render_text(frame, b, body, "(empty line)", t);
+}
+
+/// A body's or a record's text, wrapped and scrolled, or `empty` when it has none.
+fn render_text(frame: &mut Frame<'_>, b: &BodyView, body: Rect, empty: &'static str, t: &Theme) {
     let lines = if b.lines.is_empty() {
-        vec![Line::styled("(empty line)", t.dim)]
+        vec![Line::styled(empty, t.dim)]
     } else {
         super::detail::wrapped_window(
             &b.lines,
