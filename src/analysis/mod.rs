@@ -31,6 +31,7 @@ mod identity;
 mod replay;
 mod scope;
 mod sessions;
+mod suspect;
 mod triage;
 mod users;
 
@@ -42,6 +43,7 @@ pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use identity::{IdField, Identity};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 pub use scope::{ScopeFigures, ScopeSweepRow};
+pub use suspect::{IdReading, id_reading};
 pub use triage::severity;
 
 use crate::event::Sym;
