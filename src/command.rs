@@ -153,6 +153,7 @@ fn listen_options(
             api_keys: args.api_keys,
         },
         rules,
+        limits: cfg.listen_limits.apply(listen::Limits::default()),
     };
     (opts, inspector)
 }
@@ -269,13 +270,41 @@ fn write_config(cfg: &Config, out: &mut dyn std::io::Write) -> std::io::Result<(
             source(cfg.capture_dir.is_some()),
         ),
     ];
+    let limits = cfg.listen_limits.apply(listen::Limits::default());
+    let given = cfg.listen_limits;
+    let secs = |d: std::time::Duration| {
+        crate::fmt::setting(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    };
+    let mut rows = rows;
+    rows.extend([
+        (
+            "listen.max_connections",
+            limits.max_connections.to_string(),
+            source(given.max_connections.is_some()),
+        ),
+        (
+            "listen.idle_timeout",
+            secs(limits.idle),
+            source(given.idle.is_some()),
+        ),
+        (
+            "listen.body_timeout",
+            secs(limits.body_idle),
+            source(given.body_idle.is_some()),
+        ),
+        (
+            "listen.body_budget",
+            format!("{} bytes", limits.body_budget),
+            source(given.body_budget.is_some()),
+        ),
+    ]);
     for (key, value, from) in rows {
-        writeln!(out, "{key:<20} {:<40} {from}", crate::fmt::sanitize(&value))?;
+        writeln!(out, "{key:<22} {:<40} {from}", crate::fmt::sanitize(&value))?;
     }
     for (slot, color) in &cfg.theme {
         writeln!(
             out,
-            "{:<20} {:<40} config file",
+            "{:<22} {:<40} config file",
             format!("theme.{slot}"),
             color.to_string()
         )?;
@@ -284,7 +313,7 @@ fn write_config(cfg: &Config, out: &mut dyn std::io::Write) -> std::io::Result<(
         let labels: Vec<String> = k.iter().map(|k| k.label()).collect();
         writeln!(
             out,
-            "{:<20} {:<40} config file",
+            "{:<22} {:<40} config file",
             format!("keys.{}", action.name().unwrap_or("?")),
             labels.join(" ")
         )?;

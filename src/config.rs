@@ -14,6 +14,10 @@
 //! [listen]
 //! addr = "127.0.0.1:9000"
 //! capture_dir = "/tmp/captures"
+//! max_connections = 512       # served at once; more wait in the backlog
+//! idle_timeout = "60s"        # a connection with no bytes either way is closed
+//! body_timeout = "30s"        # a request body that stalls this long is answered 408
+//! body_budget = "256MiB"      # request bodies in flight, together; beyond: 503 Retry-After
 //!
 //! [theme]                     # named colours of the inspector's theme
 //! flag = "magenta"
@@ -85,6 +89,8 @@ pub struct Config {
     pub listen_addr: Option<SocketAddr>,
     /// Where `listen` makes its capture files when `--capture` is not given.
     pub capture_dir: Option<PathBuf>,
+    /// `listen`'s limits (each field defaults to [`crate::listen::Limits::default`]'s).
+    pub listen_limits: ListenLimits,
     /// Colours of named theme styles.
     pub theme: Vec<(String, Color)>,
     /// Keys per action.
@@ -163,6 +169,35 @@ struct Raw {
 struct RawListen {
     addr: Option<Spanned<String>>,
     capture_dir: Option<Spanned<String>>,
+    max_connections: Option<Spanned<i64>>,
+    idle_timeout: Option<Spanned<String>>,
+    body_timeout: Option<Spanned<String>>,
+    body_budget: Option<Spanned<String>>,
+}
+
+/// `listen`'s limits as the config file sets them (`None`: the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListenLimits {
+    /// `max_connections`.
+    pub max_connections: Option<usize>,
+    /// `idle_timeout`.
+    pub idle: Option<std::time::Duration>,
+    /// `body_timeout`.
+    pub body_idle: Option<std::time::Duration>,
+    /// `body_budget`, in bytes.
+    pub body_budget: Option<usize>,
+}
+
+impl ListenLimits {
+    /// The limits: these over the defaults.
+    #[must_use]
+    pub fn apply(self, mut limits: crate::listen::Limits) -> crate::listen::Limits {
+        limits.max_connections = self.max_connections.unwrap_or(limits.max_connections);
+        limits.idle = self.idle.unwrap_or(limits.idle);
+        limits.body_idle = self.body_idle.unwrap_or(limits.body_idle);
+        limits.body_budget = self.body_budget.unwrap_or(limits.body_budget);
+        limits
+    }
 }
 
 #[derive(Deserialize)]
@@ -227,6 +262,42 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &listen.capture_dir {
             cfg.capture_dir = Some(expand_home(v.get_ref()));
+        }
+        if let Some(v) = &listen.max_connections {
+            let n = usize::try_from(*v.get_ref())
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| {
+                    err(
+                        Some(v.span().start),
+                        Some("listen.max_connections"),
+                        format!("{} is not a connection count (at least 1)", v.get_ref()),
+                    )
+                })?;
+            cfg.listen_limits.max_connections = Some(n);
+        }
+        let positive = |v: &Spanned<String>, key: &str| {
+            let ms = duration(v, key)?;
+            if ms < 1 {
+                return Err(err(
+                    Some(v.span().start),
+                    Some(key),
+                    format!("'{}' is not a timeout (at least 1ms)", v.get_ref()),
+                ));
+            }
+            Ok(std::time::Duration::from_millis(ms.unsigned_abs()))
+        };
+        if let Some(v) = &listen.idle_timeout {
+            cfg.listen_limits.idle = Some(positive(v, "listen.idle_timeout")?);
+        }
+        if let Some(v) = &listen.body_timeout {
+            cfg.listen_limits.body_idle = Some(positive(v, "listen.body_timeout")?);
+        }
+        if let Some(v) = &listen.body_budget {
+            cfg.listen_limits.body_budget = Some(
+                crate::fmt::parse_size(v.get_ref())
+                    .map_err(|e| err(Some(v.span().start), Some("listen.body_budget"), e))?,
+            );
         }
     }
     for (slot, color) in raw.theme.iter().flatten() {

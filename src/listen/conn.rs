@@ -1,6 +1,7 @@
-//! Connection limits: at most [`MAX_CONNECTIONS`] open at once (further ones wait in the
-//! kernel's backlog until one closes), and a connection on which nothing is read or
-//! written for [`IDLE`] is closed. The idle limit also bounds the time to send the request
+//! Connection limits: at most [`Limits::max_connections`](super::Limits) open at once
+//! (default [`MAX_CONNECTIONS`]; further ones wait in the kernel's backlog until one
+//! closes), and a connection on which nothing is read or written for
+//! [`Limits::idle`](super::Limits) (default [`IDLE`]) is closed. The idle limit also bounds the time to send the request
 //! headers and every pause in a body, so slow or abandoned clients cannot hold
 //! connections, file descriptors or memory for long.
 
@@ -20,20 +21,24 @@ pub const MAX_CONNECTIONS: usize = 512;
 /// A connection with no bytes read or written for this long is closed.
 pub const IDLE: Duration = Duration::from_secs(60);
 
-/// A listener that holds at most [`MAX_CONNECTIONS`] connections.
+/// A listener that holds at most `max` connections, each closed after `idle` without
+/// progress.
 #[derive(Debug)]
 pub struct Capped {
     listener: TcpListener,
     permits: Arc<Semaphore>,
+    idle: Duration,
 }
 
 impl Capped {
-    /// Wraps `listener`.
+    /// Wraps `listener`: at most `max` connections (at least one), each closed after
+    /// `idle` without a byte read or written.
     #[must_use]
-    pub fn new(listener: TcpListener) -> Self {
+    pub fn new(listener: TcpListener, max: usize, idle: Duration) -> Self {
         Self {
             listener,
-            permits: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            permits: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            idle,
         }
     }
 }
@@ -56,7 +61,8 @@ impl axum::serve::Listener for Capped {
                         Conn {
                             io,
                             _permit: permit,
-                            idle: Box::pin(tokio::time::sleep(IDLE)),
+                            idle_for: self.idle,
+                            idle: Box::pin(tokio::time::sleep(self.idle)),
                         },
                         addr,
                     );
@@ -73,17 +79,18 @@ impl axum::serve::Listener for Capped {
 }
 
 /// A connection: its permit is given back when it is dropped, and it fails with
-/// `TimedOut` after [`IDLE`] without progress.
+/// `TimedOut` after its idle limit without progress.
 #[derive(Debug)]
 pub struct Conn {
     io: TcpStream,
     _permit: OwnedSemaphorePermit,
+    idle_for: Duration,
     idle: Pin<Box<Sleep>>,
 }
 
 impl Conn {
     fn progress(&mut self) {
-        self.idle.as_mut().reset(Instant::now() + IDLE);
+        self.idle.as_mut().reset(Instant::now() + self.idle_for);
     }
 
     fn check_idle(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {

@@ -60,6 +60,40 @@ pub struct Options {
     pub ingest: Settings,
     /// Analysis settings of the summary API (and of the inspector over it).
     pub rules: Rules,
+    /// Connection, timeout and memory limits.
+    pub limits: Limits,
+}
+
+/// What the endpoint holds for its clients at most, so that slow, abandoned or hostile
+/// clients cannot exhaust connections, file descriptors or memory. Each has a `[listen]`
+/// key in the config file ([`crate::config`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most connections served at once; more wait in the kernel's backlog
+    /// (`max_connections`, default [`conn::MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+    /// A connection with nothing read or written for this long is closed; this also
+    /// bounds the time to send a request's headers (`idle_timeout`, default
+    /// [`conn::IDLE`]).
+    pub idle: std::time::Duration,
+    /// A request body that sends nothing for this long is answered 408 (`body_timeout`,
+    /// default [`routes::BODY_IDLE`]).
+    pub body_idle: std::time::Duration,
+    /// Most bytes of request bodies held at once, all requests together; a body that
+    /// would exceed it is answered 503 with `Retry-After` (`body_budget`, default
+    /// [`routes::BODY_BUDGET`]).
+    pub body_budget: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: conn::MAX_CONNECTIONS,
+            idle: conn::IDLE,
+            body_idle: routes::BODY_IDLE,
+            body_budget: routes::BODY_BUDGET,
+        }
+    }
 }
 
 /// What the handlers share.
@@ -80,8 +114,10 @@ pub struct Shared {
     pub rules: Rules,
     /// Log one line per request to standard output (headless).
     pub log_requests: bool,
-    /// Bytes of request bodies in flight (see [`routes::BODY_BUDGET`]).
+    /// Bytes of request bodies in flight (see [`Limits::body_budget`]).
     pub body_budget: routes::BodyBudget,
+    /// The limits.
+    pub limits: Limits,
 }
 
 /// One request, for the log.
@@ -295,6 +331,7 @@ impl Server {
             rules: opts.rules.clone(),
             log_requests,
             body_budget: routes::BodyBudget::default(),
+            limits: opts.limits,
         });
         Ok(Self {
             addr,
@@ -302,6 +339,12 @@ impl Server {
             runtime,
             listener: Some(listener),
         })
+    }
+
+    /// The listener with the connection limits.
+    fn capped(&self, listener: tokio::net::TcpListener) -> conn::Capped {
+        let l = self.shared.limits;
+        conn::Capped::new(listener, l.max_connections, l.idle)
     }
 
     /// Events loaded from an existing capture.
@@ -320,8 +363,9 @@ impl Server {
             .take()
             .context("the server was started twice")?;
         let app = routes::router(Arc::clone(&self.shared));
+        let listener = self.capped(listener);
         self.runtime.block_on(async move {
-            axum::serve(conn::Capped::new(listener), app)
+            axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
         })?;
@@ -336,8 +380,9 @@ impl Server {
             .take()
             .context("the server was started twice")?;
         let app = routes::router(Arc::clone(&self.shared));
+        let listener = self.capped(listener);
         self.runtime.spawn(async move {
-            let _ = axum::serve(conn::Capped::new(listener), app).await;
+            let _ = axum::serve(listener, app).await;
         });
         Ok(BackgroundServer {
             shared: self.shared,

@@ -30,17 +30,40 @@ use crate::report::{Format, Output};
 
 /// The router over the shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
+    // Every route answers other methods with the JSON 405 (inside the CORS layer, so a
+    // preflight still gets its 204).
     let ingest = Router::new()
-        .route("/2/httpapi", post(ingest_route))
-        .route("/2/httpapi/", post(ingest_route))
-        .route("/batch", post(ingest_route))
-        .route("/", post(ingest_route).get(index))
+        .route(
+            "/2/httpapi",
+            post(ingest_route).fallback(method_not_allowed),
+        )
+        .route(
+            "/2/httpapi/",
+            post(ingest_route).fallback(method_not_allowed),
+        )
+        .route("/batch", post(ingest_route).fallback(method_not_allowed))
+        .route(
+            "/",
+            post(ingest_route).get(index).fallback(method_not_allowed),
+        )
         .layer(middleware::from_fn(cors));
     let query = Router::new()
-        .route("/streamscope/summary", get(summary))
-        .route("/streamscope/events", get(events))
-        .route("/streamscope/rejected", get(rejected))
-        .route("/streamscope/reset", post(reset))
+        .route(
+            "/streamscope/summary",
+            get(summary).fallback(method_not_allowed),
+        )
+        .route(
+            "/streamscope/events",
+            get(events).fallback(method_not_allowed),
+        )
+        .route(
+            "/streamscope/rejected",
+            get(rejected).fallback(method_not_allowed),
+        )
+        .route(
+            "/streamscope/reset",
+            post(reset).fallback(method_not_allowed),
+        )
         .layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
             same_origin_only,
@@ -119,6 +142,10 @@ async fn same_origin_only(State(shared): State<Arc<Shared>>, req: Request, next:
     next.run(req).await
 }
 
+/// Seconds a client is asked to wait before retrying a 503.
+const RETRY_AFTER_S: &str = "1";
+
+/// A JSON answer; a 503 also says when to retry (`Retry-After`).
 fn json(status: u16, body: String) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -126,6 +153,10 @@ fn json(status: u16, body: String) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    if status == 503 {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
+    }
     r
 }
 
@@ -184,6 +215,30 @@ async fn not_found(req: Request) -> Response {
     ))
 }
 
+/// A known path with another method: 405 in the same JSON shape as every other answer,
+/// naming the method the path takes.
+async fn method_not_allowed(req: Request) -> Response {
+    let path = req.uri().path();
+    let allowed = if path.starts_with("/streamscope/reset") {
+        "POST"
+    } else if path.starts_with("/streamscope/") {
+        "GET"
+    } else {
+        "POST"
+    };
+    let mut r = answer(&Answer::error(
+        405,
+        format!(
+            "{} is not allowed on {}: use {allowed}",
+            req.method(),
+            crate::fmt::sanitize(path)
+        ),
+    ));
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allowed));
+    r
+}
+
 async fn index() -> Response {
     answer(&Answer::error(
         405,
@@ -191,26 +246,30 @@ async fn index() -> Response {
     ))
 }
 
-/// Longest wait for the next piece of a request body.
+/// Longest wait for the next piece of a request body, by default.
 pub const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Most bytes of request bodies held at once, all requests together (before gzip).
+/// Most bytes of request bodies held at once, all requests together (before gzip), by
+/// default.
 pub const BODY_BUDGET: usize = 256 * 1024 * 1024;
 
-/// The bytes of request bodies held right now, against [`BODY_BUDGET`].
+/// The bytes of request bodies held right now, against [`super::Limits::body_budget`].
 #[derive(Debug, Default)]
 pub struct BodyBudget(std::sync::atomic::AtomicUsize);
 
 /// One body's share of the [`BodyBudget`], given back when dropped.
 struct Held<'a> {
     budget: &'a BodyBudget,
+    /// The budget's size.
+    limit: usize,
     bytes: usize,
 }
 
 impl BodyBudget {
-    fn hold(&self) -> Held<'_> {
+    fn hold(&self, limit: usize) -> Held<'_> {
         Held {
             budget: self,
+            limit,
             bytes: 0,
         }
     }
@@ -221,7 +280,7 @@ impl Held<'_> {
     fn grow(&mut self, n: usize) -> bool {
         let total = &self.budget.0;
         let before = total.fetch_add(n, Ordering::SeqCst);
-        if before.saturating_add(n) > BODY_BUDGET {
+        if before.saturating_add(n) > self.limit {
             total.fetch_sub(n, Ordering::SeqCst);
             return false;
         }
@@ -247,24 +306,31 @@ const DRAIN_MAX: usize = 64 * 1024 * 1024;
 /// up to [`DRAIN_MAX`]), 400 when the body cannot be read (a malformed chunked body, a
 /// connection cut mid-body).
 ///
-/// Bytes held are counted against [`BODY_BUDGET`] (all bodies in flight together): a
-/// body that would take it over is answered 503 with `Retry-After` (the SDKs retry), and
-/// a body that sends nothing for [`BODY_IDLE`] is answered 408.
+/// Bytes held are counted against the body budget (all bodies in flight together,
+/// [`super::Limits::body_budget`]): a body that would take it over is answered 503 with
+/// `Retry-After` (the SDKs retry), and a body that sends nothing for
+/// [`super::Limits::body_idle`] is answered 408.
 async fn read_body(
     headers: &HeaderMap,
     mut body: Body,
     limit: usize,
-    budget: &BodyBudget,
+    shared: &Shared,
 ) -> Result<Bytes, Outcome> {
     use http_body_util::BodyExt as _;
     let mut buf: Vec<u8> = Vec::new();
     let mut over = 0usize;
-    let mut held = budget.hold();
+    let limits = shared.limits;
+    let mut held = shared.body_budget.hold(limits.body_budget);
     loop {
-        let Ok(frame) = tokio::time::timeout(BODY_IDLE, body.frame()).await else {
+        let Ok(frame) = tokio::time::timeout(limits.body_idle, body.frame()).await else {
             return Err(Outcome {
                 answer: Answer::error(408, "Request timeout: the body stopped arriving"),
-                reasons: vec![format!("no body bytes for {} s", BODY_IDLE.as_secs())],
+                reasons: vec![format!(
+                    "no body bytes for {}",
+                    crate::fmt::duration(
+                        i64::try_from(limits.body_idle.as_millis()).unwrap_or(i64::MAX)
+                    )
+                )],
                 ..Outcome::default()
             });
         };
@@ -299,8 +365,8 @@ async fn read_body(
                     "Service busy: too many request bodies in flight, retry later",
                 ),
                 reasons: vec![format!(
-                    "the {} MB budget for bodies in flight is used up",
-                    BODY_BUDGET >> 20
+                    "the budget of {} bytes for bodies in flight is used up",
+                    limits.body_budget
                 )],
                 ..Outcome::default()
             });
@@ -351,13 +417,7 @@ async fn ingest_route(State(shared): State<Arc<Shared>>, req: Request) -> Respon
         .requests
         .fetch_add(1, Ordering::Relaxed)
         + 1;
-    let body = read_body(
-        &parts.headers,
-        body,
-        endpoint.max_bytes(),
-        &shared.body_budget,
-    )
-    .await;
+    let body = read_body(&parts.headers, body, endpoint.max_bytes(), &shared).await;
     let (outcome, body) = match body {
         Ok(bytes) => (
             request::check(&bytes, endpoint, &shared.settings, now_ms),

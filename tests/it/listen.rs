@@ -931,3 +931,167 @@ fn the_legacy_amplitude_js_body_keeps_its_timestamps_and_its_resends_are_recogni
     assert_eq!(summary["summary"]["events"], 3);
     assert_eq!(summary["summary"]["duplicate_events"], 0);
 }
+
+/// A `listen` whose limits come from a config file's `[listen]` table.
+fn listen_with_limits(limits: &str) -> (Listen, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, format!("[listen]\n{limits}")).unwrap();
+    let l = Listen::start(&["--config", cfg.to_str().unwrap()]);
+    (l, dir)
+}
+
+fn connect(base: &str) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(base.strip_prefix("http://").unwrap()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+/// Reads until the server closes the connection (or the read timeout), returning what came.
+fn read_to_close(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn a_stalled_body_is_answered_408_and_an_idle_connection_is_closed() {
+    let (l, _cfg) = listen_with_limits("body_timeout = \"300ms\"\nidle_timeout = \"1s\"\n");
+    // Headers promise 100 bytes; 10 arrive, then nothing.
+    let mut s = connect(&l.base);
+    s.write_all(b"POST /2/httpapi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"events\":")
+        .unwrap();
+    let answer = read_to_close(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":408"#), "{answer}");
+    l.wait_line("408");
+    // A connection that never sends a byte is closed after the idle timeout, with nothing
+    // written to it.
+    let mut idle = connect(&l.base);
+    let started = Instant::now();
+    assert_eq!(read_to_close(&mut idle), "");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "closed by the server's idle limit, not the test's read timeout"
+    );
+    // The endpoint still answers.
+    let (code, _) = post(
+        &client(),
+        &l.url("/2/httpapi"),
+        &json!({"api_key": "k", "events": [event("a", "user-1", "i1")]}),
+    );
+    assert_eq!(code, 200);
+}
+
+#[test]
+fn bodies_over_the_budget_in_flight_get_503_with_retry_after() {
+    let (l, _cfg) = listen_with_limits("body_budget = \"64KiB\"\nbody_timeout = \"20s\"\n");
+    // One request holds 60 KiB of its (unfinished) body.
+    let mut holder = connect(&l.base);
+    holder
+        .write_all(b"POST /batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n")
+        .unwrap();
+    holder.write_all(&vec![b' '; 60 * 1024]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // A second body of 10 KiB would take the total over 64 KiB.
+    let mut body = br#"{"api_key":"k","events":[]}"#.to_vec();
+    body.resize(10 * 1024, b' ');
+    let mut req = format!(
+        "POST /batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let answer = raw_exchange(&l.base, &req);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1"),
+        "{answer}"
+    );
+    assert!(answer.contains(r#""code":503"#), "{answer}");
+    // Once the holder is gone, its share is given back: the same body is accepted.
+    drop(holder);
+    std::thread::sleep(Duration::from_millis(300));
+    let c = client();
+    let (code, _) = post(
+        &c,
+        &l.url("/batch"),
+        &json!({"api_key": "k", "events": [event("a", "user-1", "i1")]}),
+    );
+    assert_eq!(code, 200);
+}
+
+#[test]
+fn connections_beyond_the_cap_wait_until_one_closes() {
+    let (l, _cfg) = listen_with_limits("max_connections = 2\n");
+    let held: Vec<_> = (0..2).map(|_| connect(&l.base)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // A third connection is accepted by the kernel but not served while two are held.
+    let base = l.base.clone();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let answer = raw_exchange(
+            &base,
+            b"GET /streamscope/summary HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        );
+        let _ = tx.send(answer);
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(1)).is_err(),
+        "served beyond the cap"
+    );
+    drop(held);
+    let answer = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("served once a connection closed");
+    assert!(
+        answer.starts_with("HTTP/1.1 403") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_wrong_method_is_a_json_405_naming_the_right_one() {
+    let l = Listen::start(&[]);
+    let c = client();
+    for (method, path, allowed) in [
+        (reqwest::Method::GET, "/2/httpapi", "POST"),
+        (reqwest::Method::PUT, "/batch", "POST"),
+        (reqwest::Method::POST, "/streamscope/summary", "GET"),
+        (reqwest::Method::GET, "/streamscope/reset", "POST"),
+    ] {
+        let r = c.request(method.clone(), l.url(path)).send().unwrap();
+        assert_eq!(r.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(r.headers()["allow"], allowed, "{method} {path}");
+        assert_eq!(r.headers()["content-type"], "application/json");
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["code"], 405, "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(allowed),
+            "{method} {path}: {v}"
+        );
+    }
+}
+
+#[test]
+fn bad_limits_in_the_config_file_are_errors_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, key) in [
+        ("max_connections = 0", "listen.max_connections"),
+        ("idle_timeout = \"0s\"", "listen.idle_timeout"),
+        ("body_timeout = \"soon\"", "listen.body_timeout"),
+        ("body_budget = \"lots\"", "listen.body_budget"),
+    ] {
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, format!("[listen]\n{text}\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_streamscope"))
+            .args(["listen", "--no-tui", "--addr", "127.0.0.1:0", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("c.toml:2: {key}")), "{text}: {err}");
+    }
+}
