@@ -5,6 +5,8 @@
 #   RUNS=3 DURATION=5s bench/ingest.sh
 #   LOG=null bench/ingest.sh             # the server's per-request log to /dev/null (default: a file)
 #   TUI=0 bench/ingest.sh                # skip the run with the inspector
+#   SUMMARY=0 bench/ingest.sh            # skip the run with summaries on a large capture
+#   SEED=1000000                         # events already in the capture of that run
 #   CLIENTS=8 BATCH=100                  # the defaults
 #
 # Each run: a fresh capture file; `streamscope listen --no-tui` on a free loopback port,
@@ -19,6 +21,11 @@
 # The generator and the server share the machine's cores: the figures are for both on the
 # same host (the generator is one thread and cheap, but not free).
 #
+# The summary run resumes a capture seeded with SEED events (a million by default) and,
+# while the generator posts, requests `GET /streamscope/summary` back to back (one at a
+# time, with curl): the analysis of the whole capture runs beside ingestion, on a snapshot
+# taken under the capture's lock, and ingestion's p99 must stay under 20 ms.
+#
 # The TUI run starts `streamscope listen` (the inspector) inside tmux (120x40) and measures
 # the same way; when the build has no inspector for listen it reports that and skips it.
 set -euo pipefail
@@ -32,11 +39,13 @@ CLIENTS="${CLIENTS:-8}"
 BATCH="${BATCH:-100}"
 LOG="${LOG:-file}"
 TUI="${TUI:-1}"
+SUMMARY="${SUMMARY:-1}"
+SEED="${SEED:-1000000}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 BIN="$TARGET/release/streamscope"
 LOAD="$TARGET/release/examples/ingest_load"
 
-for v in RUNS CLIENTS BATCH; do
+for v in RUNS CLIENTS BATCH SEED; do
     if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
         echo "ingest.sh: $v must be a positive integer (got '${!v}')" >&2
         exit 2
@@ -113,9 +122,9 @@ median() {
 lost_total=0
 
 # Runs the generator against $port, then checks the capture; sets $result and $verdict.
-# Arguments: port pid dir label
+# Arguments: port pid dir label [seeded lines at the start of the capture]
 measure() {
-    local port=$1 pid=$2 dir=$3 label=$4
+    local port=$1 pid=$2 dir=$3 label=$4 seeded=${5:-0}
     "$LOAD" --url "http://127.0.0.1:$port/2/httpapi" --clients "$CLIENTS" --batch "$BATCH" \
         --duration "$DURATION" --acked "$dir/acked.txt" >"$dir/load.txt"
     result=$(grep '^result ' "$dir/load.txt")
@@ -136,10 +145,10 @@ measure() {
     server_pid=""
     local events captured acked
     events=$(field events "$result")
-    captured=$(wc -l <"$dir/c.ndjson")
+    captured=$(($(wc -l <"$dir/c.ndjson") - seeded))
     acked=$(wc -l <"$dir/acked.txt")
     # The generator puts insert_id first: {"insert_id":"ID",...
-    cut -d'"' -f4 "$dir/c.ndjson" | sort -S 25% >"$dir/captured.ids"
+    tail -n +"$((seeded + 1))" "$dir/c.ndjson" | cut -d'"' -f4 | sort -S 25% >"$dir/captured.ids"
     sort -S 25% "$dir/acked.txt" >"$dir/acked.ids"
     if [[ "$captured" == "$events" && "$acked" == "$events" ]] && cmp -s "$dir/captured.ids" "$dir/acked.ids"; then
         verdict="no event lost (capture = the $events acknowledged insert_ids)"
@@ -190,6 +199,44 @@ for ((r = 1; r <= RUNS; r++)); do
 done
 printf 'median of %s headless runs (%s clients x %s events, %s): %s events/s, p99 %s ms\n' \
     "$RUNS" "$CLIENTS" "$BATCH" "$DURATION" "$(printf '%.0f' "$(median "${eps[@]}")")" "$(median "${p99[@]}")"
+
+if [[ "$SUMMARY" != 0 ]]; then
+    if ! command -v curl >/dev/null 2>&1; then
+        echo "summary run: not measured (curl is not installed)"
+    else
+        dir="$tmp/summary"
+        mkdir -p "$dir"
+        echo "== seeding a capture with $SEED events" >&2
+        awk -v n="$SEED" 'BEGIN {
+            for (i = 0; i < n; i++)
+                printf "{\"insert_id\":\"seed-%d\",\"event_type\":\"Screen Viewed\",\"user_id\":\"seed-user-%d\",\"device_id\":\"seed-device-%d\",\"session_id\":%d,\"time\":%d,\"event_properties\":{\"screen\":\"s%d\"}}\n",
+                    i, i % 5000, i % 5000, 1700000000000 + int(i / 5000) * 600000, 1700000000000 + int(i / 5000) * 600000 + (i % 5000), i % 40
+        }' >"$dir/c.ndjson"
+        port=$(free_port)
+        out=/dev/null
+        [[ "$LOG" == file ]] && out="$dir/server.log"
+        "$BIN" listen --no-tui --addr "127.0.0.1:$port" --capture "$dir/c.ndjson" >"$out" 2>"$dir/server.err" &
+        server_pid=$!
+        if ! wait_port "$port" "$server_pid"; then
+            echo "ingest.sh: the server did not start:" >&2
+            cat "$dir/server.err" >&2
+            exit 1
+        fi
+        (
+            while [[ ! -e "$dir/stop" ]]; do
+                curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/streamscope/summary" >>"$dir/summaries.txt" || break
+            done
+        ) &
+        summaries_pid=$!
+        measure "$port" "$server_pid" "$dir" "headless#$((RUNS + 1))" "$SEED"
+        touch "$dir/stop"
+        wait "$summaries_pid" 2>/dev/null || true
+        n_summaries=$(wc -l <"$dir/summaries.txt")
+        printf 'the run above: %s summaries of the %s-event capture requested back to back during ingestion, median %s s each\n' \
+            "$n_summaries" "$SEED" "$(median $(cat "$dir/summaries.txt"))"
+        rm -rf "$dir"
+    fi
+fi
 
 if [[ "$TUI" != 0 ]]; then
     if ! command -v tmux >/dev/null 2>&1; then

@@ -190,6 +190,8 @@ pub struct EventStore {
     pub generation: u64,
     /// Per decoder table: its local symbols → the store's.
     remaps: rustc_hash::FxHashMap<u32, Vec<Sym>>,
+    /// Bumped by [`EventStore::clear_events`]: a copy with another count is no prefix.
+    clears: u64,
 }
 
 impl EventStore {
@@ -301,6 +303,7 @@ impl EventStore {
     /// Forgets every event, reject and warning; sources and interned strings stay.
     /// Indices into the old events (an older analysis) are void afterwards.
     pub fn clear_events(&mut self) {
+        self.clears += 1;
         self.events = Vec::new();
         self.raw = Vec::new();
         self.rejects.clear();
@@ -312,6 +315,37 @@ impl EventStore {
             s.rejected = 0;
         }
         self.generation += 1;
+    }
+
+    /// Brings this copy of `newer` up to date by copying only what `newer` has added
+    /// since: the new events, raw locations and strings, and the (small, bounded) source
+    /// states, rejects and warnings. The cost is that of the additions, not of the whole
+    /// store, so a snapshot taken under a lock ([`crate::listen`]'s query API) holds it
+    /// briefly. Returns false, changing nothing, when this is not an earlier copy of
+    /// `newer` (events cleared since, or more events or strings than it): then take a
+    /// full [`Clone::clone`].
+    pub fn catch_up(&mut self, newer: &EventStore) -> bool {
+        let (n, k) = (self.events.len(), self.strings.len());
+        if self.clears != newer.clears
+            || n > newer.events.len()
+            || self.raw.len() > newer.raw.len()
+            || k > newer.strings.len()
+        {
+            return false;
+        }
+        for s in newer.strings.iter_from(k) {
+            self.strings.intern(s);
+        }
+        self.events.extend_from_slice(&newer.events[n..]);
+        let r = self.raw.len();
+        self.raw.extend_from_slice(&newer.raw[r..]);
+        self.sources.clone_from(&newer.sources);
+        self.rejects.clone_from(&newer.rejects);
+        self.reject_counts = newer.reject_counts;
+        self.warnings.clone_from(&newer.warnings);
+        self.warning_count = newer.warning_count;
+        self.generation = newer.generation;
+        true
     }
 
     /// Merges a batch: re-interns its strings and numbers its lines.
@@ -439,5 +473,68 @@ mod tests {
             store.rejects[1].reason,
             RejectReason::NotObject { .. }
         ));
+    }
+
+    /// Appends `lines` to `store` as one batch of source 0.
+    fn load(store: &mut EventStore, dec: &mut Decoder, lines: &[String]) {
+        let mut batch = Batch::default();
+        for (i, line) in lines.iter().enumerate() {
+            let origin = Origin {
+                loc: crate::event::Location {
+                    source: SourceIx::new(0),
+                    line: i as u64 + 1,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            dec.line(&mut batch, line.as_bytes(), &origin);
+        }
+        dec.seal(&mut batch);
+        store.append(SourceIx::new(0), batch, 0);
+    }
+
+    fn same(a: &EventStore, b: &EventStore) {
+        assert_eq!(a.events(), b.events());
+        assert_eq!(a.raw, b.raw);
+        assert!(a.strings.iter().eq(b.strings.iter()));
+        assert_eq!(a.generation, b.generation);
+        assert_eq!(a.rejects.len(), b.rejects.len());
+        assert_eq!(a.reject_counts, b.reject_counts);
+        assert_eq!(a.sources[0].events, b.sources[0].events);
+    }
+
+    #[test]
+    fn a_copy_caught_up_equals_a_full_copy() {
+        let mut store = EventStore::new();
+        store.add_source("capture.ndjson");
+        let mut dec = Decoder::new(false);
+        let line = |i: usize| {
+            format!(
+                r#"{{"event_type":"e{}","user_id":"u{}","time":{i},"session_id":1}}"#,
+                i % 7,
+                i % 3
+            )
+        };
+        load(&mut store, &mut dec, &(0..10).map(line).collect::<Vec<_>>());
+        let mut copy = store.clone();
+        // New events, new strings, a reject.
+        let mut more: Vec<String> = (10..25).map(line).collect();
+        more.push("nope".to_string());
+        load(&mut store, &mut dec, &more);
+        assert!(copy.catch_up(&store));
+        same(&copy, &store);
+        // Nothing new: still equal.
+        assert!(copy.catch_up(&store));
+        same(&copy, &store);
+        // Cleared since: not a prefix any more, and the copy is left alone.
+        store.clear_events();
+        load(&mut store, &mut dec, &(0..30).map(line).collect::<Vec<_>>());
+        let before = copy.events().len();
+        assert!(!copy.catch_up(&store));
+        assert_eq!(copy.events().len(), before);
+        // A copy ahead of the store is refused too.
+        let mut behind = EventStore::new();
+        behind.add_source("capture.ndjson");
+        assert!(!copy.catch_up(&behind));
     }
 }

@@ -241,8 +241,9 @@ impl Capture {
     }
 
     /// A copy of the store to analyse without holding the capture's lock: the query API
-    /// takes it under the lock (a copy of the event records and strings, reused while
-    /// nothing was appended), then analyses it while appends go on.
+    /// takes it under the lock (reused while nothing was appended; brought up to date
+    /// with only the additions when no query still holds the previous copy, see
+    /// [`EventStore::catch_up`]), then analyses it while appends go on.
     pub fn snapshot(&mut self) -> std::sync::Arc<EventStore> {
         match &self.snapshot {
             Some(s)
@@ -251,7 +252,18 @@ impl Capture {
                 std::sync::Arc::clone(s)
             }
             _ => {
-                let s = std::sync::Arc::new(self.store.clone());
+                // The previous copy, when no query holds it any more, is brought up to
+                // date with what was appended since (a copy of the additions only);
+                // otherwise the store is copied whole.
+                let mut previous = self.snapshot.take();
+                let caught_up = previous
+                    .as_mut()
+                    .and_then(std::sync::Arc::get_mut)
+                    .is_some_and(|copy| copy.catch_up(&self.store));
+                let s = match previous {
+                    Some(p) if caught_up => p,
+                    _ => std::sync::Arc::new(self.store.clone()),
+                };
                 self.snapshot = Some(std::sync::Arc::clone(&s));
                 s
             }
@@ -446,6 +458,15 @@ mod tests {
         send(&mut c, &["b"]);
         let second = c.snapshot();
         assert_eq!((first.events().len(), second.events().len()), (1, 2));
+        // No query holds the previous copy any more: it is brought up to date in place
+        // (only the additions copied) and equals the store.
+        let at = std::sync::Arc::as_ptr(&second);
+        drop((first, second));
+        send(&mut c, &["c", "d"]);
+        let third = c.snapshot();
+        assert_eq!(std::sync::Arc::as_ptr(&third), at, "caught up, not copied");
+        assert_eq!(third.events(), c.store.events());
+        assert!(third.strings.iter().eq(c.store.strings.iter()));
     }
 
     #[test]
