@@ -126,9 +126,13 @@ impl Strings {
 /// input is reported as unusable (a warning) rather than colliding with this.
 pub const NO_SESSION_ID: i64 = i64::MIN;
 
-/// [`EventRec::dedup`] of an event without a dedup key. A key hashing to zero (a 2^-128
-/// chance) is stored as `[1, 0]`.
-pub const NO_DEDUP: [u64; 2] = [0, 0];
+/// [`EventRec::dedup`] of an event without a dedup key. A key hashing to zero (a 2^-64
+/// chance) is stored as 1.
+pub const NO_DEDUP: u64 = 0;
+
+/// [`EventRec::user_props`]'s lowest bit: the event has a top-level
+/// `$skip_user_properties_sync` equal to `true`.
+pub const SKIP_PROPS_SYNC: u64 = 1;
 
 /// One accepted event, as the session model sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,9 +141,14 @@ pub struct EventRec {
     pub time: i64,
     /// Session id (the session's start time in ms), or [`NO_SESSION_ID`].
     pub session: i64,
-    /// 128-bit hash of the dedup key, or [`NO_DEDUP`]. Sentinels rather than a flag byte keep
-    /// the record at 48 bytes: 16 MB less per 2 million events.
-    pub dedup: [u64; 2],
+    /// 64-bit hash of the dedup key, or [`NO_DEDUP`]. Two different keys collide with a
+    /// 2^-64 chance per pair, and only matter on one device within 7 days. Sentinels rather
+    /// than a flag byte keep the record at 48 bytes.
+    pub dedup: u64,
+    /// A hash of `user_properties` as a JSON value (key order ignored, numbers by value,
+    /// absent or `null` as `{}`) in the upper 63 bits, and [`SKIP_PROPS_SYNC`] in the
+    /// lowest: what `end_props_changed` compares ([`EventRec::props_hash`]).
+    pub user_props: u64,
     /// `event_type`.
     pub event_type: Sym,
     /// `user_id` when it is a non-empty string.
@@ -159,8 +168,20 @@ impl EventRec {
 
     /// The dedup key hash, if the event has a dedup key.
     #[must_use]
-    pub fn dedup_key(&self) -> Option<[u64; 2]> {
+    pub fn dedup_key(&self) -> Option<u64> {
         (self.dedup != NO_DEDUP).then_some(self.dedup)
+    }
+
+    /// The hash of its `user_properties` (equal values, equal hashes).
+    #[must_use]
+    pub fn props_hash(&self) -> u64 {
+        self.user_props >> 1
+    }
+
+    /// Whether it has a top-level `$skip_user_properties_sync` equal to `true`.
+    #[must_use]
+    pub fn skips_props_sync(&self) -> bool {
+        self.user_props & SKIP_PROPS_SYNC != 0
     }
 }
 

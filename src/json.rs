@@ -49,6 +49,95 @@ impl Kind {
     }
 }
 
+/// A hash of the (already validated) JSON value at `span` of `buf` under JSON value
+/// equality, as `end_props_changed` compares `user_properties`: object members in any
+/// order (a commutative sum of member hashes), strings after unescaping (`"\u0041"` is
+/// `"A"`), numbers by value (`1`, `1.0` and `1e0` are one number; `-0` is `0`; an integer
+/// too large for an `f64` to hold exactly is compared as that integer). Equal values have
+/// equal hashes; different values collide with a 2^-64 chance. `scratch` holds unescaped
+/// text.
+#[must_use]
+pub fn value_hash(buf: &[u8], span: Span, scratch: &mut String) -> u64 {
+    use xxhash_rust::xxh3::xxh3_64_with_seed as h;
+    const NULL: u64 = 1;
+    const BOOL: u64 = 2;
+    const NUMBER: u64 = 3;
+    const INTEGER: u64 = 4;
+    const STRING: u64 = 5;
+    const ARRAY: u64 = 6;
+    const OBJECT: u64 = 7;
+    let mix = |a: u64, b: u64| {
+        let mut pair = [0u8; 16];
+        pair[..8].copy_from_slice(&a.to_le_bytes());
+        pair[8..].copy_from_slice(&b.to_le_bytes());
+        h(&pair, ARRAY)
+    };
+    match span.kind {
+        Kind::Null => h(b"null", NULL),
+        Kind::Bool => h(span.bytes(buf), BOOL),
+        Kind::Number { .. } => {
+            let text = std::str::from_utf8(span.bytes(buf)).unwrap_or("0");
+            if let Ok(i) = text.parse::<i64>() {
+                #[expect(
+                    clippy::cast_precision_loss,
+                    clippy::cast_possible_truncation,
+                    reason = "checking whether the f64 holds the integer exactly"
+                )]
+                let exact = (i as f64) as i64 == i && i.unsigned_abs() <= 1 << 53;
+                if !exact {
+                    return h(&i.to_le_bytes(), INTEGER);
+                }
+            }
+            let v: f64 = text.parse().unwrap_or(0.0);
+            let v = if v == 0.0 { 0.0 } else { v };
+            h(&v.to_bits().to_le_bytes(), NUMBER)
+        }
+        Kind::String { escaped: false } => h(span.bytes(buf), STRING),
+        Kind::String { escaped: true } => {
+            unescape(span.bytes(buf), scratch);
+            h(scratch.as_bytes(), STRING)
+        }
+        Kind::Array => {
+            let mut acc = h(b"[", ARRAY);
+            let _ = Scanner::at(buf, span.start).array(|_, s| {
+                acc = mix(acc, value_hash(buf, s, scratch));
+            });
+            acc
+        }
+        Kind::Object => {
+            let mut sum = 0u64;
+            let mut members = 0u64;
+            let _ = Scanner::at(buf, span.start).object(|key, escaped, value| {
+                let k = if escaped {
+                    unescape(key, scratch);
+                    h(scratch.as_bytes(), STRING)
+                } else {
+                    h(key, STRING)
+                };
+                let v = value_hash(buf, value, scratch);
+                sum = sum.wrapping_add(mix(k, v));
+                members += 1;
+            });
+            mix(h(&members.to_le_bytes(), OBJECT), sum)
+        }
+    }
+}
+
+/// [`value_hash`] of `{}`.
+#[must_use]
+pub fn empty_object_hash() -> u64 {
+    let mut scratch = String::new();
+    value_hash(
+        b"{}",
+        Span {
+            kind: Kind::Object,
+            start: 0,
+            end: 2,
+        },
+        &mut scratch,
+    )
+}
+
 /// A value's kind and where it sits. For strings the span excludes the quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
@@ -613,6 +702,58 @@ pub fn str_of<'b>(buf: &'b [u8], span: Span, scratch: &'b mut String) -> &'b str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hash_of(text: &str) -> u64 {
+        let span = validate(text.as_bytes()).unwrap();
+        value_hash(text.as_bytes(), span, &mut String::new())
+    }
+
+    #[test]
+    fn values_hash_by_json_equality() {
+        let same = [
+            (r#"{"a":1,"b":"x"}"#, r#"{"b":"x","a":1}"#, "key order"),
+            (r#"{"a":1}"#, r#"{"a":1.0}"#, "1 and 1.0"),
+            (r#"{"a":1}"#, r#"{"a":1e0}"#, "1 and 1e0"),
+            (r#"{"a":100}"#, r#"{"a":1E2}"#, "100 and 1E2"),
+            (r#"{"a":0}"#, r#"{"a":-0.0}"#, "0 and -0.0"),
+            (r#"{"a":"A"}"#, r#"{"a":"\u0041"}"#, "escapes"),
+            (r#"{"\u0061":1}"#, r#"{"a":1}"#, "escaped keys"),
+            (
+                r#"{"a":{"x":[1,2],"y":null}}"#,
+                r#"{ "a" : { "y" : null , "x" : [ 1 , 2.0 ] } }"#,
+                "nested, spaces",
+            ),
+            ("{}", "{ }", "empty"),
+            (
+                r#"{"big":9007199254740993}"#,
+                r#"{"big":9007199254740993}"#,
+                "big integers",
+            ),
+        ];
+        for (a, b, what) in same {
+            assert_eq!(hash_of(a), hash_of(b), "{what}");
+        }
+        let different = [
+            (r#"{"a":1}"#, r#"{"a":2}"#, "numbers"),
+            (r#"{"a":1}"#, r#"{"a":"1"}"#, "number and string"),
+            (r#"{"a":true}"#, r#"{"a":"true"}"#, "bool and string"),
+            (r#"{"a":null}"#, "{}", "a null member is a member"),
+            (r#"{"a":[1,2]}"#, r#"{"a":[2,1]}"#, "array order"),
+            (r#"{"a":{"b":1}}"#, r#"{"a":{"c":1}}"#, "nested key"),
+            (r#"{"a":1,"b":2}"#, r#"{"a":2,"b":1}"#, "swapped values"),
+            (
+                r#"{"big":9007199254740993}"#,
+                r#"{"big":9007199254740992}"#,
+                "integers beyond 2^53",
+            ),
+            ("[]", "{}", "array and object"),
+            (r#"{"a":{}}"#, r#"{"a":[]}"#, "empty containers"),
+        ];
+        for (a, b, what) in different {
+            assert_ne!(hash_of(a), hash_of(b), "{what}");
+        }
+        assert_eq!(empty_object_hash(), hash_of("{}"));
+    }
 
     #[test]
     fn valid_texts_are_accepted() {

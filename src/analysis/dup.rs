@@ -22,7 +22,7 @@ pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
     // then only their events (a few percent) are collected and sorted.
     let mix_of = |e: &EventRec| {
         e.dedup_key()
-            .map(|key| key[0] ^ u64::from(e.device_id.0).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .map(|key| key ^ u64::from(e.device_id.0).wrapping_mul(0x9E37_79B9_7F4A_7C15))
     };
     let bits_log2 = (events.len().max(1) * 8)
         .next_power_of_two()
@@ -52,7 +52,7 @@ pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
     keyed.par_sort_unstable();
     // Runs of equal mixes, each ordered by (time, input order); nearly always 1–2 long.
     // Last time seen per full key within the current run.
-    let mut seen: Vec<((Sym, [u64; 2]), i64)> = Vec::new();
+    let mut seen: Vec<((Sym, u64), i64)> = Vec::new();
     for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
         if run.len() < 2 {
             continue;

@@ -342,7 +342,16 @@ pub struct Decoder {
     sent: usize,
     /// Per `user_id` symbol: the ids of that user's last event (see [`LastIds`]).
     last_ids: Vec<LastIds>,
+    /// `user_properties` texts already hashed: xxh3 of the raw text → [`json::value_hash`].
+    /// Users repeat their properties on most events, so most events cost one fast hash of
+    /// the raw bytes instead of a walk of the value.
+    props_cache: rustc_hash::FxHashMap<u64, u64>,
+    /// [`json::value_hash`] of `{}` (absent or `null` properties).
+    empty_props: u64,
 }
+
+/// The `user_properties` cache is cleared when it grows past this many texts.
+const PROPS_CACHE_MAX: usize = 1 << 16;
 
 /// The device and integer amplitude ids last seen with a user. Matching them first skips
 /// the hash tables (and their cache misses) for most events; a mismatch falls back to them,
@@ -393,6 +402,9 @@ struct Fields {
     /// The legacy amplitude-js upload body as JSON: `{"client":…,"e":…,"v":2,…}`.
     client: Option<Span>,
     legacy_events: Option<Span>,
+    /// `user_properties` and `$skip_user_properties_sync`, for `end_props_changed`.
+    user_properties: Option<Span>,
+    skip_props_sync: Option<Span>,
 }
 
 /// Time fields in order of precedence.
@@ -418,6 +430,8 @@ impl Fields {
             b"events" => &mut self.events,
             b"type" => &mut self.message_type,
             b"record" => &mut self.record,
+            b"user_properties" => &mut self.user_properties,
+            b"$skip_user_properties_sync" => &mut self.skip_props_sync,
             _ => return,
         };
         *slot = Some(value);
@@ -455,6 +469,8 @@ impl Decoder {
             table: NEXT_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             sent: 0,
             last_ids: Vec::new(),
+            props_cache: rustc_hash::FxHashMap::default(),
+            empty_props: json::empty_object_hash(),
         }
     }
 
@@ -674,6 +690,34 @@ impl Decoder {
         }
     }
 
+    /// [`EventRec::user_props`]: the hash of `user_properties` (absent or `null` as `{}`)
+    /// and whether `$skip_user_properties_sync` is `true` (the JSON literal; the string
+    /// `"true"` is not).
+    fn props_hash(&mut self, buf: &str, f: &Fields) -> u64 {
+        let bytes = buf.as_bytes();
+        let hash = match present(f.user_properties) {
+            None => self.empty_props,
+            Some(s) => {
+                let (start, end) = s.outer();
+                let raw = xxhash_rust::xxh3::xxh3_64(bytes.get(start..end).unwrap_or(&[]));
+                if let Some(&h) = self.props_cache.get(&raw) {
+                    h
+                } else {
+                    let h = json::value_hash(bytes, s, &mut self.scratch);
+                    if self.props_cache.len() >= PROPS_CACHE_MAX {
+                        self.props_cache.clear();
+                    }
+                    self.props_cache.insert(raw, h);
+                    h
+                }
+            }
+        };
+        let skip = f
+            .skip_props_sync
+            .is_some_and(|s| s.kind == Kind::Bool && s.bytes(bytes) == b"true");
+        (hash << 1) | u64::from(skip)
+    }
+
     /// A non-empty string field, interned.
     fn intern_str(&mut self, buf: &str, span: Option<Span>) -> Sym {
         match present(span) {
@@ -803,6 +847,7 @@ impl Decoder {
             time,
             session: NO_SESSION_ID,
             dedup: NO_DEDUP,
+            user_props: 0,
             event_type: Sym::NONE,
             user_id,
             device_id,
@@ -838,24 +883,18 @@ impl Decoder {
             .flatten()
             .find(|s| is_string(*s) && s.end > s.start);
         if let Some(s) = dedup {
-            let hash = match s.kind {
+            rec.dedup = match s.kind {
                 Kind::String { escaped: true } => {
                     let text = self.text(buf, s);
-                    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+                    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
                 }
-                _ => xxhash_rust::xxh3::xxh3_128(s.bytes(bytes)),
+                _ => xxhash_rust::xxh3::xxh3_64(s.bytes(bytes)),
             };
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "splitting a u128 in halves"
-            )]
-            {
-                rec.dedup = [hash as u64, (hash >> 64) as u64];
-            }
             if rec.dedup == NO_DEDUP {
-                rec.dedup = [1, 0];
+                rec.dedup = 1;
             }
         }
+        rec.user_props = self.props_hash(buf, f);
         batch.events.push(rec);
         if self.keep_raw {
             let (start, end) = span.outer();

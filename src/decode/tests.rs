@@ -509,3 +509,51 @@ fn uuid_is_the_last_dedup_key() {
     assert_eq!(key(&format!(r#"{base},"uuid":7}}"#)), None);
     assert_eq!(key(&format!(r#"{base},"uuid":"7f7c"}}"#)), by_uuid);
 }
+
+#[test]
+fn user_properties_are_kept_as_a_hash_of_their_value_with_the_skip_flag() {
+    let rec = |tail: &str| {
+        let b = decode_line(&format!(
+            r#"{{"event_type":"a","device_id":"d","time":1{tail}}}"#
+        ));
+        b.events[0]
+    };
+    let empty = rec("");
+    // Absent, null and {} are one value.
+    for tail in [r#","user_properties":null"#, r#","user_properties":{}"#] {
+        assert_eq!(rec(tail).props_hash(), empty.props_hash(), "{tail}");
+    }
+    let plan = rec(r#","user_properties":{"plan":"pro","n":1}"#);
+    assert_ne!(plan.props_hash(), empty.props_hash());
+    // Key order and number forms do not matter; values do.
+    assert_eq!(
+        rec(r#","user_properties":{"n":1.0,"plan":"pro"}"#).props_hash(),
+        plan.props_hash()
+    );
+    assert_ne!(
+        rec(r#","user_properties":{"plan":"free","n":1}"#).props_hash(),
+        plan.props_hash()
+    );
+    // The same text twice (the cache) gives the same hash.
+    assert_eq!(
+        rec(r#","user_properties":{"plan":"pro","n":1}"#).props_hash(),
+        plan.props_hash()
+    );
+    // The skip flag: the literal true only, at the top level.
+    let cases = [
+        (r#","$skip_user_properties_sync":true"#, true),
+        (r#","$skip_user_properties_sync":"true""#, false),
+        (r#","$skip_user_properties_sync":false"#, false),
+        (r#","$skip_user_properties_sync":1"#, false),
+        (
+            r#","event_properties":{"$skip_user_properties_sync":true}"#,
+            false,
+        ),
+        ("", false),
+    ];
+    for (tail, skip) in cases {
+        let r = rec(tail);
+        assert_eq!(r.skips_props_sync(), skip, "{tail}");
+        assert_eq!(r.props_hash(), empty.props_hash(), "{tail}");
+    }
+}

@@ -191,11 +191,10 @@ pub const DEDUP_WINDOW_MS: i64 = 604_800_000;
 /// One 128-bit key for (`device_id`, the decoder's dedup key). The device's text comes
 /// first and the key's 16 bytes last, so no two pairs give the same hashed bytes.
 #[must_use]
-pub fn dedup_key(device_id: &str, dedup: [u64; 2]) -> u128 {
-    let mut bytes = Vec::with_capacity(device_id.len() + 16);
+pub fn dedup_key(device_id: &str, dedup: u64) -> u128 {
+    let mut bytes = Vec::with_capacity(device_id.len() + 8);
     bytes.extend_from_slice(device_id.as_bytes());
-    bytes.extend_from_slice(&dedup[0].to_le_bytes());
-    bytes.extend_from_slice(&dedup[1].to_le_bytes());
+    bytes.extend_from_slice(&dedup.to_le_bytes());
     xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 

@@ -213,7 +213,7 @@ impl Backoff {
 /// genuinely repeats an event keeps its repeats.
 #[derive(Debug, Default)]
 pub struct SeenSet {
-    keys: rustc_hash::FxHashMap<[u64; 2], Seen>,
+    keys: rustc_hash::FxHashMap<u64, Seen>,
     connection: u32,
 }
 
@@ -235,7 +235,7 @@ impl SeenSet {
     }
 
     /// Whether an event with `key` met now is new (and records it).
-    pub fn admit(&mut self, key: [u64; 2]) -> bool {
+    pub fn admit(&mut self, key: u64) -> bool {
         let connection = self.connection;
         let e = self.keys.entry(key).or_insert(Seen {
             total: 0,
@@ -261,14 +261,9 @@ impl SeenSet {
 }
 
 /// The dedup key of an event without an insert_id: a hash of its raw text.
-fn text_key(text: &[u8]) -> [u64; 2] {
-    let hash = xxhash_rust::xxh3::xxh3_128_with_seed(text, TEXT_KEY_SEED);
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "splitting a u128 in halves"
-    )]
-    let key = [hash as u64, (hash >> 64) as u64];
-    if key == NO_DEDUP { [1, 0] } else { key }
+fn text_key(text: &[u8]) -> u64 {
+    let key = xxhash_rust::xxh3::xxh3_64_with_seed(text, TEXT_KEY_SEED);
+    if key == NO_DEDUP { 1 } else { key }
 }
 
 /// The state of one URL source across its connections.
@@ -684,7 +679,7 @@ mod tests {
 
     #[test]
     fn replayed_events_are_dropped_but_repeats_within_a_stream_are_kept() {
-        let (a, b, c) = ([1, 1], [2, 2], [3, 3]);
+        let (a, b, c) = (1, 2, 3);
         let mut seen = SeenSet::default();
         seen.new_connection();
         // The stream itself repeats `a`: both are kept.
