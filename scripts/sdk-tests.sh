@@ -5,8 +5,14 @@
 #   - Python amplitude-analytics 1.3.0          (PyPI, in a venv)
 #   - Browser @amplitude/analytics-browser 2.48.1, its prebuilt UMD bundle (npm pack), in
 #     Debian's headless Chromium driven by playwright-core 1.65.1
-# The drivers (node-run.js, py-run.py, browser-index.html + browser-run.js) and the checks
-# (check.py) are in tests/sdk/; each file's head says what it does.
+#   - Browser, legacy: amplitude-js 8.21.10 (the last 8.x) and 8.21.3 (the last release that
+#     accepts only the answer body `success`), their prebuilt amplitude.umd.min.js (npm pack),
+#     on POST / in the same Chromium: basic (with a session timeout crossed), beacon, batched,
+#     a lost answer, a page left mid-upload and reloaded, a 2-character user id
+# Every bundle is pinned by its sha256. The pages are served from another port than the
+# endpoint's (real CORS). The drivers (node-run.js, py-run.py, browser-index.html +
+# browser-run.js, legacy-index.html + legacy-run.js) and the checks (check.py) are in
+# tests/sdk/; each file's head says what it does.
 #
 # Usage: bash scripts/sdk-tests.sh [PATH/TO/streamscope]
 #   Without a path, builds the binary (`cargo build --locked`, dev profile).
@@ -27,6 +33,9 @@ PY_SDK="amplitude-analytics==1.3.0"
 BROWSER_SDK="@amplitude/analytics-browser@2.48.1"
 # sha256 of lib/scripts/amplitude-min.umd.js in $BROWSER_SDK (npm also checks the tarball's integrity).
 BROWSER_UMD_SHA256=7c9faa966805cb55faededdc8959e4969f3760f26c1f7e622849f1b31dcb1607
+# amplitude-js versions and the sha256 of amplitude.umd.min.js in each (`npm pack amplitude-js@V`).
+LEGACY_SDKS="8.21.10:0c80bf55c5fc833405ad0ede63f62771dc50b0eb646a8902c4b0893ee3dd1070
+8.21.3:5d6b8135e8a40b686099e0667f0f6a7a5362b36a232a586d8cee0ea92068cf16"
 IN_CI=false
 case "${CI:-}" in true | 1 | yes) IN_CI=true ;; esac
 STARTED=$SECONDS
@@ -123,7 +132,8 @@ checks() {
   fi
 }
 
-# run_case NAME RESULTS -- DRIVER...: runs a driver, then checks its results through the API.
+# run_case NAME RESULTS -- DRIVER...: runs a driver, then checks its results through the API
+# (and, for amplitude-js, `report` on the capture).
 run_case() {
   local name=$1 results=$2
   shift 3
@@ -134,7 +144,7 @@ run_case() {
     verdict FAIL "$name: the SDK driver failed (exit status above)"
   fi
   if [ -s "$results" ]; then
-    checks "$name" "$results" --log "$WORK/server.log" --log-from "$from"
+    checks "$name" "$results" --log "$WORK/server.log" --log-from "$from" --bin "$BIN" --capture "$WORK/capture.ndjson"
   else
     verdict FAIL "$name: the driver wrote no results"
   fi
@@ -189,8 +199,9 @@ if $PY_OK; then
   run_case "python invalid" "$WORK/py-invalid.json" -- "$PY" tests/sdk/py-run.py "$URL" invalid "$WORK/py-invalid.json"
 fi
 
-# --- Browser: the SDK's UMD bundle in headless Chromium ---------------------------------
-BROWSER_OK=false
+# --- Browser: the SDKs' bundles in headless Chromium -------------------------------------
+sha() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
+BROWSER_OK=false CHROMIUM_OK=false
 if $NODE_OK; then
   CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
   if [ -z "$CHROMIUM" ] && as_root_with_apt; then
@@ -199,11 +210,11 @@ if $NODE_OK; then
     CHROMIUM=$(command -v chromium || true)
   fi
   if [ -z "$CHROMIUM" ]; then
-    skip "browser SDK" "Chromium is not installed (apt-get install chromium as root, or set CHROMIUM)"
+    skip "browser SDKs" "Chromium is not installed (apt-get install chromium as root, or set CHROMIUM)"
   else
     export CHROMIUM
+    CHROMIUM_OK=true
     UMD=$CACHE/browser/amplitude-min.umd.js
-    sha() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
     step "$BROWSER_SDK bundle in $CACHE/browser"
     if [ "$(sha "$UMD")" = "$BROWSER_UMD_SHA256" ]; then
       echo "cached"
@@ -223,10 +234,34 @@ if $NODE_OK; then
     fi
   fi
 fi
-if $BROWSER_OK; then
+# The legacy SDK's bundles, each checked by its sha256.
+LEGACY_OK=''
+if $CHROMIUM_OK; then
+  step "amplitude-js bundles in $CACHE/legacy"
+  mkdir -p "$CACHE/legacy"
+  while IFS=: read -r v want; do
+    js=$CACHE/legacy/amplitude-js-$v.umd.min.js
+    if [ "$(sha "$js")" != "$want" ]; then
+      rm -rf "$CACHE/legacy/pack" && mkdir -p "$CACHE/legacy/pack"
+      (cd "$CACHE/legacy/pack" && npm pack --silent "amplitude-js@$v" </dev/null >/dev/null &&
+        tar xzf "amplitude-js-$v.tgz" package/amplitude.umd.min.js &&
+        mv package/amplitude.umd.min.js "$js") || true
+      rm -rf "$CACHE/legacy/pack"
+    fi
+    if [ "$(sha "$js")" = "$want" ]; then
+      LEGACY_OK="$LEGACY_OK $v"
+    else
+      verdict FAIL "amplitude-js $v: its bundle could not be fetched or its sha256 differs"
+    fi
+  done <<<"$LEGACY_SDKS"
+  echo "amplitude-js:${LEGACY_OK:- none}"
+fi
+if $BROWSER_OK || [ -n "$LEGACY_OK" ]; then
   mkdir -p "$WORK/www"
   cp tests/sdk/browser-index.html "$WORK/www/index.html"
-  cp "$UMD" "$WORK/www/"
+  cp tests/sdk/legacy-index.html "$WORK/www/legacy-index.html"
+  ! $BROWSER_OK || cp "$UMD" "$WORK/www/"
+  for v in $LEGACY_OK; do cp "$CACHE/legacy/amplitude-js-$v.umd.min.js" "$WORK/www/"; done
   # The page is served from another port than the endpoint's: a different origin, so the
   # browser sends real CORS preflights.
   python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$WORK/www" >"$WORK/page.log" 2>&1 &
@@ -240,13 +275,26 @@ if $BROWSER_OK; then
     sleep 0.05
   done
   if [ -z "$PAGE" ]; then
-    verdict FAIL "browser SDK: the page server did not start: $(cat "$WORK/page.log")"
+    verdict FAIL "browser SDKs: the page server did not start: $(cat "$WORK/page.log")"
   else
     echo "page: $PAGE  ($("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM"))"
     for mode in sessions gzip beacon; do
+      $BROWSER_OK || break
       run_case "browser $mode" "$WORK/browser-$mode.json" -- \
         node tests/sdk/browser-run.js "$PAGE" "$URL" "$mode" "$WORK/browser-$mode.json"
     done
+    LEGACY_STARTED=$SECONDS
+    for v in $LEGACY_OK; do
+      for mode in basic beacon batched lost left shortid; do
+        # A user per run; the short ids differ by version so that each run has its own.
+        user=legacy-$mode-$v
+        [ "$mode" = shortid ] && user=$([ "$v" = 8.21.3 ] && echo 43 || echo 42)
+        out=$WORK/amplitude-js-$v-$mode.json
+        run_case "amplitude-js $v $mode" "$out" -- \
+          node tests/sdk/legacy-run.js "${PAGE%/index.html}/legacy-index.html" "$BASE" "$v" "$mode" "$user" "$out"
+      done
+    done
+    [ -z "$LEGACY_OK" ] || echo "amplitude-js cases: $((SECONDS - LEGACY_STARTED)) s"
   fi
 fi
 

@@ -1,17 +1,20 @@
 """Checks one SDK run against `streamscope listen`, through its query API only.
 
 Usage:
-  check.py BASE_URL STATE.json RESULTS.json --log SERVER_LOG --log-from LINE
+  check.py BASE_URL STATE.json RESULTS.json --log SERVER_LOG --log-from LINE [--bin STREAMSCOPE --capture FILE]
   check.py BASE_URL STATE.json --final
 
-RESULTS.json is what a driver (node-run.js, py-run.py, browser-run.js) wrote: the SDK's own
-report of each event (callback code, message, the event as serialised). STATE.json
+RESULTS.json is what a driver (node-run.js, py-run.py, browser-run.js, legacy-run.js) wrote:
+the SDK's own report of each event (callback code, message, the event as serialised; for
+amplitude-js, its callbacks, the uploads observed and its localStorage queue). The
+amplitude-js checks also run `STREAMSCOPE report --format json` on the capture FILE. STATE.json
 accumulates, across runs, the events and rejected requests the endpoint should hold; the
 `--final` call compares the endpoint's totals with it. Prints one PASS/FAIL line per check;
 exits 1 if any failed.
 """
 import json
 import re
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -185,6 +188,133 @@ def check_run(base, state, run, log, log_from):
             check_sessions(base, run, stored_all.get("browser-user-1", []))
 
 
+def check_legacy(base, state, run, log, log_from, binary, capture):
+    """amplitude-js (legacy-run.js): the form body on POST /, answered `success`; events keyed
+    by `uuid`, timed by `timestamp`; the SDK's callbacks and its localStorage queue."""
+    mode, user = run["mode"], run["user"]
+    tag = f"amplitude-js {run['version']} {mode}"
+    lost = run["proxy"]["dropped"] if mode == "lost" else 0
+    held = run["proxy"]["held"] if mode == "left" else 0
+
+    # 1. What the SDK uploaded (every form body the page posted, observed), keyed by uuid,
+    # against what the page logged: each logged event, found by its id (events and identifies
+    # count apart), was uploaded, and nothing else was.
+    posts = [u for u in run["uploads"] if u["method"] == "POST"]
+    sent, copies = {}, Counter()
+    for u in posts:
+        if not isinstance(u["events"], list):
+            report(False, f"{tag}: every upload has a readable `e`", str(u["events"])[:300])
+            continue
+        for e in u["events"]:
+            sent.setdefault(e["uuid"], e)
+            copies[e["uuid"]] += 1
+    by_id = {("identify" if e["event_type"] == "$identify" else "event", e["event_id"]): e for e in sent.values()}
+    logged = [(load["phase"], r) for load in run["loads"] for r in load["logged"]]
+    not_uploaded = [r["type"] for _, r in logged if (r["kind"], r["event_id"]) not in by_id]
+    report(not not_uploaded and len(by_id) == len(sent) == len(logged),
+           f"{tag}: the SDK uploaded the {len(logged)} events the page logged, and nothing else",
+           f"never uploaded: {not_uploaded}; {len(sent)} distinct events uploaded for {len(logged)} logged")
+
+    # 2. The SDK's own report: each event's success callback once with (200, "success") (it
+    # compares the body to "success" up to 8.21.3), no error callback but for the lost answer.
+    # Events logged on a page that was then left get no callback: the queue below shows them.
+    def callbacks_ok(phase, i, r):
+        if r.get("no_callbacks") or (mode == "left" and phase == "first"):
+            return not r["ok"] and not r["err"]
+        want_err = [{"status": 0, "response": ""}] if (mode == "lost" and i == 0) else []
+        return r["ok"] == [{"status": 200, "response": "success"}] and r["err"] == want_err
+    bad = [(r["type"], r["ok"], r["err"]) for i, (phase, r) in enumerate(logged) if not callbacks_ok(phase, i, r)]
+    report(not bad, f"{tag}: the SDK reported each event sent once (200 \"success\")"
+                    + (", after one error callback (status 0) for the lost answer" if mode == "lost" else ""),
+           f"callbacks (type, ok, err): {bad}")
+
+    # 3. The SDK's queue in localStorage ends empty (amplitude_unsent_<key>, ..._identify_<key>).
+    last = run["loads"][-1]["queue"]
+    report(last == {"events": [], "identifys": []}, f"{tag}: the SDK's localStorage queue ends empty",
+           json.dumps(last)[:500])
+    if mode == "left":
+        first = run["loads"][0]
+        report(first.get("left_with_upload_in_flight") and len(first["queue"]["events"]) == 2 and held == 1,
+               f"{tag}: the page was left with an upload in flight (stored, answer held) and 2 events in localStorage",
+               f"held {held}, queue at leave {len(first['queue']['events'])} events")
+
+    # 4. Every event uploaded is stored exactly once, as sent (plus server_received_time and
+    # nothing else: no `time` added, its client `timestamp` is its time), nothing else stored.
+    stored = wait_for(base, user, len(sent))
+    ids = Counter(s.get("uuid") for s in stored)
+    missing = [(e["event_type"], u) for u, e in sent.items() if ids[u] == 0]
+    twice = [(u, n) for u, n in ids.items() if n > 1]
+    extra = [(s["event_type"], s.get("uuid")) for s in stored if s.get("uuid") not in sent]
+    resent = sum(n - 1 for n in copies.values())
+    report(not missing and not twice and not extra,
+           f"{tag}: {user}: all {len(sent)} events uploaded ({resent} uploaded again) stored exactly once, nothing else",
+           f"missing {missing}, stored more than once {twice}, unexpected {extra}")
+    by_uuid = {s.get("uuid"): s for s in stored}
+    differ = [e["event_type"] for u, e in sent.items() if u in by_uuid and not stored_equals_sent(by_uuid[u], e)]
+    report(not differ, f"{tag}: {user}: stored events equal what the SDK sent (+ server_received_time)",
+           f"differ: {differ}; e.g. {json.dumps([by_uuid.get(u) for u, e in sent.items() if e['event_type'] in differ][:1])[:800]}")
+    times = [(e["event_type"], e["timestamp"], by_uuid[u].get("timestamp"), by_uuid[u].get("time"))
+             for u, e in sent.items() if u in by_uuid]
+    report(times and all(t == st and tm is None for _, t, st, tm in times),
+           f"{tag}: {user}: each event keeps its client time (`timestamp`), no receive time added",
+           f"(type, sent timestamp, stored timestamp, stored time): {times}")
+    state["events"] += len(stored)
+
+    # 5. Answers and requests: POST / answered 200 `success` (all but the dropped or held
+    # first upload); the endpoint recognised each upload again of a stored event.
+    answered = [u for u in posts if u["status"] is not None]
+    unanswered = len(posts) - len(answered)
+    expect_unanswered = (1 if lost else 0) + held  # Chromium's own resend is not a new request to the page
+    report(all(u["status"] == 200 and u["answer"] == "success" for u in answered) and unanswered == expect_unanswered,
+           f"{tag}: {len(answered)} uploads to POST / answered 200 \"success\""
+           + (f", {unanswered} lost on purpose" if unanswered else ""),
+           json.dumps([{k: u[k] for k in ("type", "status", "answer", "failure")} for u in posts]))
+    reqs = log_requests(log, log_from)
+    dups = sum(d for _, _, d in reqs)
+    want_dups = lost + held
+    ok = all(st == 200 for st, _, _ in reqs) and sum(n for _, n, _ in reqs) == len(sent) + dups and dups == want_dups
+    report(ok, f"{tag}: the endpoint logged {len(reqs)} POST / answered 200, {dups} event(s) already received"
+               + (f" (the lost answer's {lost} resend(s))" if lost else " (the upload in flight, sent again on reload)" if held else ""),
+           f"logged (status, events, already received): {reqs}; uploads the proxy dropped {lost}, held {held}")
+    if mode == "beacon":
+        ok = posts and all(u["type"] == "ping" and (u.get("content_type") or "").startswith("application/x-www-form-urlencoded") for u in posts)
+        report(ok, f"{tag}: {len(posts)} uploads by navigator.sendBeacon (form-encoded)", json.dumps(posts)[:800])
+    elif mode == "batched":
+        sizes = [len(u["events"]) for u in posts]
+        report(sizes == [5, 2], f"{tag}: eventUploadThreshold 5 made an upload of 5, eventUploadPeriodMillis one of the 2 after",
+               f"upload sizes {sizes}")
+    else:
+        ok = all(u["type"] == "xhr" and (u.get("content_type") or "").startswith("application/x-www-form-urlencoded") for u in posts)
+        report(ok, f"{tag}: cross-origin XMLHttpRequest uploads (form-encoded)", json.dumps(posts)[:800])
+    if mode == "shortid":
+        rej = get(base, "/streamscope/rejected")
+        report(rej["total"] == state["rejected"], f"{tag}: the {len(user)}-character user id was accepted, no request rejected",
+               json.dumps(rej["rejected"])[:1000])
+    report(not run["nonlocal"], f"{tag}: no request left 127.0.0.1", f"{run['nonlocal']}")
+
+    # 6. `report` on the capture shows the sessions the SDK formed: the session ids the page
+    # saw, and per session the events the SDK sent with it.
+    want = Counter(e["session_id"] for e in sent.values())
+    page = Counter(r["session_id"] for _, r in logged)
+    out = subprocess.run([binary, "report", "--format", "json", "--user", user, capture],
+                         capture_output=True, text=True, timeout=60)
+    try:
+        users = json.loads(out.stdout)["users"]
+    except ValueError:
+        report(False, f"{tag}: report --format json --user {user}", f"exit {out.returncode}: {out.stderr[:500]}")
+        return
+    got = {s["session_id"]: s["events"] for u in users for s in u["sessions"]}
+    outside = [e for u in users for e in u["out_of_session"]]
+    # basic: the pause longer than sessionTimeout started a second session, the shorter one did not.
+    by_type = {r["type"]: r["session_id"] for _, r in logged}
+    crossed = mode != "basic" or (by_type["Page Loaded"] == by_type["Still Same Session"] != by_type["After Timeout"]
+                                  == by_type["Second Session Event"])
+    report(len(users) == 1 and got == dict(want) == dict(page) and not outside and crossed,
+           f"{tag}: report shows the SDK's {len(want)} session(s) with their event counts {dict(sorted(want.items()))}"
+           + (" (sessionTimeout crossed once)" if mode == "basic" else ""),
+           f"report: {got}, out of session {outside}; sent: {dict(want)}; the page's sessions {dict(page)}, by type {by_type}")
+
+
 def check_sessions(base, run, stored):
     """The SDK's session events form the sessions the model (SESSION-MODEL.md, README "What the
     flags mean") should report."""
@@ -266,7 +396,10 @@ def main():
             with open(sys.argv[3], encoding="utf-8") as f:
                 run = json.load(f)
             args = dict(zip(sys.argv[4::2], sys.argv[5::2]))
-            check_run(base, state, run, args["--log"], int(args["--log-from"]))
+            if run["sdk"] == "amplitude-js":
+                check_legacy(base, state, run, args["--log"], int(args["--log-from"]), args["--bin"], args["--capture"])
+            else:
+                check_run(base, state, run, args["--log"], int(args["--log-from"]))
     except Exception as e:  # a crash of the checker is a failure, never a pass
         report(False, f"checker error for {sys.argv[3:]}", repr(e))
     with open(state_path, "w", encoding="utf-8") as f:
