@@ -134,7 +134,14 @@ pub fn layout(area: Rect, model: &Model) -> Areas {
     );
     let right_x = area.x + users_w;
     let right_w = area.width - users_w;
-    let timeline_h = if main_h >= 30 { 11 } else { 9 };
+    // The timeline: summary, lanes, axis, the session strip (two rows), and from 30 rows
+    // on the cursor row and the glyph legend.
+    let timeline_h = if main_h >= 30 {
+        let legend = timeline::legend_lines(&Theme::mono(), usize::from(right_w - 2), false);
+        11 + u16::try_from(legend.len()).unwrap_or(4).min(4)
+    } else {
+        11
+    };
     a.timeline = Rect::new(right_x, area.y, right_w, timeline_h);
     let inner = inset(a.timeline);
     a.timeline_plot = Rect::new(
