@@ -31,6 +31,7 @@ use streamscope::source::{self, LoadOptions};
 use streamscope::store::EventStore;
 use streamscope::tui::action::Action;
 use streamscope::tui::app::{App, Msg};
+use streamscope::tui::rows::Row;
 use streamscope::tui::ui;
 use streamscope::tui::zone::Zones;
 
@@ -243,6 +244,50 @@ fn benches(c: &mut Criterion) {
             app.draw(&mut terminal).expect("draw");
         });
     });
+    // The timeline at its busiest: the user with the most events, at 5m (the replay cuts
+    // their sessions), on the first session the replay splits, so the session strip draws
+    // its ticks, gap lengths and cuts and the lanes their cut and tie marks.
+    app.set_timeout(5 * MINUTE_MS);
+    let heaviest = {
+        let m = &app.model;
+        let a = m.derived.analysis.as_ref().expect("analysed");
+        (0..users)
+            .max_by_key(|&i| a.users[m.derived.users.list[i]].event_count())
+            .unwrap_or(0)
+    };
+    app.select_user(heaviest);
+    let split_row = {
+        let m = &app.model;
+        let a = m.derived.analysis.as_ref().expect("analysed");
+        m.derived.events.rows.iter().position(|r| {
+            matches!(r, Row::Session { session, .. } if a.replay.split.binary_search(session).is_ok())
+        })
+    };
+    app.select_row(split_row.unwrap_or(0));
+    if let Some(l) = &app.model.derived.timeline.lanes {
+        eprintln!(
+            "timeline bench: {} sessions, {} replayed, {} cuts, {} ties, {} gaps",
+            l.session_row.len(),
+            l.replayed.len(),
+            l.cuts.len(),
+            l.ties.len(),
+            l.gaps.len()
+        );
+    }
+    group.bench_function(
+        "prepare + render (timeline: strip + replay marks, heaviest user, 5m)",
+        |b| {
+            b.iter(|| app.draw(&mut terminal).expect("draw"));
+        },
+    );
+    let mut wide = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    group.bench_function(
+        "prepare + render 200x50 (timeline: strip + replay marks, heaviest user, 5m)",
+        |b| {
+            b.iter(|| app.draw(&mut wide).expect("draw"));
+        },
+    );
+    app.set_timeout(30 * MINUTE_MS);
     group.finish();
 
     let mut group = c.benchmark_group("timeout change, 2M events");

@@ -13,7 +13,9 @@
 //! │                               ││                    ▲                               │
 //! │                               ││ ──┴─────────┴─────────┴─────────┴──────────┴──    │
 //! │                               ││  10:00     10:30     11:00     11:30      12:00   │
-//! │                               │└──────────────────────────────────────────────────┘
+//! │                               ││ session 1 ┃──│──│╌╌ 7m12s ╌╌│──╵  (session strip) │
+//! │                               ││ █ ▓ session  [█] selected  ╌ gap  ┊ cut  ═ merge … │
+//! │                               │└ replay at 30m: 3 sessions (recorded 4) · … ──────┘
 //! │                               │┌ Events · alice · oldest first ───────────────────┐
 //! │                               ││▾ 2024-01-02 10:00:00.000 len 7m12s span 7m10s … │
 //! │                               ││  10:00:01.000 App Opened        plan=pro        │
@@ -24,7 +26,9 @@
 //!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
 //! ```
 //!
-//! The lower right pane shows the event list or the replay panel (`r`); the help, the
+//! The timeline is 11 rows high, and from 30 rows on as many more (up to 4) as its glyph
+//! legend needs at that width; the lower right pane gets the rest. The lower right pane
+//! shows the event list or the replay panel (`r`); the help, the
 //! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
 //! panes. The users pane grows with the terminal (see [`layout`]); column math counts
 //! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
