@@ -244,18 +244,22 @@ fn benches(c: &mut Criterion) {
             app.draw(&mut terminal).expect("draw");
         });
     });
-    // The timeline at its busiest: the user with the most events, at 5m (the replay cuts
-    // their sessions), on the first session the replay splits, so the session strip draws
-    // its ticks, gap lengths and cuts and the lanes their cut and tie marks.
-    app.set_timeout(5 * MINUTE_MS);
-    let heaviest = {
+    // The timeline at its busiest: at 1m (the replay cuts many sessions), the user with the
+    // most sessions the replay splits, on the first of them, so the session strip draws its
+    // ticks, gap lengths and cuts and the lanes their cut and tie marks.
+    app.set_timeout(MINUTE_MS);
+    let busiest = {
         let m = &app.model;
         let a = m.derived.analysis.as_ref().expect("analysed");
+        let mut splits = vec![0u32; a.users.len()];
+        for &s in &a.replay.split {
+            splits[a.sessions[s].user.idx()] += 1;
+        }
         (0..users)
-            .max_by_key(|&i| a.users[m.derived.users.list[i]].event_count())
+            .max_by_key(|&i| splits[m.derived.users.list[i].idx()])
             .unwrap_or(0)
     };
-    app.select_user(heaviest);
+    app.select_user(busiest);
     let split_row = {
         let m = &app.model;
         let a = m.derived.analysis.as_ref().expect("analysed");
@@ -275,14 +279,14 @@ fn benches(c: &mut Criterion) {
         );
     }
     group.bench_function(
-        "prepare + render (timeline: strip + replay marks, heaviest user, 5m)",
+        "prepare + render (timeline: strip + replay marks, most split user, 1m)",
         |b| {
             b.iter(|| app.draw(&mut terminal).expect("draw"));
         },
     );
     let mut wide = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     group.bench_function(
-        "prepare + render 200x50 (timeline: strip + replay marks, heaviest user, 5m)",
+        "prepare + render 200x50 (timeline: strip + replay marks, most split user, 1m)",
         |b| {
             b.iter(|| app.draw(&mut wide).expect("draw"));
         },
