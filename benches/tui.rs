@@ -31,6 +31,7 @@ use streamscope::source::{self, LoadOptions};
 use streamscope::store::EventStore;
 use streamscope::tui::action::Action;
 use streamscope::tui::app::{App, Msg};
+use streamscope::tui::rows::Row;
 use streamscope::tui::ui;
 use streamscope::tui::zone::Zones;
 
@@ -243,6 +244,54 @@ fn benches(c: &mut Criterion) {
             app.draw(&mut terminal).expect("draw");
         });
     });
+    // The timeline at its busiest: at 1m (the replay cuts many sessions), the user with the
+    // most sessions the replay splits, on the first of them, so the session strip draws its
+    // ticks, gap lengths and cuts and the lanes their cut and tie marks.
+    app.set_timeout(MINUTE_MS);
+    let busiest = {
+        let m = &app.model;
+        let a = m.derived.analysis.as_ref().expect("analysed");
+        let mut splits = vec![0u32; a.users.len()];
+        for &s in &a.replay.split {
+            splits[a.sessions[s].user.idx()] += 1;
+        }
+        (0..users)
+            .max_by_key(|&i| splits[m.derived.users.list[i].idx()])
+            .unwrap_or(0)
+    };
+    app.select_user(busiest);
+    let split_row = {
+        let m = &app.model;
+        let a = m.derived.analysis.as_ref().expect("analysed");
+        m.derived.events.rows.iter().position(|r| {
+            matches!(r, Row::Session { session, .. } if a.replay.split.binary_search(session).is_ok())
+        })
+    };
+    app.select_row(split_row.unwrap_or(0));
+    if let Some(l) = &app.model.derived.timeline.lanes {
+        eprintln!(
+            "timeline bench: {} sessions, {} replayed, {} cuts, {} ties, {} gaps",
+            l.session_row.len(),
+            l.replayed.len(),
+            l.cuts.len(),
+            l.ties.len(),
+            l.gaps.len()
+        );
+    }
+    group.bench_function(
+        "prepare + render (timeline: strip + replay marks, most split user, 1m)",
+        |b| {
+            b.iter(|| app.draw(&mut terminal).expect("draw"));
+        },
+    );
+    let mut wide = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    group.bench_function(
+        "prepare + render 200x50 (timeline: strip + replay marks, most split user, 1m)",
+        |b| {
+            b.iter(|| app.draw(&mut wide).expect("draw"));
+        },
+    );
+    app.set_timeout(30 * MINUTE_MS);
     group.finish();
 
     let mut group = c.benchmark_group("timeout change, 2M events");

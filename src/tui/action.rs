@@ -68,6 +68,8 @@ pub enum Action {
     ZoomOut,
     /// Fit the timeline to the user's whole history.
     ZoomReset,
+    /// Fit the timeline to the selected session, with the replay timeout either side.
+    FitSession,
     /// Pan the timeline towards earlier times.
     PanLeft,
     /// Pan the timeline towards later times.
@@ -153,6 +155,7 @@ impl Action {
             Action::ZoomIn => "zoom_in",
             Action::ZoomOut => "zoom_out",
             Action::ZoomReset => "zoom_reset",
+            Action::FitSession => "fit_session",
             Action::PanLeft => "pan_left",
             Action::PanRight => "pan_right",
             Action::Export => "export",

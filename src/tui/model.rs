@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use super::jobs::ExportProgress;
 use super::jsonview::JsonLine;
 use super::live_view::{Follow, LiveStatus, OpenSession, RejectedView};
-use super::rows::{Lanes, Order, Row, Window};
+use super::rows::{Lanes, Order, Row, Scale, Window};
 use super::zone::Zones;
 use crate::analysis::{Analysis, Flag, Rules, SweepRow};
 use crate::index::{EventIx, UserIx};
@@ -211,9 +211,11 @@ pub struct EventRows {
 /// The session timeline.
 #[derive(Clone, Debug, Default)]
 pub struct TimelineView {
-    /// Zoom level: each level halves the time shown (0 shows the user's whole history).
-    pub zoom: u8,
-    /// Where the view is centred; `None` follows the selected event.
+    /// How wide the window is: fitted to the selected session (the default), the
+    /// user's whole history, or zoomed.
+    pub scale: Scale,
+    /// Where the view is centred; `None` follows the selected session (or the selected
+    /// out-of-session event).
     pub center: Option<i64>,
     /// The selected user's lanes.
     pub lanes: Option<Lanes>,
@@ -548,9 +550,10 @@ impl Model {
         super::rows::row_event(a, &self.derived.events.rows, self.derived.events.selected)
     }
 
-    /// The timeline's window for the current selection.
+    /// The time range the timeline covers at its widest: the selected user's events,
+    /// up to now when their session is open.
     #[must_use]
-    pub fn timeline_window(&self) -> Option<Window> {
+    pub fn timeline_span(&self) -> Option<(i64, i64)> {
         let lanes = self.derived.timeline.lanes.as_ref()?;
         let mut span = lanes.span;
         // An open session reaches to now: its open end is drawn up to it.
@@ -560,11 +563,49 @@ impl Model {
         {
             span.1 = self.now_ms;
         }
-        let center = self.derived.timeline.center.or_else(|| {
-            let e = self.selected_event()?;
-            Some(self.store.events().get(e.idx())?.time)
-        });
-        Some(Window::compute(span, self.derived.timeline.zoom, center))
+        Some(span)
+    }
+
+    /// The first and last event time of the selected row's session (for an event out of
+    /// session, its time twice): what the timeline fits and centres on.
+    #[must_use]
+    pub fn selected_span(&self) -> Option<(i64, i64)> {
+        let a = self.derived.analysis.as_ref()?;
+        match *self.derived.events.rows.get(self.derived.events.selected)? {
+            Row::Session { session, .. } => {
+                let s = a.sessions.get(session.idx())?;
+                Some((s.first, s.last))
+            }
+            Row::Event { pos, .. } => {
+                let s = *a.pos_session.get(pos.idx())?;
+                match a.sessions.get(s.idx()) {
+                    Some(s) => Some((s.first, s.last)),
+                    None => {
+                        let t = self.store.events().get(a.order.get(pos.idx())?.idx())?.time;
+                        Some((t, t))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The timeline's window for the current selection and scale.
+    #[must_use]
+    pub fn timeline_window(&self) -> Option<Window> {
+        let span = self.timeline_span()?;
+        let lanes = self.derived.timeline.lanes.as_ref()?;
+        let selected = self.selected_span();
+        let width = match self.derived.timeline.scale {
+            Scale::Whole => None,
+            Scale::Fit => selected.map(|(f, l)| Window::fit_width(f, l, lanes.timeout_ms)),
+            Scale::Span(w) => Some(w),
+        };
+        let center = self
+            .derived
+            .timeline
+            .center
+            .or_else(|| selected.map(|(f, l)| crate::analysis::midpoint(f, l)));
+        Some(Window::at(span, width, center))
     }
 
     /// The sweep rows: the standard timeouts plus the current one (from the live replay).

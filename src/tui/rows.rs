@@ -251,6 +251,14 @@ pub struct Lanes {
     pub out_of_session: Vec<i64>,
     /// Replayed sessions at `timeout_ms`: (first, last, events).
     pub replayed: Vec<(i64, i64, u32)>,
+    /// Where the replay at `timeout_ms` cuts a recorded session: (session, from, to), the
+    /// idle stretch between two of its active events more than the timeout apart, the
+    /// session as an index into the user's sessions.
+    pub cuts: Vec<(u32, i64, i64)>,
+    /// Where the replay at `timeout_ms` ties two recorded sessions into one: (from, to),
+    /// from the last active event of one to the next active event, of another recorded
+    /// session, at most the timeout later.
+    pub ties: Vec<(i64, i64)>,
 }
 
 /// Most rows the recorded lane stacks overlapping sessions into.
@@ -300,7 +308,7 @@ impl Lanes {
                 gaps.push((u32::try_from(k).unwrap_or(u32::MAX), prev, t));
             }
         }
-        Lanes {
+        let mut lanes = Lanes {
             user: u,
             timeout_ms: a.rules.timeout_ms,
             span: (user.first, user.last),
@@ -308,10 +316,60 @@ impl Lanes {
             rows: u8::try_from(row_end.len().max(1)).unwrap_or(MAX_LANE_ROWS),
             gaps,
             out_of_session,
-            replayed: a.replay_input.user_segments(u, a.rules.timeout_ms),
+            ..Lanes::default()
+        };
+        lanes.set_timeout(a, a.rules.timeout_ms);
+        lanes
+    }
+
+    /// Replays the lanes' user at `timeout_ms`: the replayed sessions, and where they cut
+    /// recorded sessions and tie them together (one pass over the user's active events).
+    pub fn set_timeout(&mut self, a: &Analysis, timeout_ms: i64) {
+        let u = self.user;
+        self.timeout_ms = timeout_ms;
+        self.replayed = a.replay_input.user_segments(u, timeout_ms);
+        self.cuts.clear();
+        self.ties.clear();
+        let (Some(range), Some(user)) = (a.replay_input.users.get(u.idx()), a.users.get(u.idx()))
+        else {
+            return;
+        };
+        let s0 = user.sessions.start;
+        let span = range.start as usize..range.end as usize;
+        let (Some(times), Some(recorded)) = (
+            a.replay_input.times.get(span.clone()),
+            a.replay_input.recorded.get(span),
+        ) else {
+            return;
+        };
+        for (t, s) in times.windows(2).zip(recorded.windows(2)) {
+            let idle = t[1].saturating_sub(t[0]);
+            if s[0] == s[1] && idle > timeout_ms {
+                let k = u32::try_from(s[0].offset_from(s0)).unwrap_or(u32::MAX);
+                self.cuts.push((k, t[0], t[1]));
+            } else if s[0] != s[1] && idle <= timeout_ms {
+                self.ties.push((t[0], t[1]));
+            }
         }
     }
 }
+
+/// How wide the timeline's window is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Scale {
+    /// Fitted to the selected session, with the replay timeout on either side
+    /// ([`Window::fit_width`]): what a replay could merge with it is in view. The
+    /// default, and what opening a user resets to.
+    #[default]
+    Fit,
+    /// The user's whole history.
+    Whole,
+    /// A window this many ms wide (zoomed with `+` / `-`).
+    Span(i64),
+}
+
+/// The narrowest window the timeline zooms to.
+pub const MIN_WINDOW_MS: i128 = 1000;
 
 /// The time range the timeline shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,10 +381,11 @@ pub struct Window {
 }
 
 impl Window {
-    /// The window over `span` at `zoom` (each level halves it), centred on `center`
-    /// (or the span's middle), kept inside the span.
+    /// The window over `span` (padded by a fortieth on each side), `width` ms wide
+    /// (`None` or wider than the span: all of it) and centred on `center` (or the span's
+    /// middle), kept inside the padded span.
     #[must_use]
-    pub fn compute(span: (i64, i64), zoom: u8, center: Option<i64>) -> Window {
+    pub fn at(span: (i64, i64), width: Option<i64>, center: Option<i64>) -> Window {
         // Computed in i128 and kept inside i64: times may be anywhere in the i64 range.
         let bound = |x: i128| {
             i64::try_from(x.clamp(i128::from(i64::MIN), i128::from(i64::MAX))).unwrap_or(0)
@@ -340,7 +399,7 @@ impl Window {
             (lo + full + pad).min(i128::from(i64::MAX)),
         );
         let full = hi - lo;
-        let width = (full >> zoom.min(40)).max(1000);
+        let width = width.map_or(full, |w| i128::from(w).max(MIN_WINDOW_MS));
         if width >= full {
             return Window {
                 start: bound(lo),
@@ -353,6 +412,16 @@ impl Window {
             start: bound(start),
             end: bound(start + width),
         }
+    }
+
+    /// The width that fits a session from `first` to `last` with context: the session
+    /// plus, on either side, the replay timeout (so any session the replay could merge
+    /// with it is in view), a quarter of its length, or a minute, whichever is longest.
+    #[must_use]
+    pub fn fit_width(first: i64, last: i64, timeout_ms: i64) -> i64 {
+        let len = last.saturating_sub(first).max(0);
+        let margin = timeout_ms.max(len / 4).max(60_000);
+        len.saturating_add(margin.saturating_mul(2))
     }
 
     /// Its length in ms.

@@ -17,5 +17,6 @@ mod tui_live;
 mod tui_render;
 mod tui_support;
 mod tui_terminal;
+mod tui_timeline;
 mod tui_triage;
 mod url_stream;

@@ -416,25 +416,58 @@ fn z_cycles_the_time_zone() {
 
 #[test]
 fn the_timeline_zooms_pans_and_resets() {
+    use streamscope::tui::rows::Scale;
     let mut app = small_app();
-    key(&mut app, KeyCode::Tab);
+    // Opening a user fits the window to the selected session, its replay timeout either side.
+    assert_eq!(app.model.derived.timeline.scale, Scale::Fit);
+    let fit = app.model.timeline_window().unwrap();
+    let (first, last) = app.model.selected_span().unwrap();
+    assert!(fit.contains(first) && fit.contains(last), "{fit:?}");
+    // The zoom keys work from the users pane, and say what they did.
+    press(&mut app, '0');
     let full = app.model.timeline_window().unwrap();
+    assert!(full.span_ms() > fit.span_ms());
+    assert!(
+        app.model
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("whole history")
+    );
     press(&mut app, '+');
     press(&mut app, '+');
     let zoomed = app.model.timeline_window().unwrap();
-    assert_eq!(app.model.derived.timeline.zoom, 2);
     assert!(zoomed.span_ms() * 4 <= full.span_ms() + 4);
-    let sel = app.model.selected_event().unwrap();
-    let t = app.model.store.events()[sel].time;
-    assert!(zoomed.contains(t), "the zoomed view follows the selection");
+    let mid = streamscope::analysis::midpoint(first, last);
+    assert!(
+        zoomed.contains(mid),
+        "the zoomed view centres on the selected session"
+    );
+    assert!(
+        app.model
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("timeline: ")
+    );
+    key(&mut app, KeyCode::Tab);
     press(&mut app, 'l');
     let panned = app.model.timeline_window().unwrap();
     assert!(panned.start > zoomed.start);
     press(&mut app, 'h');
     press(&mut app, 'h');
     assert!(app.model.timeline_window().unwrap().start < panned.start);
+    press(&mut app, '>');
     press(&mut app, '-');
-    assert_eq!(app.model.derived.timeline.zoom, 1);
+    assert_eq!(
+        app.model.timeline_window().unwrap().span_ms(),
+        zoomed.span_ms() * 2,
+        "- doubles the window"
+    );
+    press(&mut app, 'Z');
+    assert_eq!(app.model.timeline_window().unwrap(), fit);
     press(&mut app, '0');
     assert_eq!(app.model.timeline_window().unwrap(), full);
     // j/k in the timeline move the event selection it follows.
@@ -773,6 +806,7 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
     assert_eq!(app.model.focus, Focus::Lower, "without taking focus");
     // A click on the timeline selects the event nearest that time.
     select_user(&mut app, "alice");
+    press(&mut app, '0');
     let _ = draw(&mut app, 120, 40);
     let plot = app.view.areas.timeline_plot;
     let w = app.model.timeline_window().unwrap();

@@ -91,10 +91,11 @@ fn moving_pauses_following_and_the_badge_counts_what_arrived_since() {
     );
     assert_eq!(live.app.model.new_since_pause(), 3);
     let t = draw(&mut live.app, 120, 40);
+    let title = usize::from(live.app.view.areas.lower.y);
     assert!(
-        screen(&t)[11].contains("▼ 3 new events · F to follow"),
+        screen(&t)[title].contains("▼ 3 new events · F to follow"),
         "{}",
-        screen(&t)[11]
+        screen(&t)[title]
     );
     // F resumes following the selected user: their newest event at once, and no badge.
     press(&mut live.app, 'F');

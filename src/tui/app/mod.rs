@@ -353,10 +353,8 @@ impl App {
             }
             Action::ZoomIn => self.zoom(true),
             Action::ZoomOut => self.zoom(false),
-            Action::ZoomReset => {
-                self.model.derived.timeline.zoom = 0;
-                self.model.derived.timeline.center = None;
-            }
+            Action::ZoomReset => self.set_scale(crate::tui::rows::Scale::Whole),
+            Action::FitSession => self.set_scale(crate::tui::rows::Scale::Fit),
             Action::PanLeft => self.pan(false),
             Action::PanRight => self.pan(true),
             Action::Export => self.start_export(),
@@ -796,7 +794,10 @@ impl App {
         let width = self.view.areas.overlay_body.width as usize;
         match &mut self.model.overlay {
             Overlay::Help { scroll } => {
-                *scroll = (*scroll).min(ui::help::line_count(&self.keymap).saturating_sub(page));
+                *scroll = (*scroll).min(
+                    ui::help::line_count(&self.keymap, self.view.areas.overlay_body.width)
+                        .saturating_sub(page),
+                );
             }
             Overlay::Detail => {
                 if let Some(d) = &mut self.model.derived.detail {

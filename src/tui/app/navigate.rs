@@ -7,7 +7,7 @@ use super::{App, RawPurpose, find_event_row, raw_text};
 use crate::index::{EventIx, UserIx};
 use crate::source::raw;
 use crate::tui::model::{DetailView, Focus, Lower, Overlay, RawText, UserSort};
-use crate::tui::rows::{Lanes, Row, build_rows, event_rows, row_is_flagged};
+use crate::tui::rows::{Lanes, Row, Scale, Window, build_rows, event_rows, row_is_flagged};
 use crate::tui::ui;
 
 impl App {
@@ -87,7 +87,7 @@ impl App {
         match self.model.overlay {
             Overlay::Help { scroll } => {
                 let page = areas.overlay_body.height as usize;
-                let len = ui::help::line_count(&self.keymap);
+                let len = ui::help::line_count(&self.keymap, areas.overlay_body.width);
                 self.model.overlay = Overlay::Help {
                     scroll: motion.apply(scroll, len, page),
                 };
@@ -158,6 +158,7 @@ impl App {
         if changed {
             self.model.derived.events.selected = 0;
             self.model.derived.timeline.center = None;
+            self.model.derived.timeline.scale = Scale::Fit;
             self.rebuild_rows(false);
         }
     }
@@ -269,6 +270,7 @@ impl App {
         if !same_user {
             self.model.derived.events.selected = 0;
             self.model.derived.timeline.center = None;
+            self.model.derived.timeline.scale = Scale::Fit;
         }
     }
 
@@ -375,16 +377,61 @@ impl App {
         }
     }
 
+    /// Zooms the timeline in (half the window) or out (twice), around the selected
+    /// session, and says what it shows.
     pub(super) fn zoom(&mut self, zoom_in: bool) {
-        let t = &mut self.model.derived.timeline;
-        t.zoom = if zoom_in {
-            (t.zoom + 1).min(30)
-        } else {
-            t.zoom.saturating_sub(1)
+        let (Some(w), Some(span)) = (self.model.timeline_window(), self.model.timeline_span())
+        else {
+            return;
         };
-        if t.zoom == 0 {
-            t.center = None;
-        }
+        let whole = Window::at(span, None, None).span_ms();
+        let t = &mut self.model.derived.timeline;
+        t.center = None;
+        t.scale = if zoom_in {
+            Scale::Span((w.span_ms() / 2).max(1000))
+        } else if w.span_ms().saturating_mul(2) >= whole {
+            Scale::Whole
+        } else {
+            Scale::Span(w.span_ms().saturating_mul(2))
+        };
+        self.say_scale();
+    }
+
+    /// Sets the timeline's scale, centred on the selected session, and says what it shows.
+    pub(super) fn set_scale(&mut self, scale: Scale) {
+        self.model.derived.timeline.scale = scale;
+        self.model.derived.timeline.center = None;
+        self.say_scale();
+    }
+
+    /// Says what the timeline shows now (after a zoom key).
+    fn say_scale(&mut self) {
+        let Some(w) = self.model.timeline_window() else {
+            self.info("no user selected: the timeline is empty".to_string());
+            return;
+        };
+        let what = match self.model.derived.timeline.scale {
+            Scale::Whole => "the user's whole history".to_string(),
+            Scale::Fit => {
+                let t = self.model.rules.timeout_ms;
+                format!(
+                    "the selected session, {} either side",
+                    crate::fmt::setting(t)
+                )
+            }
+            Scale::Span(_) => "around the selected session".to_string(),
+        };
+        let keys = format!(
+            "{} closer · {} wider · {} fit session · {} whole",
+            self.main_key(crate::tui::action::Action::ZoomIn),
+            self.main_key(crate::tui::action::Action::ZoomOut),
+            self.main_key(crate::tui::action::Action::FitSession),
+            self.main_key(crate::tui::action::Action::ZoomReset)
+        );
+        self.info(format!(
+            "timeline: {} window, {what} · {keys}",
+            crate::fmt::duration(w.span_ms())
+        ));
     }
 
     pub(super) fn pan(&mut self, later: bool) {
@@ -395,8 +442,10 @@ impl App {
         let center = w.start + w.span_ms() / 2;
         self.model.derived.timeline.center =
             Some(if later { center + step } else { center - step });
-        if self.model.derived.timeline.zoom == 0 {
-            self.model.derived.timeline.zoom = 1;
+        if self.model.derived.timeline.scale == Scale::Whole {
+            self.model.derived.timeline.scale = Scale::Span((w.span_ms() / 2).max(1000));
+        } else {
+            self.model.derived.timeline.scale = Scale::Span(w.span_ms());
         }
     }
 

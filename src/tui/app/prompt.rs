@@ -179,9 +179,9 @@ impl App {
             if let (Some(u), Some(lanes)) = (
                 self.model.derived.users.current(),
                 &mut self.model.derived.timeline.lanes,
-            ) {
-                lanes.replayed = a.replay_input.user_segments(u, ms);
-                lanes.timeout_ms = ms;
+            ) && lanes.user == u
+            {
+                lanes.set_timeout(a, ms);
             }
             self.info(text);
         } else {

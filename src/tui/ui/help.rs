@@ -1,6 +1,11 @@
 //! The help overlay, generated from the app's key table ([`crate::tui::keymap::Keymap`])
-//! so it always matches the keys, followed by the mouse and the flags in words. Its title
-//! names the keys that close and scroll it, from the same table.
+//! so it always matches the keys, followed by the mouse, the timeline's glyphs (from
+//! [`super::timeline::GLYPHS`], the list the timeline's legend draws from), the triage
+//! rule and the flags in words. Its title names the keys that close and scroll it, from
+//! the same table.
+//!
+//! It uses the width: from [`TWO_COLUMNS`] cells on, the sections flow into two columns;
+//! below, one; long descriptions wrap under their own column instead of being cut.
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -19,6 +24,9 @@ pub const TRIAGE_RULE: [&str; 2] = [
 
 /// Width of the key column.
 const KEYS_W: usize = 20;
+
+/// The width from which the help is laid out in two columns.
+pub const TWO_COLUMNS: u16 = 160;
 
 /// The help's lines for the key table `keys`.
 #[must_use]
@@ -69,10 +77,119 @@ pub fn lines(keys: &Keymap, t: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-/// How many lines the help has.
+/// The glyph legend's section: every glyph of the timeline with its meaning.
+fn glyph_lines(t: &Theme) -> Vec<Line<'static>> {
+    let mut out = vec![Line::styled("Timeline glyphs", t.header)];
+    for g in super::timeline::GLYPHS {
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(pad(g.glyphs, KEYS_W), (g.style)(t)),
+            Span::raw(g.meaning),
+        ]));
+    }
+    out
+}
+
+/// `line` wrapped at `width` cells: its spans up to the last one that fits whole, then
+/// the rest of the text on continuation lines indented under the description column.
+fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    if line.width() <= width || width <= KEYS_W + 4 {
+        return vec![line];
+    }
+    let indent = KEYS_W + 2;
+    let mut out = Vec::new();
+    let mut current: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        let style = span.style;
+        let mut piece = String::new();
+        for word in span.content.split_inclusive(' ') {
+            let n = super::cells(word);
+            if used + n > width && used > indent {
+                current.push(Span::styled(std::mem::take(&mut piece), style));
+                out.push(Line::from(std::mem::take(&mut current)));
+                current.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            piece.push_str(word);
+            used += n;
+        }
+        if !piece.is_empty() {
+            current.push(Span::styled(piece, style));
+        }
+    }
+    if !current.is_empty() {
+        out.push(Line::from(current));
+    }
+    out
+}
+
+/// The help laid out for a body `width` cells wide: sections wrapped to their column,
+/// in two columns from [`TWO_COLUMNS`] on.
 #[must_use]
-pub fn line_count(keys: &Keymap) -> usize {
-    lines(keys, &Theme::mono()).len()
+pub fn lines_for(keys: &Keymap, t: &Theme, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    // Sections: runs of lines ending at a blank line.
+    let mut all = lines(keys, t);
+    all.push(Line::raw(""));
+    all.extend(glyph_lines(t));
+    let mut sections: Vec<Vec<Line<'static>>> = vec![Vec::new()];
+    for l in all {
+        let blank = l.width() == 0;
+        if let Some(last) = sections.last_mut() {
+            last.push(l);
+        }
+        if blank {
+            sections.push(Vec::new());
+        }
+    }
+    let two = width >= usize::from(TWO_COLUMNS);
+    let col_w = if two { (width - 2) / 2 } else { width };
+    let wrapped: Vec<Vec<Line<'static>>> = sections
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.into_iter().flat_map(|l| wrap(l, col_w)).collect())
+        .collect();
+    if !two {
+        return wrapped.into_iter().flatten().collect();
+    }
+    // Two columns: whole sections, the left one taking sections until it holds half.
+    let total: usize = wrapped.iter().map(Vec::len).sum();
+    let mut left: Vec<Line<'static>> = Vec::new();
+    let mut right: Vec<Line<'static>> = Vec::new();
+    for s in wrapped {
+        if left.len() < total.div_ceil(2) && right.is_empty() {
+            left.extend(s);
+        } else {
+            right.extend(s);
+        }
+    }
+    let rows = left.len().max(right.len());
+    let mut right = right.into_iter();
+    let mut left = left.into_iter();
+    (0..rows)
+        .map(|_| {
+            let mut spans = match left.next() {
+                Some(l) => {
+                    let n = l.width();
+                    let mut spans = l.spans;
+                    spans.push(Span::raw(" ".repeat(col_w + 2 - n.min(col_w))));
+                    spans
+                }
+                None => vec![Span::raw(" ".repeat(col_w + 2))],
+            };
+            if let Some(r) = right.next() {
+                spans.extend(r.spans);
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// How many lines the help has in a body `width` cells wide.
+#[must_use]
+pub fn line_count(keys: &Keymap, width: u16) -> usize {
+    lines_for(keys, &Theme::mono(), width).len()
 }
 
 /// Draws the help overlay scrolled to `scroll`.
@@ -93,7 +210,7 @@ pub fn render(frame: &mut Frame<'_>, keys: &Keymap, view: &ViewState, scroll: us
         Span::styled(title_keys, t.dim),
     ]);
     frame.render_widget(pane(title, true, t), area);
-    let shown: Vec<Line<'static>> = lines(keys, t)
+    let shown: Vec<Line<'static>> = lines_for(keys, t, body.width)
         .into_iter()
         .skip(scroll)
         .take(body.height as usize)

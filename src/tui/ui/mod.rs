@@ -13,7 +13,9 @@
 //! │                               ││                    ▲                               │
 //! │                               ││ ──┴─────────┴─────────┴─────────┴──────────┴──    │
 //! │                               ││  10:00     10:30     11:00     11:30      12:00   │
-//! │                               │└──────────────────────────────────────────────────┘
+//! │                               ││ session 1 ┃──│──│╌╌ 7m12s ╌╌│──╵  (session strip) │
+//! │                               ││ █ ▓ session  [█] selected  ╌ gap  ┊ cut  ═ merge … │
+//! │                               │└ replay at 30m: 3 sessions (recorded 4) · … ──────┘
 //! │                               │┌ Events · alice · oldest first ───────────────────┐
 //! │                               ││▾ 2024-01-02 10:00:00.000 len 7m12s span 7m10s … │
 //! │                               ││  10:00:01.000 App Opened        plan=pro        │
@@ -24,7 +26,9 @@
 //!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
 //! ```
 //!
-//! The lower right pane shows the event list or the replay panel (`r`); the help, the
+//! The timeline is 11 rows high, and from 30 rows on as many more (up to 4) as its glyph
+//! legend needs at that width; the lower right pane gets the rest. The lower right pane
+//! shows the event list or the replay panel (`r`); the help, the
 //! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
 //! panes. The users pane grows with the terminal (see [`layout`]); column math counts
 //! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
@@ -134,7 +138,14 @@ pub fn layout(area: Rect, model: &Model) -> Areas {
     );
     let right_x = area.x + users_w;
     let right_w = area.width - users_w;
-    let timeline_h = if main_h >= 30 { 11 } else { 9 };
+    // The timeline: summary, lanes, axis, the session strip (two rows), and from 30 rows
+    // on the cursor row and the glyph legend.
+    let timeline_h = if main_h >= 30 {
+        let legend = timeline::legend_lines(&Theme::mono(), usize::from(right_w - 2), false);
+        11 + u16::try_from(legend.len()).unwrap_or(4).min(4)
+    } else {
+        11
+    };
     a.timeline = Rect::new(right_x, area.y, right_w, timeline_h);
     let inner = inset(a.timeline);
     a.timeline_plot = Rect::new(

@@ -37,8 +37,13 @@ pub struct Theme {
     pub bar_odd: Style,
     /// Out-of-session events on the timeline.
     pub bar_no_session: Style,
-    /// The selected session or event on the timeline.
+    /// The selected session or event on the timeline (never reversed: a reversed full
+    /// block is a hole in a real terminal; the shape, brackets, marks it too).
     pub bar_selected: Style,
+    /// Where the replay cuts a recorded session (`┊`).
+    pub cut: Style,
+    /// A replayed session's tie across recorded sessions it merges (`═`).
+    pub tie: Style,
     /// JSON object keys.
     pub json_key: Style,
     /// JSON strings.
@@ -90,7 +95,9 @@ impl Theme {
             bar_replay: fg(Color::Magenta),
             bar_odd: fg(Color::Yellow),
             bar_no_session: fg(Color::Red),
-            bar_selected: fg(Color::White).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            bar_selected: fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            cut: fg(Color::Red).add_modifier(Modifier::BOLD),
+            tie: fg(Color::Yellow).add_modifier(Modifier::BOLD),
             json_key: fg(Color::Cyan),
             json_string: fg(Color::Green),
             json_number: fg(Color::Yellow),
@@ -126,7 +133,9 @@ impl Theme {
             bar_replay: plain,
             bar_odd: plain,
             bar_no_session: plain,
-            bar_selected: reversed,
+            bar_selected: bold,
+            cut: bold,
+            tie: bold,
             json_key: bold,
             json_string: plain,
             json_number: plain,
@@ -140,7 +149,7 @@ impl Theme {
     }
 
     /// The names of the theme's colours, as a config file's `[theme]` table names them.
-    pub const SLOTS: [&'static str; 25] = [
+    pub const SLOTS: [&'static str; 27] = [
         "text",
         "dim",
         "border",
@@ -157,6 +166,8 @@ impl Theme {
         "bar_odd",
         "bar_no_session",
         "bar_selected",
+        "cut",
+        "tie",
         "json_key",
         "json_string",
         "json_number",
@@ -187,6 +198,8 @@ impl Theme {
             "bar_odd" => &mut self.bar_odd,
             "bar_no_session" => &mut self.bar_no_session,
             "bar_selected" => &mut self.bar_selected,
+            "cut" => &mut self.cut,
+            "tie" => &mut self.tie,
             "json_key" => &mut self.json_key,
             "json_string" => &mut self.json_string,
             "json_number" => &mut self.json_number,
@@ -256,6 +269,8 @@ mod tests {
             t.bar_odd,
             t.bar_no_session,
             t.bar_selected,
+            t.cut,
+            t.tie,
             t.json_key,
             t.json_string,
             t.json_number,
