@@ -7,7 +7,7 @@ use super::{App, RawPurpose, find_event_row, raw_text};
 use crate::index::{EventIx, UserIx};
 use crate::source::raw;
 use crate::tui::model::{DetailView, Focus, Lower, Overlay, RawText, UserSort};
-use crate::tui::rows::{Lanes, Row, build_rows, event_rows, row_is_flagged};
+use crate::tui::rows::{Lanes, Row, build_rows, event_rows, longest_type, row_is_flagged};
 use crate::tui::ui;
 
 impl App {
@@ -156,6 +156,7 @@ impl App {
             || self.model.derived.events.user != self.model.derived.users.list.get(i).copied();
         self.model.derived.users.selected = i;
         if changed {
+            self.model.events.folds.forget_sessions();
             self.model.derived.events.selected = 0;
             self.model.derived.timeline.center = None;
             self.rebuild_rows(false);
@@ -191,7 +192,15 @@ impl App {
             m.derived.timeline.lanes = None;
             return;
         };
-        m.derived.events.rows = build_rows(a, &m.store, u, m.events.order, &m.events.type_filter);
+        m.derived.events.rows = build_rows(
+            a,
+            &m.store,
+            u,
+            m.events.order,
+            &m.events.type_filter,
+            &m.events.folds,
+        );
+        m.derived.events.type_cells = longest_type(a, &m.store, u);
         m.derived.events.user = Some(u);
         m.derived.timeline.lanes = Some(Lanes::build(a, &m.store, u));
         m.derived.events.selected = match keep_event {
@@ -265,6 +274,9 @@ impl App {
         let same_user = m.derived.events.user.is_some()
             && m.derived.users.list.get(selected) == m.derived.events.user.as_ref();
         m.derived.users.selected = selected;
+        if !same_user {
+            m.events.folds.forget_sessions();
+        }
         self.rebuild_rows(same_user);
         if !same_user {
             self.model.derived.events.selected = 0;
@@ -440,7 +452,13 @@ impl App {
         } else if a.lower.contains(at) {
             self.model.focus = Focus::Lower;
             if self.model.lower == Lower::Events && a.lower_list.contains(at) {
-                let i = self.view.events_top + (row - a.lower_list.y) as usize;
+                let mut i = self.view.events_top + (row - a.lower_list.y) as usize;
+                // The first line may show the pinned header of the session the view is in.
+                if row == a.lower_list.y
+                    && let Some(h) = ui::events::sticky_header(&self.model, self.view.events_top)
+                {
+                    i = h;
+                }
                 if i < self.model.derived.events.rows.len() {
                     self.select_row(i);
                 }

@@ -208,12 +208,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
         model.derived.users.list.len(),
         a.users_list.height as usize,
     );
-    view.events_top = scrolled(
-        view.events_top,
-        model.derived.events.selected,
-        model.derived.events.rows.len(),
-        a.lower_list.height as usize,
-    );
+    view.events_top = events::events_top(model, view.events_top, a.lower_list.height as usize);
     users::render(frame, model, view);
     timeline::render(frame, model, view);
     match model.lower {
