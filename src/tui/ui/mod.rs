@@ -15,10 +15,10 @@
 //! │                               ││  10:00     10:30     11:00     11:30      12:00   │
 //! │                               │└──────────────────────────────────────────────────┘
 //! │                               │┌ Events · alice · oldest first ───────────────────┐
-//! │                               ││▾ 2024-01-02 10:00:00.000 len 7m12s span 7m10s … │
-//! │                               ││  10:00:01.000 App Opened        plan=pro        │
-//! │                               ││  10:07:13.000 Purchase  GAP 7m12s  sku=42       │
-//! │                               ││• 10:30:00.000 Server Sync  NO SESSION            │
+//! │                               ││▾ 2024-01-02 10:00:00.000 · 3 events · GAP 7m12s… │
+//! │                               ││  10:00:01.000 App Opened             plan=pro    │
+//! │                               ││  10:07:13.000 Purchase    GAP 7m12s  sku=42      │
+//! │                               ││• 01-02 10:30  Server Sync NO SESSION job=nightly │
 //! └───────────────────────────────┘└──────────────────────────────────────────────────┘
 //!  demo.ndjson │ 1,234 events · 56 users · 78 sessions · 3 rejected │ timeout 30m · gap 5m │ UTC
 //!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
