@@ -395,3 +395,16 @@ fn search_matches_are_highlighted_without_reverse_video() {
         assert!(marked >= 4 * 5, "{marked} cells marked");
     }
 }
+
+#[test]
+fn an_export_of_folded_sessions_writes_all_their_events() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut app = reading_app();
+    press(&mut app, 'C');
+    assert_eq!(app.model.derived.events.rows.len(), 4);
+    let path = dir.path().join("reader.ndjson");
+    app.export(path.to_str().expect("a UTF-8 temporary path"));
+    settle(&mut app);
+    let text = std::fs::read_to_string(&path).expect("the export");
+    assert_eq!(text.lines().count(), 70);
+}
