@@ -197,7 +197,8 @@ pub struct EventsView {
     pub search: String,
     /// The folded sessions.
     pub folds: Folds,
-    /// How far the properties column is scrolled right, in characters.
+    /// How far the properties column is scrolled right, in characters (back to 0 when
+    /// another user is selected).
     pub hscroll: usize,
 }
 

@@ -408,3 +408,16 @@ fn an_export_of_folded_sessions_writes_all_their_events() {
     let text = std::fs::read_to_string(&path).expect("the export");
     assert_eq!(text.lines().count(), 70);
 }
+
+#[test]
+fn another_user_starts_with_the_properties_unscrolled() {
+    let mut app = small_app();
+    key(&mut app, KeyCode::Enter);
+    draw(&mut app, 120, 40);
+    press(&mut app, 'l');
+    assert!(app.model.events.hscroll > 0);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.model.focus, Focus::Users);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.model.events.hscroll, 0);
+}

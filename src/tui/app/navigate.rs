@@ -157,6 +157,7 @@ impl App {
         self.model.derived.users.selected = i;
         if changed {
             self.model.events.folds.forget_sessions();
+            self.model.events.hscroll = 0;
             self.model.derived.events.selected = 0;
             self.model.derived.timeline.center = None;
             self.rebuild_rows(false);
@@ -276,6 +277,7 @@ impl App {
         m.derived.users.selected = selected;
         if !same_user {
             m.events.folds.forget_sessions();
+            m.events.hscroll = 0;
         }
         self.rebuild_rows(same_user);
         if !same_user {
