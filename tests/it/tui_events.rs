@@ -421,3 +421,36 @@ fn another_user_starts_with_the_properties_unscrolled() {
     key(&mut app, KeyCode::Down);
     assert_eq!(app.model.events.hscroll, 0);
 }
+
+#[test]
+fn a_narrow_properties_column_scrolls_without_skipping_characters() {
+    let mut app = reading_app();
+    let t = draw(&mut app, 80, 24);
+    let props = |app: &App, t: &ratatui::Terminal<ratatui::backend::TestBackend>| {
+        let line = pane_lines(app, t)[2].clone();
+        // "  10:00:05.000 App Opened   …   plan=…": the properties column's text, the
+        // trailing `…` left out.
+        let cells: Vec<char> = line.chars().collect();
+        let cols = streamscope::tui::ui::events::Columns::new(
+            cells.len(),
+            app.model.derived.events.type_cells,
+        );
+        let text: String = cells[cells.len() - cols.props..].iter().collect();
+        text.trim_end_matches('…').trim_end().to_string()
+    };
+    let mut seen = props(&app, &t);
+    let full = "plan=pro page=home build=812 locale=de-DE";
+    for _ in 0..12 {
+        press(&mut app, 'l');
+        let t = draw(&mut app, 80, 24);
+        let shown = props(&app, &t);
+        // What is shown continues what was seen: offset by the scroll, nothing skipped.
+        let from = app.model.events.hscroll;
+        assert!(
+            from <= seen.chars().count(),
+            "skipped past {seen:?} to {from}"
+        );
+        seen = format!("{}{}", seen.chars().take(from).collect::<String>(), shown);
+    }
+    assert!(seen.starts_with(full), "{seen}");
+}

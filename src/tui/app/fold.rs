@@ -139,23 +139,25 @@ impl App {
         Some((all, sel.unwrap_or(0)))
     }
 
-    /// `l` / `h`: scrolls the properties column by [`PROPS_STEP`] characters, up to where
-    /// the longest property text on screen ends.
+    /// `l` / `h`: scrolls the properties column by [`PROPS_STEP`] characters (fewer when
+    /// the column is narrower, so that no character is skipped), up to where the longest
+    /// property text on screen ends.
     pub(super) fn scroll_props(&mut self, right: bool) {
         let m = &self.model;
         if m.focus != Focus::Lower {
             return;
         }
         let ev = &m.events;
+        let list = self.view.areas.lower_list;
+        let cols = Columns::new(list.width as usize, m.derived.events.type_cells);
         if !right {
-            self.model.events.hscroll = ev.hscroll.saturating_sub(PROPS_STEP);
+            let step = PROPS_STEP.min(cols.props.saturating_sub(1)).max(1);
+            self.model.events.hscroll = ev.hscroll.saturating_sub(step);
             return;
         }
         let Some(a) = &m.derived.analysis else {
             return;
         };
-        let list = self.view.areas.lower_list;
-        let cols = Columns::new(list.width as usize, m.derived.events.type_cells);
         let longest = m
             .derived
             .events
@@ -175,6 +177,8 @@ impl App {
             self.info("the properties on screen end here".to_string());
             return;
         }
-        self.model.events.hscroll = (ev.hscroll + PROPS_STEP).min(max);
+        // Never more than the column shows, so that no character is skipped.
+        let step = PROPS_STEP.min(cols.props.saturating_sub(1)).max(1);
+        self.model.events.hscroll = (ev.hscroll + step).min(max);
     }
 }
