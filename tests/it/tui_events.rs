@@ -454,3 +454,32 @@ fn a_narrow_properties_column_scrolls_without_skipping_characters() {
     }
     assert!(seen.starts_with(full), "{seen}");
 }
+
+#[test]
+fn a_click_on_the_timeline_inside_a_folded_session_selects_its_header() {
+    let mut app = reading_app();
+    select_type(&mut app, "Checkout Started");
+    press(&mut app, 'C');
+    draw(&mut app, 120, 40);
+    // Click where the long session's events are (zoomed to it by its selection).
+    key(&mut app, KeyCode::BackTab);
+    for _ in 0..12 {
+        press(&mut app, '+');
+    }
+    draw(&mut app, 120, 40);
+    let plot = app.view.areas.timeline_plot;
+    let w = app.model.timeline_window().expect("a window");
+    let target = w.time_at(plot.width / 2, plot.width);
+    assert!(w.contains(target));
+    let before = app.model.derived.events.selected;
+    app.apply(streamscope::tui::action::Action::Click {
+        column: plot.x + plot.width / 2,
+        row: plot.y,
+    });
+    let sel = app.model.derived.events.selected;
+    assert_eq!(sel, before, "the long session's header stays selected");
+    assert!(matches!(
+        app.model.derived.events.rows[sel],
+        Row::Session { shown: 60, .. }
+    ));
+}

@@ -419,10 +419,19 @@ impl App {
         let Some(a) = &self.model.derived.analysis else {
             return;
         };
-        let best = event_rows(a, &self.model.store, &self.model.derived.events.rows)
-            .map(|(i, _, time)| (i, time.abs_diff(t)))
+        // Among folded sessions' events too: the nearest one's folded header is selected.
+        let unfolded = self.unfolded_rows();
+        let rows = unfolded
+            .as_ref()
+            .map_or(self.model.derived.events.rows.as_slice(), |(all, _)| {
+                all.as_slice()
+            });
+        let best = event_rows(a, &self.model.store, rows)
+            .map(|(_, pos, time)| (pos, time.abs_diff(t)))
             .min_by_key(|&(_, d)| d);
-        if let Some((i, _)) = best {
+        if let Some((pos, _)) = best
+            && let Some(i) = find_event_row(&self.model, a.order[pos], false)
+        {
             self.select_row(i);
         }
     }
