@@ -12,7 +12,8 @@
 //! with the slowest frame drawn meanwhile. Criterion then measures:
 //!
 //! - one full frame at 120×40 into a `TestBackend`, with the selection in the middle of the
-//!   user list (target: under 5 ms whatever the input size), in several views;
+//!   user list (target: under 5 ms whatever the input size), in several views, the events
+//!   pane's pinned header, scrolled properties, search highlight and folding included;
 //! - `Analysis::set_timeout` for all users, and the app's whole timeout change (target:
 //!   under 100 ms);
 //! - the first frame of a new app (before any analysis).
@@ -292,6 +293,50 @@ fn benches(c: &mut Criterion) {
         },
     );
     app.set_timeout(30 * MINUTE_MS);
+    group.finish();
+
+    // The events pane's reading aids (issue 10, item 5) on the same user: scrolled into a
+    // session (its header pinned), properties scrolled right, a search highlighted; then
+    // every session folded.
+    let mut group = c.benchmark_group("events pane 120x40, 2M events");
+    group.sample_size(10);
+    app.apply(Action::FocusNext);
+    app.apply(Action::FocusNext);
+    // Down until the list starts inside a session (its header pinned on the first line).
+    for _ in 0..200 {
+        app.apply(Action::Down);
+        app.draw(&mut terminal).expect("draw");
+        if ui::events::sticky_header(&app.model, app.view.events_top).is_some() {
+            break;
+        }
+    }
+    app.apply(Action::PropsRight);
+    // The generated events' properties are short: `l` stops at their end. Scroll anyway,
+    // so that the frame cuts every property text.
+    app.model.events.hscroll = app.model.events.hscroll.max(4);
+    app.model.events.search = "e".to_string();
+    app.draw(&mut terminal).expect("draw");
+    eprintln!(
+        "events pane: row {} of {}, header pinned: {}, properties scrolled by {}",
+        app.model.derived.events.selected + 1,
+        app.model.derived.events.rows.len(),
+        ui::events::sticky_header(&app.model, app.view.events_top).is_some(),
+        app.model.events.hscroll
+    );
+    group.bench_function(
+        "prepare + render (pinned header, h-scroll, highlight)",
+        |b| {
+            b.iter(|| app.draw(&mut terminal).expect("draw"));
+        },
+    );
+    app.apply(Action::ToggleFoldAll);
+    group.bench_function("key C (fold all or unfold all) + prepare + render", |b| {
+        b.iter(|| {
+            app.apply(Action::ToggleFoldAll);
+            app.draw(&mut terminal).expect("draw");
+        });
+    });
+    app.model.events.search.clear();
     group.finish();
 
     let mut group = c.benchmark_group("timeout change, 2M events");

@@ -88,6 +88,14 @@ pub enum Action {
     ToggleFindings,
     /// Stop narrowing the users list to a finding.
     ClearFinding,
+    /// Fold or unfold the session under the event list's cursor.
+    ToggleFold,
+    /// Fold every session of the event list, or unfold them all.
+    ToggleFoldAll,
+    /// Scroll the event list's properties column left.
+    PropsLeft,
+    /// Scroll the event list's properties column right.
+    PropsRight,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.
@@ -170,6 +178,10 @@ impl Action {
             Action::JumpLatestUser => "latest_user",
             Action::ToggleFindings => "findings",
             Action::ClearFinding => "clear_finding",
+            Action::ToggleFold => "fold",
+            Action::ToggleFoldAll => "fold_all",
+            Action::PropsLeft => "props_left",
+            Action::PropsRight => "props_right",
             Action::PromptInput(_) | Action::Click { .. } | Action::Scroll { .. } => return None,
         })
     }

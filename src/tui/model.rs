@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use super::jobs::ExportProgress;
 use super::jsonview::JsonLine;
 use super::live_view::{Follow, LiveStatus, OpenSession, RejectedView};
-use super::rows::{Lanes, Order, Row, Scale, Window};
+use super::rows::{Folds, Lanes, Order, Row, Scale, Window};
 use super::zone::Zones;
 use crate::analysis::{Analysis, Flag, Rules, SweepRow};
 use crate::index::{EventIx, UserIx};
@@ -195,6 +195,11 @@ pub struct EventsView {
     pub type_filter: String,
     /// The last search.
     pub search: String,
+    /// The folded sessions.
+    pub folds: Folds,
+    /// How far the properties column is scrolled right, in characters (back to 0 when
+    /// another user is selected).
+    pub hscroll: usize,
 }
 
 /// The event list's rows (see [`Derived::events`]).
@@ -206,6 +211,8 @@ pub struct EventRows {
     pub rows: Vec<Row>,
     /// Index of the selection in `rows`.
     pub selected: usize,
+    /// Display width of the user's longest event type ([`super::rows::longest_type`]).
+    pub type_cells: usize,
 }
 
 /// The session timeline.
@@ -547,7 +554,12 @@ impl Model {
     #[must_use]
     pub fn selected_event(&self) -> Option<EventIx> {
         let a = self.derived.analysis.as_ref()?;
-        super::rows::row_event(a, &self.derived.events.rows, self.derived.events.selected)
+        super::rows::row_event(
+            a,
+            &self.store,
+            &self.derived.events.rows,
+            self.derived.events.selected,
+        )
     }
 
     /// The time range the timeline covers at its widest: the selected user's events,

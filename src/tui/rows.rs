@@ -2,8 +2,11 @@
 //! session headers) and the timeline's lanes. Built when the selected user, the filter,
 //! the order, the timeout or the analysis changes, never while rendering; rendering then
 //! formats only the rows on screen.
+//!
+//! Folded sessions ([`Folds`]) list only their header row; everything that looks for an
+//! event's row ([`event_row`]) finds a folded session's header instead.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::{Analysis, NO_SESSION, Session};
 use crate::event::Sym;
@@ -95,7 +98,64 @@ impl TypeFilter {
     }
 }
 
-/// The rows of user `u`'s event list.
+/// Which sessions of the event list are folded (show only their header row). Sessions
+/// are named by their id, which stays the same across re-analyses of a growing store.
+/// `C` sets or clears [`Folds::all`]; Space toggles one session against it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Folds {
+    /// Every session is folded, except those in `toggled`.
+    pub all: bool,
+    /// Session ids folded (or, under `all`, unfolded) one by one.
+    pub toggled: FxHashSet<i64>,
+}
+
+impl Folds {
+    /// Whether the session with id `id` is folded.
+    #[must_use]
+    pub fn is_folded(&self, id: i64) -> bool {
+        self.all != self.toggled.contains(&id)
+    }
+
+    /// Whether any session may be folded.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.all || !self.toggled.is_empty()
+    }
+
+    /// Folds or unfolds the session with id `id`; returns whether it is now folded.
+    pub fn toggle(&mut self, id: i64) -> bool {
+        if !self.toggled.remove(&id) {
+            self.toggled.insert(id);
+        }
+        self.is_folded(id)
+    }
+
+    /// Unfolds the session with id `id`; returns whether it was folded.
+    pub fn unfold(&mut self, id: i64) -> bool {
+        if !self.is_folded(id) {
+            return false;
+        }
+        self.toggle(id);
+        true
+    }
+
+    /// Folds every session, or unfolds every session when all were folded; returns
+    /// whether they are now folded.
+    pub fn toggle_all(&mut self) -> bool {
+        self.all = !(self.all && self.toggled.is_empty());
+        self.toggled.clear();
+        self.all
+    }
+
+    /// Forgets the sessions folded one by one (another user's ids mean nothing here);
+    /// "all folded" stays.
+    pub fn forget_sessions(&mut self) {
+        self.toggled.clear();
+    }
+}
+
+/// The rows of user `u`'s event list. A folded session (`folds`) lists only its header,
+/// with the count of its events the filter lets through.
 #[must_use]
 pub fn build_rows(
     a: &Analysis,
@@ -103,6 +163,7 @@ pub fn build_rows(
     u: UserIx,
     order: Order,
     type_filter: &str,
+    folds: &Folds,
 ) -> Vec<Row> {
     let Some(user) = a.users.get(u.idx()) else {
         return Vec::new();
@@ -158,6 +219,12 @@ pub fn build_rows(
                     session: s,
                     shown: u32::try_from(list.len()).unwrap_or(u32::MAX),
                 });
+                if a.sessions
+                    .get(s.idx())
+                    .is_some_and(|x| folds.is_folded(x.id))
+                {
+                    continue;
+                }
                 match order {
                     Order::OldestFirst => rows.extend(list),
                     Order::NewestFirst => rows.extend(list.into_iter().rev()),
@@ -206,16 +273,103 @@ pub fn row_has_flag(a: &Analysis, row: Row, flag: crate::analysis::Flag) -> bool
     }
 }
 
-/// The event a row stands for: the event itself, or a session's first listed event.
+/// The event a row stands for: the event itself, or a session's first listed event
+/// (a folded session's header: the session's first event).
 #[must_use]
-pub fn row_event(a: &Analysis, rows: &[Row], i: usize) -> Option<EventIx> {
-    match rows.get(i)? {
+pub fn row_event(a: &Analysis, store: &EventStore, rows: &[Row], i: usize) -> Option<EventIx> {
+    match *rows.get(i)? {
         Row::Event { pos, .. } => a.order.get(pos.idx()).copied(),
-        Row::Session { .. } => match rows.get(i + 1)? {
-            Row::Event { pos, .. } => a.order.get(pos.idx()).copied(),
-            Row::Session { .. } => None,
+        Row::Session { session, .. } => match rows.get(i + 1) {
+            Some(Row::Event { pos, .. }) if a.pos_session.get(pos.idx()) == Some(&session) => {
+                a.order.get(pos.idx()).copied()
+            }
+            _ => first_event_of(a, store, session),
         },
     }
+}
+
+/// The first event (in the user's order) of `session`.
+#[must_use]
+pub fn first_event_of(a: &Analysis, store: &EventStore, session: SessionIx) -> Option<EventIx> {
+    let s = a.sessions.get(session.idx())?;
+    let user = a.users.get(s.user.idx())?;
+    let positions = user.events.idx();
+    let events = store.events();
+    // The user's events are ordered by time: start at the first one at the session's
+    // first time (a binary search), then look for the session's own.
+    let ixs = a.order.get(positions.clone())?;
+    let from = ixs.partition_point(|&e| events[e].time < s.first);
+    (positions.start + from..positions.end)
+        .map(Pos::from_usize)
+        .find(|&p| a.pos_session[p] == session)
+        .and_then(|p| a.order.get(p.idx()).copied())
+}
+
+/// The row of event `e` of user `u`; with `header`, or when its session is folded, the
+/// row of its session's header.
+#[must_use]
+pub fn event_row(a: &Analysis, rows: &[Row], u: UserIx, e: EventIx, header: bool) -> Option<usize> {
+    if let Some(i) = rows.iter().position(|r| match r {
+        Row::Event { pos, .. } => a.order[*pos] == e,
+        Row::Session { .. } => false,
+    }) {
+        if header && i > 0 && matches!(rows[i - 1], Row::Session { .. }) {
+            return Some(i - 1);
+        }
+        return Some(i);
+    }
+    let user = a.users.get(u.idx())?;
+    let p = user.events.iter_ix().find(|&p| a.order[p] == e)?;
+    let s = a.pos_session[p];
+    if s == NO_SESSION {
+        return None;
+    }
+    header_row(rows, s)
+}
+
+/// The row of `session`'s header.
+#[must_use]
+pub fn header_row(rows: &[Row], session: SessionIx) -> Option<usize> {
+    rows.iter()
+        .position(|r| matches!(r, Row::Session { session: s, .. } if *s == session))
+}
+
+/// The header row of the session that row `i` belongs to: `i` itself for a header, the
+/// nearest header above for an event in a session, `None` for an out-of-session event.
+#[must_use]
+pub fn session_header_of(a: &Analysis, rows: &[Row], i: usize) -> Option<usize> {
+    match *rows.get(i)? {
+        Row::Session { .. } => Some(i),
+        Row::Event { pos, .. } => {
+            let s = *a.pos_session.get(pos.idx())?;
+            if s == NO_SESSION {
+                return None;
+            }
+            (0..i)
+                .rev()
+                .find(|&k| matches!(rows[k], Row::Session { session, .. } if session == s))
+        }
+    }
+}
+
+/// The display width of user `u`'s longest event type (sanitised as drawn), for a type
+/// column that does not move while scrolling, folding or filtering.
+#[must_use]
+pub fn longest_type(a: &Analysis, store: &EventStore, u: UserIx) -> usize {
+    let Some(user) = a.users.get(u.idx()) else {
+        return 0;
+    };
+    let events = store.events();
+    let mut seen: FxHashSet<Sym> = FxHashSet::default();
+    let mut longest = 0;
+    for &e in &a.order[user.events.idx()] {
+        let sym = events[e].event_type;
+        if seen.insert(sym) {
+            let name = crate::fmt::sanitize(store.strings.get(sym));
+            longest = longest.max(unicode_width::UnicodeWidthStr::width(name.as_ref()));
+        }
+    }
+    longest
 }
 
 /// The event rows of a list: (row index, the event's position in `a.order`, its time).
@@ -462,5 +616,38 @@ impl Window {
         let span = i128::from(self.end) - i128::from(self.start);
         let t = i128::from(self.start) + span * (2 * i128::from(col) + 1) / (2 * w);
         i64::try_from(t).unwrap_or(self.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_toggle_one_session_or_all() {
+        let mut f = Folds::default();
+        assert!(!f.any() && !f.is_folded(1));
+        assert!(f.toggle(1));
+        assert!(f.is_folded(1) && !f.is_folded(2));
+        assert!(!f.toggle(1));
+        assert!(!f.any());
+        // C: all folded; Space unfolds one; C folds all again, then unfolds all.
+        assert!(f.toggle_all());
+        assert!(f.is_folded(1) && f.is_folded(2));
+        assert!(!f.toggle(2));
+        assert!(f.is_folded(1) && !f.is_folded(2));
+        assert!(f.toggle_all());
+        assert!(f.is_folded(2));
+        assert!(!f.toggle_all());
+        assert!(!f.any());
+        // unfold reports whether anything changed.
+        f.toggle(7);
+        assert!(f.unfold(7));
+        assert!(!f.unfold(7));
+        // Another user's ids are forgotten; all-folded stays.
+        f.toggle_all();
+        f.toggle(3);
+        f.forget_sessions();
+        assert!(f.all && f.is_folded(3));
     }
 }

@@ -6,12 +6,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::App;
-use crate::index::SourceIx;
+use crate::index::{IxRange, SourceIx};
 use crate::listen::shared::LiveState;
 use crate::tui::action::Action;
 use crate::tui::live_view::{BodyView, Follow, LiveStatus, RateWindow, RejectedView};
 use crate::tui::model::{Derived, Overlay};
-use crate::tui::rows::event_rows;
+use crate::tui::rows::{event_rows, header_row};
 
 impl App {
     /// Attaches the ingestion endpoint `listen` serves: the status bar shows its address,
@@ -143,10 +143,21 @@ impl App {
         let Some(a) = &m.derived.analysis else {
             return;
         };
-        let newest = event_rows(a, &m.store, &m.derived.events.rows)
+        let mut newest = event_rows(a, &m.store, &m.derived.events.rows)
             .map(|(i, pos, time)| (i, (time, pos)))
             .max_by_key(|&(_, key)| key)
             .map(|(i, _)| i);
+        // The newest event sits in a folded session: its header (the fold stays, and the
+        // header's count grows as events arrive).
+        if let Some(u) = m.derived.events.user
+            && let Some(user) = a.users.get(u.idx())
+            && let Some(last) = user.events.iter_ix().next_back()
+            && let Some(s) = a.sessions.get(a.pos_session[last].idx())
+            && m.events.folds.is_folded(s.id)
+            && let Some(i) = header_row(&m.derived.events.rows, a.pos_session[last])
+        {
+            newest = Some(i);
+        }
         if let Some(i) = newest {
             self.model.derived.events.selected = i;
         }

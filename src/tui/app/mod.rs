@@ -17,10 +17,12 @@
 //! |---|---|
 //! | `mod.rs` | the app, input dispatch, messages, asking for jobs and taking their results (analysis, raw reads), drawing |
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
+//! | `fold.rs` | the event list's folded sessions and its properties' horizontal scroll |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
 //! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
 //! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
 
+mod fold;
 mod live_mode;
 mod navigate;
 mod output;
@@ -73,8 +75,8 @@ pub const TIMEOUT_PRESETS: [i64; 6] = [
 /// While sources load, the analysis is recomputed at most this often.
 pub const REANALYSE_EVERY: Duration = Duration::from_millis(500);
 
-/// Key properties shown per event row.
-const ROW_PROPERTIES: usize = 3;
+/// Key properties read per event row (the properties column scrolls to show them all).
+const ROW_PROPERTIES: usize = 16;
 /// The key-property cache is cleared when it grows past this many events.
 const PROPS_CACHE_MAX: usize = 50_000;
 
@@ -372,6 +374,10 @@ impl App {
             Action::ToggleRejected => self.toggle_rejected(),
             Action::ToggleFindings => self.toggle_findings(),
             Action::ClearFinding => self.clear_finding(),
+            Action::ToggleFold => self.toggle_fold(),
+            Action::ToggleFoldAll => self.toggle_fold_all(),
+            Action::PropsLeft => self.scroll_props(false),
+            Action::PropsRight => self.scroll_props(true),
         }
     }
 
@@ -767,12 +773,8 @@ impl App {
             m.derived.users.list.len(),
             a.users_list.height as usize,
         );
-        self.view.events_top = ui::scrolled(
-            self.view.events_top,
-            m.derived.events.selected,
-            m.derived.events.rows.len(),
-            a.lower_list.height as usize,
-        );
+        self.view.events_top =
+            ui::events::events_top(m, self.view.events_top, a.lower_list.height as usize);
         self.clamp_scrolls();
         if self.model.lower == Lower::Events {
             self.prefetch_visible();
@@ -866,16 +868,10 @@ fn raw_text(bytes: Result<Vec<u8>, String>) -> RawText {
     }
 }
 
-/// The row of event `e` (or, with `header`, of its session's header).
+/// The row of event `e` (or, with `header` or when its session is folded, of its
+/// session's header).
 fn find_event_row(m: &Model, e: EventIx, header: bool) -> Option<usize> {
     let a = m.derived.analysis.as_ref()?;
-    let rows = &m.derived.events.rows;
-    let i = rows.iter().position(|r| match r {
-        Row::Event { pos, .. } => a.order[*pos] == e,
-        Row::Session { .. } => false,
-    })?;
-    if header && i > 0 && matches!(rows[i - 1], Row::Session { .. }) {
-        return Some(i - 1);
-    }
-    Some(i)
+    let u = m.derived.events.user?;
+    super::rows::event_row(a, &m.derived.events.rows, u, e, header)
 }

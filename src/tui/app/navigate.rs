@@ -7,7 +7,9 @@ use super::{App, RawPurpose, find_event_row, raw_text};
 use crate::index::{EventIx, UserIx};
 use crate::source::raw;
 use crate::tui::model::{DetailView, Focus, Lower, Overlay, RawText, UserSort};
-use crate::tui::rows::{Lanes, Row, Scale, Window, build_rows, event_rows, row_is_flagged};
+use crate::tui::rows::{
+    Lanes, Row, Scale, Window, build_rows, event_rows, longest_type, row_is_flagged,
+};
 use crate::tui::ui;
 
 impl App {
@@ -156,6 +158,8 @@ impl App {
             || self.model.derived.events.user != self.model.derived.users.list.get(i).copied();
         self.model.derived.users.selected = i;
         if changed {
+            self.model.events.folds.forget_sessions();
+            self.model.events.hscroll = 0;
             self.model.derived.events.selected = 0;
             self.model.derived.timeline.center = None;
             self.model.derived.timeline.scale = Scale::Fit;
@@ -192,7 +196,15 @@ impl App {
             m.derived.timeline.lanes = None;
             return;
         };
-        m.derived.events.rows = build_rows(a, &m.store, u, m.events.order, &m.events.type_filter);
+        m.derived.events.rows = build_rows(
+            a,
+            &m.store,
+            u,
+            m.events.order,
+            &m.events.type_filter,
+            &m.events.folds,
+        );
+        m.derived.events.type_cells = longest_type(a, &m.store, u);
         m.derived.events.user = Some(u);
         m.derived.timeline.lanes = Some(Lanes::build(a, &m.store, u));
         m.derived.events.selected = match keep_event {
@@ -266,6 +278,10 @@ impl App {
         let same_user = m.derived.events.user.is_some()
             && m.derived.users.list.get(selected) == m.derived.events.user.as_ref();
         m.derived.users.selected = selected;
+        if !same_user {
+            m.events.folds.forget_sessions();
+            m.events.hscroll = 0;
+        }
         self.rebuild_rows(same_user);
         if !same_user {
             self.model.derived.events.selected = 0;
@@ -454,10 +470,19 @@ impl App {
         let Some(a) = &self.model.derived.analysis else {
             return;
         };
-        let best = event_rows(a, &self.model.store, &self.model.derived.events.rows)
-            .map(|(i, _, time)| (i, time.abs_diff(t)))
+        // Among folded sessions' events too: the nearest one's folded header is selected.
+        let unfolded = self.unfolded_rows();
+        let rows = unfolded
+            .as_ref()
+            .map_or(self.model.derived.events.rows.as_slice(), |(all, _)| {
+                all.as_slice()
+            });
+        let best = event_rows(a, &self.model.store, rows)
+            .map(|(_, pos, time)| (pos, time.abs_diff(t)))
             .min_by_key(|&(_, d)| d);
-        if let Some((i, _)) = best {
+        if let Some((pos, _)) = best
+            && let Some(i) = find_event_row(&self.model, a.order[pos], false)
+        {
             self.select_row(i);
         }
     }
@@ -489,7 +514,13 @@ impl App {
         } else if a.lower.contains(at) {
             self.model.focus = Focus::Lower;
             if self.model.lower == Lower::Events && a.lower_list.contains(at) {
-                let i = self.view.events_top + (row - a.lower_list.y) as usize;
+                let mut i = self.view.events_top + (row - a.lower_list.y) as usize;
+                // The first line may show the pinned header of the session the view is in.
+                if row == a.lower_list.y
+                    && let Some(h) = ui::events::sticky_header(&self.model, self.view.events_top)
+                {
+                    i = h;
+                }
                 if i < self.model.derived.events.rows.len() {
                     self.select_row(i);
                 }

@@ -59,10 +59,12 @@ impl App {
         let Some(a) = &m.derived.analysis else {
             return;
         };
-        let mut positions: Vec<Pos> = m
-            .derived
-            .events
-            .rows
+        // Folded sessions are exported too: folding only hides rows.
+        let unfolded = self.unfolded_rows();
+        let rows = unfolded
+            .as_ref()
+            .map_or(m.derived.events.rows.as_slice(), |(all, _)| all.as_slice());
+        let mut positions: Vec<Pos> = rows
             .iter()
             .filter_map(|r| match r {
                 Row::Event { pos, .. } => Some(*pos),

@@ -199,12 +199,19 @@ impl App {
         let Some(a) = &self.model.derived.analysis else {
             return;
         };
-        let rows = &self.model.derived.events.rows;
+        // Folded sessions are searched too: a match inside one unfolds it.
+        let unfolded = self.unfolded_rows();
+        let (rows, sel) = match &unfolded {
+            Some((all, sel)) => (all.as_slice(), *sel),
+            None => (
+                self.model.derived.events.rows.as_slice(),
+                self.model.derived.events.selected,
+            ),
+        };
         let n = rows.len();
         if n == 0 {
             return;
         }
-        let sel = self.model.derived.events.selected;
         let order: Vec<usize> = (1..=n)
             .map(|k| {
                 if forward {
@@ -219,7 +226,13 @@ impl App {
         match found {
             Some(i) => {
                 let wrapped = if forward { i <= sel } else { i >= sel };
-                self.select_row(i);
+                match (&unfolded, rows.get(i)) {
+                    (Some(_), Some(&Row::Event { pos, .. })) => {
+                        let e = a.order[pos];
+                        self.reveal_event(e);
+                    }
+                    _ => self.select_row(i),
+                }
                 if wrapped {
                     self.info(format!(
                         "search wrapped around: '{}'",

@@ -17,10 +17,10 @@
 //! │                               ││ █ ▓ session  [█] selected  ╌ gap  ┊ cut  ═ merge … │
 //! │                               │└ replay at 30m: 3 sessions (recorded 4) · … ──────┘
 //! │                               │┌ Events · alice · oldest first ───────────────────┐
-//! │                               ││▾ 2024-01-02 10:00:00.000 len 7m12s span 7m10s … │
-//! │                               ││  10:00:01.000 App Opened        plan=pro        │
-//! │                               ││  10:07:13.000 Purchase  GAP 7m12s  sku=42       │
-//! │                               ││• 10:30:00.000 Server Sync  NO SESSION            │
+//! │                               ││▾ 2024-01-02 10:00:00.000 · 3 events · GAP 7m12s… │
+//! │                               ││  10:00:01.000 App Opened             plan=pro    │
+//! │                               ││  10:07:13.000 Purchase    GAP 7m12s  sku=42      │
+//! │                               ││• 01-02 10:30  Server Sync NO SESSION job=nightly │
 //! └───────────────────────────────┘└──────────────────────────────────────────────────┘
 //!  demo.ndjson │ 1,234 events · 56 users · 78 sessions · 3 rejected │ timeout 30m · gap 5m │ UTC
 //!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
@@ -219,12 +219,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
         model.derived.users.list.len(),
         a.users_list.height as usize,
     );
-    view.events_top = scrolled(
-        view.events_top,
-        model.derived.events.selected,
-        model.derived.events.rows.len(),
-        a.lower_list.height as usize,
-    );
+    view.events_top = events::events_top(model, view.events_top, a.lower_list.height as usize);
     users::render(frame, model, view);
     timeline::render(frame, model, view);
     match model.lower {

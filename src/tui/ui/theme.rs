@@ -62,6 +62,8 @@ pub struct Theme {
     pub histogram: Style,
     /// The current timeout's mark in the sweep and histogram.
     pub current: Style,
+    /// Text matching the search, in the event list (never reverse video).
+    pub search_match: Style,
 }
 
 impl Theme {
@@ -107,6 +109,10 @@ impl Theme {
             error: fg(Color::Red).add_modifier(Modifier::BOLD),
             histogram: fg(Color::Blue),
             current: fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            search_match: Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         }
     }
 
@@ -145,11 +151,12 @@ impl Theme {
             error: bold,
             histogram: plain,
             current: bold,
+            search_match: bold.add_modifier(Modifier::UNDERLINED),
         }
     }
 
     /// The names of the theme's colours, as a config file's `[theme]` table names them.
-    pub const SLOTS: [&'static str; 27] = [
+    pub const SLOTS: [&'static str; 28] = [
         "text",
         "dim",
         "border",
@@ -177,6 +184,7 @@ impl Theme {
         "error",
         "histogram",
         "current",
+        "search_match",
     ];
 
     /// The style named `slot` (one of [`Theme::SLOTS`]).
@@ -209,6 +217,7 @@ impl Theme {
             "error" => &mut self.error,
             "histogram" => &mut self.histogram,
             "current" => &mut self.current,
+            "search_match" => &mut self.search_match,
             _ => return None,
         })
     }
