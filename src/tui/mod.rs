@@ -146,6 +146,7 @@ pub mod model;
 pub mod osc52;
 pub mod records;
 pub mod rows;
+pub mod search;
 pub mod terminal;
 pub mod ui;
 pub mod zone;

@@ -25,8 +25,9 @@
 //! ```
 //!
 //! The lower right pane shows the event list or the replay panel (`r`); the help, the
-//! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
-//! panes. The users pane grows with the terminal (see [`layout`]); column math counts
+//! event detail, the session detail (Enter on a session header), the results of a search
+//! across all users (`S`), the findings (`i`) and the rejected requests (`!`) are
+//! overlays over the panes. The users pane grows with the terminal (see [`layout`]); column math counts
 //! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
 //! only a message is shown.
 
@@ -36,6 +37,8 @@ pub mod findings;
 pub mod help;
 pub mod rejected;
 pub mod replay;
+pub mod search;
+pub mod session;
 pub mod status;
 pub mod theme;
 pub mod timeline;
@@ -226,6 +229,8 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
         Overlay::Help { scroll } => help::render(frame, keys, view, scroll),
         Overlay::Detail => detail::render(frame, model, keys, view),
         Overlay::Findings => findings::render(frame, model, keys, view),
+        Overlay::Session => session::render(frame, model, keys, view),
+        Overlay::SearchResults => search::render(frame, model, keys, view),
         Overlay::Rejected => {
             if let Some(v) = &model.rejected {
                 view.rejected_top = scrolled(
