@@ -31,8 +31,11 @@ pub const SEARCH_CAP: usize = 10_000;
 /// Events scanned between two progress reports of a search across all users.
 pub const SEARCH_CHUNK: usize = 16_384;
 
-/// Characters of context either side of a match in an excerpt.
-const EXCERPT_CONTEXT: usize = 24;
+/// Bytes of context before a match in an excerpt (few, so that a narrow column still
+/// shows the match itself).
+const EXCERPT_BEFORE: usize = 8;
+/// Bytes of context after a match in an excerpt.
+const EXCERPT_AFTER: usize = 36;
 
 /// Where `n`/`N` look for the last search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -229,11 +232,11 @@ pub fn raw_contains(bytes: &[u8], needle: &str) -> Option<usize> {
 /// with `…` where cut.
 fn excerpt(bytes: &[u8], at: usize, len: usize) -> Box<str> {
     let text = String::from_utf8_lossy(bytes);
-    let mut start = at.saturating_sub(EXCERPT_CONTEXT);
+    let mut start = at.saturating_sub(EXCERPT_BEFORE);
     while start > 0 && !text.is_char_boundary(start) {
         start -= 1;
     }
-    let mut end = (at + len + EXCERPT_CONTEXT).min(text.len());
+    let mut end = (at + len + EXCERPT_AFTER).min(text.len());
     while end < text.len() && !text.is_char_boundary(end) {
         end += 1;
     }

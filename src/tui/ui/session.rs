@@ -55,6 +55,16 @@ fn when_seconds(zone: Zone, ms: i64) -> String {
         .unwrap_or(full)
 }
 
+/// A time within the session's listing: the time of day alone when it falls on the
+/// date of `day` (the session's first event, shown in full above), else date and time.
+fn short(zone: Zone, ms: i64, day: i64) -> String {
+    if zone.format(ms, Precision::Date) == zone.format(day, Precision::Date) {
+        zone.format(ms, Precision::Time)
+    } else {
+        when(zone, ms)
+    }
+}
+
 /// How a session id reads, in words: `looks like seconds: 2026-10-28 13:00:29`.
 #[must_use]
 pub fn id_words(zone: Zone, id: i64, first: i64) -> String {
@@ -119,6 +129,15 @@ fn event_words(model: &Model, zone: Zone, e: EventAt) -> String {
     format!(
         "{}  {}",
         when(zone, e.time),
+        sanitize(model.store.strings.get(e.event_type))
+    )
+}
+
+/// An event inside a listing: its time (short, see [`short`]) and type.
+fn event_short(model: &Model, zone: Zone, e: EventAt, day: i64) -> String {
+    format!(
+        "{} {}",
+        short(zone, e.time, day),
         sanitize(model.store.strings.get(e.event_type))
     )
 }
@@ -229,8 +248,9 @@ fn facts(
             },
         )],
     );
+    let day = d.first.time;
     for &e in &d.duplicates {
-        out.item(vec![Span::styled(event_words(model, zone, e), t.text)]);
+        out.item(vec![Span::styled(event_short(model, zone, e, day), t.text)]);
     }
     // Gaps.
     out.row(
@@ -246,8 +266,8 @@ fn facts(
             Span::styled(
                 format!(
                     "  {} → {}",
-                    event_words(model, zone, g.from),
-                    event_words(model, zone, g.to)
+                    event_short(model, zone, g.from, day),
+                    event_short(model, zone, g.to, day)
                 ),
                 t.text,
             ),
@@ -255,7 +275,7 @@ fn facts(
     }
     // Replay.
     for (k, r) in d.replayed.iter().enumerate() {
-        replay_lines(out, a, r, k == 0, zone);
+        replay_lines(out, a, r, k == 0, zone, day);
     }
     // Flags.
     let flags = s.flag_list();
@@ -276,7 +296,14 @@ fn facts(
     }
 }
 
-fn replay_lines(out: &mut Out<'_>, a: &Analysis, r: &ReplayedAt, current: bool, zone: Zone) {
+fn replay_lines(
+    out: &mut Out<'_>,
+    a: &Analysis,
+    r: &ReplayedAt,
+    current: bool,
+    zone: Zone,
+    day: i64,
+) {
     let t = out.t;
     let n = r.parts.len();
     let why = if current {
@@ -306,17 +333,18 @@ fn replay_lines(out: &mut Out<'_>, a: &Analysis, r: &ReplayedAt, current: bool, 
         ],
     );
     for p in &r.parts {
-        let mut spans = vec![Span::styled(
+        out.item(vec![Span::styled(
             format!(
-                "{} – {}  {} active event{}, {} of this session",
-                when_seconds(zone, p.first),
-                when_seconds(zone, p.last),
+                "{} – {} ({})  {} active event{}, {} of this session",
+                short(zone, p.first, day),
+                short(zone, p.last, day),
+                duration(p.last.saturating_sub(p.first)),
                 count(u64::from(p.events)),
                 if p.events == 1 { "" } else { "s" },
                 count(u64::from(p.own))
             ),
             t.text,
-        )];
+        )]);
         if !p.others.is_empty() {
             let ids: Vec<String> = p
                 .others
@@ -325,9 +353,9 @@ fn replay_lines(out: &mut Out<'_>, a: &Analysis, r: &ReplayedAt, current: bool, 
                 .filter_map(|o| a.sessions.get(o.idx()).map(|s| s.id.to_string()))
                 .collect();
             let more = p.others.len().saturating_sub(3);
-            spans.push(Span::styled(
+            out.item(vec![Span::styled(
                 format!(
-                    " · merged with {} other recorded session{} ({}{})",
+                    "  merged with {} other recorded session{}: {}{}",
                     p.others.len(),
                     if p.others.len() == 1 { "" } else { "s" },
                     ids.join(", "),
@@ -338,9 +366,8 @@ fn replay_lines(out: &mut Out<'_>, a: &Analysis, r: &ReplayedAt, current: bool, 
                     }
                 ),
                 t.flag,
-            ));
+            )]);
         }
-        out.item(spans);
     }
 }
 
