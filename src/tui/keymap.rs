@@ -865,6 +865,15 @@ mod tests {
                 ("rejected body", vec![ToggleRejected, Open]),
                 ("prompt", vec![FocusPrev, Search]),
                 ("users prompt", vec![Search]),
+                ("session detail", vec![FocusPrev, Open]),
+                (
+                    "search results",
+                    vec![
+                        Action::SearchAll,
+                        Action::PromptInput('x'),
+                        Action::PromptSubmit,
+                    ],
+                ),
             ]
         }
 
