@@ -4,8 +4,7 @@
 //! What matches (both forms, case-insensitive substring): an event's type, its
 //! `user_id`, `device_id` or `amplitude_id`, its key properties when already read, and,
 //! for sources that can be read back cheaply (plain files, memory), its raw JSON text.
-//! [`event_matches_cheaply`] is the one test of the ids and type; [`raw_contains`] of the
-//! raw text.
+//! [`SymMatcher`] is the one test of the ids and type; [`raw_contains`] of the raw text.
 //!
 //! Within one user, the matching rows are found once per (user, query, rows) and cached
 //! ([`UserMatches`]), so `n`/`N` say `match 3 of 9`. Across users the search runs as a
@@ -200,19 +199,51 @@ impl AllSearch {
     }
 }
 
-/// Whether event `e`'s type or ids contain `needle` (lower case); the text that matched.
-#[must_use]
-pub fn event_matches_cheaply<'s>(
-    store: &'s EventStore,
-    e: EventIx,
-    needle: &str,
-) -> Option<&'s str> {
-    let ev = store.events().get(e.idx())?;
-    let strings = &store.strings;
-    [ev.event_type, ev.user_id, ev.device_id, ev.amplitude_id]
-        .into_iter()
-        .map(|sym| strings.get(sym))
-        .find(|text| !text.is_empty() && text.to_lowercase().contains(needle))
+/// Whether interned strings contain a needle, each string lower-cased and tested once
+/// per search (types and ids repeat across millions of events).
+#[derive(Debug)]
+pub struct SymMatcher<'n> {
+    needle: &'n str,
+    /// Per symbol: 0 not tested yet, 1 no match, 2 match.
+    seen: Vec<u8>,
+}
+
+impl<'n> SymMatcher<'n> {
+    /// A matcher of `needle` (lower case).
+    #[must_use]
+    pub fn new(needle: &'n str) -> Self {
+        Self {
+            needle,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Whether event `e`'s type or ids contain the needle; the text that matched.
+    pub fn event<'s>(&mut self, store: &'s EventStore, e: EventIx) -> Option<&'s str> {
+        let ev = store.events().get(e.idx())?;
+        let strings = &store.strings;
+        if self.seen.len() < strings.len() {
+            self.seen.resize(strings.len(), 0);
+        }
+        for sym in [ev.event_type, ev.user_id, ev.device_id, ev.amplitude_id] {
+            let text = strings.get(sym);
+            let hit = match self.seen.get(sym.0 as usize).copied() {
+                Some(2) => true,
+                Some(1) => false,
+                _ => {
+                    let hit = !text.is_empty() && text.to_lowercase().contains(self.needle);
+                    if let Some(slot) = self.seen.get_mut(sym.0 as usize) {
+                        *slot = if hit { 2 } else { 1 };
+                    }
+                    hit
+                }
+            };
+            if hit {
+                return Some(text);
+            }
+        }
+        None
+    }
 }
 
 /// Where `needle` (lower case, ASCII-folded) first occurs in `bytes`, ignoring ASCII
@@ -262,6 +293,7 @@ pub fn search_store(
 ) -> Found {
     let upto = upto.min(store.events().len());
     let mut found = Found::default();
+    let mut syms = SymMatcher::new(needle);
     let mut start = 0;
     while start < upto {
         let end = (start + SEARCH_CHUNK).min(upto);
@@ -269,7 +301,7 @@ pub fn search_store(
         let mut raw_wanted: Vec<(EventIx, RawLoc)> = Vec::new();
         for i in start..end {
             let e = EventIx::from_usize(i);
-            if let Some(text) = event_matches_cheaply(store, e, needle) {
+            if let Some(text) = syms.event(store, e) {
                 hits.push((e, text.into()));
             } else if let Some(loc) = store.raw(e)
                 && raw::is_cheap(store, loc)
@@ -317,12 +349,13 @@ pub fn matching_rows(
 ) -> Vec<usize> {
     let mut out: FxHashSet<usize> = FxHashSet::default();
     let mut raw_wanted: Vec<(usize, RawLoc)> = Vec::new();
+    let mut syms = SymMatcher::new(needle);
     for (i, row) in rows.iter().enumerate() {
         let Row::Event { pos, .. } = *row else {
             continue;
         };
         let e = a.order[pos];
-        if event_matches_cheaply(store, e, needle).is_some()
+        if syms.event(store, e).is_some()
             || props
                 .get(&e)
                 .is_some_and(|p| p.to_lowercase().contains(needle))
