@@ -404,3 +404,16 @@ fn search_results_snapshots() {
         insta::assert_snapshot!(format!("search_results_{w}x{h}"), t.backend());
     }
 }
+
+#[test]
+fn going_to_a_result_pauses_follow_mode() {
+    use streamscope::tui::live_view::Follow;
+    let mut app = app();
+    press(&mut app, 'F');
+    assert_eq!(app.model.follow, Follow::On);
+    search_all(&mut app, "checkout");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.model.follow, Follow::Paused { .. }));
+    let r0 = app.model.derived.search_all.as_ref().unwrap().results[0].clone();
+    assert_eq!(app.model.selected_event(), Some(r0.event));
+}

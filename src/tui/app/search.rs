@@ -321,6 +321,8 @@ impl App {
         let Some(r) = s.results.get(i).cloned() else {
             return;
         };
+        // Going to a result is a move: it pauses follow mode like any other.
+        self.pause_follow();
         let mut notes: Vec<&str> = Vec::new();
         // The user must be listed: a filter or finding that hides them is cleared.
         if !self.model.derived.users.list.contains(&r.user) {
