@@ -238,6 +238,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| app.draw(&mut terminal).expect("draw"));
     });
     app.apply(Action::CloseOverlay);
+    // The session detail of the middle user's first session (Enter on its header).
+    app.apply(Action::Top);
+    app.apply(Action::Open);
+    group.bench_function("prepare + render (session detail)", |b| {
+        b.iter(|| app.draw(&mut terminal).expect("draw"));
+    });
+    app.apply(Action::CloseOverlay);
     group.bench_function("key j + prepare + render (users pane)", |b| {
         app.apply(Action::FocusNext);
         b.iter(|| {
@@ -356,6 +363,27 @@ fn benches(c: &mut Criterion) {
             app.draw(&mut terminal).expect("draw");
         });
     });
+    group.finish();
+
+    let mut group = c.benchmark_group("search across all users, 2M events (a background job)");
+    group.sample_size(10);
+    let store = Arc::clone(&app.model.store);
+    let n = store.events().len();
+    for (name, needle) in [
+        (
+            "a rare type or id (scans everything, raw JSON included)",
+            "zzz-no-such-text",
+        ),
+        ("a word in every event (stops at the 10,000 cap)", "plan"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let found =
+                    streamscope::tui::search::search_store(&store, needle, n, &mut |_, _| {});
+                black_box(found.hits.len());
+            });
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("first frame");

@@ -30,6 +30,7 @@ mod flag;
 mod identity;
 mod replay;
 mod scope;
+mod session_detail;
 mod sessions;
 mod suspect;
 mod triage;
@@ -43,6 +44,7 @@ pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use identity::{IdField, Identity};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 pub use scope::{ScopeFigures, ScopeSweepRow};
+pub use session_detail::{EventAt, GapSpan, ReplayedAt, ReplayedPart, SessionDetail};
 pub use suspect::{IdReading, id_reading};
 pub use triage::severity;
 

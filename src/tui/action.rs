@@ -48,6 +48,8 @@ pub enum Action {
     SearchNext,
     /// Go to the previous search match.
     SearchPrev,
+    /// Type a search over every user's events (a results list opens).
+    SearchAll,
     /// Type an event type to filter the event list by.
     FilterType,
     /// Show times in the next zone (UTC, local, `--tz`).
@@ -153,6 +155,7 @@ impl Action {
             Action::Search => "search",
             Action::SearchNext => "search_next",
             Action::SearchPrev => "search_prev",
+            Action::SearchAll => "search_all",
             Action::FilterType => "filter_type",
             Action::CycleZone => "cycle_zone",
             Action::CycleTimeout => "cycle_timeout",

@@ -15,6 +15,7 @@
 //! | [`Kind::ReadRaw`] `Detail` | the event in the detail overlay (compressed sources) | *supersedes*: the newer request runs, the older one's result is dropped |
 //! | [`Kind::Export`] | NDJSON export of the listed events, with progress | is *refused* with a message (one file at a time) |
 //! | [`Kind::Copy`] | reads an event's raw JSON and encodes its OSC 52 sequence | *supersedes*: the latest copy wins |
+//! | [`Kind::Search`] | a search across all users over a snapshot of the store ([`super::search::search_store`]), with progress | *supersedes*: the latest query wins |
 //!
 //! # Staleness: one rule
 //!
@@ -80,6 +81,8 @@ pub enum Kind {
     Export,
     /// Raw JSON prepared for the clipboard.
     Copy,
+    /// A search across all users.
+    Search,
 }
 
 /// What happens to a request for a kind of job while one of that kind is wanted or
@@ -94,7 +97,7 @@ pub enum Policy {
     Refuse,
 }
 
-const KINDS: usize = 5;
+const KINDS: usize = 6;
 
 impl Kind {
     /// Its slot in the runner's table.
@@ -105,6 +108,7 @@ impl Kind {
             Kind::ReadRaw(RawPurpose::Detail) => 2,
             Kind::Export => 3,
             Kind::Copy => 4,
+            Kind::Search => 5,
         }
     }
 
@@ -114,7 +118,7 @@ impl Kind {
         match self {
             Kind::Analyse => Policy::Wait,
             Kind::ReadRaw(RawPurpose::Props) | Kind::Export => Policy::Refuse,
-            Kind::ReadRaw(RawPurpose::Detail) | Kind::Copy => Policy::Supersede,
+            Kind::ReadRaw(RawPurpose::Detail) | Kind::Copy | Kind::Search => Policy::Supersede,
         }
     }
 
@@ -122,7 +126,7 @@ impl Kind {
     /// voids it.
     #[must_use]
     pub fn follows_store(self) -> bool {
-        matches!(self, Kind::Analyse | Kind::ReadRaw(_))
+        matches!(self, Kind::Analyse | Kind::ReadRaw(_) | Kind::Search)
     }
 
     /// How messages name it (`the analysis thread failed: …`).
@@ -133,6 +137,7 @@ impl Kind {
             Kind::ReadRaw(_) => "raw text",
             Kind::Export => "export",
             Kind::Copy => "clipboard",
+            Kind::Search => "search",
         }
     }
 
@@ -143,6 +148,7 @@ impl Kind {
             Kind::ReadRaw(_) => "streamscope-raw",
             Kind::Export => "streamscope-export",
             Kind::Copy => "streamscope-copy",
+            Kind::Search => "streamscope-search",
         }
     }
 }
@@ -203,6 +209,15 @@ pub enum Job {
     },
     /// Prepare an event's raw JSON for the clipboard.
     Copy(CopyFrom),
+    /// Search every user's events.
+    Search {
+        /// The snapshot searched (while a job holds it, loader events wait).
+        store: Arc<EventStore>,
+        /// The query, lower-cased.
+        needle: String,
+        /// Events `0..upto` are searched: those the analysis holds.
+        upto: usize,
+    },
 }
 
 impl Job {
@@ -214,6 +229,7 @@ impl Job {
             Job::ReadRaw { purpose, .. } => Kind::ReadRaw(*purpose),
             Job::Export { .. } => Kind::Export,
             Job::Copy(_) => Kind::Copy,
+            Job::Search { .. } => Kind::Search,
         }
     }
 }
@@ -282,6 +298,8 @@ pub enum Outcome {
     },
     /// A copy is ready, or could not be read.
     Copied(Result<Clip, String>),
+    /// A search across all users has finished.
+    Searched(super::search::Found),
 }
 
 /// A finished job: its tag and what it produced.
@@ -494,6 +512,24 @@ fn run(tag: Tag, job: Job, tx: &Sender<Msg>) {
                 Outcome::Exported { path, result }
             }
             Job::Copy(from) => Outcome::Copied(copy(from)),
+            Job::Search {
+                store,
+                needle,
+                upto,
+            } => {
+                let total = upto.min(store.events().len());
+                let mut progress = |scanned, found| {
+                    let _ = tx.send(Msg::SearchProgress {
+                        tag,
+                        scanned,
+                        total,
+                        found,
+                    });
+                };
+                let found = super::search::search_store(&store, &needle, upto, &mut progress);
+                drop(store);
+                Outcome::Searched(found)
+            }
         };
         let _ = tx.send(Msg::Done(Box::new(Done { tag, outcome })));
     });

@@ -46,6 +46,10 @@ pub enum Scope {
     Findings,
     /// The help overlay is open.
     Help,
+    /// The session detail overlay is open.
+    Session,
+    /// The all-users search results are open.
+    SearchResults,
     /// A prompt is open.
     Prompt,
 }
@@ -66,6 +70,8 @@ impl Scope {
             Scope::Rejected => "Rejected requests (listen)",
             Scope::Findings => "Findings",
             Scope::Help => "Help",
+            Scope::Session => "Session detail",
+            Scope::SearchResults => "Search results (all users)",
             Scope::Prompt => "Prompts (search, filters, timeout, export)",
         }
     }
@@ -85,7 +91,7 @@ impl Scope {
     }
 
     /// Scopes in the order the help lists them.
-    pub const ORDER: [Scope; 12] = [
+    pub const ORDER: [Scope; 14] = [
         Scope::Any,
         Scope::Nav,
         Scope::Main,
@@ -96,6 +102,8 @@ impl Scope {
         Scope::Detail,
         Scope::Rejected,
         Scope::Findings,
+        Scope::Session,
+        Scope::SearchResults,
         Scope::Help,
         Scope::Prompt,
     ];
@@ -265,7 +273,7 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ctrl('u')], Action::HalfPageUp, Scope::Nav, "up half a page", None),
     bind(&[code(KeyCode::Tab)], Action::FocusNext, Scope::Main, "focus the next pane", Some("pane")),
     bind(&[code(KeyCode::BackTab)], Action::FocusPrev, Scope::Main, "focus the previous pane", None),
-    bind(&[code(KeyCode::Enter)], Action::Open, Scope::Main, "open: a user's events, an event's detail", Some("open")),
+    bind(&[code(KeyCode::Enter)], Action::Open, Scope::Main, "open: a user's events, an event's detail, a session header's session detail", Some("open")),
     bind(&[ch('}')], Action::NextSession, Scope::Main, "next session", Some("session")),
     bind(&[ch('{')], Action::PrevSession, Scope::Main, "previous session", None),
     bind(&[ch('e')], Action::NextFlagged, Scope::Main, "next flagged user, session or event", Some("flagged")),
@@ -273,6 +281,7 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('/')], Action::Search, Scope::Main, "search events (in the users pane: filter users by user, device or Amplitude id)", Some("search")),
     bind(&[ch('n')], Action::SearchNext, Scope::Main, "next search match", None),
     bind(&[ch('N')], Action::SearchPrev, Scope::Main, "previous search match", None),
+    bind(&[ch('S')], Action::SearchAll, Scope::Main, "search all users' events: a results list with its count; then n/N step through it", None),
     bind(&[ch('f')], Action::FilterType, Scope::Main, "filter the event list by event type", Some("filter")),
     bind(&[ch('r')], Action::ToggleReplay, Scope::Main, "show the replay panel (sweep, gap histogram) or the events", Some("replay")),
     bind(&[ch('F')], Action::ToggleFollow, Scope::Main, "follow the selected user's newest events (on by default when live); moving pauses it", None),
@@ -303,6 +312,10 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[code(KeyCode::Enter)], Action::Open, Scope::Findings, "list the users carrying the finding", Some("users")),
     bind(&[code(KeyCode::Esc), ch('i')], Action::CloseOverlay, Scope::Findings, "close", Some("close")),
     bind(&[code(KeyCode::Esc), ch('?')], Action::CloseOverlay, Scope::Help, "close", Some("close")),
+    bind(&[code(KeyCode::Esc), code(KeyCode::Enter)], Action::CloseOverlay, Scope::Session, "close", Some("close")),
+    bind(&[code(KeyCode::Enter)], Action::Open, Scope::SearchResults, "go to the user and event", Some("go to")),
+    bind(&[ch('/'), ch('S')], Action::SearchAll, Scope::SearchResults, "search all users again", Some("search")),
+    bind(&[code(KeyCode::Esc)], Action::CloseOverlay, Scope::SearchResults, "close (n/N then step through the results)", Some("close")),
     bind(&[code(KeyCode::Enter)], Action::PromptSubmit, Scope::Prompt, "accept", Some("accept")),
     bind(&[code(KeyCode::Esc)], Action::PromptCancel, Scope::Prompt, "cancel", Some("cancel")),
     bind(&[code(KeyCode::Backspace)], Action::PromptBackspace, Scope::Prompt, "delete a character", None),
@@ -524,6 +537,8 @@ pub fn active_scopes(model: &Model) -> Vec<Scope> {
         Overlay::Detail => overlay_scopes(Scope::Detail),
         Overlay::Rejected => overlay_scopes(Scope::Rejected),
         Overlay::Findings => overlay_scopes(Scope::Findings),
+        Overlay::Session => overlay_scopes(Scope::Session),
+        Overlay::SearchResults => overlay_scopes(Scope::SearchResults),
         Overlay::None => main_scopes(model),
     }
 }
@@ -857,6 +872,15 @@ mod tests {
                 ("rejected body", vec![ToggleRejected, Open]),
                 ("prompt", vec![FocusPrev, Search]),
                 ("users prompt", vec![Search]),
+                ("session detail", vec![FocusPrev, Open]),
+                (
+                    "search results",
+                    vec![
+                        Action::SearchAll,
+                        Action::PromptInput('x'),
+                        Action::PromptSubmit,
+                    ],
+                ),
             ]
         }
 

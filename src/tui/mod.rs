@@ -14,6 +14,8 @@
 //!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ export │ loading
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
+//!            Enter on a session header: the session detail,
+//!            S search across all users (Enter: go to the user and event; n/N step),
 //!            ! rejected requests of `listen`, then the sources' rejected records and
 //!              unusable session ids (Enter: a request's body, a record's full text)
 //!            i findings over the whole input (Enter: narrow the users to one; Esc clears)
@@ -27,9 +29,10 @@
 //! | [`keymap`] | the key table the app holds, and the one rule for which scopes apply ([`keymap::active_scopes`]): resolution, help, hints and every key a title or message names come from it |
 //! | [`live_view`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
 //! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal; asks for background work |
-//! | [`jobs`] | background work (analysis, raw reads, export, clipboard copy) as single-flight jobs tagged with the store's epoch; the one staleness rule |
+//! | [`jobs`] | background work (analysis, raw reads, export, clipboard copy, search across users) as single-flight jobs tagged with the store's epoch; the one staleness rule |
 //! | [`model`] | what the views read; enums for focus, overlay, prompt; [`model::Derived`], what a reset clears |
 //! | [`rows`] | per-user derived views: event rows, timeline lanes, time window |
+//! | [`search`] | what a search matches, within a user and across all users (a job), and the session detail's state |
 //! | [`ui`] | `render(frame, &Model, &Keymap, &mut ViewState)`: one widget per file, no I/O, no clock |
 //! | [`records`] | the sources' rejected records and session-id warnings for `!`, their lines read back |
 //! | [`jsonview`] | raw JSON pretty-printing (original key order), key properties, compaction |
@@ -146,6 +149,7 @@ pub mod model;
 pub mod osc52;
 pub mod records;
 pub mod rows;
+pub mod search;
 pub mod terminal;
 pub mod ui;
 pub mod zone;

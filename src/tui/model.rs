@@ -56,6 +56,10 @@ pub enum Overlay {
     Rejected,
     /// The findings over the whole input (see [`super::ui::findings`]).
     Findings,
+    /// A recorded session written out in full (see [`Derived::session`]).
+    Session,
+    /// The results of a search across all users (see [`Derived::search_all`]).
+    SearchResults,
 }
 
 /// What a prompt asks for.
@@ -65,6 +69,8 @@ pub enum PromptKind {
     UserFilter,
     /// Search the event list.
     Search,
+    /// Search every user's events.
+    SearchAll,
     /// Filter the event list by event type.
     TypeFilter,
     /// A replay timeout.
@@ -81,6 +87,7 @@ impl PromptKind {
         match self {
             PromptKind::UserFilter => "filter users by user, device or Amplitude id: ",
             PromptKind::Search => "search events: ",
+            PromptKind::SearchAll => "search all users' events: ",
             PromptKind::TypeFilter => "filter by event type (empty for all): ",
             PromptKind::Timeout => "replay timeout (like 90s, 45m, 1h30m): ",
             PromptKind::Export => "export NDJSON to: ",
@@ -200,6 +207,9 @@ pub struct EventsView {
     /// How far the properties column is scrolled right, in characters (back to 0 when
     /// another user is selected).
     pub hscroll: usize,
+    /// Where `n`/`N` look for the last search: the selected user's events or every
+    /// user's (see [`super::search`]).
+    pub search_scope: super::search::SearchScope,
 }
 
 /// The event list's rows (see [`Derived::events`]).
@@ -315,6 +325,12 @@ pub struct Derived {
     pub replay_scroll: usize,
     /// Per user (by [`UserIx`]), the ids shown and searched: computed with the analysis.
     pub identities: Vec<UserIdentity>,
+    /// The session detail overlay's session.
+    pub session: Option<super::search::SessionView>,
+    /// The selected user's matches of the last search (cached for `match 3 of 9`).
+    pub user_matches: Option<super::search::UserMatches>,
+    /// The last search across all users: its results, or how far it has got.
+    pub search_all: Option<super::search::AllSearch>,
 }
 
 /// A user's ids as the inspector shows and searches them, computed once per analysis
@@ -377,6 +393,9 @@ impl Default for Derived {
             props: FxHashMap::default(),
             replay_scroll: 0,
             identities: Vec::new(),
+            session: None,
+            user_matches: None,
+            search_all: None,
         }
     }
 }

@@ -210,6 +210,23 @@ fn a_search_jump_into_a_folded_session_unfolds_it() {
     ));
     // Only the long session opened: 3 headers, 1 out-of-session event, its 60 events.
     assert_eq!(rows.len(), 4 + 60);
+    // The count covers the folded sessions too.
+    let text = app.model.message.as_ref().map(|m| m.text.clone());
+    assert_eq!(
+        text.as_deref(),
+        Some("match 1 of 1 for 'checkout' in this user")
+    );
+    // Another search steps from there into another folded session.
+    press(&mut app, 'C');
+    press(&mut app, '/');
+    type_text(&mut app, "product");
+    key(&mut app, KeyCode::Enter);
+    assert!(selected_type(&app).starts_with("Product"));
+    let text = app.model.message.as_ref().map(|m| m.text.clone());
+    assert!(
+        text.as_deref().is_some_and(|t| t.starts_with("match 1 of ")),
+        "{text:?}"
+    );
 }
 
 #[test]

@@ -501,6 +501,9 @@ fn the_detail_of_an_export_event_names_its_line_and_amplitude_id() {
     check_all_sizes("export_detail", || {
         let mut app = app_of(EXPORT);
         key(&mut app, KeyCode::Enter);
+        // From the session header (Enter there opens the session detail) to its first
+        // event.
+        press(&mut app, 'j');
         key(&mut app, KeyCode::Enter);
         app
     });

@@ -106,7 +106,13 @@ impl App {
         self.rebuild_rows(false);
         let m = &self.model;
         let a = m.derived.analysis.as_ref()?;
-        let i = event_row(a, &m.derived.events.rows, u, e, false)?;
+        // Its own row only: a type filter may hide it in the unfolded session too.
+        let i = m
+            .derived
+            .events
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Event { pos, .. } if a.order[*pos] == e))?;
         self.select_row(i);
         Some(i)
     }

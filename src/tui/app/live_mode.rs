@@ -299,7 +299,10 @@ impl App {
         let m = &mut self.model;
         m.resets += 1;
         m.derived = Derived::default();
-        if m.overlay == Overlay::Detail {
+        if matches!(
+            m.overlay,
+            Overlay::Detail | Overlay::Session | Overlay::SearchResults
+        ) {
             m.overlay = Overlay::None;
         }
         if let Follow::Paused { .. } = m.follow {

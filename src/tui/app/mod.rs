@@ -20,6 +20,7 @@
 //! | `fold.rs` | the event list's folded sessions and its properties' horizontal scroll |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
 //! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
+//! | `search.rs` | the session detail overlay, search within a user with its count, search across all users (a job) and its results |
 //! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
 
 mod fold;
@@ -27,6 +28,7 @@ mod live_mode;
 mod navigate;
 mod output;
 mod prompt;
+mod search;
 
 use navigate::Motion;
 
@@ -94,6 +96,17 @@ pub enum Msg {
         tag: Tag,
         /// Its progress.
         progress: ExportProgress,
+    },
+    /// How far a search across all users has got.
+    SearchProgress {
+        /// The search job.
+        tag: Tag,
+        /// Events scanned.
+        scanned: usize,
+        /// Events to scan.
+        total: usize,
+        /// Matches so far.
+        found: usize,
     },
     /// A worker thread panicked (a bug): the inspector stops and reports it.
     Failed(String),
@@ -324,6 +337,7 @@ impl App {
             Action::Search => self.start_search(),
             Action::SearchNext => self.search(true),
             Action::SearchPrev => self.search(false),
+            Action::SearchAll => self.start_search_all(),
             Action::FilterType => {
                 let current = self.model.events.type_filter.clone();
                 self.open_prompt(PromptKind::TypeFilter, current);
@@ -440,6 +454,18 @@ impl App {
                     export.progress = progress;
                 }
             }
+            Msg::SearchProgress {
+                tag,
+                scanned,
+                total,
+                found,
+            } => {
+                if self.jobs.is_current(tag, self.model.resets)
+                    && let Some(s) = &mut self.model.derived.search_all
+                {
+                    s.progress = Some((scanned, total, found));
+                }
+            }
             Msg::Failed(why) => self.failure = Some(why),
         }
     }
@@ -472,6 +498,11 @@ impl App {
                         Ok(clip) => self.set_clipboard(clip),
                         Err(e) => self.error(e),
                     }
+                }
+            }
+            Outcome::Searched(found) => {
+                if current {
+                    self.searched(found);
                 }
             }
         }
@@ -672,6 +703,7 @@ impl App {
         if m.follow == Follow::On {
             self.follow_newest();
         }
+        self.refresh_search_views();
         self.dirty = true;
     }
 
@@ -821,6 +853,7 @@ impl App {
                 self.model.findings_selected =
                     self.model.findings_selected.min(len.saturating_sub(1));
             }
+            Overlay::Session | Overlay::SearchResults => self.clamp_search_scrolls(),
             Overlay::None => {}
         }
         if self.model.lower == Lower::Replay {

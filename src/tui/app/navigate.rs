@@ -73,6 +73,7 @@ impl App {
         }
         self.model.overlay = Overlay::None;
         self.model.derived.detail = None;
+        self.model.derived.session = None;
         self.model.rejected = None;
     }
 
@@ -85,6 +86,9 @@ impl App {
     }
 
     pub(super) fn motion(&mut self, motion: Motion) {
+        if self.search_motion(motion) {
+            return;
+        }
         let areas = self.view.areas;
         match self.model.overlay {
             Overlay::Help { scroll } => {
@@ -125,6 +129,8 @@ impl App {
                     motion.apply(self.model.findings_selected, len, page.max(1));
                 return;
             }
+            // Handled by `search_motion` above.
+            Overlay::Session | Overlay::SearchResults => return,
             Overlay::None => {}
         }
         match (self.model.focus, self.model.lower) {
@@ -299,13 +305,19 @@ impl App {
             self.open_body();
             return;
         }
+        if self.model.overlay == Overlay::SearchResults {
+            self.open_result();
+            return;
+        }
         match (self.model.focus, self.model.lower) {
             (Focus::Users | Focus::Timeline, _) => {
                 self.model.focus = Focus::Lower;
                 self.model.lower = Lower::Events;
             }
             (Focus::Lower, Lower::Events) => {
-                if let Some(e) = self.model.selected_event() {
+                if let Some(s) = self.selected_header() {
+                    self.open_session(s);
+                } else if let Some(e) = self.model.selected_event() {
                     self.open_detail(e);
                 }
             }

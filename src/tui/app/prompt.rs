@@ -2,15 +2,11 @@
 //! the event list, and timeout changes.
 
 use super::{App, TIMEOUT_PRESETS};
-use crate::analysis::Analysis;
-use crate::event::RawLoc;
 use crate::fmt::{count, sanitize, setting};
-use crate::index::EventIx;
-use crate::source::raw;
-use crate::store::EventStore;
 use crate::tui::action::Action;
 use crate::tui::model::{Focus, Lower, Prompt, PromptKind};
 use crate::tui::rows::Row;
+use crate::tui::search::SearchScope;
 
 impl App {
     pub(super) fn start_search(&mut self) {
@@ -104,10 +100,12 @@ impl App {
                 if !text.is_empty() {
                     self.model.events.search = text;
                 }
+                self.model.events.search_scope = SearchScope::User;
                 self.model.focus = Focus::Lower;
                 self.model.lower = Lower::Events;
                 self.search(true);
             }
+            PromptKind::SearchAll => self.submit_search_all(text),
             PromptKind::TypeFilter => {
                 self.model.events.type_filter = text;
                 self.rebuild_rows(true);
@@ -183,6 +181,7 @@ impl App {
             {
                 lanes.set_timeout(a, ms);
             }
+            self.refresh_search_views();
             self.info(text);
         } else {
             self.info(format!("replay timeout set to {}", setting(ms)));
@@ -196,54 +195,9 @@ impl App {
             self.info(format!("type {key} to search"));
             return;
         }
-        let Some(a) = &self.model.derived.analysis else {
-            return;
-        };
-        // Folded sessions are searched too: a match inside one unfolds it.
-        let unfolded = self.unfolded_rows();
-        let (rows, sel) = match &unfolded {
-            Some((all, sel)) => (all.as_slice(), *sel),
-            None => (
-                self.model.derived.events.rows.as_slice(),
-                self.model.derived.events.selected,
-            ),
-        };
-        let n = rows.len();
-        if n == 0 {
-            return;
-        }
-        let order: Vec<usize> = (1..=n)
-            .map(|k| {
-                if forward {
-                    (sel + k) % n
-                } else {
-                    (sel + n - k % n) % n
-                }
-            })
-            .collect();
-        let store = &self.model.store;
-        let found = find_match(a, store, &self.model.derived.props, rows, &order, &needle);
-        match found {
-            Some(i) => {
-                let wrapped = if forward { i <= sel } else { i >= sel };
-                match (&unfolded, rows.get(i)) {
-                    (Some(_), Some(&Row::Event { pos, .. })) => {
-                        let e = a.order[pos];
-                        self.reveal_event(e);
-                    }
-                    _ => self.select_row(i),
-                }
-                if wrapped {
-                    self.info(format!(
-                        "search wrapped around: '{}'",
-                        sanitize(&self.model.events.search)
-                    ));
-                }
-            }
-            None => {
-                let text = format!("no event matches '{}'", sanitize(&self.model.events.search));
-                self.error(text);
-            }
+        match self.model.events.search_scope {
+            SearchScope::All => self.step_all(forward),
+            SearchScope::User => self.step_user(forward),
         }
     }
 }
@@ -304,69 +258,6 @@ pub fn parse_timeout(text: &str) -> Result<i64, String> {
         return Err("the timeout must be longer than 0".to_string());
     }
     Ok(total)
-}
-
-/// The first row in `order` whose event matches `needle` (lower case): its type, ids,
-/// key properties, or (for uncompressed sources) its raw JSON.
-fn find_match(
-    a: &Analysis,
-    store: &EventStore,
-    props: &rustc_hash::FxHashMap<EventIx, Box<str>>,
-    rows: &[Row],
-    order: &[usize],
-    needle: &str,
-) -> Option<usize> {
-    let events = store.events();
-    let strings = &store.strings;
-    let has = |text: &str| text.to_lowercase().contains(needle);
-    let needle_bytes = needle.as_bytes();
-    for chunk in order.chunks(512) {
-        let mut raw_wanted: Vec<(usize, RawLoc)> = Vec::new();
-        let mut cheap_hit = None;
-        for &i in chunk {
-            let Row::Event { pos, .. } = rows[i] else {
-                continue;
-            };
-            let e = a.order[pos];
-            let ev = &events[e];
-            if has(strings.get(ev.event_type))
-                || has(strings.get(ev.user_id))
-                || has(strings.get(ev.device_id))
-                || props.get(&e).is_some_and(|p| has(p))
-            {
-                cheap_hit = Some(i);
-                break;
-            }
-            if let Some(loc) = store.raw(e)
-                && raw::is_cheap(store, loc)
-            {
-                raw_wanted.push((i, loc));
-            }
-        }
-        let locs: Vec<RawLoc> = raw_wanted.iter().map(|(_, l)| *l).collect();
-        let texts = raw::read_many(store, &locs);
-        let raw_hit = raw_wanted
-            .iter()
-            .zip(texts)
-            .find(|(_, t)| {
-                t.as_ref().is_ok_and(|b| {
-                    b.to_ascii_lowercase()
-                        .windows(needle_bytes.len().max(1))
-                        .any(|w| w == needle_bytes)
-                })
-            })
-            .map(|((i, _), _)| *i);
-        // The earlier of the two in search order wins.
-        match (cheap_hit, raw_hit) {
-            (Some(c), Some(r)) => {
-                let rank = |x: usize| chunk.iter().position(|&i| i == x);
-                return Some(if rank(r) < rank(c) { r } else { c });
-            }
-            (Some(x), None) | (None, Some(x)) => return Some(x),
-            (None, None) => {}
-        }
-    }
-    None
 }
 
 #[cfg(test)]

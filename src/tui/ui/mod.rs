@@ -28,8 +28,9 @@
 //!
 //! The timeline is 11 rows high, and from 30 rows on as many more (up to 4) as its glyph
 //! legend needs at that width; the lower right pane gets the rest. The lower right pane
-//! shows the event list or the replay panel (`r`); the help, the
-//! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
+//! shows the event list or the replay panel (`r`); the help, the event detail, the
+//! session detail (Enter on a session header), the results of a search across all users
+//! (`S`), the findings (`i`) and the rejected requests (`!`) are overlays over the
 //! panes. The users pane grows with the terminal (see [`layout`]); column math counts
 //! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
 //! only a message is shown.
@@ -40,6 +41,8 @@ pub mod findings;
 pub mod help;
 pub mod rejected;
 pub mod replay;
+pub mod search;
+pub mod session;
 pub mod status;
 pub mod theme;
 pub mod timeline;
@@ -232,6 +235,8 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
         Overlay::Help { scroll } => help::render(frame, keys, view, scroll),
         Overlay::Detail => detail::render(frame, model, keys, view),
         Overlay::Findings => findings::render(frame, model, keys, view),
+        Overlay::Session => session::render(frame, model, keys, view),
+        Overlay::SearchResults => search::render(frame, model, keys, view),
         Overlay::Rejected => {
             if let Some(v) = &model.rejected {
                 view.rejected_top = scrolled(
