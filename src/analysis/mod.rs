@@ -33,6 +33,7 @@ mod scope;
 mod sessions;
 mod suspect;
 mod triage;
+mod user_replay;
 mod users;
 
 use std::ops::Range;
@@ -45,6 +46,7 @@ pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep
 pub use scope::{ScopeFigures, ScopeSweepRow};
 pub use suspect::{IdReading, id_reading};
 pub use triage::severity;
+pub use user_replay::{Comparison, ReplayedSession, SplitSession, UserReplay, default_comparison};
 
 use crate::event::Sym;
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
