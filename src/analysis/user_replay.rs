@@ -180,6 +180,12 @@ pub struct Comparison {
     /// The user's recorded sessions the two replays treat differently (split by one and
     /// not the other, or merged by one and not the other), in recorded-session order.
     pub differ: Vec<SessionIx>,
+    /// The user's recorded sessions.
+    pub recorded: u64,
+    /// Their median `length_ms`.
+    pub recorded_median_ms: i64,
+    /// Those with no active event (replay has nothing to put them in).
+    pub dropped: u64,
 }
 
 impl Analysis {
@@ -214,10 +220,18 @@ impl Analysis {
                 current.splits(s) != other.splits(s) || current.merges(s) != other.merges(s)
             })
             .collect();
+        let sessions = self
+            .users
+            .get(u.idx())
+            .map_or(&[][..], |_| self.user_sessions(u));
+        let mut lengths: Vec<i64> = sessions.iter().map(super::Session::length_ms).collect();
         Comparison {
             current,
             other,
             differ,
+            recorded: sessions.len() as u64,
+            recorded_median_ms: median(&mut lengths),
+            dropped: sessions.iter().filter(|s| s.active == 0).count() as u64,
         }
     }
 }

@@ -427,6 +427,28 @@ pub struct Model {
     pub resets: u64,
     /// The selected line of the findings overlay.
     pub findings_selected: usize,
+    /// What the replay panel is about, and the timeout it compares T with.
+    pub replay_panel: ReplayPanel,
+}
+
+/// The replay panel's settings (they outlive a reset of the store).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayPanel {
+    /// About the whole input rather than the selected user.
+    pub whole_input: bool,
+    /// The timeout compared with T; `None` (or T itself): the SDK default T is not
+    /// ([`crate::analysis::default_comparison`]).
+    pub compare_ms: Option<i64>,
+}
+
+impl ReplayPanel {
+    /// The timeout compared with the current one, `timeout_ms`: never `timeout_ms` itself.
+    #[must_use]
+    pub fn compare_with(&self, timeout_ms: i64) -> i64 {
+        self.compare_ms
+            .filter(|&c| c != timeout_ms)
+            .unwrap_or_else(|| crate::analysis::default_comparison(timeout_ms))
+    }
 }
 
 impl Model {
@@ -468,6 +490,7 @@ impl Model {
             rejected: None,
             resets: 0,
             findings_selected: 0,
+            replay_panel: ReplayPanel::default(),
         }
     }
 

@@ -15,6 +15,7 @@ mod report;
 mod tui_keys;
 mod tui_live;
 mod tui_render;
+mod tui_replay_panel;
 mod tui_support;
 mod tui_terminal;
 mod tui_triage;

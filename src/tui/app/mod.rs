@@ -25,6 +25,7 @@ mod live_mode;
 mod navigate;
 mod output;
 mod prompt;
+mod replay_panel;
 
 use navigate::Motion;
 
@@ -343,6 +344,8 @@ impl App {
                 };
                 self.model.focus = Focus::Lower;
             }
+            Action::ToggleReplayScope => self.toggle_replay_scope(),
+            Action::CycleCompareTimeout => self.cycle_compare_timeout(),
             Action::CycleSort => {
                 self.model.users.sort = self.model.users.sort.next();
                 self.resort_users();
