@@ -14,7 +14,7 @@
 //! - one full frame at 120×40 into a `TestBackend`, with the selection in the middle of the
 //!   user list (target: under 5 ms whatever the input size), in several views;
 //! - `Analysis::set_timeout` for all users, and the app's whole timeout change (target:
-//!   under 100 ms);
+//!   under 100 ms), also with the replay panel about the selected user open (`t`, `c`);
 //! - the first frame of a new app (before any analysis).
 
 use std::hint::black_box;
@@ -262,6 +262,22 @@ fn benches(c: &mut Criterion) {
             app.draw(&mut terminal).expect("draw");
         });
     });
+    // The replay panel about the selected user: its per-user figures are recomputed for
+    // that user only, on every frame.
+    app.apply(Action::ToggleReplay);
+    group.bench_function("key t + frame (replay panel about the user)", |b| {
+        b.iter(|| {
+            app.apply(Action::CycleTimeout);
+            app.draw(&mut terminal).expect("draw");
+        });
+    });
+    group.bench_function("key c + frame (replay panel, compared timeout)", |b| {
+        b.iter(|| {
+            app.apply(Action::CycleCompareTimeout);
+            app.draw(&mut terminal).expect("draw");
+        });
+    });
+    app.apply(Action::ToggleReplay);
     group.finish();
 
     let mut group = c.benchmark_group("first frame");

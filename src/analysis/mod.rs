@@ -24,6 +24,10 @@
 //!   sessions, and *merged* when a replayed session holds active events of it and of
 //!   another recorded session; recorded sessions with no active event are *dropped*
 //!   (replay acts on active events only).
+//! - one user's replay in detail ([`Analysis::user_replay`], [`Analysis::user_sweep`],
+//!   [`Analysis::user_comparison`]) gives the same split, merged and counts as the replay of
+//!   every user restricted to that user (property-tested); a split session's *cuts* are the
+//!   times of its active events that begin another replayed session than its previous one.
 
 mod dup;
 mod flag;

@@ -304,6 +304,8 @@ pub struct Derived {
     pub props: FxHashMap<EventIx, Box<str>>,
     /// First line of the replay panel shown.
     pub replay_scroll: usize,
+    /// The replay panel's figures of the selected user, kept between frames.
+    pub replay_user: Option<super::ui::replay::UserFigures>,
     /// Per user (by [`UserIx`]), the ids shown and searched: computed with the analysis.
     pub identities: Vec<UserIdentity>,
 }
@@ -367,6 +369,7 @@ impl Default for Derived {
             detail: None,
             props: FxHashMap::default(),
             replay_scroll: 0,
+            replay_user: None,
             identities: Vec::new(),
         }
     }

@@ -313,3 +313,49 @@ fn the_title_names_the_keys_of_the_table() {
     press(&mut app, 'w');
     assert!(app.model.replay_panel.whole_input);
 }
+
+/// The figures kept between frames follow T, the compared timeout and the user.
+#[test]
+fn drawn_figures_follow_t_the_compared_timeout_and_the_user() {
+    let mut app = panel_on("maya@example.com");
+    assert!(text(&mut app, 120, 40).contains("T 30m        5m"));
+    press(&mut app, 't');
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("T 1h       30m"), "{screen}");
+    assert!(screen.contains("▶ 1h"), "{screen}");
+    press(&mut app, 'c');
+    assert!(text(&mut app, 120, 40).contains("T 1h        2h"));
+    select_user(&mut app, "jonas@example.de");
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("Replay: jonas@example.de"), "{screen}");
+    // jonas at 1h: 7 sessions (the report's sweep row for 1h).
+    assert!(screen.contains("  sessions              7"), "{screen}");
+}
+
+/// Side by side (wide panes), a line keeps its style: T's sweep row is in the current
+/// timeout's style and the split and merged rows in the flag style, as when stacked.
+#[test]
+fn wide_columns_keep_the_lines_styles() {
+    // (80×24 shows the sweep only when scrolled to.)
+    for (w, h) in [(120, 40), (200, 50)] {
+        let mut app = panel_on("maya@example.com");
+        app.view.theme = Theme::color();
+        let theme = Theme::color();
+        let t = draw(&mut app, w, h);
+        let rows = screen(&t);
+        let buf = t.backend().buffer();
+        let style_at = |needle: &str| {
+            let (y, line) = rows
+                .iter()
+                .enumerate()
+                .find(|(_, l)| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle:?} at {w}x{h}"));
+            let byte = line.find(needle).expect("found");
+            let x = line[..byte].chars().count();
+            buf[(x as u16 + 2, y as u16)].style()
+        };
+        assert_eq!(style_at("▶ 30m").fg, theme.current.fg, "{w}x{h}");
+        assert_eq!(style_at("  split  ").fg, theme.flag.fg, "{w}x{h}");
+        assert_eq!(style_at("  merged  ").fg, theme.flag.fg, "{w}x{h}");
+    }
+}

@@ -778,6 +778,9 @@ impl App {
             m.derived.events.rows.len(),
             a.lower_list.height as usize,
         );
+        if self.model.lower == Lower::Replay {
+            ui::replay::refresh(&mut self.model);
+        }
         self.clamp_scrolls();
         if self.model.lower == Lower::Events {
             self.prefetch_visible();

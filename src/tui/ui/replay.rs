@@ -16,6 +16,7 @@
 //! The keys it names come from the key table.
 
 use ratatui::Frame;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -93,26 +94,113 @@ fn side_by_side(
         let mut spans: Vec<Span<'static>> = Vec::new();
         let left = left.get(i).cloned().unwrap_or_default();
         let used: usize = left.spans.iter().map(|s| cells(&s.content)).sum();
-        spans.extend(left.spans);
+        spans.extend(own_styles(left));
         spans.push(Span::raw(" ".repeat(left_w.saturating_sub(used))));
         if let Some(right) = right.get(i) {
-            spans.extend(right.spans.iter().cloned());
+            spans.extend(own_styles(right.clone()));
         }
         out.push(Line::from(spans));
     }
     out
 }
 
+/// A line's spans, each with the line's style under its own: joined with other spans,
+/// they keep how the line looked.
+fn own_styles(line: Line<'static>) -> Vec<Span<'static>> {
+    let base = line.style;
+    line.spans
+        .into_iter()
+        .map(|s| {
+            let style = base.patch(s.style);
+            s.style(style)
+        })
+        .collect()
+}
+
 // ---- the selected user -------------------------------------------------------------------
 
+/// What the per-user figures were computed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FiguresKey {
+    /// The user.
+    pub user: UserIx,
+    /// T.
+    pub timeout_ms: i64,
+    /// The compared timeout.
+    pub other_ms: i64,
+    /// The analysis (`Derived::analysed_generation`).
+    pub generation: u64,
+}
+
+/// The selected user's figures, computed once for a key and kept between frames
+/// ([`refresh`]): a frame only formats them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFigures {
+    /// What they are for.
+    pub key: FiguresKey,
+    /// T beside the compared timeout.
+    pub comparison: Comparison,
+    /// The user's sweep.
+    pub sweep: Vec<SweepRow>,
+    /// The user's gaps.
+    pub gaps: GapHistogram,
+}
+
+fn figures_key(model: &Model, a: &Analysis, u: UserIx) -> FiguresKey {
+    let timeout_ms = a.rules.timeout_ms;
+    FiguresKey {
+        user: u,
+        timeout_ms,
+        other_ms: model.replay_panel.compare_with(timeout_ms),
+        generation: model.derived.analysed_generation,
+    }
+}
+
+fn compute(a: &Analysis, key: FiguresKey) -> UserFigures {
+    UserFigures {
+        key,
+        comparison: a.user_comparison(key.user, key.other_ms),
+        sweep: a.user_sweep(key.user),
+        gaps: a.replay_input.gap_histogram_of(Some(key.user)),
+    }
+}
+
+/// Recomputes the kept per-user figures when the user, T, the compared timeout or the
+/// analysis changed (called before a frame while the panel is shown).
+pub fn refresh(model: &mut Model) {
+    let key = match (&model.derived.analysis, scope(model)) {
+        (Some(a), PanelScope::User(u)) if u.idx() < a.users.len() => figures_key(model, a, u),
+        _ => return,
+    };
+    if model
+        .derived
+        .replay_user
+        .as_ref()
+        .is_some_and(|f| f.key == key)
+    {
+        return;
+    }
+    if let Some(a) = &model.derived.analysis {
+        model.derived.replay_user = Some(compute(a, key));
+    }
+}
+
 fn user_lines(model: &Model, a: &Analysis, u: UserIx, width: u16, t: &Theme) -> Vec<Line<'static>> {
-    let timeout = a.rules.timeout_ms;
-    let other = model.replay_panel.compare_with(timeout);
-    let c = a.user_comparison(u, other);
+    let key = figures_key(model, a, u);
+    let fresh;
+    let f = match &model.derived.replay_user {
+        Some(f) if f.key == key => f,
+        _ => {
+            fresh = compute(a, key);
+            &fresh
+        }
+    };
+    let (timeout, other) = (key.timeout_ms, key.other_ms);
+    let c = &f.comparison;
     let zone = model.zones.current();
-    let mut left = comparison_table(&c, t);
+    let mut left = comparison_table(c, t);
     left.push(Line::raw(""));
-    left.extend(differ_lines(a, &c, zone, t));
+    left.extend(differ_lines(a, c, zone, t));
     left.extend(split_lines(
         a,
         &c.current,
@@ -127,16 +215,10 @@ fn user_lines(model: &Model, a: &Analysis, u: UserIx, width: u16, t: &Theme) -> 
         USER_COL_W.min(width as usize),
         t,
     ));
-    let sweep = sweep_table(
-        "SWEEP OF THIS USER",
-        &a.user_sweep(u),
-        timeout,
-        Some(other),
-        t,
-    );
+    let sweep = sweep_table("SWEEP OF THIS USER", &f.sweep, timeout, Some(other), t);
     let gaps = histogram(
         "GAPS OF THIS USER (active events)",
-        &a.replay_input.gap_histogram_of(Some(u)),
+        &f.gaps,
         timeout,
         Some(other),
         t,
@@ -233,6 +315,15 @@ fn state(r: &UserReplay, s: SessionIx) -> String {
     }
 }
 
+/// Flag colour where a replay changes a recorded session, plain where it keeps it.
+fn state_style(r: &UserReplay, s: SessionIx, t: &Theme) -> Style {
+    if r.splits(s) || r.merges(s) {
+        t.flag
+    } else {
+        t.text
+    }
+}
+
 /// A recorded session as the lists name it: the time of its first event.
 fn session_time(a: &Analysis, s: SessionIx, zone: Zone) -> String {
     zone.format(a.sessions[s].first, Precision::DayMinutes)
@@ -255,9 +346,12 @@ fn differ_lines(a: &Analysis, c: &Comparison, zone: Zone, t: &Theme) -> Vec<Line
     for &s in &c.differ {
         out.push(Line::from(vec![
             Span::raw(format!("  {}  ", session_time(a, s, zone))),
-            Span::styled(pad(&state(&c.current, s), STATE_W), t.flag),
+            Span::styled(
+                pad(&state(&c.current, s), STATE_W),
+                state_style(&c.current, s, t),
+            ),
             Span::raw(" │ "),
-            Span::raw(state(&c.other, s)),
+            Span::styled(state(&c.other, s), state_style(&c.other, s, t)),
         ]));
     }
     out.push(Line::raw(""));
@@ -265,12 +359,7 @@ fn differ_lines(a: &Analysis, c: &Comparison, zone: Zone, t: &Theme) -> Vec<Line
 }
 
 /// `items` after `first`, wrapped at `width` with continuation lines indented.
-fn wrapped(
-    first: String,
-    items: &[String],
-    width: usize,
-    style: ratatui::style::Style,
-) -> Vec<Line<'static>> {
+fn wrapped(first: String, items: &[String], width: usize, style: Style) -> Vec<Line<'static>> {
     const INDENT: usize = 6;
     let mut out = Vec::new();
     let mut line = first;
