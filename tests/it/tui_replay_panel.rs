@@ -359,3 +359,34 @@ fn wide_columns_keep_the_lines_styles() {
         assert_eq!(style_at("  merged  ").fg, theme.flag.fg, "{w}x{h}");
     }
 }
+
+/// Side by side, a long line of the left column never pushes the right one: the gap
+/// histogram's labels all end in one column, on every demo user.
+#[test]
+fn the_right_columns_stay_aligned() {
+    let labels = [
+        "0-10s", "10s-30s", "2m-5m", "15m-30m", "1h-2h", "2h-6h", "6h-24h", "> 24h",
+    ];
+    for user in [
+        "maya@example.com",
+        "jonas@example.de",
+        "omar@example.co.uk",
+        "priya@example.in",
+    ] {
+        let mut app = panel_on(user);
+        app.set_timeout(5 * 60_000);
+        let rows = screen(&draw(&mut app, 200, 50));
+        let ends: Vec<usize> = labels
+            .iter()
+            .map(|label| {
+                rows.iter()
+                    .find_map(|r| {
+                        let at = r.find(&format!(" {label} "))?;
+                        Some(r[..at].chars().count() + 1 + label.chars().count())
+                    })
+                    .unwrap_or_else(|| panic!("{label} for {user}"))
+            })
+            .collect();
+        assert!(ends.iter().all(|&e| e == ends[0]), "{user}: {ends:?}");
+    }
+}

@@ -93,8 +93,18 @@ fn side_by_side(
     for i in 0..n {
         let mut spans: Vec<Span<'static>> = Vec::new();
         let left = left.get(i).cloned().unwrap_or_default();
-        let used: usize = left.spans.iter().map(|s| cells(&s.content)).sum();
-        spans.extend(own_styles(left));
+        // A left line never pushes the right column: cut at `left_w - 1` (one blank
+        // column between them).
+        let mut used = 0;
+        for span in own_styles(left) {
+            let room = left_w.saturating_sub(1).saturating_sub(used);
+            if room == 0 {
+                break;
+            }
+            let text = super::fit(&span.content, room);
+            used += cells(&text);
+            spans.push(Span::styled(text, span.style));
+        }
         spans.push(Span::raw(" ".repeat(left_w.saturating_sub(used))));
         if let Some(right) = right.get(i) {
             spans.extend(own_styles(right.clone()));
@@ -393,7 +403,7 @@ fn split_lines(
         return vec![
             Line::from(vec![
                 Span::styled(head, t.header),
-                Span::styled(" · none (no idle stretch > T in a session)", t.dim),
+                Span::styled(" · none (no pause > T inside one)", t.dim),
             ]),
             Line::raw(""),
         ];
