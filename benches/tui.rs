@@ -15,7 +15,7 @@
 //!   user list (target: under 5 ms whatever the input size), in several views, the events
 //!   pane's pinned header, scrolled properties, search highlight and folding included;
 //! - `Analysis::set_timeout` for all users, and the app's whole timeout change (target:
-//!   under 100 ms);
+//!   under 100 ms), also with the replay panel about the selected user open (`t`, `c`);
 //! - the first frame of a new app (before any analysis).
 
 use std::hint::black_box;
@@ -363,6 +363,22 @@ fn benches(c: &mut Criterion) {
             app.draw(&mut terminal).expect("draw");
         });
     });
+    // The replay panel about the selected user: its per-user figures are recomputed for
+    // that user only, on every frame.
+    app.apply(Action::ToggleReplay);
+    group.bench_function("key t + frame (replay panel about the user)", |b| {
+        b.iter(|| {
+            app.apply(Action::CycleTimeout);
+            app.draw(&mut terminal).expect("draw");
+        });
+    });
+    group.bench_function("key c + frame (replay panel, compared timeout)", |b| {
+        b.iter(|| {
+            app.apply(Action::CycleCompareTimeout);
+            app.draw(&mut terminal).expect("draw");
+        });
+    });
+    app.apply(Action::ToggleReplay);
     group.finish();
 
     let mut group = c.benchmark_group("search across all users, 2M events (a background job)");

@@ -24,6 +24,10 @@
 //!   sessions, and *merged* when a replayed session holds active events of it and of
 //!   another recorded session; recorded sessions with no active event are *dropped*
 //!   (replay acts on active events only).
+//! - one user's replay in detail ([`Analysis::user_replay`], [`Analysis::user_sweep`],
+//!   [`Analysis::user_comparison`]) gives the same split, merged and counts as the replay of
+//!   every user restricted to that user (property-tested); a split session's *cuts* are the
+//!   times of its active events that begin another replayed session than its previous one.
 
 mod dup;
 mod flag;
@@ -34,6 +38,7 @@ mod session_detail;
 mod sessions;
 mod suspect;
 mod triage;
+mod user_replay;
 mod users;
 
 use std::ops::Range;
@@ -47,6 +52,7 @@ pub use scope::{ScopeFigures, ScopeSweepRow};
 pub use session_detail::{EventAt, GapSpan, ReplayedAt, ReplayedPart, SessionDetail};
 pub use suspect::{IdReading, id_reading};
 pub use triage::severity;
+pub use user_replay::{Comparison, ReplayedSession, SplitSession, UserReplay, default_comparison};
 
 use crate::event::Sym;
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};

@@ -8,7 +8,7 @@ use std::io::Write;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, sweep_timeouts};
+use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, SweepRow};
 use crate::decode::RejectCounts;
 use crate::index::{IxRange, UserIx};
 use crate::report::UserQuery;
@@ -136,6 +136,7 @@ struct UserOut<'a> {
     out_of_session: Vec<OutEvent<'a>>,
     replay: UserReplay,
     sweep_sessions: Vec<u64>,
+    sweep: Vec<Sweep>,
     gap_histogram: Vec<u64>,
 }
 
@@ -164,6 +165,7 @@ struct OutEvent<'a> {
 #[derive(Serialize)]
 struct UserReplay {
     sessions: u32,
+    median_length_ms: i64,
     split: Vec<i64>,
     merged: Vec<i64>,
 }
@@ -240,16 +242,7 @@ pub fn write(
             merged_sessions: a.replay.merged.len() as u64,
             dropped_sessions: a.replay_input.dropped,
         },
-        sweep: sweep
-            .iter()
-            .map(|r| Sweep {
-                timeout_ms: r.timeout_ms,
-                sessions: r.sessions,
-                median_length_ms: r.median_length_ms,
-                split_sessions: r.split,
-                merged_sessions: r.merged,
-            })
-            .collect(),
+        sweep: sweep.iter().map(sweep_out).collect(),
         gap_histogram: Histogram {
             bucket_upper_ms: GAP_BUCKETS
                 .iter()
@@ -282,7 +275,6 @@ pub fn write(
         Some(q) => q.users(),
         None => a.user_ixs().collect(),
     };
-    let timeouts = sweep_timeouts(a.rules.timeout_ms);
     let (flagged_split, flagged_merged) = a.replay.session_marks(a.sessions.len());
     // Serialise a window of users in parallel, write it, then the next: memory stays
     // bounded by the window whatever the number of users.
@@ -294,7 +286,7 @@ pub fn write(
                 let mut buf = Vec::with_capacity(chunk.len() * 1024);
                 for &u in chunk {
                     buf.extend_from_slice(b",\n    ");
-                    let user = user_out(store, a, u, &timeouts, &flagged_split, &flagged_merged);
+                    let user = user_out(store, a, u, &flagged_split, &flagged_merged);
                     serde_json::to_writer(&mut buf, &user)?;
                 }
                 Ok(buf)
@@ -311,11 +303,21 @@ pub fn write(
     out.write_all(b"\n  ]\n}\n")
 }
 
+/// A sweep row as the JSON writes it (the whole input's and each user's).
+fn sweep_out(r: &SweepRow) -> Sweep {
+    Sweep {
+        timeout_ms: r.timeout_ms,
+        sessions: r.sessions,
+        median_length_ms: r.median_length_ms,
+        split_sessions: r.split,
+        merged_sessions: r.merged,
+    }
+}
+
 fn user_out<'a>(
     store: &'a EventStore,
     a: &'a Analysis,
     u: UserIx,
-    timeouts: &[i64],
     split: &[bool],
     merged: &[bool],
 ) -> UserOut<'a> {
@@ -325,6 +327,8 @@ fn user_out<'a>(
     let events = store.events();
     let identity = a.identity(store, u);
     let texts = |syms: &[crate::event::Sym]| syms.iter().map(|&s| store.strings.get(s)).collect();
+    // The user's own sweep, as the inspector's replay panel shows it.
+    let sweep = a.user_sweep(u);
     UserOut {
         kind: user.key.kind.name(),
         id: store.strings.get(user.key.id),
@@ -364,6 +368,10 @@ fn user_out<'a>(
             .collect(),
         replay: UserReplay {
             sessions: a.replay.per_user.get(u.idx()).copied().unwrap_or(0),
+            median_length_ms: sweep
+                .iter()
+                .find(|r| r.timeout_ms == a.rules.timeout_ms)
+                .map_or(0, |r| r.median_length_ms),
             split: range
                 .iter_ix()
                 .filter(|&i| split[i])
@@ -375,10 +383,8 @@ fn user_out<'a>(
                 .map(|i| a.sessions[i].id)
                 .collect(),
         },
-        sweep_sessions: timeouts
-            .iter()
-            .map(|&t| a.replay_input.user_session_count(u, t))
-            .collect(),
+        sweep_sessions: sweep.iter().map(|r| r.sessions).collect(),
+        sweep: sweep.iter().map(sweep_out).collect(),
         gap_histogram: a.replay_input.gap_histogram_of(Some(u)).counts,
     }
 }

@@ -60,6 +60,10 @@ pub enum Action {
     PromptTimeout,
     /// Show the replay panel instead of the event list, or back.
     ToggleReplay,
+    /// Make the replay panel about the selected user, or about the whole input.
+    ToggleReplayScope,
+    /// Compare the current timeout with the next preset in the replay panel.
+    CycleCompareTimeout,
     /// Sort users by the next criterion.
     CycleSort,
     /// Show events newest first or oldest first.
@@ -161,6 +165,8 @@ impl Action {
             Action::CycleTimeout => "cycle_timeout",
             Action::PromptTimeout => "type_timeout",
             Action::ToggleReplay => "replay",
+            Action::ToggleReplayScope => "replay_scope",
+            Action::CycleCompareTimeout => "compare_timeout",
             Action::CycleSort => "sort",
             Action::ToggleOrder => "order",
             Action::ZoomIn => "zoom_in",

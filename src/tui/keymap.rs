@@ -299,6 +299,8 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('>')], Action::PanRight, Scope::Main, "pan the timeline to later times", None),
     bind(&[ch('h'), code(KeyCode::Left)], Action::PanLeft, Scope::Timeline, "pan to earlier times", Some("pan")),
     bind(&[ch('l'), code(KeyCode::Right)], Action::PanRight, Scope::Timeline, "pan to later times", None),
+    bind(&[ch('a')], Action::ToggleReplayScope, Scope::Replay, "about the selected user, or the whole input", Some("user/all")),
+    bind(&[ch('c')], Action::CycleCompareTimeout, Scope::Replay, "compare T with the next preset timeout (1m 5m 15m 30m 1h 2h)", Some("compare")),
     bind(&[ch('o')], Action::ToggleOrder, Scope::Events, "newest first or oldest first", Some("order")),
     bind(&[ch('y')], Action::Copy, Scope::Events, "copy the event's raw JSON (OSC 52)", Some("copy")),
     bind(&[ch(' ')], Action::ToggleFold, Scope::Events, "fold or unfold the session under the cursor", Some("fold")),

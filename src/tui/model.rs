@@ -323,6 +323,8 @@ pub struct Derived {
     pub props: FxHashMap<EventIx, Box<str>>,
     /// First line of the replay panel shown.
     pub replay_scroll: usize,
+    /// The replay panel's figures of the selected user, kept between frames.
+    pub replay_user: Option<super::ui::replay::UserFigures>,
     /// Per user (by [`UserIx`]), the ids shown and searched: computed with the analysis.
     pub identities: Vec<UserIdentity>,
     /// The session detail overlay's session.
@@ -392,6 +394,7 @@ impl Default for Derived {
             detail: None,
             props: FxHashMap::default(),
             replay_scroll: 0,
+            replay_user: None,
             identities: Vec::new(),
             session: None,
             user_matches: None,
@@ -455,6 +458,28 @@ pub struct Model {
     pub resets: u64,
     /// The selected line of the findings overlay.
     pub findings_selected: usize,
+    /// What the replay panel is about, and the timeout it compares T with.
+    pub replay_panel: ReplayPanel,
+}
+
+/// The replay panel's settings (they outlive a reset of the store).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayPanel {
+    /// About the whole input rather than the selected user.
+    pub whole_input: bool,
+    /// The timeout compared with T; `None` (or T itself): the SDK default T is not
+    /// ([`crate::analysis::default_comparison`]).
+    pub compare_ms: Option<i64>,
+}
+
+impl ReplayPanel {
+    /// The timeout compared with the current one, `timeout_ms`: never `timeout_ms` itself.
+    #[must_use]
+    pub fn compare_with(&self, timeout_ms: i64) -> i64 {
+        self.compare_ms
+            .filter(|&c| c != timeout_ms)
+            .unwrap_or_else(|| crate::analysis::default_comparison(timeout_ms))
+    }
 }
 
 impl Model {
@@ -496,6 +521,7 @@ impl Model {
             rejected: None,
             resets: 0,
             findings_selected: 0,
+            replay_panel: ReplayPanel::default(),
         }
     }
 

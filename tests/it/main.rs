@@ -16,6 +16,7 @@ mod tui_events;
 mod tui_keys;
 mod tui_live;
 mod tui_render;
+mod tui_replay_panel;
 mod tui_search;
 mod tui_support;
 mod tui_terminal;

@@ -224,7 +224,8 @@ fn a_search_jump_into_a_folded_session_unfolds_it() {
     assert!(selected_type(&app).starts_with("Product"));
     let text = app.model.message.as_ref().map(|m| m.text.clone());
     assert!(
-        text.as_deref().is_some_and(|t| t.starts_with("match 1 of ")),
+        text.as_deref()
+            .is_some_and(|t| t.starts_with("match 1 of ")),
         "{text:?}"
     );
 }

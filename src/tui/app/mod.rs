@@ -19,6 +19,7 @@
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
 //! | `fold.rs` | the event list's folded sessions and its properties' horizontal scroll |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
+//! | `replay_panel.rs` | the replay panel's scope (user or whole input) and compared timeout |
 //! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
 //! | `search.rs` | the session detail overlay, search within a user with its count, search across all users (a job) and its results |
 //! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
@@ -28,6 +29,7 @@ mod live_mode;
 mod navigate;
 mod output;
 mod prompt;
+mod replay_panel;
 mod search;
 
 use navigate::Motion;
@@ -359,6 +361,8 @@ impl App {
                 };
                 self.model.focus = Focus::Lower;
             }
+            Action::ToggleReplayScope => self.toggle_replay_scope(),
+            Action::CycleCompareTimeout => self.cycle_compare_timeout(),
             Action::CycleSort => {
                 self.model.users.sort = self.model.users.sort.next();
                 self.resort_users();
@@ -807,6 +811,9 @@ impl App {
         );
         self.view.events_top =
             ui::events::events_top(m, self.view.events_top, a.lower_list.height as usize);
+        if self.model.lower == Lower::Replay {
+            ui::replay::refresh(&mut self.model);
+        }
         self.clamp_scrolls();
         if self.model.lower == Lower::Events {
             self.prefetch_visible();
