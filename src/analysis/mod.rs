@@ -28,6 +28,7 @@
 mod dup;
 mod flag;
 mod identity;
+pub mod playback;
 mod replay;
 mod scope;
 mod sessions;
