@@ -86,6 +86,16 @@ pub enum Action {
     ToggleFindings,
     /// Stop narrowing the users list to a finding.
     ClearFinding,
+    /// Play the selected user's stream back in time (what the SDK does under T), or stop.
+    TogglePlayback,
+    /// Pause or resume playback.
+    PlaybackPause,
+    /// Move playback to its next step (paused).
+    PlaybackStep,
+    /// Play back faster.
+    PlaybackFaster,
+    /// Play back slower.
+    PlaybackSlower,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.
@@ -167,6 +177,11 @@ impl Action {
             Action::JumpLatestUser => "latest_user",
             Action::ToggleFindings => "findings",
             Action::ClearFinding => "clear_finding",
+            Action::TogglePlayback => "playback",
+            Action::PlaybackPause => "playback_pause",
+            Action::PlaybackStep => "playback_step",
+            Action::PlaybackFaster => "playback_faster",
+            Action::PlaybackSlower => "playback_slower",
             Action::PromptInput(_) | Action::Click { .. } | Action::Scroll { .. } => return None,
         })
     }

@@ -144,6 +144,7 @@ pub mod keymap;
 pub mod live_view;
 pub mod model;
 pub mod osc52;
+pub mod playback;
 pub mod records;
 pub mod rows;
 pub mod terminal;

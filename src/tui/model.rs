@@ -37,6 +37,8 @@ pub enum Lower {
     Events,
     /// The replay comparison, sweep and gap histogram.
     Replay,
+    /// Playback of the selected user's stream (see [`Derived::playback`]).
+    Playback,
 }
 
 /// The overlay over the main view, if any.
@@ -306,6 +308,8 @@ pub struct Derived {
     pub replay_scroll: usize,
     /// Per user (by [`UserIx`]), the ids shown and searched: computed with the analysis.
     pub identities: Vec<UserIdentity>,
+    /// The running playback (`p`), shown as [`Lower::Playback`].
+    pub playback: Option<super::playback::PlaybackView>,
 }
 
 /// A user's ids as the inspector shows and searches them, computed once per analysis
@@ -368,6 +372,7 @@ impl Default for Derived {
             props: FxHashMap::default(),
             replay_scroll: 0,
             identities: Vec::new(),
+            playback: None,
         }
     }
 }

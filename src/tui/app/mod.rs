@@ -24,6 +24,7 @@
 mod live_mode;
 mod navigate;
 mod output;
+mod playback;
 mod prompt;
 
 use navigate::Motion;
@@ -340,6 +341,7 @@ impl App {
                 self.model.lower = match self.model.lower {
                     Lower::Events => Lower::Replay,
                     Lower::Replay => Lower::Events,
+                    Lower::Playback => Lower::Replay,
                 };
                 self.model.focus = Focus::Lower;
             }
@@ -374,7 +376,13 @@ impl App {
             Action::ToggleRejected => self.toggle_rejected(),
             Action::ToggleFindings => self.toggle_findings(),
             Action::ClearFinding => self.clear_finding(),
+            Action::TogglePlayback => self.toggle_playback(),
+            Action::PlaybackPause => self.playback_pause(),
+            Action::PlaybackStep => self.playback_step(),
+            Action::PlaybackFaster => self.playback_speed(true),
+            Action::PlaybackSlower => self.playback_speed(false),
         }
+        self.sync_playback();
     }
 
     /// Whether `action` moves around the main view (which pauses follow mode).
@@ -570,6 +578,7 @@ impl App {
     /// real clock; tests pass any time.
     pub fn tick(&mut self, now: Instant, wall_ms: i64) {
         self.set_clock(wall_ms);
+        self.advance_playback(now);
         self.refresh_live(now);
         self.apply_pending(now + Duration::from_millis(20));
         if self.analysis_due(now) {

@@ -292,6 +292,7 @@ impl App {
                 }
             }
             (Focus::Lower, Lower::Replay) => {}
+            (Focus::Lower, Lower::Playback) => {}
         }
     }
 

@@ -34,6 +34,7 @@ pub mod detail;
 pub mod events;
 pub mod findings;
 pub mod help;
+pub mod playback;
 pub mod rejected;
 pub mod replay;
 pub mod status;
@@ -219,6 +220,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
     match model.lower {
         super::model::Lower::Events => events::render(frame, model, keys, view),
         super::model::Lower::Replay => replay::render(frame, model, keys, view),
+        super::model::Lower::Playback => playback::render(frame, model, keys, view),
     }
     status::render(frame, model, keys, view);
     match model.overlay {

@@ -1,0 +1,115 @@
+//! Playback (`p`): starting and stopping it, its keys, and moving its playhead on the
+//! app's tick with the `Instant` the caller passes (see [`crate::tui::playback`]).
+//! Stopping lands the event list's selection on the last event played, so the user is
+//! where they stopped.
+
+use std::time::Instant;
+
+use super::App;
+use crate::tui::model::{Focus, Lower};
+use crate::tui::playback::PlaybackView;
+
+impl App {
+    /// Starts playing the selected user's stream back (or stops a running playback).
+    pub(super) fn toggle_playback(&mut self) {
+        if self.model.derived.playback.is_some() {
+            self.stop_playback();
+            return;
+        }
+        let m = &self.model;
+        let (Some(a), Some(u)) = (&m.derived.analysis, m.selected_user()) else {
+            self.info("nothing to play back yet: no user is selected".to_string());
+            return;
+        };
+        let view = PlaybackView::new(a, &m.store, u, &m.rules);
+        self.model.derived.playback = Some(view);
+        self.model.lower = Lower::Playback;
+        self.model.focus = Focus::Lower;
+    }
+
+    /// Stops playback: back to the event list, its selection on the last event played.
+    pub(super) fn stop_playback(&mut self) {
+        let Some(view) = self.model.derived.playback.take() else {
+            if self.model.lower == Lower::Playback {
+                self.model.lower = Lower::Events;
+            }
+            return;
+        };
+        self.model.lower = Lower::Events;
+        let Some(e) = view.landed() else {
+            return;
+        };
+        if let Some(i) = self
+            .model
+            .derived
+            .users
+            .list
+            .iter()
+            .position(|&u| u == view.user)
+            && self.model.selected_user() != Some(view.user)
+        {
+            self.select_user(i);
+        }
+        if self.model.derived.events.user != Some(view.user) {
+            return;
+        }
+        match super::find_event_row(&self.model, e, false) {
+            Some(row) => self.select_row(row),
+            // Filtered out of the list: the nearest event shown.
+            None => {
+                if let Some(ev) = self.model.store.events().get(e.idx()) {
+                    self.select_time(ev.time);
+                }
+            }
+        }
+        self.model.derived.timeline.center = None;
+    }
+
+    /// Pauses or resumes playback.
+    pub(super) fn playback_pause(&mut self) {
+        if let Some(v) = &mut self.model.derived.playback {
+            v.toggle_pause();
+        }
+    }
+
+    /// Moves playback to its next step, paused.
+    pub(super) fn playback_step(&mut self) {
+        if let Some(v) = &mut self.model.derived.playback {
+            v.step();
+        }
+    }
+
+    /// Plays faster (`up`) or slower.
+    pub(super) fn playback_speed(&mut self, up: bool) {
+        if let Some(v) = &mut self.model.derived.playback {
+            v.change_speed(up);
+        }
+    }
+
+    /// Keeps playback consistent with the rest of the view after an action: another
+    /// lower pane ends it; a changed timeout replays its steps.
+    pub(super) fn sync_playback(&mut self) {
+        let m = &mut self.model;
+        if m.lower != Lower::Playback {
+            m.derived.playback = None;
+            return;
+        }
+        let (Some(v), Some(a)) = (&mut m.derived.playback, &m.derived.analysis) else {
+            m.lower = Lower::Events;
+            return;
+        };
+        if v.playback.timeout_ms != m.rules.timeout_ms && v.user.idx() < a.users.len() {
+            v.retime(a, &m.store, m.rules.timeout_ms);
+        }
+    }
+
+    /// Moves the playhead by the wall time since the last tick (the tick's `now`).
+    pub(super) fn advance_playback(&mut self, now: Instant) {
+        self.sync_playback();
+        if let Some(v) = &mut self.model.derived.playback
+            && v.advance(now)
+        {
+            self.dirty = true;
+        }
+    }
+}
