@@ -111,6 +111,12 @@ pub struct PlayState {
     pub active_in_session: u32,
     /// Simulated sessions started so far.
     pub sessions: u32,
+    /// The recorded session of the running session's first active event.
+    pub first_recorded: Option<i64>,
+    /// The running session began where the recorded stream kept its session (a split).
+    pub split_start: bool,
+    /// Recorded sessions the running session took in after its first one (merges).
+    pub merged: u32,
     /// Events arrived so far.
     pub arrived: u32,
 }
@@ -231,6 +237,7 @@ pub fn simulate(inputs: &[PlayInput], timeout_ms: i64) -> Playback {
                         let recorded = if same_as_before {
                             Recorded::Agrees
                         } else {
+                            st.merged += 1;
                             Recorded::NewSession(rec)
                         };
                         (
@@ -246,6 +253,9 @@ pub fn simulate(inputs: &[PlayInput], timeout_ms: i64) -> Playback {
                         st.sessions += 1;
                         st.in_session = 1;
                         st.active_in_session = 1;
+                        st.first_recorded = Some(rec);
+                        st.split_start = same_as_before;
+                        st.merged = 0;
                         let recorded = if same_as_before {
                             Recorded::KeptSession(rec)
                         } else {
@@ -285,6 +295,9 @@ fn end(steps: &mut Vec<Step>, st: &mut PlayState, expires: i64) {
     st.expires_at = None;
     st.in_session = 0;
     st.active_in_session = 0;
+    st.first_recorded = None;
+    st.split_start = false;
+    st.merged = 0;
     steps.push(Step {
         time: expires.saturating_add(1),
         kind: StepKind::End,

@@ -15,7 +15,7 @@
 //! │ expires in 24m20s ━━━━━━━━━━━━━━━━━━━━──────── at 10:37:00.000                  │
 //! │ recorded     1704189600000: the same session                                   │
 //! │ ─ what happened ──────────────────────────────────────────────────────────────  │
-//! │ 10:00:00.000 ● start    App Opened: a new session, id 1704189600000             │
+//! │ 10:00:00.000 ● start    App Opened: new session 1704189600000 · first active … │
 //! │ 10:05:00.000 ○ inactive $identify: does not extend the session                  │
 //! │ 10:07:00.000 · joins    Purchase +7m00s                                        │
 //! ╰────────────────────────────────────────────────────────────────────────────────╯
@@ -38,9 +38,6 @@ use crate::tui::keymap::{Keymap, main_scopes};
 use crate::tui::model::{Focus, Model};
 use crate::tui::playback::PlaybackView;
 use crate::tui::zone::{Precision, Zone};
-
-/// Lines above the log of steps.
-pub const HEAD_LINES: usize = 5;
 
 /// Draws the playback pane.
 pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
@@ -139,9 +136,9 @@ fn head(
             (
                 Line::from(vec![
                     Span::styled("SDK session  ", t.header),
-                    Span::styled(zone.format(id, Precision::Full), t.bar),
+                    Span::styled(zone.format(id, Precision::Time), t.bar),
                     Span::raw(format!(
-                        " (id {id}) · {} events, {} active · session {} of this playback",
+                        " (id {id}) · {} events, {} active · #{}",
                         st.in_session, st.active_in_session, st.sessions
                     )),
                 ]),
@@ -172,15 +169,34 @@ fn head(
             ended_line(v, zone, t),
         ),
     };
-    let recorded = recorded_line(v, model, t);
+    let (recorded, style) = recorded_text(v, model, t);
     let rule = Line::styled(
         fit(&format!("─ what happened {}", "─".repeat(width)), width),
         t.dim,
     );
-    [clock, session, countdown, recorded, rule]
+    let mut out: Vec<Line<'static>> = [clock, session, countdown]
         .into_iter()
         .map(|l| cut(l, width))
-        .collect()
+        .collect();
+    // The recorded session wraps (up to three lines) under its label.
+    let label = "recorded     ";
+    let body = width.saturating_sub(label.len()).max(1);
+    for (i, chunk) in wrap(&recorded, body).into_iter().take(3).enumerate() {
+        let head = if i == 0 {
+            label.to_string()
+        } else {
+            " ".repeat(label.len())
+        };
+        out.push(cut(
+            Line::from(vec![
+                Span::styled(head, t.header),
+                Span::styled(chunk, style),
+            ]),
+            width,
+        ));
+    }
+    out.push(rule);
+    out
 }
 
 /// How many of `width` cells of the countdown bar are left at `remaining` of `timeout`.
@@ -213,63 +229,87 @@ fn ended_line(v: &PlaybackView, zone: Zone, t: &Theme) -> Line<'static> {
 }
 
 /// The recorded session of the latest event, next to the simulated one.
-fn recorded_line(v: &PlaybackView, model: &Model, t: &Theme) -> Line<'static> {
+fn recorded_text(v: &PlaybackView, model: &Model, t: &Theme) -> (String, Style) {
     let done = v.done();
     let latest = v.playback.steps[..done]
         .iter()
         .rev()
         .find(|s| s.input.is_some());
     let Some(s) = latest else {
-        return Line::from(vec![Span::styled("recorded     ", t.header)]);
+        return (String::new(), t.text);
     };
     let input_rec = s
         .input
         .and_then(|i| v.events.get(i))
         .and_then(|&e| model.store.events().get(e.idx()))
         .and_then(crate::event::EventRec::session_id);
-    let (text, style) = match (input_rec, s.recorded) {
+    let zone = model.zones.current();
+    let st = s.state;
+    let (text, style) = match (input_rec, st.session) {
         (None, _) => ("session_id -1: out of session".to_string(), t.warn),
-        (Some(r), Recorded::KeptSession(_)) => (
-            format!(
-                "{r}: the SDK would have started a new session here, but the recorded stream kept session {r}"
-            ),
-            t.warn,
+        (Some(r), None) => (
+            format!("{} (id {r})", zone.format(r, Precision::Time)),
+            t.text,
         ),
-        (Some(r), Recorded::NewSession(_)) => (
-            format!(
-                "{r}: the recorded stream started session {r} here; under T it continues the session above"
-            ),
-            t.warn,
-        ),
-        (Some(r), Recorded::KeptAlive(_)) => (
-            format!("{r}: the recorded stream kept this session alive through this inactive event"),
-            t.warn,
-        ),
-        (Some(r), _) if s.session == Some(r) => (format!("{r}: the same session"), t.text),
-        (Some(r), _) => match s.session {
-            // The recorded id is the SDK's start (often its session_start marker's time);
-            // the simulated one is the first active event's.
-            Some(sim) if r < sim => (
-                format!(
-                    "{} (id {r}): the same session, started {} before its first active event",
-                    model.zones.current().format(r, Precision::Time),
-                    duration(sim.saturating_sub(r))
-                ),
-                t.text,
-            ),
-            _ => (
-                format!(
-                    "{} (id {r})",
-                    model.zones.current().format(r, Precision::Time)
-                ),
-                t.text,
-            ),
-        },
+        (Some(r), Some(sim)) => {
+            let at = zone.format(sim, Precision::Seconds);
+            if matches!(s.recorded, Recorded::KeptAlive(_)) {
+                (
+                    format!(
+                        "{r}: the recorded stream kept this session alive through this inactive event"
+                    ),
+                    t.warn,
+                )
+            } else if st.merged > 0 && st.first_recorded != Some(r) {
+                (
+                    format!(
+                        "{r}: new in the recorded stream, but under T it joins the SDK's session from {at} ({} recorded merged)",
+                        st.merged + 1
+                    ),
+                    t.warn,
+                )
+            } else if st.split_start {
+                (
+                    format!(
+                        "{r}: kept by the recorded stream, but the SDK starts a new session at {at}"
+                    ),
+                    t.warn,
+                )
+            } else if st.first_recorded == Some(r) {
+                (
+                    format!(
+                        "{} (id {r}): the same session so far",
+                        zone.format(r, Precision::Time)
+                    ),
+                    t.text,
+                )
+            } else {
+                (
+                    format!("{} (id {r})", zone.format(r, Precision::Time)),
+                    t.text,
+                )
+            }
+        }
     };
-    Line::from(vec![
-        Span::styled("recorded     ", t.header),
-        Span::styled(text, style),
-    ])
+    (text, style)
+}
+
+/// `text` broken at spaces into lines of at most `width` cells (a longer word is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let need = super::cells(&line) + usize::from(!line.is_empty()) + super::cells(word);
+        if !line.is_empty() && need > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
 }
 
 /// One step of the log.
@@ -300,14 +340,14 @@ fn step_line(
     let (mark, word, style, what): (&str, &str, Style, String) = match s.kind {
         StepKind::Start { idle_ms } => {
             let why = match idle_ms {
-                None => "the first active event".to_string(),
-                Some(ms) => format!("{} after the last active event (> {timeout})", duration(ms)),
+                None => "first active event".to_string(),
+                Some(ms) => format!("idle {} > {timeout}", duration(ms)),
             };
             (
                 "●",
                 "start",
                 t.bar,
-                format!("{name}: a new session, id {} · {why}", s.time),
+                format!("{name}: new session {} · {why}", s.time),
             )
         }
         StepKind::Join { since_ms } => (
@@ -333,32 +373,26 @@ fn step_line(
             "•",
             "no sess.",
             t.warn,
-            format!("{name}: session_id -1, outside every session; the countdown is untouched"),
+            format!("{name}: session_id -1, in no session; countdown untouched"),
         ),
         StepKind::End => (
             "■",
             "end",
             t.flag,
             format!(
-                "the session {} is over: {timeout} without an active event",
+                "session {} over: {timeout} without an active event",
                 s.session.map_or(String::new(), |id| id.to_string())
             ),
         ),
     };
     let mut note = match s.recorded {
-        Recorded::KeptSession(r) => format!(" · the recorded stream kept session {r}: split at T"),
-        Recorded::NewSession(r) => {
-            format!(" · the recorded stream started session {r}: merged at T")
-        }
-        Recorded::KeptAlive(r) => {
-            format!(
-                " · the recorded stream kept session {r} alive through it (an unusually long session)"
-            )
-        }
+        Recorded::KeptSession(r) => format!(" · recorded kept {r}: split at T"),
+        Recorded::NewSession(r) => format!(" · recorded started {r}: merged at T"),
+        Recorded::KeptAlive(r) => format!(" · recorded kept {r} alive through it"),
         Recorded::None | Recorded::Agrees => String::new(),
     };
     if s.background {
-        note.push_str(" · background event (app in the background): extends the session");
+        note.push_str(" · background event: extends the session");
     }
     let time = zone.format(
         if s.kind == StepKind::End {
