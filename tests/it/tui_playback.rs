@@ -352,3 +352,21 @@ fn the_view_says_what_each_case_means() {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
 }
+
+#[test]
+fn after_a_session_ends_the_recorded_one_is_not_called_the_same() {
+    // Four steps: the end at 10:32, 30m after Screen Viewed.
+    let s = shot(4, 200, 50);
+    assert!(s.contains("SDK session  none"), "{s}");
+    assert!(
+        s.contains("the last session ended at 10:32:00.000: 30m without an active event"),
+        "{s}"
+    );
+    assert!(
+        s.contains("recorded     10:00:00.000 (id 1704189600000) "),
+        "{s}"
+    );
+    assert!(!s.contains("same session"), "{s}");
+    // While it runs, it is.
+    assert!(shot(2, 200, 50).contains("(id 1704189600000): the same session so far"));
+}

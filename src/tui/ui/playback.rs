@@ -171,7 +171,7 @@ fn head(
     };
     let (recorded, style) = recorded_text(v, model, t);
     let rule = Line::styled(
-        fit(&format!("─ what happened {}", "─".repeat(width)), width),
+        format!("─ what happened {}", "─".repeat(width.saturating_sub(16))),
         t.dim,
     );
     let mut out: Vec<Line<'static>> = [clock, session, countdown]
@@ -244,8 +244,10 @@ fn recorded_text(v: &PlaybackView, model: &Model, t: &Theme) -> (String, Style) 
         .and_then(|&e| model.store.events().get(e.idx()))
         .and_then(crate::event::EventRec::session_id);
     let zone = model.zones.current();
+    // Compared with the session running now: after an end, nothing is.
     let st = s.state;
-    let (text, style) = match (input_rec, st.session) {
+    let running = v.playback.state_at(v.now).session;
+    let (text, style) = match (input_rec, running) {
         (None, _) => ("session_id -1: out of session".to_string(), t.warn),
         (Some(r), None) => (
             format!("{} (id {r})", zone.format(r, Precision::Time)),
