@@ -5,8 +5,9 @@
 //! only asked for: `apply` records a job ([`super::jobs`]), and [`App::run_jobs`] (called
 //! by the run loop, by [`App::tick`], and by tests through their `settle` helper) starts
 //! it. Messages from loaders and jobs arrive on the app's own channel ([`App::pump`]);
-//! [`App::tick`] schedules background analysis, samples an attached endpoint's counters
-//! and sets the wall clock the views read ([`Model::now_ms`]). The caller passes in both
+//! [`App::tick`] schedules background analysis, samples an attached endpoint's counters,
+//! moves playback's playhead by the `Instant` it is given and sets the wall clock the views
+//! read ([`Model::now_ms`]). The caller passes in both
 //! the `Instant` and the wall-clock time: apart from measuring how long work took, the
 //! app reads no clock. Tests can hold jobs ([`App::set_job_exec`] with [`Exec::Held`])
 //! and run them when they choose ([`App::run_held_jobs`]).
@@ -19,6 +20,7 @@
 //! | `navigate.rs` | focus, selections, scrolling, jumps, timeline zoom and pan, mouse |
 //! | `prompt.rs` | prompts, search, filters, timeout changes |
 //! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
+//! | `playback.rs` | playback (`p`): start, stop (landing the event list on the last event played), its keys, the playhead moved on the tick |
 //! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
 
 mod live_mode;
@@ -572,8 +574,8 @@ impl App {
         }
     }
 
-    /// Sets the wall clock to `wall_ms` (epoch ms), samples an attached endpoint's
-    /// counters, applies received loader events and starts a background analysis when
+    /// Sets the wall clock to `wall_ms` (epoch ms), moves playback's playhead by the time
+    /// since the last tick (`now`), samples an attached endpoint's counters, applies received loader events and starts a background analysis when
     /// the store changed and the last one is old enough. The run loop calls it with the
     /// real clock; tests pass any time.
     pub fn tick(&mut self, now: Instant, wall_ms: i64) {

@@ -24,7 +24,8 @@
 //!  Tab pane  Enter open  / search  f filter  r replay  t timeout  ? help  q quit
 //! ```
 //!
-//! The lower right pane shows the event list or the replay panel (`r`); the help, the
+//! The lower right pane shows the event list, the replay panel (`r`) or playback (`p`,
+//! [`playback`]); the help, the
 //! event detail, the findings (`i`) and the rejected requests (`!`) are overlays over the
 //! panes. The users pane grows with the terminal (see [`layout`]); column math counts
 //! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
