@@ -821,6 +821,7 @@ mod tests {
             detail: bool,
             rejected_body: Option<bool>,
             clipboard: Option<Vec<u8>>,
+            playback: Option<(i64, usize, bool)>,
         }
 
         fn seen(app: &mut App) -> Seen {
@@ -844,6 +845,11 @@ mod tests {
                 detail: m.derived.detail.is_some(),
                 rejected_body: m.rejected.as_ref().map(|r| r.body.is_some()),
                 clipboard: None,
+                playback: m
+                    .derived
+                    .playback
+                    .as_ref()
+                    .map(|p| (p.now, p.speed, p.paused)),
             };
             Seen {
                 clipboard: app.take_clipboard().map(|c| c.raw),
@@ -865,6 +871,11 @@ mod tests {
                 ("rejected body", vec![ToggleRejected, Open]),
                 ("prompt", vec![FocusPrev, Search]),
                 ("users prompt", vec![Search]),
+                ("playback", vec![Action::TogglePlayback]),
+                (
+                    "playback, users focused",
+                    vec![Action::TogglePlayback, FocusNext],
+                ),
             ]
         }
 
