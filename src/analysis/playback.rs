@@ -197,6 +197,7 @@ pub fn simulate(inputs: &[PlayInput], timeout_ms: i64) -> Playback {
     let mut prev_recorded: Option<i64> = None;
     // The time of the previous active in-session event (in any session).
     let mut prev_active: Option<i64> = None;
+    let next_active = next_active_in_session(inputs);
     for (i, ev) in inputs.iter().enumerate() {
         // The running session ends first when this event comes after its expiry.
         // (Decided as the replay does, on the saturating difference.)
@@ -212,7 +213,7 @@ pub fn simulate(inputs: &[PlayInput], timeout_ms: i64) -> Playback {
                 // An inactive event in session: no effect on the countdown.
                 let kept_alive = st.session.is_some()
                     && prev_recorded == Some(rec)
-                    && next_active_in_session(inputs, i).is_some_and(|(t, r)| {
+                    && next_active[i].is_some_and(|(t, r)| {
                         r == rec
                             && st
                                 .last_active
@@ -309,13 +310,18 @@ fn end(steps: &mut Vec<Step>, st: &mut PlayState, expires: i64) {
     });
 }
 
-/// The time and recorded session of the first active in-session event after input `i`.
-fn next_active_in_session(inputs: &[PlayInput], i: usize) -> Option<(i64, i64)> {
-    inputs[i + 1..].iter().find_map(|e| {
-        e.recorded
-            .filter(|_| e.class.is_active())
-            .map(|r| (e.time, r))
-    })
+/// Per input: the time and recorded session of the first active in-session event after
+/// it (one pass from the end, so a run of inactive events costs no rescans).
+fn next_active_in_session(inputs: &[PlayInput]) -> Vec<Option<(i64, i64)>> {
+    let mut out = vec![None; inputs.len()];
+    let mut next = None;
+    for (i, e) in inputs.iter().enumerate().rev() {
+        out[i] = next;
+        if let Some(r) = e.recorded.filter(|_| e.class.is_active()) {
+            next = Some((e.time, r));
+        }
+    }
+    out
 }
 
 /// User `u`'s events as playback inputs, in (event time, input order), with their event

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::analysis::playback::{self, Playback};
-use crate::analysis::{Analysis, Rules};
+use crate::analysis::{Analysis, Rules, UserKey};
 use crate::index::{EventIx, UserIx};
 use crate::store::EventStore;
 
@@ -63,8 +63,11 @@ pub const MAX_WAIT: Duration = Duration::from_secs(3);
 /// A running playback of one user's stream.
 #[derive(Clone, Debug)]
 pub struct PlaybackView {
-    /// The user played back.
+    /// The user played back, as of the analysis it started with (see
+    /// [`PlaybackView::user_in`]).
     pub user: UserIx,
+    /// That user's key: a later analysis may number users differently.
+    pub key: UserKey,
     /// The user's events in (event time, input order): step inputs index this.
     pub events: Vec<EventIx>,
     /// The simulated steps under [`Playback::timeout_ms`].
@@ -90,6 +93,7 @@ impl PlaybackView {
         let now = playback.span().map_or(0, |(first, _)| first);
         Self {
             user: u,
+            key: a.users[u].key,
             events,
             playback,
             now,
@@ -100,11 +104,32 @@ impl PlaybackView {
         }
     }
 
-    /// Replays the steps under another timeout, keeping the playhead.
+    /// The played user's index in `a` (a newer analysis, live, may renumber users).
+    #[must_use]
+    pub fn user_in(&self, a: &Analysis) -> Option<UserIx> {
+        if a.users
+            .get(self.user.idx())
+            .is_some_and(|u| u.key == self.key)
+        {
+            return Some(self.user);
+        }
+        a.users
+            .iter()
+            .position(|u| u.key == self.key)
+            .map(UserIx::from_usize)
+    }
+
+    /// Replays the steps under another timeout over `a`, keeping the playhead (and the
+    /// steps, when `a` no longer has the user).
     pub fn retime(&mut self, a: &Analysis, store: &EventStore, timeout_ms: i64) {
-        let (inputs, events) = playback::inputs(a, store, self.user);
+        let Some(u) = self.user_in(a) else {
+            self.playback.timeout_ms = timeout_ms;
+            return;
+        };
+        let (inputs, events) = playback::inputs(a, store, u);
         self.playback = playback::simulate(&inputs, timeout_ms);
         self.events = events;
+        self.user = u;
     }
 
     /// The current speed.

@@ -36,7 +36,13 @@ impl App {
             return;
         };
         self.model.lower = Lower::Events;
-        let Some(e) = view.landed() else {
+        let user = self
+            .model
+            .derived
+            .analysis
+            .as_ref()
+            .and_then(|a| view.user_in(a));
+        let (Some(e), Some(user)) = (view.landed(), user) else {
             return;
         };
         if let Some(i) = self
@@ -45,12 +51,12 @@ impl App {
             .users
             .list
             .iter()
-            .position(|&u| u == view.user)
-            && self.model.selected_user() != Some(view.user)
+            .position(|&u| u == user)
+            && self.model.selected_user() != Some(user)
         {
             self.select_user(i);
         }
-        if self.model.derived.events.user != Some(view.user) {
+        if self.model.derived.events.user != Some(user) {
             return;
         }
         match super::find_event_row(&self.model, e, false) {
@@ -98,7 +104,7 @@ impl App {
             m.lower = Lower::Events;
             return;
         };
-        if v.playback.timeout_ms != m.rules.timeout_ms && v.user.idx() < a.users.len() {
+        if v.playback.timeout_ms != m.rules.timeout_ms {
             v.retime(a, &m.store, m.rules.timeout_ms);
         }
     }

@@ -57,7 +57,8 @@ fn title(model: &Model, keys: &Keymap, t: &Theme) -> Line<'static> {
         .derived
         .playback
         .as_ref()
-        .map(|v| model.user_label(v.user))
+        .and_then(|v| v.user_in(model.derived.analysis.as_ref()?))
+        .map(|u| model.user_label(u))
         .unwrap_or_default();
     Line::from(vec![
         Span::styled(" Playback ", t.title),
