@@ -370,3 +370,19 @@ fn after_a_session_ends_the_recorded_one_is_not_called_the_same() {
     // While it runs, it is.
     assert!(shot(2, 200, 50).contains("(id 1704189600000): the same session so far"));
 }
+
+#[test]
+fn while_playing_the_selection_follows_the_playhead_of_the_selected_user() {
+    let mut app = playing();
+    for _ in 0..5 {
+        press(&mut app, '.');
+    }
+    assert_eq!(app.model.lower, Lower::Playback);
+    assert_eq!(selected_type(&app), "Purchase");
+    let clock = Clock::new();
+    set_speed(&mut app, Speed::Times(3600));
+    press(&mut app, ' ');
+    clock.tick(&mut app, 0);
+    clock.tick(&mut app, 100); // 6 minutes: 10:50 (Backgrounded) has arrived.
+    assert_eq!(selected_type(&app), "[Amplitude] Application Backgrounded");
+}

@@ -1,11 +1,13 @@
 //! Playback (`p`): starting and stopping it, its keys, and moving its playhead on the
 //! app's tick with the `Instant` the caller passes (see [`crate::tui::playback`]).
-//! Stopping lands the event list's selection on the last event played, so the user is
-//! where they stopped.
+//! While it plays, the event list's selection (and the timeline's `▲`) follows the
+//! playhead when the played user is the selected one; stopping lands the selection on the
+//! last event played (selecting the played user again), so the user is where they stopped.
 
 use std::time::Instant;
 
 use super::App;
+use crate::index::{EventIx, UserIx};
 use crate::tui::model::{Focus, Lower};
 use crate::tui::playback::PlaybackView;
 
@@ -42,21 +44,47 @@ impl App {
             .analysis
             .as_ref()
             .and_then(|a| view.user_in(a));
-        let (Some(e), Some(user)) = (view.landed(), user) else {
+        if let (Some(e), Some(user)) = (view.landed(), user) {
+            self.land(user, e, true);
+        }
+    }
+
+    /// While playing, the event list's selection (and so the timeline's `▲`) follows the
+    /// playhead, as long as the played user is the selected one.
+    fn follow_playhead(&mut self) {
+        let Some(v) = &self.model.derived.playback else {
             return;
         };
-        if let Some(i) = self
+        let user = self
             .model
             .derived
-            .users
-            .list
-            .iter()
-            .position(|&u| u == user)
+            .analysis
+            .as_ref()
+            .and_then(|a| v.user_in(a));
+        if let (Some(e), Some(user)) = (v.landed(), user)
+            && self.model.selected_event() != Some(e)
+        {
+            self.land(user, e, false);
+        }
+    }
+
+    /// Selects event `e` of `user` in the event list (the nearest shown when a filter hides
+    /// it); with `switch_user`, selects the user first.
+    fn land(&mut self, user: UserIx, e: EventIx, switch_user: bool) {
+        if switch_user
             && self.model.selected_user() != Some(user)
+            && let Some(i) = self
+                .model
+                .derived
+                .users
+                .list
+                .iter()
+                .position(|&u| u == user)
         {
             self.select_user(i);
         }
-        if self.model.derived.events.user != Some(user) {
+        if self.model.selected_user() != Some(user) || self.model.derived.events.user != Some(user)
+        {
             return;
         }
         match super::find_event_row(&self.model, e, false) {
@@ -107,6 +135,7 @@ impl App {
         if v.playback.timeout_ms != m.rules.timeout_ms {
             v.retime(a, &m.store, m.rules.timeout_ms);
         }
+        self.follow_playhead();
     }
 
     /// Moves the playhead by the wall time since the last tick (the tick's `now`).
@@ -116,6 +145,7 @@ impl App {
             && v.advance(now)
         {
             self.dirty = true;
+            self.follow_playhead();
         }
     }
 }

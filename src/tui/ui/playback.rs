@@ -266,7 +266,7 @@ fn recorded_text(v: &PlaybackView, model: &Model, t: &Theme) -> (String, Style) 
             } else if st.merged > 0 && st.first_recorded != Some(r) {
                 (
                     format!(
-                        "{r}: new in the recorded stream, but under T it joins the SDK's session from {at} ({} recorded merged)",
+                        "{r}: merged under T into the SDK session of {at}; new in the recorded stream ({} recorded merged)",
                         st.merged + 1
                     ),
                     t.warn,
