@@ -575,8 +575,9 @@ impl App {
     }
 
     /// Sets the wall clock to `wall_ms` (epoch ms), moves playback's playhead by the time
-    /// since the last tick (`now`), samples an attached endpoint's counters, applies received loader events and starts a background analysis when
-    /// the store changed and the last one is old enough. The run loop calls it with the
+    /// since the last tick (`now`), samples an attached endpoint's counters, applies
+    /// received loader events and starts a background analysis when the store changed and
+    /// the last one is old enough. The run loop calls it with the
     /// real clock; tests pass any time.
     pub fn tick(&mut self, now: Instant, wall_ms: i64) {
         self.set_clock(wall_ms);
