@@ -39,6 +39,9 @@ use crate::tui::model::{Focus, Model};
 use crate::tui::playback::PlaybackView;
 use crate::tui::zone::{Precision, Zone};
 
+/// Panes at least this wide name each step's kind in a word (`start`, `joins`, …).
+const WORDS_FROM: usize = 90;
+
 /// Draws the playback pane.
 pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewState) {
     let t = &view.theme;
@@ -407,7 +410,15 @@ fn step_line(
     );
     let line = Line::from(vec![
         Span::styled(format!("{time} "), if latest { t.current } else { t.dim }),
-        Span::styled(format!("{mark} {word:<8} "), style),
+        // Narrow panes keep the mark and drop the word: the text says what happened.
+        Span::styled(
+            if width >= WORDS_FROM {
+                format!("{mark} {word:<8} ")
+            } else {
+                format!("{mark} ")
+            },
+            style,
+        ),
         Span::raw(what),
         Span::styled(note, t.warn),
     ]);
