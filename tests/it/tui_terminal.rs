@@ -394,7 +394,9 @@ fn p_plays_a_user_back_in_a_real_terminal() {
     t.keys(&["p"]);
     // Playing (skip idle): the first session starts at once, the countdown runs.
     let s = t.wait_for("playback", |s| {
-        s.contains("Playback · pat") && s.contains("● start") && s.contains("expires in")
+        s.contains("Playback · pat")
+            && s.contains("● [Amplitude] Application Opened: new session")
+            && s.contains("expires in")
     });
     assert!(
         s.contains("Space pause"),
