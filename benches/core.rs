@@ -1,6 +1,7 @@
 //! Core benchmarks: decode throughput (bytes of NDJSON per second, all decoding threads)
 //! and the cost of the session analysis, on a generated Export-like stream.
-//! The end-to-end figure over a 1.3 GB file is `bench/report.sh`.
+//! The end-to-end figure over a 1.3 GB file is `bench/report.sh`. Playback's simulation
+//! (`p` in the inspector) is timed over one user with a million events.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -8,7 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use streamscope::analysis::{Analysis, Rules};
+use streamscope::analysis::playback::{self, PlayInput};
+use streamscope::analysis::{Analysis, EventClass, Rules};
 use streamscope::source::{LoadOptions, load_bytes};
 use streamscope::store::EventStore;
 
@@ -84,6 +86,31 @@ fn benches(c: &mut Criterion) {
     let mut analysis = Analysis::compute(&store, &Rules::default());
     group.bench_function("set_timeout 200k events", |b| {
         b.iter(|| analysis.set_timeout(black_box(5 * 60_000)));
+    });
+    group.finish();
+
+    // Playback (`p`) of one very long user: 1M events, a tenth of them identify calls and
+    // a twentieth out of session, with a pause longer than 30m every 500 events.
+    let inputs: Vec<PlayInput> = (0..1_000_000_i64)
+        .map(|i| {
+            let time = 1_700_000_000_000 + i * 20_000 + (i / 500) * 3_600_000;
+            PlayInput {
+                time,
+                class: if i % 10 == 3 {
+                    EventClass::Inactive
+                } else {
+                    EventClass::Active
+                },
+                recorded: (i % 20 != 7).then_some(1_700_000_000_000 + (i / 2_000) * 1_000),
+                background: false,
+            }
+        })
+        .collect();
+    let mut group = c.benchmark_group("playback");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(inputs.len() as u64));
+    group.bench_function("simulate 1M events of one user at 30m", |b| {
+        b.iter(|| black_box(playback::simulate(&inputs, 30 * 60_000)));
     });
     group.finish();
 }

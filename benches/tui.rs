@@ -13,7 +13,8 @@
 //!
 //! - one full frame at 120×40 into a `TestBackend`, with the selection in the middle of the
 //!   user list (target: under 5 ms whatever the input size), in several views, the events
-//!   pane's pinned header, scrolled properties, search highlight and folding included;
+//!   pane's pinned header, scrolled properties, search highlight and folding included, and
+//!   playback (its frame, and starting and stopping it);
 //! - `Analysis::set_timeout` for all users, and the app's whole timeout change (target:
 //!   under 100 ms), also with the replay panel about the selected user open (`t`, `c`);
 //! - the first frame of a new app (before any analysis).
@@ -344,6 +345,18 @@ fn benches(c: &mut Criterion) {
         });
     });
     app.model.events.search.clear();
+    app.apply(Action::TogglePlayback);
+    group.bench_function("prepare + render (playback)", |b| {
+        b.iter(|| app.draw(&mut terminal).expect("draw"));
+    });
+    group.bench_function("key p twice (start, stop and land) + frame", |b| {
+        b.iter(|| {
+            app.apply(Action::TogglePlayback);
+            app.apply(Action::TogglePlayback);
+            app.draw(&mut terminal).expect("draw");
+        });
+    });
+    app.apply(Action::TogglePlayback);
     group.finish();
 
     let mut group = c.benchmark_group("timeout change, 2M events");

@@ -32,6 +32,7 @@
 mod dup;
 mod flag;
 mod identity;
+pub mod playback;
 mod replay;
 mod scope;
 mod session_detail;

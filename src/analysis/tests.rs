@@ -896,3 +896,29 @@ fn legacy_uuid_resends_are_duplicates() {
     let (_, a) = analyse(&[e(T0), e(T0 + 1000), e(T0 + 2000)], &Rules::default());
     assert_eq!(a.summary.counts[Flag::Duplicate], 2);
 }
+
+// ---- playback ----------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Playback and replay are one rule: per user, the sessions playback starts are the
+    /// replayed sessions at every timeout, and every event arrives exactly once.
+    #[test]
+    fn playback_starts_the_replayed_sessions(lines in arb_stream()) {
+        let (store, a) = analyse(&lines, &Rules::default());
+        for u in a.user_ixs() {
+            let (inputs, ixs) = playback::inputs(&a, &store, u);
+            prop_assert_eq!(inputs.len(), a.users[u].event_count() as usize);
+            prop_assert_eq!(ixs.as_slice(), a.user_events(u));
+            for t in [0, M, 5 * M, 30 * M, DAY, i64::MAX] {
+                let p = playback::simulate(&inputs, t);
+                let starts = p.steps.iter().filter(|s| matches!(s.kind, playback::StepKind::Start { .. })).count() as u64;
+                prop_assert_eq!(starts, a.replay_input.user_session_count(u, t));
+                let arrived = p.steps.iter().filter(|s| s.input.is_some()).count();
+                prop_assert_eq!(arrived, inputs.len());
+                prop_assert!(p.steps.windows(2).all(|w| w[0].time <= w[1].time));
+            }
+        }
+    }
+}

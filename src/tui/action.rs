@@ -102,6 +102,16 @@ pub enum Action {
     PropsLeft,
     /// Scroll the event list's properties column right.
     PropsRight,
+    /// Play the selected user's stream back in time (what the SDK does under T), or stop.
+    TogglePlayback,
+    /// Pause or resume playback.
+    PlaybackPause,
+    /// Move playback to its next step (paused).
+    PlaybackStep,
+    /// Play back faster.
+    PlaybackFaster,
+    /// Play back slower.
+    PlaybackSlower,
     /// Type a character into the open prompt.
     PromptInput(char),
     /// Delete the character before the prompt cursor.
@@ -191,6 +201,11 @@ impl Action {
             Action::ToggleFoldAll => "fold_all",
             Action::PropsLeft => "props_left",
             Action::PropsRight => "props_right",
+            Action::TogglePlayback => "playback",
+            Action::PlaybackPause => "playback_pause",
+            Action::PlaybackStep => "playback_step",
+            Action::PlaybackFaster => "playback_faster",
+            Action::PlaybackSlower => "playback_slower",
             Action::PromptInput(_) | Action::Click { .. } | Action::Scroll { .. } => return None,
         })
     }

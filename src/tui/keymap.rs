@@ -38,6 +38,8 @@ pub enum Scope {
     Events,
     /// The replay panel has focus.
     Replay,
+    /// Playback (`p`) is running in the lower right pane.
+    Playback,
     /// The event detail overlay is open.
     Detail,
     /// The rejected-requests overlay is open.
@@ -66,6 +68,7 @@ impl Scope {
             Scope::Timeline => "Timeline",
             Scope::Events => "Event list",
             Scope::Replay => "Replay panel",
+            Scope::Playback => "Playback (p)",
             Scope::Detail => "Event detail",
             Scope::Rejected => "Rejected requests (listen)",
             Scope::Findings => "Findings",
@@ -91,7 +94,7 @@ impl Scope {
     }
 
     /// Scopes in the order the help lists them.
-    pub const ORDER: [Scope; 14] = [
+    pub const ORDER: [Scope; 15] = [
         Scope::Any,
         Scope::Nav,
         Scope::Main,
@@ -99,6 +102,7 @@ impl Scope {
         Scope::Timeline,
         Scope::Events,
         Scope::Replay,
+        Scope::Playback,
         Scope::Detail,
         Scope::Rejected,
         Scope::Findings,
@@ -289,6 +293,12 @@ pub const DEFAULT_BINDINGS: &[Binding] = &[
     bind(&[ch('!')], Action::ToggleRejected, Scope::Main, "list the rejected requests of `streamscope listen`, with their reasons", None),
     bind(&[ch('x')], Action::Export, Scope::Main, "export the user's events (or the filtered rows) to NDJSON", Some("export")),
     bind(&[ch('i')], Action::ToggleFindings, Scope::Main, "findings: what is wrong over the whole input, and who carries it", Some("findings")),
+    bind(&[ch('p')], Action::TogglePlayback, Scope::Main, "play the user's stream back in time: what the SDK does under the timeout as events arrive", None),
+    bind(&[ch(' ')], Action::PlaybackPause, Scope::Playback, "pause or resume", Some("pause")),
+    bind(&[ch('.')], Action::PlaybackStep, Scope::Playback, "step to the next event or session end (pauses)", Some("step")),
+    bind(&[ch(']')], Action::PlaybackFaster, Scope::Playback, "faster (1× 10× 60× 600× 3600× skip idle)", Some("faster")),
+    bind(&[ch('[')], Action::PlaybackSlower, Scope::Playback, "slower", Some("slower")),
+    bind(&[ch('p'), code(KeyCode::Esc)], Action::TogglePlayback, Scope::Playback, "stop: back to the events, at the last event played", Some("stop")),
     bind(&[ch('s')], Action::CycleSort, Scope::Users, "sort by triage severity, events or most recent", Some("sort")),
     bind(&[code(KeyCode::Esc)], Action::ClearFinding, Scope::Users, "stop narrowing the users to a finding", None),
     bind(&[ch('Z')], Action::FitSession, Scope::Main, "fit the timeline to the selected session (the replay timeout either side; the default)", None),
@@ -564,7 +574,12 @@ pub fn main_scopes(model: &Model) -> Vec<Scope> {
         (Focus::Timeline, _) => Scope::Timeline,
         (Focus::Lower, Lower::Events) => Scope::Events,
         (Focus::Lower, Lower::Replay) => Scope::Replay,
+        (Focus::Lower, Lower::Playback) => Scope::Playback,
     };
+    // Playback's keys apply whichever pane has focus while it runs.
+    if model.lower == Lower::Playback && pane != Scope::Playback {
+        return vec![Scope::Playback, pane, Scope::Nav, Scope::Main, Scope::Any];
+    }
     vec![pane, Scope::Nav, Scope::Main, Scope::Any]
 }
 
@@ -830,6 +845,7 @@ mod tests {
             detail: bool,
             rejected_body: Option<bool>,
             clipboard: Option<Vec<u8>>,
+            playback: Option<(i64, usize, bool)>,
         }
 
         fn seen(app: &mut App) -> Seen {
@@ -853,6 +869,11 @@ mod tests {
                 detail: m.derived.detail.is_some(),
                 rejected_body: m.rejected.as_ref().map(|r| r.body.is_some()),
                 clipboard: None,
+                playback: m
+                    .derived
+                    .playback
+                    .as_ref()
+                    .map(|p| (p.now, p.speed, p.paused)),
             };
             Seen {
                 clipboard: app.take_clipboard().map(|c| c.raw),
@@ -882,6 +903,11 @@ mod tests {
                         Action::PromptInput('x'),
                         Action::PromptSubmit,
                     ],
+                ),
+                ("playback", vec![Action::TogglePlayback]),
+                (
+                    "playback, users focused",
+                    vec![Action::TogglePlayback, FocusNext],
                 ),
             ]
         }

@@ -19,6 +19,7 @@
 //!            ! rejected requests of `listen`, then the sources' rejected records and
 //!              unusable session ids (Enter: a request's body, a record's full text)
 //!            i findings over the whole input (Enter: narrow the users to one; Esc clears)
+//!  lower pane: p plays the user back under the timeout (Space . [ ] p/Esc), see [`playback`]
 //! ```
 //!
 //! # Shape
@@ -28,6 +29,7 @@
 //! | [`action`] | user intents ([`action::Action`]) |
 //! | [`keymap`] | the key table the app holds, and the one rule for which scopes apply ([`keymap::active_scopes`]): resolution, help, hints and every key a title or message names come from it |
 //! | [`live_view`] | follow mode, rates, the endpoint's status, open sessions' countdowns |
+//! | [`playback`] | playback (`p`): the user, the simulated steps, the playhead moved by the instants the tick passes, speeds |
 //! | [`app`] | [`app::App::apply`]: state transitions, testable without a terminal; asks for background work |
 //! | [`jobs`] | background work (analysis, raw reads, export, clipboard copy, search across users) as single-flight jobs tagged with the store's epoch; the one staleness rule |
 //! | [`model`] | what the views read; enums for focus, overlay, prompt; [`model::Derived`], what a reset clears |
@@ -147,6 +149,7 @@ pub mod keymap;
 pub mod live_view;
 pub mod model;
 pub mod osc52;
+pub mod playback;
 pub mod records;
 pub mod rows;
 pub mod search;

@@ -37,6 +37,8 @@ pub enum Lower {
     Events,
     /// The replay comparison, sweep and gap histogram.
     Replay,
+    /// Playback of the selected user's stream (see [`Derived::playback`]).
+    Playback,
 }
 
 /// The overlay over the main view, if any.
@@ -333,6 +335,8 @@ pub struct Derived {
     pub user_matches: Option<super::search::UserMatches>,
     /// The last search across all users: its results, or how far it has got.
     pub search_all: Option<super::search::AllSearch>,
+    /// The running playback (`p`), shown as [`Lower::Playback`].
+    pub playback: Option<super::playback::PlaybackView>,
 }
 
 /// A user's ids as the inspector shows and searches them, computed once per analysis
@@ -399,6 +403,7 @@ impl Default for Derived {
             session: None,
             user_matches: None,
             search_all: None,
+            playback: None,
         }
     }
 }

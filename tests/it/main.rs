@@ -15,6 +15,7 @@ mod report;
 mod tui_events;
 mod tui_keys;
 mod tui_live;
+mod tui_playback;
 mod tui_render;
 mod tui_replay_panel;
 mod tui_search;

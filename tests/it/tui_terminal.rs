@@ -379,3 +379,42 @@ fn the_endpoint_outlives_an_inspector_panic() {
         1
     );
 }
+
+#[test]
+fn p_plays_a_user_back_in_a_real_terminal() {
+    let Some(t) = Tmux::start("playback") else {
+        return;
+    };
+    assert!(Path::new(BIN).exists());
+    t.text(&format!("{BIN} tests/fixtures/tui/playback.ndjson"));
+    t.keys(&["Enter"]);
+    t.wait_for("the inspector", |s| {
+        s.contains("Users 1") && s.contains("15 events")
+    });
+    t.keys(&["p"]);
+    // Playing (skip idle): the first session starts at once, the countdown runs.
+    let s = t.wait_for("playback", |s| {
+        s.contains("Playback · pat")
+            && s.contains("● [Amplitude] Application Opened: new session")
+            && s.contains("expires in")
+    });
+    assert!(
+        s.contains("Space pause"),
+        "the playback keys are hinted:\n{s}"
+    );
+    // Playback moves on its own; at 3600× the Purchase at 10:45 starts the second
+    // session within a second.
+    t.keys(&["["]);
+    t.wait_for("3600×", |s| s.contains("▶ 3600×"));
+    t.wait_for("the split at 30m", |s| s.contains("Purchase: new session"));
+    t.keys(&["Space"]);
+    t.wait_for("paused", |s| s.contains("❚❚ paused"));
+    t.keys(&["."]);
+    t.keys(&["p"]);
+    t.wait_for("the event list again", |s| {
+        !s.contains("Playback · pat") && s.contains("Events")
+    });
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| !s.contains("Users 1"));
+    t.assert_restored();
+}

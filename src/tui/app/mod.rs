@@ -5,8 +5,9 @@
 //! only asked for: `apply` records a job ([`super::jobs`]), and [`App::run_jobs`] (called
 //! by the run loop, by [`App::tick`], and by tests through their `settle` helper) starts
 //! it. Messages from loaders and jobs arrive on the app's own channel ([`App::pump`]);
-//! [`App::tick`] schedules background analysis, samples an attached endpoint's counters
-//! and sets the wall clock the views read ([`Model::now_ms`]). The caller passes in both
+//! [`App::tick`] schedules background analysis, samples an attached endpoint's counters,
+//! moves playback's playhead by the `Instant` it is given and sets the wall clock the views
+//! read ([`Model::now_ms`]). The caller passes in both
 //! the `Instant` and the wall-clock time: apart from measuring how long work took, the
 //! app reads no clock. Tests can hold jobs ([`App::set_job_exec`] with [`Exec::Held`])
 //! and run them when they choose ([`App::run_held_jobs`]).
@@ -22,12 +23,14 @@
 //! | `replay_panel.rs` | the replay panel's scope (user or whole input) and compared timeout |
 //! | `output.rs` | NDJSON export and clipboard copies: asking for their jobs, reporting how they ended |
 //! | `search.rs` | the session detail overlay, search within a user with its count, search across all users (a job) and its results |
+//! | `playback.rs` | playback (`p`): start, stop (landing the event list on the last event played), its keys, the playhead moved on the tick |
 //! | `live_mode.rs` | an attached endpoint, the wall clock, follow mode, rejected requests, resets (one assignment of [`super::model::Derived`]) |
 
 mod fold;
 mod live_mode;
 mod navigate;
 mod output;
+mod playback;
 mod prompt;
 mod replay_panel;
 mod search;
@@ -358,6 +361,7 @@ impl App {
                 self.model.lower = match self.model.lower {
                     Lower::Events => Lower::Replay,
                     Lower::Replay => Lower::Events,
+                    Lower::Playback => Lower::Replay,
                 };
                 self.model.focus = Focus::Lower;
             }
@@ -396,7 +400,13 @@ impl App {
             Action::ToggleFoldAll => self.toggle_fold_all(),
             Action::PropsLeft => self.scroll_props(false),
             Action::PropsRight => self.scroll_props(true),
+            Action::TogglePlayback => self.toggle_playback(),
+            Action::PlaybackPause => self.playback_pause(),
+            Action::PlaybackStep => self.playback_step(),
+            Action::PlaybackFaster => self.playback_speed(true),
+            Action::PlaybackSlower => self.playback_speed(false),
         }
+        self.sync_playback();
     }
 
     /// Whether `action` moves around the main view (which pauses follow mode).
@@ -603,12 +613,14 @@ impl App {
         }
     }
 
-    /// Sets the wall clock to `wall_ms` (epoch ms), samples an attached endpoint's
-    /// counters, applies received loader events and starts a background analysis when
-    /// the store changed and the last one is old enough. The run loop calls it with the
+    /// Sets the wall clock to `wall_ms` (epoch ms), moves playback's playhead by the time
+    /// since the last tick (`now`), samples an attached endpoint's counters, applies
+    /// received loader events and starts a background analysis when the store changed and
+    /// the last one is old enough. The run loop calls it with the
     /// real clock; tests pass any time.
     pub fn tick(&mut self, now: Instant, wall_ms: i64) {
         self.set_clock(wall_ms);
+        self.advance_playback(now);
         self.refresh_live(now);
         self.apply_pending(now + Duration::from_millis(20));
         if self.analysis_due(now) {

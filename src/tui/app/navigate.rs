@@ -322,6 +322,7 @@ impl App {
                 }
             }
             (Focus::Lower, Lower::Replay) => {}
+            (Focus::Lower, Lower::Playback) => {}
         }
     }
 

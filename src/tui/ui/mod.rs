@@ -28,9 +28,10 @@
 //!
 //! The timeline is 11 rows high, and from 30 rows on as many more (up to 4) as its glyph
 //! legend needs at that width; the lower right pane gets the rest. The lower right pane
-//! shows the event list or the replay panel (`r`); the help, the event detail, the
-//! session detail (Enter on a session header), the results of a search across all users
-//! (`S`), the findings (`i`) and the rejected requests (`!`) are overlays over the
+//! shows the event list, the replay panel (`r`) or playback (`p`, [`playback`]); the
+//! help, the event detail, the session detail (Enter on a session header), the results of
+//! a search across all users (`S`), the findings (`i`) and the rejected requests (`!`) are
+//! overlays over the
 //! panes. The users pane grows with the terminal (see [`layout`]); column math counts
 //! display cells ([`cells`], [`fit`], [`pad`]). Below 60×15
 //! only a message is shown.
@@ -39,6 +40,7 @@ pub mod detail;
 pub mod events;
 pub mod findings;
 pub mod help;
+pub mod playback;
 pub mod rejected;
 pub mod replay;
 pub mod search;
@@ -228,6 +230,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &mut Vi
     match model.lower {
         super::model::Lower::Events => events::render(frame, model, keys, view),
         super::model::Lower::Replay => replay::render(frame, model, keys, view),
+        super::model::Lower::Playback => playback::render(frame, model, keys, view),
     }
     status::render(frame, model, keys, view);
     match model.overlay {

@@ -851,16 +851,24 @@ fn strip_rows(
     let mut cells = Cells::new(width, t.text);
     cells.fill(col(s.first), col(s.last), SPAN, t.dim);
     let kk = u32::try_from(k).unwrap_or(u32::MAX);
-    let mut texts: Vec<(u16, u16, String, Style)> = Vec::new();
+    // Labels with the shorter forms to fall back on where the longer do not fit.
+    let mut texts: Vec<(u16, u16, Vec<String>, Style)> = Vec::new();
     for &(g, from, to) in &lanes.gaps {
         if g == kk {
             let (c0, c1) = (col(from), col(to));
+            // Where the replay cuts this idle stretch, the cut's label says its length.
+            let cut = lanes
+                .cuts
+                .iter()
+                .any(|&(cg, cf, ct)| cg == kk && cf < to && ct > from);
             if c1 > c0 + 1 {
                 cells.fill(c0 + 1, c1 - 1, GAP, t.bar);
+            }
+            if c1 > c0 + 1 && !cut {
                 texts.push((
                     c0 + 1,
                     c1 - 1,
-                    format!(" {} ", duration(to.saturating_sub(from))),
+                    vec![format!(" {} ", duration(to.saturating_sub(from)))],
                     t.warn,
                 ));
             }
@@ -876,7 +884,10 @@ fn strip_rows(
                 texts.push((
                     c0 + 2,
                     c1 - 2,
-                    format!(" cut {} ", duration(to.saturating_sub(from))),
+                    {
+                        let idle = duration(to.saturating_sub(from));
+                        vec![format!(" cut {idle} "), format!(" {idle} ")]
+                    },
                     t.cut,
                 ));
             } else {
@@ -914,8 +925,8 @@ fn strip_rows(
     {
         cells.set(col(time), TICK_SELECTED, t.current);
     }
-    for (from, to, text, style) in texts {
-        cells.text_in(from, to, &text, style);
+    for (from, to, forms, style) in texts {
+        forms.iter().any(|text| cells.text_in(from, to, text, style));
     }
     // The scale row: first and last time at the ends, the figures in the middle.
     let first = zone.format(s.first, Precision::Seconds);
