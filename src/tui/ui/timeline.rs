@@ -85,7 +85,7 @@ pub struct Glyph {
 
 /// Every glyph the timeline draws, in legend order (the legend row and the help both
 /// list these; the drawing code uses the constants they are built from).
-pub const GLYPHS: [Glyph; 14] = [
+pub const GLYPHS: [Glyph; 13] = [
     Glyph {
         glyphs: "█ ▓",
         short: "session (▓ its neighbour)",
@@ -141,9 +141,9 @@ pub const GLYPHS: [Glyph; 14] = [
         style: |t| t.current,
     },
     Glyph {
-        glyphs: "▲",
+        glyphs: "▲ ┃",
         short: "selected event",
-        meaning: "the selected event, under the lanes",
+        meaning: "the selected event: ▲ under the lanes, ┃ on the session strip",
         style: |t| t.current,
     },
     Glyph {
@@ -157,12 +157,6 @@ pub const GLYPHS: [Glyph; 14] = [
         short: "inactive",
         meaning: "session strip: an inactive event (session marker, identify call)",
         style: |t| t.dim,
-    },
-    Glyph {
-        glyphs: "┃",
-        short: "selected event",
-        meaning: "session strip: the selected event",
-        style: |t| t.current,
     },
     Glyph {
         glyphs: "─",
