@@ -61,6 +61,13 @@ pub const SUSPECT_LEAD_MS: i64 = 86_400_000;
 pub const START_MARKERS: [&str; 2] = ["session_start", "[Amplitude] Start Session"];
 /// Event types that mark session ends (either spelling).
 pub const END_MARKERS: [&str; 2] = ["session_end", "[Amplitude] End Session"];
+/// The lifecycle event the Kotlin, Swift and Flutter SDKs send when the app goes to the
+/// background: the user's active events after it, up to [`LIFECYCLE_OPENED`], are
+/// background events (§3).
+pub const LIFECYCLE_BACKGROUNDED: &str = "[Amplitude] Application Backgrounded";
+/// The lifecycle event those SDKs send when the app comes to the foreground.
+pub const LIFECYCLE_OPENED: &str = "[Amplitude] Application Opened";
+
 /// Identify calls: inactive, but not markers.
 pub const IDENTIFY_TYPES: [&str; 2] = ["$identify", "$groupidentify"];
 
@@ -161,6 +168,9 @@ pub struct Session {
     pub max_gap_ms: i64,
     /// Events flagged as duplicates.
     pub duplicates: u32,
+    /// Background events: active events tracked while the app was in the background
+    /// (see [`LIFECYCLE_BACKGROUNDED`]).
+    pub background: u32,
     /// The flags it carries: every [`Flag`] but [`Flag::NoSession`] can be set.
     pub flags: FlagSet,
 }
@@ -234,6 +244,7 @@ impl FlagCounts {
         }
         self[Flag::Gap] += u64::from(s.gaps);
         self[Flag::Bridged] += u64::from(s.bridged);
+        self[Flag::Background] += u64::from(s.background);
     }
 }
 
@@ -308,7 +319,20 @@ impl Analysis {
             sessions,
             pos_session,
             session_ranges,
-        } = sessions::build(events, &order, &ranges, &classes, &duplicate_bits, rules);
+        } = sessions::build(
+            events,
+            &order,
+            &ranges,
+            &sessions::Inputs {
+                classes: &classes,
+                duplicates: &duplicate_bits,
+                lifecycle: sessions::Lifecycle {
+                    backgrounded: store.strings.lookup(LIFECYCLE_BACKGROUNDED),
+                    opened: store.strings.lookup(LIFECYCLE_OPENED),
+                },
+            },
+            rules,
+        );
 
         // Per user, independently: in parallel, in user order.
         let (users, user_counts): (Vec<User>, Vec<FlagCounts>) = keys

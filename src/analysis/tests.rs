@@ -896,3 +896,242 @@ fn legacy_uuid_resends_are_duplicates() {
     let (_, a) = analyse(&[e(T0), e(T0 + 1000), e(T0 + 2000)], &Rules::default());
     assert_eq!(a.summary.counts[Flag::Duplicate], 2);
 }
+
+/// One event of user u1: type, time offset from T0, session (None: absent), and extra JSON
+/// members (`user_properties`, `$skip_user_properties_sync`).
+fn evx(event_type: &str, at: i64, session: Option<i64>, extra: &str) -> String {
+    let session = session.map_or(String::new(), |s| format!(",\"session_id\":{s}"));
+    format!(
+        r#"{{"event_type":"{event_type}","user_id":"u1","time":{}{session}{extra}}}"#,
+        T0 + at
+    )
+}
+
+#[test]
+fn end_props_changed_compares_the_end_marker_with_the_last_active_event() {
+    let s = Some(T0);
+    let plan = |p: &str| format!(r#","user_properties":{{"plan":"{p}"}}"#);
+    let cases: Vec<(&str, Vec<String>, bool)> = vec![
+        (
+            "same properties",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("pro")),
+            ],
+            false,
+        ),
+        (
+            "changed before the end",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("free")),
+            ],
+            true,
+        ),
+        (
+            "the other end marker spelling",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("[Amplitude] End Session", 5, s, &plan("free")),
+            ],
+            true,
+        ),
+        (
+            "key order and number forms do not count",
+            vec![
+                evx("a", 0, s, r#","user_properties":{"n":1,"plan":"pro"}"#),
+                evx(
+                    "session_end",
+                    5,
+                    s,
+                    r#","user_properties":{"plan":"pro","n":1.0}"#,
+                ),
+            ],
+            false,
+        ),
+        (
+            "absent, null and {} are equal",
+            vec![
+                evx("a", 0, s, ""),
+                evx("b", 1, s, r#","user_properties":null"#),
+                evx("session_end", 5, s, r#","user_properties":{}"#),
+            ],
+            false,
+        ),
+        (
+            "the skip flag true",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx(
+                    "session_end",
+                    5,
+                    s,
+                    &format!(r#"{},"$skip_user_properties_sync":true"#, plan("free")),
+                ),
+            ],
+            false,
+        ),
+        (
+            "the skip flag as the string \"true\" does not skip",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx(
+                    "session_end",
+                    5,
+                    s,
+                    &format!(r#"{},"$skip_user_properties_sync":"true""#, plan("free")),
+                ),
+            ],
+            true,
+        ),
+        (
+            "no active event before the end marker",
+            vec![
+                evx("session_start", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "compared with the LAST active event before it, not an identify call",
+            vec![
+                evx("a", 0, s, &plan("free")),
+                evx("$identify", 2, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "an active event after the end marker is not 'before it'",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("pro")),
+                evx("b", 9, s, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "an out-of-session end marker affects no session",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, None, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "another session's active event does not count",
+            vec![
+                evx("a", 0, Some(T0 + 100), &plan("free")),
+                evx("session_start", 200, Some(T0 + 200), ""),
+                evx("session_end", 300, Some(T0 + 200), &plan("pro")),
+            ],
+            false,
+        ),
+    ];
+    for (name, lines, want) in cases {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let flagged = a
+            .sessions
+            .iter()
+            .filter(|s| s.has(Flag::EndPropsChanged))
+            .count();
+        assert_eq!(flagged, usize::from(want), "{name}");
+        assert_eq!(
+            a.summary.counts[Flag::EndPropsChanged],
+            u64::from(want),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn background_events_lie_between_backgrounded_and_the_next_opened() {
+    let s = Some(T0);
+    let bg = LIFECYCLE_BACKGROUNDED;
+    let op = LIFECYCLE_OPENED;
+    // (name, events, background events in sessions, flagged sessions)
+    let cases: Vec<(&str, Vec<String>, u64, usize)> = vec![
+        (
+            "no lifecycle events",
+            vec![evx("a", 0, s, ""), evx("b", 5, s, "")],
+            0,
+            0,
+        ),
+        (
+            "an event after Backgrounded",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 1, s, ""),
+                evx("Push Received", 5, s, ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "Opened ends the background",
+            vec![
+                evx(bg, 1, s, ""),
+                evx("sync", 2, s, ""),
+                evx(op, 3, s, ""),
+                evx("b", 4, s, ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "inactive events in the background do not count",
+            vec![
+                evx(bg, 1, s, ""),
+                evx("$identify", 2, s, ""),
+                evx("session_end", 3, s, ""),
+            ],
+            0,
+            0,
+        ),
+        (
+            "lifecycle events are never background events themselves",
+            vec![evx(bg, 1, s, ""), evx(bg, 2, s, ""), evx(op, 3, s, "")],
+            0,
+            0,
+        ),
+        (
+            "an out-of-session Backgrounded still moves the state; out-of-session events are not counted",
+            vec![
+                evx(bg, 1, None, ""),
+                evx("timer", 2, None, ""),
+                evx("fetch", 3, Some(T0 + 3), ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "a session started by a background event counts",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 1, s, ""),
+                evx("Location Updated", DAY, Some(T0 + DAY), ""),
+                evx("Location Updated", DAY + 9, Some(T0 + DAY), ""),
+            ],
+            2,
+            1,
+        ),
+    ];
+    for (name, lines, events, sessions) in cases {
+        let (_, a) = analyse(&lines, &Rules::default());
+        assert_eq!(a.summary.counts[Flag::Background], events, "{name}");
+        let flagged = a
+            .sessions
+            .iter()
+            .filter(|s| s.has(Flag::Background))
+            .count();
+        assert_eq!(flagged, sessions, "{name}");
+    }
+    // Per user: the state of one user does not leak into another's.
+    let lines = vec![
+        evx(bg, 1, s, ""),
+        r#"{"event_type":"a","user_id":"u2","time":1700000000005,"session_id":1700000000000}"#
+            .to_string(),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.summary.counts[Flag::Background], 0);
+}
