@@ -171,6 +171,11 @@ pub struct Session {
     /// Background events: active events tracked while the app was in the background
     /// (see [`LIFECYCLE_BACKGROUNDED`]).
     pub background: u32,
+    /// Time between its events spent with the app in the background: the stretches,
+    /// within its span, from an `[Amplitude] Application Backgrounded` (or the session's
+    /// previous event, if later) to the next of its events while the app stayed in the
+    /// background. The foreground time is [`Session::span_ms`] minus this.
+    pub background_ms: i64,
     /// The flags it carries: every [`Flag`] but [`Flag::NoSession`] can be set.
     pub flags: FlagSet,
 }
@@ -180,6 +185,12 @@ impl Session {
     #[must_use]
     pub fn length_ms(&self) -> i64 {
         self.last.saturating_sub(self.id)
+    }
+
+    /// Its span less the time spent in the background ([`Session::background_ms`]).
+    #[must_use]
+    pub fn foreground_ms(&self) -> i64 {
+        self.span_ms().saturating_sub(self.background_ms).max(0)
     }
 
     /// `max(event time) - min(event time)`.

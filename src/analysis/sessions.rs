@@ -111,6 +111,8 @@ fn user_sessions(
     let gap = rules.gap_ms;
     // Between the user's Application Backgrounded and next Application Opened.
     let mut in_background = false;
+    // When the user's app last went to the background.
+    let mut background_since = i64::MIN;
     let mut index: FxHashMap<i64, u32> = FxHashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
@@ -122,7 +124,12 @@ fn user_sessions(
             .unwrap_or(EventClass::Active);
         // Lifecycle events move the user's state whatever their session, and are never
         // background events themselves.
+        // Whether the time up to this event was spent in the background, and since when.
+        let (was_background, since) = (in_background, background_since);
         let background = if lifecycle.backgrounded == Some(e.event_type) {
+            if !in_background {
+                background_since = e.time;
+            }
             in_background = true;
             false
         } else if lifecycle.opened == Some(e.event_type) {
@@ -150,6 +157,7 @@ fn user_sessions(
                         max_gap_ms: 0,
                         duplicates: 0,
                         background: 0,
+                        background_ms: 0,
                         flags: FlagSet::NONE,
                     },
                     last_active: None,
@@ -167,6 +175,13 @@ fn user_sessions(
         pos_session[p] = SessionIx::new(local);
         let acc = &mut accs[local as usize];
         let s = &mut acc.session;
+        if s.events > 0 && was_background {
+            // The stretch since the session's previous event (or since the app went to
+            // the background, if later) was spent in the background.
+            s.background_ms = s
+                .background_ms
+                .saturating_add(e.time.saturating_sub(s.last.max(since)).max(0));
+        }
         if s.events > 0 {
             let step = e.time.saturating_sub(s.last);
             s.max_gap_ms = s.max_gap_ms.max(step);

@@ -1135,3 +1135,48 @@ fn background_events_lie_between_backgrounded_and_the_next_opened() {
     let (_, a) = analyse(&lines, &Rules::default());
     assert_eq!(a.summary.counts[Flag::Background], 0);
 }
+
+#[test]
+fn background_time_is_the_session_s_time_between_backgrounded_and_opened() {
+    let s = Some(T0);
+    let bg = LIFECYCLE_BACKGROUNDED;
+    let op = LIFECYCLE_OPENED;
+    // (name, events, background ms, foreground ms)
+    let cases: Vec<(&str, Vec<String>, i64, i64)> = vec![
+        ("no lifecycle", vec![evx("a", 0, s, ""), evx("b", 10, s, "")], 0, 10),
+        (
+            "backgrounded at 2, a push at 10, opened at 30, then 35",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 2, s, ""),
+                evx("Push Received", 10, s, ""),
+                evx(op, 30, s, ""),
+                evx("b", 35, s, ""),
+            ],
+            28,
+            7,
+        ),
+        (
+            "backgrounded out of session: counted from the session's previous event",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 4, None, ""),
+                evx("sync", 9, s, ""),
+            ],
+            5,
+            4,
+        ),
+        (
+            "never opened again: up to the session's last event",
+            vec![evx("a", 0, s, ""), evx(bg, 1, s, ""), evx("sync", 7, s, "")],
+            6,
+            1,
+        ),
+    ];
+    for (name, lines, background, foreground) in cases {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let session = &a.sessions[0];
+        assert_eq!(session.background_ms, background, "{name}");
+        assert_eq!(session.foreground_ms(), foreground, "{name}");
+    }
+}
