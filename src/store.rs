@@ -176,6 +176,9 @@ pub struct EventStore {
     pub strings: Strings,
     events: Vec<EventRec>,
     raw: Vec<RawLoc>,
+    /// Raw locations of single events found after loading without them (see
+    /// [`EventStore::add_raw`]).
+    raw_found: rustc_hash::FxHashMap<EventIx, RawLoc>,
     /// Sources in the order they were added.
     pub sources: Vec<SourceInfo>,
     /// The first [`KEEP_DETAILS`] rejected records.
@@ -219,7 +222,23 @@ impl EventStore {
     /// Where event `i`'s raw text is, when raw locations were kept.
     #[must_use]
     pub fn raw(&self, i: EventIx) -> Option<RawLoc> {
-        self.raw.get(i.idx()).copied()
+        self.raw
+            .get(i.idx())
+            .or_else(|| self.raw_found.get(&i))
+            .copied()
+    }
+
+    /// Whether raw locations were kept for every event as it loaded.
+    #[must_use]
+    pub fn keeps_raw(&self) -> bool {
+        !self.events.is_empty() && self.raw.len() == self.events.len()
+    }
+
+    /// Records where event `i`'s raw text is, for a store loaded without raw locations
+    /// whose few events of interest were located afterwards (the report reads back the
+    /// events behind `end_props_changed` this way, without keeping a location per event).
+    pub fn add_raw(&mut self, i: EventIx, loc: RawLoc) {
+        self.raw_found.insert(i, loc);
     }
 
     /// Number of rejected records.
@@ -306,6 +325,7 @@ impl EventStore {
         self.clears += 1;
         self.events = Vec::new();
         self.raw = Vec::new();
+        self.raw_found.clear();
         self.rejects.clear();
         self.reject_counts = RejectCounts::default();
         self.warnings.clear();

@@ -11,7 +11,7 @@ random.Random(SEED), so running it twice writes byte-identical files.
 
 The stream
 ----------
-"Larkspur", a home-goods shop, 2026-10-27 .. 2026-10-30 (UTC), seven users, HTTP V2 style
+"Larkspur", a home-goods shop, 2026-10-27 .. 2026-10-30 (UTC), eight users, HTTP V2 style
 events (integer ms `time`, `insert_id`, `event_id`, `session_id` = session start in ms):
 
   maya@example.com   iOS iPhone (amplitude-swift/1.9.0), New York
@@ -21,6 +21,9 @@ events (integer ms `time`, `insert_id`, `event_id`, `session_id` = session start
   priya@example.in   Web, Chrome on Windows (amplitude-ts/2.48.1), Bengaluru
   lena@example.at    Web, Safari on macOS (amplitude-ts/2.48.1), Vienna; starts anonymous
   device 5b0e5b0c-…  Web, Firefox on Linux, Toronto; never logs in (a device-keyed user)
+  sofia@example.es   Android Xiaomi (amplitude-analytics-android/1.21.2), Madrid; lifecycle
+                     events on ([Amplitude] Application Opened / Backgrounded); uploads on
+                     Wi-Fi only, so her three sessions of Oct 30 are the file's last lines
 
 Mobile apps use the mobile SDK markers `session_start` / `session_end` (5 min SDK timeout);
 the browser SDK uses `[Amplitude] Start Session` / `[Amplitude] End Session` (30 min timeout;
@@ -60,6 +63,17 @@ Which user/session shows which flag of SESSION-MODEL.md (session ids in ms; loca
                       session_end (the app crashed); later sessions exist. Its events were
                       only uploaded at the next launch (late lines). The latest web sessions
                       are open too (no End Session yet), but a latest session is not flagged.
+  end_props_changed   sofia sid 1793363424761 (Oct 30 13:30 Madrid): "Plan Selected" carries
+                      plan free; an $identify then sets plan premium, so the session_end
+                      carries other user properties than the session's last active event.
+                      Her next session does the same but its session_end has
+                      "$skip_user_properties_sync": true (the enrichment plugin fix): no flag.
+                      (Every other end marker carries the user properties of its session's
+                      last active event, as an export's events do.)
+  background          sofia sid 1793344258294 (Oct 30 08:10 Madrid): after "[Amplitude]
+                      Application Backgrounded", a geofence tracks 3 "Location Updated" events
+                      ~3.5 min apart before "[Amplitude] Application Opened": 3 background
+                      events, ~14 min of the session spent in the background.
   duplicates          2, both jonas on device 0f6d7e3c-3005-4706-9936-3c9930cf43ac: "Add to Cart"
                       of Oct 27 (identical payload, the SDK retry arrives 41 s later) and
                       "Purchase" of Oct 28 (same insert_id re-sent with a time 4 s later by a
@@ -348,11 +362,18 @@ class Session:
                 self.product(self.rng.choice(PRODUCTS))
 
     # -- closing ------------------------------------------------------------------------
-    def close(self, end: bool = True, upload_at: int | None = None) -> "Session":
+    def close(self, end: bool = True, upload_at: int | None = None, end_user_props: dict | None = None,
+              end_extra: dict | None = None) -> "Session":
         """Emits the session. Mobile end markers are stamped with the last event time;
-        the web End Session (last + 1 ms) waits for the next session of the device."""
+        the web End Session (last + 1 ms) waits for the next session of the device.
+        The end marker carries the user properties of the session's last active event (as
+        in an export, where each event has the user's properties at its time), unless
+        `end_user_props` gives others (properties changed before the session ended)."""
+        last_up = next((e.get("user_properties") for e in reversed(self.events)
+                        if e["event_type"] not in INACTIVE), None)
+        end_up = end_user_props if end_user_props is not None else last_up
         if end and self.markers and not self.dev.web:
-            self.ev("session_end", dt=0)
+            self.ev("session_end", dt=0, user_props=end_up or None, **(end_extra or {}))
         uploads = self.uploads if upload_at is None else [upload_at + i * 40 for i in range(len(self.uploads))]
         for e, up in zip(self.events, uploads):
             self.gen.emit(e, up)
@@ -364,6 +385,8 @@ class Session:
                       "event_id": self.dev.event_id})
             self.dev.event_id += 1
             e.update(self.dev.fields)
+            if end_up:
+                e["user_properties"] = dict(end_up)
             self.dev.pending_end = e
         if self.expect:
             self.gen.expect[(self.dev.key(), self.sid)] = set(self.expect)
@@ -820,6 +843,59 @@ def generate() -> Gen:
     g.emit({"user_id": "qa-bot@larkspur.example", "device_id": "qa-device-01", "event_type": "Debug Ping",
             "time": "yesterday", "insert_id": g.uuid(), "library": "curl/8.5.0"}, t)
 
+    # ---------------------------------------------------------------- sofia (Android, Madrid)
+    # An app on the Kotlin SDK with lifecycle tracking: "[Amplitude] Application Opened" and
+    # "[Amplitude] Application Backgrounded". It uploads on Wi-Fi only, so the day's events
+    # arrive together after 23:00 UTC, at the end of the file.
+    sofia = Device(g, mobile_fields("Android", "16", "Xiaomi", "2407FPN8EG", "Movistar", "4.12.1",
+                                    "amplitude-analytics-android/1.21.2", "es-ES", "Spain"),
+                   "sofia@example.es", 60, "EUR", False, 301, g.uuid())
+    sofia.user_props = {"plan": "free", "loyalty_tier": "silver", "app_theme": "light"}
+
+    def lifecycle_opened(s: Session, from_background: bool, dt) -> None:
+        s.ev("[Amplitude] Application Opened",
+             {"[Amplitude] From Background": from_background, "[Amplitude] Version": "4.12.1",
+              "[Amplitude] Build": "41201"}, dt=dt, user_props=dict(s.dev.user_props))
+
+    # background: the app goes to the background and a geofence keeps tracking "Location
+    # Updated" every ~3.5 min, inside the SDK's 5 min timeout, so the session lasts ~14 min
+    # longer than the time in the app.
+    s = Session(sofia, local_ms(3, 8, 10, sofia.tz, rng), expect={"background"})
+    lifecycle_opened(s, False, (0.2, 0.8))
+    s.screen("Home")
+    s.product(P["SKU-10482"])
+    s.screen("Wishlist")
+    s.ev("[Amplitude] Application Backgrounded", None, dt=(20, 40), user_props=dict(sofia.user_props))
+    for _ in range(3):
+        s.ev("Location Updated", {"trigger": "geofence", "accuracy_m": rng.randint(8, 40)},
+             dt=(200, 230), user_props=dict(sofia.user_props))
+    lifecycle_opened(s, True, (150, 200))
+    s.screen("Orders")
+    s.screen("Order Status")
+    s.ev("[Amplitude] Application Backgrounded", None, dt=(30, 60), user_props=dict(sofia.user_props))
+    s.close(upload_at=at(3, 23, 5))
+
+    # end_props_changed: she upgrades; the app sets the new plan with an identify call after
+    # the last event, so the session_end carries user properties the session's events do not.
+    s = Session(sofia, local_ms(3, 13, 30, sofia.tz, rng), expect={"end_props_changed"})
+    lifecycle_opened(s, False, (0.2, 0.8))
+    s.screen("Home")
+    s.ev("Upgrade Viewed", {"offer": "premium_annual", "price": 49.0}, user_props=dict(sofia.user_props))
+    s.ev("Plan Selected", {"plan": "premium", "billing": "annual"}, user_props=dict(sofia.user_props))
+    s.identify({"plan": "premium", "loyalty_tier": "gold"}, dt=(2, 5))
+    s.close(upload_at=at(3, 23, 6), end_user_props=dict(sofia.user_props))
+
+    # The fix: app 4.12.2 adds the enrichment plugin that sets $skip_user_properties_sync on
+    # session_end. The same change of properties before the end is no longer flagged.
+    s = Session(sofia, local_ms(3, 18, 45, sofia.tz, rng))
+    lifecycle_opened(s, False, (0.2, 0.8))
+    s.screen("Home")
+    s.ev("Referral Sent", {"channel": "whatsapp"}, user_props=dict(sofia.user_props))
+    s.identify({"referrals_sent": 1}, dt=(2, 5))
+    s.close(upload_at=at(3, 23, 7), end_user_props=dict(sofia.user_props),
+            end_extra={"$skip_user_properties_sync": True})
+    g.sofia_fixed_sid = s.sid  # type: ignore[attr-defined]
+
     g.lena_login_sid = lena_login_sid  # type: ignore[attr-defined]
     g.lena_key = "user_id:lena@example.at"  # type: ignore[attr-defined]
     return g
@@ -832,6 +908,8 @@ def generate() -> Gen:
 START_MARKERS = {"session_start", "[Amplitude] Start Session"}
 END_MARKERS = {"session_end", "[Amplitude] End Session"}
 INACTIVE = START_MARKERS | END_MARKERS | {"$identify", "$groupidentify"}
+BACKGROUNDED = "[Amplitude] Application Backgrounded"
+OPENED = "[Amplitude] Application Opened"
 TIME_FIELDS = ("client_event_time", "time", "timestamp", "event_time")
 EXPORT_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
 RFC3339_RE = re.compile(
@@ -965,7 +1043,7 @@ def analyse(path: Path, gap: int = 300_000) -> dict:
         latest[u] = max(latest.get(u, sid), sid)
     flags: dict[str, list] = {k: [] for k in
                               ("empty", "zero_length", "suspect_session_id", "gap", "bridged_gap",
-                               "unterminated")}
+                               "unterminated", "end_props_changed", "background")}
     for (u, sid), evs in sessions.items():
         evs.sort(key=lambda e: (e["t"], e["idx"]))
         times = [e["t"] for e in evs]
@@ -987,6 +1065,35 @@ def analyse(path: Path, gap: int = 300_000) -> dict:
         types = {e["type"] for e in evs}
         if types & START_MARKERS and not types & END_MARKERS and sid != latest[u]:
             flags["unterminated"].append(key)
+
+    # end_props_changed (§3): an end marker whose user_properties differ from those of the
+    # session's last active event before it, without $skip_user_properties_sync == true
+    def uprops(o: dict) -> dict:
+        v = o.get("user_properties")
+        return {} if v is None else v
+    for (u, sid), evs in sessions.items():
+        for i, e in enumerate(evs):
+            if e["type"] not in END_MARKERS or e["o"].get("$skip_user_properties_sync") is True:
+                continue
+            before = [x for x in evs[:i] if x["active"]]
+            if before and uprops(before[-1]["o"]) != uprops(e["o"]):
+                flags["end_props_changed"].append((u, sid))
+                break
+
+    # background (§3): active events of a user between Application Backgrounded and the
+    # user's next Application Opened (lifecycle events themselves never are), in sessions
+    by_user: dict[str, list[dict]] = {}
+    for e in events:
+        by_user.setdefault(e["user"], []).append(e)
+    for u, evs in by_user.items():
+        in_background = False
+        for e in sorted(evs, key=lambda e: (e["t"], e["idx"])):
+            if e["type"] == BACKGROUNDED:
+                in_background = True
+            elif e["type"] == OPENED:
+                in_background = False
+            elif in_background and e["active"] and e["sid"] is not None:
+                flags["background"].append((u, e["sid"]))
 
     # duplicates (§3, per stream)
     last_seen: dict[tuple, int] = {}
@@ -1088,7 +1195,8 @@ def check(path: Path) -> int:
     for e in r["out_of_session"]:
         print(f"    line {e['line']}: {e['user']} {e['type']} session_id={e['o'].get('session_id', '<absent>')!r}")
     print(f"session_id warnings  {len(r['warnings'])}")
-    for name in ("empty", "zero_length", "suspect_session_id", "gap", "bridged_gap", "unterminated"):
+    for name in ("empty", "zero_length", "suspect_session_id", "gap", "bridged_gap", "unterminated",
+                 "end_props_changed", "background"):
         print(f"{name:<20} {len(f[name])}")
         for u, sid in sorted(set(f[name])):
             n = f[name].count((u, sid))
@@ -1115,8 +1223,12 @@ def check(path: Path) -> int:
         problems.append("want 6 out-of-session events, 1 session_id warning")
     if len(r["rejected"]) != 4:
         problems.append(f"{len(r['rejected'])} rejected, want 4")
-    if len(r["users"]) != 7:
-        problems.append(f"{len(r['users'])} users, want 7")
+    if len(r["users"]) != 8:
+        problems.append(f"{len(r['users'])} users, want 8")
+    fixed = [e for e in r["sessions"].get(("user_id:sofia@example.es", g.sofia_fixed_sid), [])
+             if e["type"] in END_MARKERS and e["o"].get("$skip_user_properties_sync") is True]
+    if not fixed:
+        problems.append("sofia's last session has no session_end with $skip_user_properties_sync")
     anon_lena = [e for e in r["sessions"].get((g.lena_key, g.lena_login_sid), []) if not e["uid"]]
     if not anon_lena:
         problems.append("lena's login session holds no anonymous events")

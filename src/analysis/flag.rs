@@ -29,11 +29,16 @@ pub enum Flag {
     Unterminated,
     /// An event repeated (same device and insert id within 7 days).
     Duplicate,
+    /// A session whose end marker carries other `user_properties` than its last active
+    /// event before it (and does not skip the sync).
+    EndPropsChanged,
+    /// A session holding events tracked while the app was in the background.
+    Background,
 }
 
 impl Flag {
     /// Every flag, in display order.
-    pub const ALL: [Flag; 8] = [
+    pub const ALL: [Flag; 10] = [
         Flag::Empty,
         Flag::ZeroLength,
         Flag::SuspectId,
@@ -42,22 +47,28 @@ impl Flag {
         Flag::Bridged,
         Flag::Unterminated,
         Flag::Duplicate,
+        Flag::EndPropsChanged,
+        Flag::Background,
     ];
 
     /// How many flags there are.
     pub const COUNT: usize = Flag::ALL.len();
 
     /// The flag's bit in a [`FlagSet`].
-    const fn bit(self) -> u8 {
-        1 << self as u8
+    const fn bit(self) -> u16 {
+        1 << self as u16
     }
 
     /// What one count of the flag is: a session, an event or a pair of events.
     #[must_use]
     pub const fn unit(self) -> Unit {
         match self {
-            Flag::Empty | Flag::ZeroLength | Flag::SuspectId | Flag::Unterminated => Unit::Sessions,
-            Flag::NoSession | Flag::Duplicate => Unit::Events,
+            Flag::Empty
+            | Flag::ZeroLength
+            | Flag::SuspectId
+            | Flag::Unterminated
+            | Flag::EndPropsChanged => Unit::Sessions,
+            Flag::NoSession | Flag::Duplicate | Flag::Background => Unit::Events,
             Flag::Gap | Flag::Bridged => Unit::Pairs,
         }
     }
@@ -74,6 +85,8 @@ impl Flag {
             Flag::Bridged => "BRIDGED",
             Flag::Unterminated => "UNTERMINATED",
             Flag::Duplicate => "DUP",
+            Flag::EndPropsChanged => "END PROPS",
+            Flag::Background => "BACKGROUND",
         }
     }
 
@@ -89,6 +102,8 @@ impl Flag {
             Flag::Bridged => "bridged_gaps",
             Flag::Unterminated => "unterminated_sessions",
             Flag::Duplicate => "duplicate_events",
+            Flag::EndPropsChanged => "end_props_changed_sessions",
+            Flag::Background => "background_events",
         }
     }
 
@@ -104,6 +119,8 @@ impl Flag {
             Flag::Bridged => "bridged_gap",
             Flag::Unterminated => "unterminated",
             Flag::Duplicate => "duplicates",
+            Flag::EndPropsChanged => "end_props_changed",
+            Flag::Background => "background",
         }
     }
 
@@ -134,6 +151,12 @@ impl Flag {
             }
             Flag::Duplicate => {
                 "events repeated with the same device and insert id within 7 days, which Amplitude would drop"
+            }
+            Flag::EndPropsChanged => {
+                "sessions whose session end event carries other user properties than the session's last event, so the end event disagrees with the rest of the session"
+            }
+            Flag::Background => {
+                "events tracked while the app was in the background (between Application Backgrounded and the next Application Opened), which make their sessions look longer than the time spent in the app"
             }
         }
     }
@@ -166,6 +189,26 @@ impl Flag {
             Flag::Duplicate => {
                 "usually an SDK retry after a lost response, or the same batch uploaded twice"
             }
+            Flag::EndPropsChanged => {
+                "user properties set (an identify call) between the session's last event and its session end: Amplitude gives the end event the user's properties at the time it is sent, so it carries the updated ones"
+            }
+            Flag::Background => {
+                "events tracked from background work (push handlers, background fetch, location updates, timers) keep the session going, so its length includes the time in the background"
+            }
+        }
+    }
+
+    /// What to do about it, where there is a known fix (Amplitude's sessions FAQ).
+    #[must_use]
+    pub fn fix(self) -> Option<&'static str> {
+        match self {
+            Flag::EndPropsChanged => Some(
+                "an enrichment plugin that sets $skip_user_properties_sync to true on the session end event, so it keeps the properties of the session (Browser and Node SDKs); the Kotlin and Swift SDKs send only the event fields they know, so there the plugin drops the session end event instead (Amplitude measures a session from its id and its events' times, not from the end event)",
+            ),
+            Flag::Background => Some(
+                "read the foreground time (the session's span less its time in the background) rather than the length; to keep background work out of sessions, send those events with session_id -1",
+            ),
+            _ => None,
         }
     }
 }
@@ -193,10 +236,10 @@ impl Unit {
     }
 }
 
-/// A set of [`Flag`]s: one bit per flag, in a byte.
+/// A set of [`Flag`]s: one bit per flag.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[repr(transparent)]
-pub struct FlagSet(u8);
+pub struct FlagSet(u16);
 
 impl FlagSet {
     /// No flag.
@@ -215,7 +258,7 @@ impl FlagSet {
 
     /// Adds `flag` to the set when `on` holds.
     pub fn insert_if(&mut self, flag: Flag, on: bool) {
-        self.0 |= u8::from(on) << flag as u8;
+        self.0 |= u16::from(on) << flag as u16;
     }
 
     /// Whether no flag is set.

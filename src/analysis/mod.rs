@@ -32,6 +32,7 @@
 mod dup;
 mod flag;
 mod identity;
+mod lifecycle;
 pub mod playback;
 mod replay;
 mod scope;
@@ -48,6 +49,9 @@ use rayon::prelude::*;
 
 pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use identity::{IdField, Identity};
+pub use lifecycle::{
+    EndPropsPair, PropChange, background_stretches, end_props_pair, user_properties_diff,
+};
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 pub use scope::{ScopeFigures, ScopeSweepRow};
 pub use session_detail::{EventAt, GapSpan, ReplayedAt, ReplayedPart, SessionDetail};
@@ -70,6 +74,13 @@ pub const SUSPECT_LEAD_MS: i64 = 86_400_000;
 pub const START_MARKERS: [&str; 2] = ["session_start", "[Amplitude] Start Session"];
 /// Event types that mark session ends (either spelling).
 pub const END_MARKERS: [&str; 2] = ["session_end", "[Amplitude] End Session"];
+/// The lifecycle event the Kotlin, Swift and Flutter SDKs send when the app goes to the
+/// background: the user's active events after it, up to [`LIFECYCLE_OPENED`], are
+/// background events (§3).
+pub const LIFECYCLE_BACKGROUNDED: &str = "[Amplitude] Application Backgrounded";
+/// The lifecycle event those SDKs send when the app comes to the foreground.
+pub const LIFECYCLE_OPENED: &str = "[Amplitude] Application Opened";
+
 /// Identify calls: inactive, but not markers.
 pub const IDENTIFY_TYPES: [&str; 2] = ["$identify", "$groupidentify"];
 
@@ -170,6 +181,14 @@ pub struct Session {
     pub max_gap_ms: i64,
     /// Events flagged as duplicates.
     pub duplicates: u32,
+    /// Background events: active events tracked while the app was in the background
+    /// (see [`LIFECYCLE_BACKGROUNDED`]).
+    pub background: u32,
+    /// Time between its events spent with the app in the background: the stretches,
+    /// within its span, from an `[Amplitude] Application Backgrounded` (or the session's
+    /// previous event, if later) to the next of its events while the app stayed in the
+    /// background. The foreground time is [`Session::span_ms`] minus this.
+    pub background_ms: i64,
     /// The flags it carries: every [`Flag`] but [`Flag::NoSession`] can be set.
     pub flags: FlagSet,
 }
@@ -179,6 +198,12 @@ impl Session {
     #[must_use]
     pub fn length_ms(&self) -> i64 {
         self.last.saturating_sub(self.id)
+    }
+
+    /// Its span less the time spent in the background ([`Session::background_ms`]).
+    #[must_use]
+    pub fn foreground_ms(&self) -> i64 {
+        self.span_ms().saturating_sub(self.background_ms).max(0)
     }
 
     /// `max(event time) - min(event time)`.
@@ -243,6 +268,7 @@ impl FlagCounts {
         }
         self[Flag::Gap] += u64::from(s.gaps);
         self[Flag::Bridged] += u64::from(s.bridged);
+        self[Flag::Background] += u64::from(s.background);
     }
 }
 
@@ -317,7 +343,20 @@ impl Analysis {
             sessions,
             pos_session,
             session_ranges,
-        } = sessions::build(events, &order, &ranges, &classes, &duplicate_bits, rules);
+        } = sessions::build(
+            events,
+            &order,
+            &ranges,
+            &sessions::Inputs {
+                classes: &classes,
+                duplicates: &duplicate_bits,
+                lifecycle: sessions::Lifecycle {
+                    backgrounded: store.strings.lookup(LIFECYCLE_BACKGROUNDED),
+                    opened: store.strings.lookup(LIFECYCLE_OPENED),
+                },
+            },
+            rules,
+        );
 
         // Per user, independently: in parallel, in user order.
         let (users, user_counts): (Vec<User>, Vec<FlagCounts>) = keys

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
-use crate::event::EventRec;
+use crate::event::{EventRec, Sym};
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 
 pub(super) struct Sessions {
@@ -20,10 +20,33 @@ pub(super) struct Sessions {
     pub session_ranges: Vec<Range<SessionIx>>,
 }
 
+/// What the pass reads besides the events.
+pub(super) struct Inputs<'a> {
+    /// The class of every event type symbol.
+    pub classes: &'a [EventClass],
+    /// One bit per event: duplicates.
+    pub duplicates: &'a [u64],
+    /// The lifecycle event types, when the input has them.
+    pub lifecycle: Lifecycle,
+}
+
+/// The symbols of the lifecycle event types (`None`: not in the input).
+#[derive(Clone, Copy)]
+pub(super) struct Lifecycle {
+    /// [`super::LIFECYCLE_BACKGROUNDED`].
+    pub backgrounded: Option<Sym>,
+    /// [`super::LIFECYCLE_OPENED`].
+    pub opened: Option<Sym>,
+}
+
 /// Running state of one session while its events stream past.
 struct Acc {
     session: Session,
     last_active: Option<i64>,
+    /// `user_properties` hash of the last active event so far.
+    last_active_props: Option<u64>,
+    /// An end marker disagreed with the last active event before it.
+    end_props_changed: bool,
     has_start: bool,
     has_end: bool,
     inactive_since_active: bool,
@@ -34,8 +57,7 @@ pub(super) fn build(
     events: &[EventRec],
     order: &[EventIx],
     ranges: &[Range<Pos>],
-    classes: &[EventClass],
-    duplicates: &[u64],
+    inputs: &Inputs<'_>,
     rules: &Rules,
 ) -> Sessions {
     let mut pos_session = vec![NO_SESSION; order.len()];
@@ -46,15 +68,7 @@ pub(super) fn build(
         .enumerate()
         .map(|(u, (pos, range))| {
             let positions = &order[range.idx()];
-            user_sessions(
-                UserIx::from_usize(u),
-                events,
-                positions,
-                pos,
-                classes,
-                duplicates,
-                rules,
-            )
+            user_sessions(UserIx::from_usize(u), events, positions, pos, inputs, rules)
         })
         .collect();
 
@@ -86,16 +100,44 @@ fn user_sessions(
     events: &[EventRec],
     positions: &[EventIx],
     pos_session: &mut [SessionIx],
-    classes: &[EventClass],
-    duplicates: &[u64],
+    inputs: &Inputs<'_>,
     rules: &Rules,
 ) -> Vec<Session> {
+    let Inputs {
+        classes,
+        duplicates,
+        lifecycle,
+    } = *inputs;
     let gap = rules.gap_ms;
+    // Between the user's Application Backgrounded and next Application Opened.
+    let mut in_background = false;
+    // When the user's app last went to the background.
+    let mut background_since = i64::MIN;
     let mut index: FxHashMap<i64, u32> = FxHashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
     for (p, &i) in positions.iter().enumerate() {
         let e = &events[i];
+        let class = classes
+            .get(e.event_type.idx())
+            .copied()
+            .unwrap_or(EventClass::Active);
+        // Lifecycle events move the user's state whatever their session, and are never
+        // background events themselves.
+        // Whether the time up to this event was spent in the background, and since when.
+        let (was_background, since) = (in_background, background_since);
+        let background = if lifecycle.backgrounded == Some(e.event_type) {
+            if !in_background {
+                background_since = e.time;
+            }
+            in_background = true;
+            false
+        } else if lifecycle.opened == Some(e.event_type) {
+            in_background = false;
+            false
+        } else {
+            in_background && class.is_active()
+        };
         let Some(id) = e.session_id() else {
             continue;
         };
@@ -114,9 +156,13 @@ fn user_sessions(
                         bridged: 0,
                         max_gap_ms: 0,
                         duplicates: 0,
+                        background: 0,
+                        background_ms: 0,
                         flags: FlagSet::NONE,
                     },
                     last_active: None,
+                    last_active_props: None,
+                    end_props_changed: false,
                     has_start: false,
                     has_end: false,
                     inactive_since_active: false,
@@ -129,10 +175,13 @@ fn user_sessions(
         pos_session[p] = SessionIx::new(local);
         let acc = &mut accs[local as usize];
         let s = &mut acc.session;
-        let class = classes
-            .get(e.event_type.idx())
-            .copied()
-            .unwrap_or(EventClass::Active);
+        if s.events > 0 && was_background {
+            // The stretch since the session's previous event (or since the app went to
+            // the background, if later) was spent in the background.
+            s.background_ms = s
+                .background_ms
+                .saturating_add(e.time.saturating_sub(s.last.max(since)).max(0));
+        }
         if s.events > 0 {
             let step = e.time.saturating_sub(s.last);
             s.max_gap_ms = s.max_gap_ms.max(step);
@@ -144,6 +193,7 @@ fn user_sessions(
         s.events += 1;
         s.last = e.time;
         s.duplicates += u32::from(is_set(duplicates, i.idx()));
+        s.background += u32::from(background);
         match class {
             EventClass::Active => {
                 s.active += 1;
@@ -155,6 +205,7 @@ fn user_sessions(
                     s.bridged += 1;
                 }
                 acc.last_active = Some(e.time);
+                acc.last_active_props = Some(e.props_hash());
                 acc.inactive_since_active = false;
                 acc.steps_within_threshold = true;
             }
@@ -166,6 +217,12 @@ fn user_sessions(
             EventClass::EndMarker => {
                 acc.has_end = true;
                 acc.inactive_since_active = true;
+                if let Some(props) = acc.last_active_props
+                    && props != e.props_hash()
+                    && !e.skips_props_sync()
+                {
+                    acc.end_props_changed = true;
+                }
             }
         }
     }
@@ -200,6 +257,8 @@ fn user_sessions(
                 acc.has_start && !acc.has_end && Some(l) != latest,
             );
             f.insert_if(Flag::Duplicate, s.duplicates > 0);
+            f.insert_if(Flag::EndPropsChanged, acc.end_props_changed);
+            f.insert_if(Flag::Background, s.background > 0);
             s
         })
         .collect()

@@ -645,7 +645,9 @@ fn arb_stream() -> impl Strategy<Value = Vec<String>> {
             Just("b"),
             Just("$identify"),
             Just("session_start"),
-            Just("session_end")
+            Just("session_end"),
+            Just("[Amplitude] Application Backgrounded"),
+            Just("[Amplitude] Application Opened")
         ],
         prop_oneof![
             Just(r#""user_id":"u1","device_id":"D1""#),
@@ -661,14 +663,22 @@ fn arb_stream() -> impl Strategy<Value = Vec<String>> {
             Just(r#","insert_id":"k1""#),
             Just(r#","insert_id":"k2""#)
         ],
+        prop_oneof![
+            Just(""),
+            Just(r#","user_properties":{"p":1,"q":[1,{"r":2}]}"#),
+            Just(r#","user_properties":{"q":[1,{"r":2.0}],"p":1.0}"#),
+            Just(r#","user_properties":{"p":2}"#),
+            Just(r#","user_properties":null,"$skip_user_properties_sync":true"#),
+            Just(r#","user_properties":{"p":2},"$skip_user_properties_sync":"true""#)
+        ],
     )
-        .prop_map(|(t, ids, minute, session, key)| {
+        .prop_map(|(t, ids, minute, session, key, props)| {
             let time = T0 + minute * 3 * M;
             let session = session.map_or(String::new(), |s: i64| {
                 let id = if s < 0 { -1 } else { T0 + s * 30 * M };
                 format!(",\"session_id\":{id}")
             });
-            format!(r#"{{"event_type":"{t}",{ids},"time":{time}{session}{key}}}"#)
+            format!(r#"{{"event_type":"{t}",{ids},"time":{time}{session}{key}{props}}}"#)
         });
     proptest::collection::vec(event, 0..40).prop_map(|lines| {
         lines
@@ -897,6 +907,295 @@ fn legacy_uuid_resends_are_duplicates() {
     assert_eq!(a.summary.counts[Flag::Duplicate], 2);
 }
 
+/// One event of user u1: type, time offset from T0, session (None: absent), and extra JSON
+/// members (`user_properties`, `$skip_user_properties_sync`).
+fn evx(event_type: &str, at: i64, session: Option<i64>, extra: &str) -> String {
+    let session = session.map_or(String::new(), |s| format!(",\"session_id\":{s}"));
+    format!(
+        r#"{{"event_type":"{event_type}","user_id":"u1","time":{}{session}{extra}}}"#,
+        T0 + at
+    )
+}
+
+#[test]
+fn end_props_changed_compares_the_end_marker_with_the_last_active_event() {
+    let s = Some(T0);
+    let plan = |p: &str| format!(r#","user_properties":{{"plan":"{p}"}}"#);
+    let cases: Vec<(&str, Vec<String>, bool)> = vec![
+        (
+            "same properties",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("pro")),
+            ],
+            false,
+        ),
+        (
+            "changed before the end",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("free")),
+            ],
+            true,
+        ),
+        (
+            "the other end marker spelling",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("[Amplitude] End Session", 5, s, &plan("free")),
+            ],
+            true,
+        ),
+        (
+            "key order and number forms do not count",
+            vec![
+                evx("a", 0, s, r#","user_properties":{"n":1,"plan":"pro"}"#),
+                evx(
+                    "session_end",
+                    5,
+                    s,
+                    r#","user_properties":{"plan":"pro","n":1.0}"#,
+                ),
+            ],
+            false,
+        ),
+        (
+            "absent, null and {} are equal",
+            vec![
+                evx("a", 0, s, ""),
+                evx("b", 1, s, r#","user_properties":null"#),
+                evx("session_end", 5, s, r#","user_properties":{}"#),
+            ],
+            false,
+        ),
+        (
+            "the skip flag true",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx(
+                    "session_end",
+                    5,
+                    s,
+                    &format!(r#"{},"$skip_user_properties_sync":true"#, plan("free")),
+                ),
+            ],
+            false,
+        ),
+        (
+            "the skip flag as the string \"true\" does not skip",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx(
+                    "session_end",
+                    5,
+                    s,
+                    &format!(r#"{},"$skip_user_properties_sync":"true""#, plan("free")),
+                ),
+            ],
+            true,
+        ),
+        (
+            "no active event before the end marker",
+            vec![
+                evx("session_start", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "compared with the LAST active event before it, not an identify call",
+            vec![
+                evx("a", 0, s, &plan("free")),
+                evx("$identify", 2, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "an active event after the end marker is not 'before it'",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, s, &plan("pro")),
+                evx("b", 9, s, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "an out-of-session end marker affects no session",
+            vec![
+                evx("a", 0, s, &plan("pro")),
+                evx("session_end", 5, None, &plan("free")),
+            ],
+            false,
+        ),
+        (
+            "another session's active event does not count",
+            vec![
+                evx("a", 0, Some(T0 + 100), &plan("free")),
+                evx("session_start", 200, Some(T0 + 200), ""),
+                evx("session_end", 300, Some(T0 + 200), &plan("pro")),
+            ],
+            false,
+        ),
+    ];
+    for (name, lines, want) in cases {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let flagged = a
+            .sessions
+            .iter()
+            .filter(|s| s.has(Flag::EndPropsChanged))
+            .count();
+        assert_eq!(flagged, usize::from(want), "{name}");
+        assert_eq!(
+            a.summary.counts[Flag::EndPropsChanged],
+            u64::from(want),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn background_events_lie_between_backgrounded_and_the_next_opened() {
+    let s = Some(T0);
+    let bg = LIFECYCLE_BACKGROUNDED;
+    let op = LIFECYCLE_OPENED;
+    // (name, events, background events in sessions, flagged sessions)
+    let cases: Vec<(&str, Vec<String>, u64, usize)> = vec![
+        (
+            "no lifecycle events",
+            vec![evx("a", 0, s, ""), evx("b", 5, s, "")],
+            0,
+            0,
+        ),
+        (
+            "an event after Backgrounded",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 1, s, ""),
+                evx("Push Received", 5, s, ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "Opened ends the background",
+            vec![
+                evx(bg, 1, s, ""),
+                evx("sync", 2, s, ""),
+                evx(op, 3, s, ""),
+                evx("b", 4, s, ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "inactive events in the background do not count",
+            vec![
+                evx(bg, 1, s, ""),
+                evx("$identify", 2, s, ""),
+                evx("session_end", 3, s, ""),
+            ],
+            0,
+            0,
+        ),
+        (
+            "lifecycle events are never background events themselves",
+            vec![evx(bg, 1, s, ""), evx(bg, 2, s, ""), evx(op, 3, s, "")],
+            0,
+            0,
+        ),
+        (
+            "an out-of-session Backgrounded still moves the state; out-of-session events are not counted",
+            vec![
+                evx(bg, 1, None, ""),
+                evx("timer", 2, None, ""),
+                evx("fetch", 3, Some(T0 + 3), ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "a session started by a background event counts",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 1, s, ""),
+                evx("Location Updated", DAY, Some(T0 + DAY), ""),
+                evx("Location Updated", DAY + 9, Some(T0 + DAY), ""),
+            ],
+            2,
+            1,
+        ),
+    ];
+    for (name, lines, events, sessions) in cases {
+        let (_, a) = analyse(&lines, &Rules::default());
+        assert_eq!(a.summary.counts[Flag::Background], events, "{name}");
+        let flagged = a
+            .sessions
+            .iter()
+            .filter(|s| s.has(Flag::Background))
+            .count();
+        assert_eq!(flagged, sessions, "{name}");
+    }
+    // Per user: the state of one user does not leak into another's.
+    let lines = vec![
+        evx(bg, 1, s, ""),
+        r#"{"event_type":"a","user_id":"u2","time":1700000000005,"session_id":1700000000000}"#
+            .to_string(),
+    ];
+    let (_, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.summary.counts[Flag::Background], 0);
+}
+
+#[test]
+fn background_time_is_the_session_s_time_between_backgrounded_and_opened() {
+    let s = Some(T0);
+    let bg = LIFECYCLE_BACKGROUNDED;
+    let op = LIFECYCLE_OPENED;
+    // (name, events, background ms, foreground ms)
+    let cases: Vec<(&str, Vec<String>, i64, i64)> = vec![
+        (
+            "no lifecycle",
+            vec![evx("a", 0, s, ""), evx("b", 10, s, "")],
+            0,
+            10,
+        ),
+        (
+            "backgrounded at 2, a push at 10, opened at 30, then 35",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 2, s, ""),
+                evx("Push Received", 10, s, ""),
+                evx(op, 30, s, ""),
+                evx("b", 35, s, ""),
+            ],
+            28,
+            7,
+        ),
+        (
+            "backgrounded out of session: counted from the session's previous event",
+            vec![
+                evx("a", 0, s, ""),
+                evx(bg, 4, None, ""),
+                evx("sync", 9, s, ""),
+            ],
+            5,
+            4,
+        ),
+        (
+            "never opened again: up to the session's last event",
+            vec![evx("a", 0, s, ""), evx(bg, 1, s, ""), evx("sync", 7, s, "")],
+            6,
+            1,
+        ),
+    ];
+    for (name, lines, background, foreground) in cases {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let session = &a.sessions[0];
+        assert_eq!(session.background_ms, background, "{name}");
+        assert_eq!(session.foreground_ms(), foreground, "{name}");
+    }
+}
+
 // ---- playback ----------------------------------------------------------------------------
 
 proptest! {
@@ -919,6 +1218,31 @@ proptest! {
                 prop_assert_eq!(arrived, inputs.len());
                 prop_assert!(p.steps.windows(2).all(|w| w[0].time <= w[1].time));
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The views that explain the two lifecycle flags agree with the session pass: the
+    /// background stretches add up to the session's background time, and a session has an
+    /// end-properties pair exactly when it carries `end_props_changed`.
+    #[test]
+    fn lifecycle_views_agree_with_the_flags(lines in arb_stream()) {
+        let (store, a) = analyse(&lines, &Rules::default());
+        for (k, s) in a.sessions.iter().enumerate() {
+            let ix = crate::index::SessionIx::from_usize(k);
+            let stretches = super::background_stretches(&a, &store, ix);
+            let total: i64 = stretches.iter().map(|(f, t)| t - f).sum();
+            prop_assert_eq!(total, s.background_ms, "{:?}", stretches);
+            prop_assert!(stretches.iter().all(|&(f, t)| s.first <= f && f < t && t <= s.last));
+            prop_assert_eq!(
+                super::end_props_pair(&a, &store, ix).is_some(),
+                s.flags.contains(Flag::EndPropsChanged)
+            );
+            prop_assert!(s.background_ms <= s.span_ms());
+            prop_assert_eq!(s.flags.contains(Flag::Background), s.background > 0);
         }
     }
 }

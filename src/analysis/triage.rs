@@ -28,7 +28,8 @@ pub fn severity(flag: Flag) -> f64 {
     match flag {
         Flag::SuspectId => 5.0,
         Flag::Empty | Flag::ZeroLength | Flag::Bridged => 3.0,
-        Flag::Gap | Flag::Unterminated | Flag::Duplicate => 2.0,
+        Flag::Gap | Flag::Unterminated | Flag::Duplicate | Flag::EndPropsChanged => 2.0,
+        Flag::Background => 1.0,
         Flag::NoSession => 1.0,
     }
 }

@@ -6,12 +6,14 @@
 use std::io::Write;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, SweepRow};
 use crate::decode::RejectCounts;
-use crate::index::{IxRange, UserIx};
+use crate::index::{IxRange, SessionIx, UserIx};
 use crate::report::UserQuery;
+use crate::source::raw::{EndPropsDiff, end_props_diffs};
 use crate::store::EventStore;
 
 /// How many rejected records and warnings the report lists (all are counted).
@@ -154,6 +156,67 @@ struct SessionOut {
     max_gap_ms: i64,
     duplicates: u32,
     flags: Vec<&'static str>,
+    background_ms: i64,
+    foreground_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_props_diff: Option<EndPropsOut>,
+}
+
+/// Which `user_properties` differ between a session's last active event and its end
+/// marker (sessions flagged `end_props_changed` only).
+#[derive(Serialize)]
+struct EndPropsOut {
+    last_active_ms: i64,
+    end_marker_ms: i64,
+    last_active_type: String,
+    end_marker_type: String,
+    changes: Vec<ChangeOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// One property: its value on the last active event (`old`) and on the end marker
+/// (`new`); a side where the property is absent has no key.
+#[derive(Serialize)]
+struct ChangeOut {
+    property: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<serde_json::Value>,
+}
+
+fn end_props_out(store: &EventStore, d: &EndPropsDiff) -> EndPropsOut {
+    let events = store.events();
+    let (old, new) = (
+        &events[d.pair.last_active.idx()],
+        &events[d.pair.end_marker.idx()],
+    );
+    let value = |text: &Option<String>| {
+        text.as_deref()
+            .map(|t| serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::from(t)))
+    };
+    let (changes, error) = match &d.changes {
+        Ok(list) => (
+            list.iter()
+                .map(|c| ChangeOut {
+                    property: c.property.clone(),
+                    old: value(&c.old),
+                    new: value(&c.new),
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(e.clone())),
+    };
+    EndPropsOut {
+        last_active_ms: old.time,
+        end_marker_ms: new.time,
+        last_active_type: store.strings.get(old.event_type).to_string(),
+        end_marker_type: store.strings.get(new.event_type).to_string(),
+        changes,
+        error,
+    }
 }
 
 #[derive(Serialize)]
@@ -280,13 +343,21 @@ pub fn write(
     // bounded by the window whatever the number of users.
     let mut first = true;
     for window in users.chunks(2 * 512) {
+        // The property differences behind the window's end_props_changed flags.
+        let diffs: FxHashMap<SessionIx, EndPropsDiff> = end_props_diffs(
+            store,
+            a,
+            window.iter().flat_map(|&u| a.users[u].sessions.iter_ix()),
+        )
+        .into_iter()
+        .collect();
         let chunks: Vec<std::io::Result<Vec<u8>>> = window
             .par_chunks(512)
             .map(|chunk| {
                 let mut buf = Vec::with_capacity(chunk.len() * 1024);
                 for &u in chunk {
                     buf.extend_from_slice(b",\n    ");
-                    let user = user_out(store, a, u, &flagged_split, &flagged_merged);
+                    let user = user_out(store, a, u, (&flagged_split, &flagged_merged), &diffs);
                     serde_json::to_writer(&mut buf, &user)?;
                 }
                 Ok(buf)
@@ -318,8 +389,8 @@ fn user_out<'a>(
     store: &'a EventStore,
     a: &'a Analysis,
     u: UserIx,
-    split: &[bool],
-    merged: &[bool],
+    (split, merged): (&[bool], &[bool]),
+    diffs: &FxHashMap<SessionIx, EndPropsDiff>,
 ) -> UserOut<'a> {
     let user = &a.users[u];
     let counts = &a.user_counts[u];
@@ -339,9 +410,10 @@ fn user_out<'a>(
         first_event_ms: user.first,
         last_event_ms: user.last,
         flags: counts,
-        sessions: a.sessions[range.idx()]
-            .iter()
-            .map(|s| SessionOut {
+        sessions: range
+            .iter_ix()
+            .map(|ix| (ix, &a.sessions[ix.idx()]))
+            .map(|(ix, s)| SessionOut {
                 session_id: s.id,
                 first_event_ms: s.first,
                 last_event_ms: s.last,
@@ -354,6 +426,9 @@ fn user_out<'a>(
                 max_gap_ms: s.max_gap_ms,
                 duplicates: s.duplicates,
                 flags: s.flag_list().iter().map(|f| f.json_name()).collect(),
+                background_ms: s.background_ms,
+                foreground_ms: s.foreground_ms(),
+                end_props_diff: diffs.get(&ix).map(|d| end_props_out(store, d)),
             })
             .collect(),
         out_of_session: a

@@ -11,7 +11,7 @@ mod text;
 use std::io::Write;
 
 use crate::analysis::{Analysis, IdField, Rules};
-use crate::index::UserIx;
+use crate::index::{IxRange, UserIx};
 use crate::source::{LoadOptions, load_all};
 use crate::store::EventStore;
 
@@ -123,7 +123,7 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         max_record: opts.max_record,
         ..LoadOptions::default()
     };
-    let store = load_all(&opts.sources, &load);
+    let mut store = load_all(&opts.sources, &load);
     phase("load", err);
     for source in &store.sources {
         for problem in &source.problems {
@@ -154,9 +154,53 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         },
         None => None,
     };
+    let users = query
+        .as_ref()
+        .map_or_else(|| analysis.user_ixs().collect(), UserQuery::users);
+    for problem in locate_end_props(&opts.sources, &load, &mut store, &analysis, &users) {
+        writeln!(err, "streamscope: {}", crate::fmt::sanitize(&problem))?;
+    }
+    phase("read back", err);
     write(&store, &analysis, &opts.output, query.as_ref(), out)?;
     phase("output", err);
     Ok(u8::from(store.any_failed()))
+}
+
+/// Locates the raw text of the events behind the `end_props_changed` flags of `users`'
+/// sessions (the last active event and the end marker of each), so that the report can
+/// say which user properties changed: the report loads without a raw location per event
+/// (see [`crate::source::locate_again`]), so the sources are read a second time, only
+/// when such sessions exist. Returns the problems met.
+fn locate_end_props(
+    sources: &[String],
+    load: &LoadOptions,
+    store: &mut EventStore,
+    analysis: &Analysis,
+    users: &[UserIx],
+) -> Vec<String> {
+    use crate::analysis::{Flag, end_props_pair};
+    if store.keeps_raw() {
+        return Vec::new();
+    }
+    let wanted: Vec<crate::index::EventIx> = users
+        .iter()
+        .flat_map(|&u| analysis.users[u].sessions.iter_ix())
+        .filter(|&s| {
+            analysis.sessions[s.idx()]
+                .flags
+                .contains(Flag::EndPropsChanged)
+        })
+        .filter_map(|s| end_props_pair(analysis, store, s))
+        .flat_map(|p| [p.last_active, p.end_marker])
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let (found, problems) = crate::source::locate_again(sources, load, store, &wanted);
+    for (i, loc) in found {
+        store.add_raw(i, loc);
+    }
+    problems
 }
 
 /// The users a `--user` text (or the query API's `user=`) names: a user id, device id or

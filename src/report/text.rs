@@ -13,10 +13,13 @@
 
 use std::io::{self, Write};
 
+use rustc_hash::FxHashMap;
+
 use crate::analysis::{Analysis, Flag, GAP_BUCKETS, GapHistogram, ScopeFigures, Session};
 use crate::fmt::{count, duration, gap_bucket_label, is_plausible_time, sanitize, setting, time};
-use crate::index::{SessionIx, UserIx};
+use crate::index::{IxRange, SessionIx, UserIx};
 use crate::report::UserQuery;
+use crate::source::raw::{EndPropsDiff, end_props_diffs};
 use crate::store::EventStore;
 
 /// How many rejected records and warnings are listed.
@@ -229,6 +232,14 @@ fn findings(
             &format!("{}: {}.", capitalise(flag.unit().noun()), flag.meaning()),
         )?;
         wrapped(out, "      ", &format!("Likely cause: {}.", flag.cause()))?;
+        if let Some(fix) = flag.fix() {
+            wrapped(out, "      ", &format!("Fix: {fix}."))?;
+        }
+        if flag == Flag::EndPropsChanged {
+            for line in SKIP_SYNC_PLUGINS.lines() {
+                writeln!(out, "        {line}")?;
+            }
+        }
     }
     let warnings = store.warning_count;
     if !scoped && warnings > 0 {
@@ -252,6 +263,34 @@ fn findings(
     }
     writeln!(out)
 }
+
+/// The fix for `end_props_changed`, per SDK: the enrichment plugin of Amplitude's sessions
+/// FAQ where the SDK can send `$skip_user_properties_sync`, dropping the end event where
+/// it cannot (the Kotlin and Swift SDKs serialise only the event fields they define).
+const SKIP_SYNC_PLUGINS: &str = r#"Browser / Node (@amplitude/analytics-browser, @amplitude/analytics-node):
+  amplitude.add({
+    name: 'skip-user-properties-sync-on-session-end',
+    type: 'enrichment',
+    execute: async (event) => {
+      if (event.event_type === 'session_end') {
+        event['$skip_user_properties_sync'] = true;
+      }
+      return event;
+    },
+  });
+Kotlin (Android):
+  amplitude.add(object : EnrichmentPlugin {
+    override lateinit var amplitude: Amplitude
+    override fun execute(event: BaseEvent): BaseEvent? =
+      if (event.eventType == "session_end") null else event
+  })
+Swift (iOS):
+  class DropSessionEnd: EnrichmentPlugin {
+    override func execute(event: BaseEvent) -> BaseEvent? {
+      event.eventType == "session_end" ? nil : event
+    }
+  }
+  amplitude.add(plugin: DropSessionEnd())"#;
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
@@ -403,8 +442,18 @@ fn users_section(
         merged: &merged,
         timeout: setting(a.rules.timeout_ms),
     };
+    // What changed behind the shown sessions' END PROPS flags (read back from the sources).
+    let diffs: FxHashMap<SessionIx, EndPropsDiff> = end_props_diffs(
+        store,
+        a,
+        users[..shown]
+            .iter()
+            .flat_map(|&u| a.users[u].sessions.iter_ix()),
+    )
+    .into_iter()
+    .collect();
     for &u in &users[..shown] {
-        user_table(store, a, u, &marks, out)?;
+        user_table(store, a, u, &marks, &diffs, out)?;
     }
     if shown < users.len() {
         left_out(a, &users[shown..], out)?;
@@ -424,6 +473,7 @@ fn user_table(
     a: &Analysis,
     u: UserIx,
     marks: &Marks<'_>,
+    diffs: &FxHashMap<SessionIx, EndPropsDiff>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let user = &a.users[u];
@@ -445,17 +495,30 @@ fn user_table(
         .collect();
     // Listed by first event, as the inspector lists them.
     sessions.sort_by_key(|&s| (a.sessions[s].first, a.sessions[s].id));
+    // A foreground column (span less the time in the background) for users whose app
+    // sends lifecycle events and spent time in the background within a session.
+    let foreground = sessions.iter().any(|&s| a.sessions[s].background_ms > 0);
     if !sessions.is_empty() {
+        let fg = if foreground {
+            format!(" {:>10}", "foreground")
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "  {:<24} {:>6} {:>6} {:>9} {:>9}  flags",
+            "  {:<24} {:>6} {:>6} {:>9} {:>9}{fg}  flags",
             "session start (UTC)", "events", "active", "length", "span"
         )?;
     }
     for s in sessions {
         let session = &a.sessions[s];
+        let fg = if foreground {
+            format!(" {:>10}", duration(session.foreground_ms()))
+        } else {
+            String::new()
+        };
         let line = format!(
-            "  {:<24} {:>6} {:>6} {:>9} {:>9}  {}",
+            "  {:<24} {:>6} {:>6} {:>9} {:>9}{fg}  {}",
             session_start(session.id),
             count(u64::from(session.events)),
             count(u64::from(session.active)),
@@ -464,6 +527,9 @@ fn user_table(
             session_flags(session, s, marks)
         );
         writeln!(out, "{}", cut(line.trim_end(), WIDTH))?;
+        if let Some(d) = diffs.get(&s) {
+            end_props_lines(store, d, out)?;
+        }
     }
     let out_events: Vec<String> = a
         .out_of_session_positions(u)
@@ -493,6 +559,47 @@ fn user_table(
     writeln!(out)
 }
 
+/// Under an END PROPS session: which user properties the end marker changed, from what
+/// event to what marker.
+fn end_props_lines(store: &EventStore, d: &EndPropsDiff, out: &mut dyn Write) -> io::Result<()> {
+    let events = store.events();
+    let (old, new) = (&events[d.pair.last_active], &events[d.pair.end_marker]);
+    let name = |e: &crate::event::EventRec| cut(&sanitize(store.strings.get(e.event_type)), 30);
+    wrapped(
+        out,
+        "      ",
+        &format!(
+            "end props: {} at {} -> {} at {}:",
+            name(old),
+            time(old.time),
+            name(new),
+            time(new.time)
+        ),
+    )?;
+    match &d.changes {
+        Ok(changes) => {
+            for c in changes.iter().take(10) {
+                let side = |v: &Option<String>| {
+                    v.as_deref()
+                        .map_or_else(|| "(absent)".to_string(), |t| cut(&sanitize(t), 30))
+                };
+                let line = format!(
+                    "        {}: {} -> {}",
+                    cut(&sanitize(&c.property), 30),
+                    side(&c.old),
+                    side(&c.new)
+                );
+                writeln!(out, "{}", cut(&line, WIDTH))?;
+            }
+            if changes.len() > 10 {
+                writeln!(out, "        ... and {} more", changes.len() - 10)?;
+            }
+        }
+        Err(why) => wrapped(out, "        ", &format!("(not shown: {why})"))?,
+    }
+    Ok(())
+}
+
 fn session_flags(s: &Session, ix: SessionIx, marks: &Marks<'_>) -> String {
     let mut flags: Vec<String> = s
         .flag_list()
@@ -500,6 +607,7 @@ fn session_flags(s: &Session, ix: SessionIx, marks: &Marks<'_>) -> String {
         .map(|f| match f {
             Flag::Gap => format!("GAP {}", duration(s.max_gap_ms)),
             Flag::Duplicate => format!("DUP x{}", s.duplicates),
+            Flag::Background => format!("BACKGROUND x{}", s.background),
             f => f.label().to_string(),
         })
         .collect();

@@ -300,6 +300,99 @@ pub fn load_all(specs: &[String], opts: &LoadOptions) -> EventStore {
     store
 }
 
+/// Finds where the `wanted` events' raw text is, for a store loaded without raw
+/// locations (a report keeps none, to save memory): reads the sources again with
+/// locations on and keeps only those of the wanted events. Events are matched by index:
+/// each source is read again in the same way, and its loader emits events in input order
+/// as the first load did; an event whose time or `user_properties` hash differ (the file
+/// changed since) is not located. Sources that cannot be read twice (standard input, URL
+/// streams, followed files) and sources holding no wanted event are not read. Returns
+/// the locations found and one message per source whose events could not be located.
+pub fn locate_again(
+    specs: &[String],
+    opts: &LoadOptions,
+    store: &EventStore,
+    wanted: &[crate::index::EventIx],
+) -> (
+    Vec<(crate::index::EventIx, crate::event::RawLoc)>,
+    Vec<String>,
+) {
+    let mut wanted: Vec<usize> = wanted.iter().map(|e| e.idx()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut specs: Vec<Spec> = specs.iter().map(|s| Spec::parse(s)).collect();
+    if specs.is_empty() {
+        specs.push(Spec::Demo);
+    }
+    let opts = LoadOptions {
+        keep_raw: true,
+        ..opts.clone()
+    };
+    let events = store.events();
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    let never = AtomicBool::new(false);
+    let mut start = 0usize;
+    for (i, (spec, info)) in specs.iter().zip(&store.sources).enumerate() {
+        let count = usize::try_from(info.events).unwrap_or(usize::MAX);
+        let end = start.saturating_add(count);
+        let from = wanted.partition_point(|&w| w < start);
+        let to = wanted.partition_point(|&w| w < end);
+        let mine = &wanted[from..to];
+        let base = start;
+        start = end;
+        if mine.is_empty() {
+            continue;
+        }
+        let rereadable = match spec {
+            Spec::Demo => true,
+            Spec::Path(p) => p != "-",
+            Spec::Follow(_) | Spec::Url(_) => false,
+        };
+        if !rereadable {
+            problems.push(format!(
+                "'{}' cannot be read a second time, so {} events' text is not shown",
+                info.name,
+                mine.len()
+            ));
+            continue;
+        }
+        let source = SourceIx::from_usize(i);
+        let mut seen = 0usize;
+        let mut next = 0usize;
+        let mut changed = false;
+        run_spec(spec, source, &opts, &never, &mut |ev| {
+            if let LoadEvent::Batch { batch, .. } = ev {
+                let n = batch.events.len();
+                while let Some(&w) = mine.get(next) {
+                    let k = w - base;
+                    if k >= seen + n {
+                        break;
+                    }
+                    let (again, first) = (&batch.events[k - seen], &events[w]);
+                    match batch.raw.get(k - seen) {
+                        Some(&loc)
+                            if again.time == first.time && again.user_props == first.user_props =>
+                        {
+                            found.push((crate::index::EventIx::from_usize(w), loc));
+                        }
+                        _ => changed = true,
+                    }
+                    next += 1;
+                }
+                seen += n;
+            }
+        });
+        if changed || next < mine.len() {
+            problems.push(format!(
+                "'{}' changed since it was read, so some events' text is not shown",
+                info.name
+            ));
+        }
+    }
+    (found, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

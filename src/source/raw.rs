@@ -94,6 +94,63 @@ fn gone(why: &str) -> io::Error {
     io::Error::new(io::ErrorKind::NotFound, why.to_string())
 }
 
+/// What changed in the `user_properties` behind a session's `end_props_changed` flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndPropsDiff {
+    /// The last active event and the end marker compared.
+    pub pair: crate::analysis::EndPropsPair,
+    /// The properties that differ, or why the events could not be read again.
+    pub changes: Result<Vec<crate::analysis::PropChange>, String>,
+}
+
+/// The [`EndPropsDiff`] of every session in `sessions` that carries `end_props_changed`,
+/// in order: the store keeps only a hash of each event's `user_properties`, so the two
+/// events of each flagged session are read back (one pass per segment for all of them).
+#[must_use]
+pub fn end_props_diffs(
+    store: &EventStore,
+    a: &crate::analysis::Analysis,
+    sessions: impl IntoIterator<Item = crate::index::SessionIx>,
+) -> Vec<(crate::index::SessionIx, EndPropsDiff)> {
+    use crate::analysis::{Flag, end_props_pair, user_properties_diff};
+    let pairs: Vec<_> = sessions
+        .into_iter()
+        .filter(|&s| a.sessions[s.idx()].flags.contains(Flag::EndPropsChanged))
+        .filter_map(|s| end_props_pair(a, store, s).map(|p| (s, p)))
+        .collect();
+    let mut locs: Vec<RawLoc> = Vec::with_capacity(pairs.len() * 2);
+    let mut wanted: Vec<Option<(usize, usize)>> = Vec::with_capacity(pairs.len());
+    for (_, p) in &pairs {
+        match (store.raw(p.last_active), store.raw(p.end_marker)) {
+            (Some(old), Some(new)) => {
+                wanted.push(Some((locs.len(), locs.len() + 1)));
+                locs.push(old);
+                locs.push(new);
+            }
+            _ => wanted.push(None),
+        }
+    }
+    let mut texts: Vec<Option<io::Result<Vec<u8>>>> =
+        read_many(store, &locs).into_iter().map(Some).collect();
+    pairs
+        .into_iter()
+        .zip(wanted)
+        .map(|((s, pair), w)| {
+            let changes = match w {
+                None => Err("the events' text was not kept".to_string()),
+                Some((o, n)) => match (texts[o].take(), texts[n].take()) {
+                    (Some(Ok(old)), Some(Ok(new))) => user_properties_diff(&old, &new),
+                    (Some(Err(e)), _) | (_, Some(Err(e))) => {
+                        Err(format!("the events could not be read again: {e}"))
+                    }
+                    _ => Err("the events could not be read again".to_string()),
+                },
+            };
+            (s, EndPropsDiff { pair, changes })
+        })
+        .collect()
+}
+
 /// Reads the raw text of many events, one pass per segment. Results are in request order.
 pub fn read_many(store: &EventStore, locs: &[RawLoc]) -> Vec<io::Result<Vec<u8>>> {
     read_many_in(&SegmentSet::for_locs(store, locs), locs)

@@ -57,6 +57,9 @@ pub struct SessionView {
     pub id: i64,
     /// The first line shown.
     pub scroll: usize,
+    /// For a session flagged `end_props_changed`: which user properties its end marker
+    /// changed (read back from the source when it opened).
+    pub end_props: Option<crate::source::raw::EndPropsDiff>,
 }
 
 /// The selected user's rows matching the last search.

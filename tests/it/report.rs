@@ -56,6 +56,8 @@ fn the_summary_has_exactly_the_contract_keys() {
         "bridged_gaps",
         "unterminated_sessions",
         "duplicate_events",
+        "end_props_changed_sessions",
+        "background_events",
         "replayed_sessions",
         "timeout_ms",
         "gap_ms",
@@ -350,4 +352,152 @@ fn when_no_source_can_be_read_only_the_errors_are_printed() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.ndjson"));
+}
+
+/// The sessions of the report's only user, by session id.
+fn sessions_of(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    doc["users"][0]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .clone()
+}
+
+/// `end_props_changed`: the flag, the summary key, and per flagged session the pair of
+/// events compared and each property that differs with its old and new value. The gzip
+/// copy is read back too (the report keeps no raw location per event and reads the
+/// flagged sessions' events again).
+#[test]
+fn end_props_changed_names_the_properties_that_changed() {
+    for name in [
+        "lifecycle/end-props.ndjson",
+        "lifecycle/end-props.ndjson.gz",
+    ] {
+        let out = run(&["report", "--format", "json", &fixture(name)]);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc = json(&out);
+        assert_eq!(doc["summary"]["end_props_changed_sessions"], 2, "{name}");
+        assert_eq!(doc["users"][0]["flags"]["end_props_changed_sessions"], 2);
+        let sessions = sessions_of(&doc);
+        let flagged: Vec<bool> = sessions
+            .iter()
+            .map(|s| {
+                s["flags"]
+                    .as_array()
+                    .expect("flags")
+                    .contains(&serde_json::json!("end_props_changed"))
+            })
+            .collect();
+        // Changed; skipped with `true`; "true" (a string) does not skip; no active event
+        // before the marker; key order and number forms; absent against `{}`.
+        assert_eq!(flagged, [true, false, true, false, false, false], "{name}");
+        assert_eq!(
+            sessions[0]["end_props_diff"],
+            serde_json::json!({
+                "last_active_ms": 1_767_225_601_000_i64,
+                "end_marker_ms": 1_767_225_603_000_i64,
+                "last_active_type": "Plan Viewed",
+                "end_marker_type": "session_end",
+                "changes": [
+                    {"property": "extra", "new": [1]},
+                    {"property": "plan", "old": "free", "new": "pro"}
+                ]
+            }),
+            "{name}"
+        );
+        assert_eq!(
+            sessions[2]["end_props_diff"]["changes"],
+            serde_json::json!([{"property": "plan", "old": "pro", "new": "max"}])
+        );
+        assert!(sessions[1].get("end_props_diff").is_none());
+    }
+}
+
+/// Read from standard input, the events cannot be read a second time: the flag and its
+/// pair are reported, the properties are not, and stderr says why.
+#[test]
+fn end_props_from_standard_input_say_why_the_properties_are_not_shown() {
+    let text = std::fs::read(fixture("lifecycle/end-props.ndjson")).expect("fixture");
+    let mut child = bin()
+        .args(["report", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&text)
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be read a second time"), "{stderr}");
+    let doc = json(&out);
+    let diff = &sessions_of(&doc)[0]["end_props_diff"];
+    assert_eq!(diff["last_active_type"], "Plan Viewed");
+    assert!(
+        diff["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not kept")),
+        "{diff}"
+    );
+}
+
+/// `background`: background events (after Application Backgrounded, before the next
+/// Application Opened; an identify call, the lifecycle events themselves and an
+/// out-of-session event are not), per session the time in the background and the
+/// foreground time; the text report has a foreground column and the fix.
+#[test]
+fn background_events_and_time_in_the_report() {
+    let path = fixture("lifecycle/background.ndjson");
+    let doc = json(&run(&["report", "--format", "json", &path]));
+    assert_eq!(doc["summary"]["background_events"], 4);
+    assert_eq!(doc["users"][0]["flags"]["background_events"], 4);
+    let sessions = sessions_of(&doc);
+    let figures: Vec<(i64, i64, i64)> = sessions
+        .iter()
+        .map(|s| {
+            (
+                s["background_ms"].as_i64().expect("background_ms"),
+                s["foreground_ms"].as_i64().expect("foreground_ms"),
+                s["span_ms"].as_i64().expect("span_ms"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        [(480_000, 180_000, 660_000), (120_000, 30_000, 150_000)]
+    );
+    let text = run(&["report", &path]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("span foreground  flags"), "{text}");
+    assert!(text.contains("11m00s      3m00s  BACKGROUND x2"), "{text}");
+    assert!(text.contains("Fix: read the foreground time"), "{text}");
+}
+
+/// The text report writes the properties an END PROPS session's end marker changed
+/// under the session, and the enrichment plugin for each SDK under the finding.
+#[test]
+fn end_props_in_the_text_report() {
+    let out = run(&["report", &fixture("lifecycle/end-props.ndjson")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("end props: Plan Viewed at 2026-01-01 00:00:01.000 -> session_end"),
+        "{text}"
+    );
+    assert!(text.contains("        plan: \"free\" -> \"pro\""), "{text}");
+    assert!(text.contains("        extra: (absent) -> [1]"), "{text}");
+    assert!(
+        text.contains("event['$skip_user_properties_sync'] = true;"),
+        "{text}"
+    );
+    assert!(text.contains("Kotlin (Android):"), "{text}");
+    assert!(text.contains("Swift (iOS):"), "{text}");
 }

@@ -229,7 +229,7 @@ fn a_switches_between_the_user_and_the_whole_input() {
         screen.contains("Replay: whole input · a: selected user"),
         "{screen}"
     );
-    assert!(screen.contains("recorded         39 sessions"), "{screen}");
+    assert!(screen.contains("recorded         42 sessions"), "{screen}");
     assert!(!screen.contains("SWEEP OF THIS USER"), "{screen}");
     press(&mut app, 'a');
     let screen = text(&mut app, 120, 40);

@@ -31,11 +31,13 @@ impl App {
         if let Some(detail) = SessionDetail::compute(a, &m.store, s, &timeouts) {
             let session = &a.sessions[s];
             let (key, id) = (a.users[session.user].key, session.id);
+            let end_props = end_props(&m.store, a, s);
             self.model.derived.session = Some(SessionView {
                 detail,
                 key,
                 id,
                 scroll: 0,
+                end_props,
             });
             self.model.overlay = Overlay::Session;
         }
@@ -70,11 +72,13 @@ impl App {
             let timeouts = detail_timeouts(a.rules.timeout_ms);
             match s.and_then(|s| SessionDetail::compute(a, &m.store, s, &timeouts)) {
                 Some(detail) => {
+                    let end_props = end_props(&m.store, a, detail.session);
                     m.derived.session = Some(SessionView {
                         detail,
                         key,
                         id,
                         scroll,
+                        end_props,
                     });
                 }
                 None => {
@@ -386,6 +390,35 @@ impl App {
         }
         self.info(text);
     }
+}
+
+/// What changed behind session `s`'s `end_props_changed` flag. The two events are read
+/// back only where that is cheap (a seek in a plain file, or memory); in a compressed
+/// source it would mean decompressing up to them on the UI thread, so the detail says
+/// where to look instead.
+fn end_props(
+    store: &crate::store::EventStore,
+    a: &crate::analysis::Analysis,
+    s: SessionIx,
+) -> Option<crate::source::raw::EndPropsDiff> {
+    use crate::source::raw;
+    let pair = crate::analysis::end_props_pair(a, store, s)?;
+    let cheap = [pair.last_active, pair.end_marker]
+        .iter()
+        .all(|&e| store.raw(e).is_some_and(|loc| raw::is_cheap(store, loc)));
+    if !cheap {
+        return Some(raw::EndPropsDiff {
+            pair,
+            changes: Err(
+                "not read here (a compressed source): Enter on either event shows its JSON"
+                    .to_string(),
+            ),
+        });
+    }
+    raw::end_props_diffs(store, a, [s])
+        .into_iter()
+        .next()
+        .map(|(_, d)| d)
 }
 
 /// Each user's place in `sorted` (the users pane's order); users not in it go last.

@@ -109,6 +109,11 @@ fn lines(model: &Model, f: Finding, selected: bool, width: usize) -> Vec<String>
             for (k, line) in wrap(flag.meaning(), room)
                 .into_iter()
                 .chain(wrap(&format!("likely cause: {}", flag.cause()), room))
+                .chain(
+                    flag.fix()
+                        .map(|f| wrap(&format!("fix: {f}"), room))
+                        .unwrap_or_default(),
+                )
                 .enumerate()
             {
                 if k == 0 && on_head {

@@ -159,6 +159,7 @@ pub fn lines(model: &Model, width: u16, t: &Theme) -> Vec<Line<'static>> {
     };
     let zone = model.zones.current();
     facts(&mut out, model, a, s, d, zone);
+    lifecycle(&mut out, model, s, v.end_props.as_ref(), zone, d.first.time);
     out.lines
 }
 
@@ -293,6 +294,76 @@ fn facts(
                 ]);
             }
         }
+    }
+}
+
+/// The two lifecycle findings: time in the background (with the foreground time next to
+/// the length), and which user properties the end marker changed.
+fn lifecycle(
+    out: &mut Out<'_>,
+    model: &Model,
+    s: &Session,
+    end_props: Option<&crate::source::raw::EndPropsDiff>,
+    zone: Zone,
+    day: i64,
+) {
+    let t = out.t;
+    if s.background > 0 || s.background_ms > 0 {
+        out.row(
+            "background",
+            vec![
+                Span::styled(
+                    duration(s.background_ms),
+                    if s.background > 0 { t.flag } else { t.text },
+                ),
+                Span::styled(
+                    format!(
+                        " in the background · foreground {} · {} background event{}",
+                        duration(s.foreground_ms()),
+                        count(u64::from(s.background)),
+                        if s.background == 1 { "" } else { "s" }
+                    ),
+                    t.text,
+                ),
+            ],
+        );
+    }
+    let Some(d) = end_props else {
+        return;
+    };
+    let events = model.store.events();
+    let at = |e: crate::index::EventIx| EventAt {
+        event: e,
+        time: events[e.idx()].time,
+        event_type: events[e.idx()].event_type,
+    };
+    out.row(
+        "end props",
+        vec![
+            Span::styled(
+                event_short(model, zone, at(d.pair.last_active), day),
+                t.text,
+            ),
+            Span::styled(" → ", t.dim),
+            Span::styled(event_short(model, zone, at(d.pair.end_marker), day), t.text),
+        ],
+    );
+    match &d.changes {
+        Ok(changes) => {
+            let value = |v: &Option<String>| {
+                v.as_deref()
+                    .map_or_else(|| "(absent)".to_string(), |t| sanitize(t).into_owned())
+            };
+            for c in changes {
+                out.item(vec![
+                    Span::styled(format!("{}  ", sanitize(&c.property)), t.flag),
+                    Span::styled(value(&c.old), t.text),
+                    Span::styled(" → ", t.dim),
+                    Span::styled(value(&c.new), t.warn),
+                ]);
+            }
+        }
+        Err(why) => out.item(vec![Span::styled(why.clone(), t.dim)]),
     }
 }
 

@@ -69,6 +69,8 @@ pub const TICK_SELECTED: char = '┃';
 pub const TICK_INACTIVE: char = '╵';
 /// The session strip: time within the session, idle less than the gap threshold.
 pub const SPAN: char = '─';
+/// The session strip: time the app spent in the background (lifecycle events).
+pub const BACKGROUND: char = '▁';
 
 /// One entry of the glyph legend: the glyphs, what they mean, and their style.
 #[derive(Clone, Copy)]
@@ -85,7 +87,7 @@ pub struct Glyph {
 
 /// Every glyph the timeline draws, in legend order (the legend row and the help both
 /// list these; the drawing code uses the constants they are built from).
-pub const GLYPHS: [Glyph; 13] = [
+pub const GLYPHS: [Glyph; 14] = [
     Glyph {
         glyphs: "█ ▓",
         short: "session (▓ its neighbour)",
@@ -163,6 +165,12 @@ pub const GLYPHS: [Glyph; 13] = [
         short: "in session",
         meaning: "session strip: time inside the session, idle shorter than the gap threshold",
         style: |t| t.dim,
+    },
+    Glyph {
+        glyphs: "▁",
+        short: "in background",
+        meaning: "session strip: time the app spent in the background (between [Amplitude] Application Backgrounded and Opened), which the session's length includes",
+        style: |t| t.warn,
     },
 ];
 
@@ -844,6 +852,15 @@ fn strip_rows(
     let col = |time: i64| w.column_clamped(time, width);
     let mut cells = Cells::new(width, t.text);
     cells.fill(col(s.first), col(s.last), SPAN, t.dim);
+    let s_ix = SessionIx::from_usize(a.users[u].sessions.start.idx() + k);
+    if s.background_ms > 0 {
+        for (from, to) in crate::analysis::background_stretches(a, &model.store, s_ix) {
+            let (c0, c1) = (col(from), col(to));
+            if c1 > c0 + 1 {
+                cells.fill(c0 + 1, c1 - 1, BACKGROUND, t.warn);
+            }
+        }
+    }
     let kk = u32::try_from(k).unwrap_or(u32::MAX);
     // Labels with the shorter forms to fall back on where the longer do not fit.
     let mut texts: Vec<(u16, u16, Vec<String>, Style)> = Vec::new();
@@ -895,7 +912,6 @@ fn strip_rows(
     let positions = user.events.clone();
     let ixs = a.user_events(u);
     let start = ixs.partition_point(|&e| events[e].time < s.first);
-    let s_ix = SessionIx::from_usize(user.sessions.start.idx() + k);
     for (i, &e) in ixs.iter().enumerate().skip(start) {
         let ev = &events[e];
         if ev.time > s.last {
@@ -920,7 +936,9 @@ fn strip_rows(
         cells.set(col(time), TICK_SELECTED, t.current);
     }
     for (from, to, forms, style) in texts {
-        forms.iter().any(|text| cells.text_in(from, to, text, style));
+        forms
+            .iter()
+            .any(|text| cells.text_in(from, to, text, style));
     }
     // The scale row: first and last time at the ends, the figures in the middle.
     let first = zone.format(s.first, Precision::Seconds);

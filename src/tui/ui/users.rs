@@ -33,7 +33,7 @@ pub fn user_label(a: &Analysis, store: &EventStore, u: UserIx) -> String {
 }
 
 /// A flag's short code for the users pane when full words do not fit (listed in the
-/// help): `SID EMP ZER BRG GAP UNT DUP NOS`.
+/// help): `SID EMP ZER BRG GAP UNT DUP NOS EPC BKG`.
 #[must_use]
 pub fn flag_code(f: Flag) -> &'static str {
     match f {
@@ -45,6 +45,8 @@ pub fn flag_code(f: Flag) -> &'static str {
         Flag::Unterminated => "UNT",
         Flag::Duplicate => "DUP",
         Flag::NoSession => "NOS",
+        Flag::EndPropsChanged => "EPC",
+        Flag::Background => "BKG",
     }
 }
 
