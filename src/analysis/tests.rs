@@ -1089,6 +1089,27 @@ fn background_events_lie_between_backgrounded_and_the_next_opened() {
             1,
         ),
         (
+            "events at the millisecond of Backgrounded go by input order",
+            vec![
+                evx("before", 1, s, ""),
+                evx(bg, 1, s, ""),
+                evx("after", 1, s, ""),
+            ],
+            1,
+            1,
+        ),
+        (
+            "Backgrounded without a later Opened: the user's later sessions too",
+            vec![
+                evx(bg, 1, s, ""),
+                evx("sync", 5, s, ""),
+                evx("sync", 10, Some(T0 + 100_000), ""),
+                evx("sync", 20, Some(T0 + 100_000), ""),
+            ],
+            3,
+            2,
+        ),
+        (
             "inactive events in the background do not count",
             vec![
                 evx(bg, 1, s, ""),

@@ -14,6 +14,7 @@ mod listen;
 mod report;
 mod tui_events;
 mod tui_keys;
+mod tui_lifecycle;
 mod tui_live;
 mod tui_playback;
 mod tui_render;

@@ -389,6 +389,13 @@ fn event_line(
         t.dim
     };
     let name = sanitize(model.store.strings.get(rec.event_type));
+    // Amplitude's own types share their "[Amplitude] " start: cut, they keep their end
+    // ("…tion Backgrounded", "…lication Opened") so that they stay apart.
+    let name = if name.starts_with("[Amplitude] ") && super::cells(&name) > cols.kind {
+        std::borrow::Cow::Owned(super::fit_tail(&name, cols.kind))
+    } else {
+        name
+    };
     let mut spans = vec![Span::raw(format!(
         "{lead}{} ",
         pad(&zone.format(rec.time, precision), cols.time)

@@ -323,6 +323,29 @@ pub fn cells(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
 
+/// `text` cut at its start to `width` display cells, with `…` first when cut: for texts
+/// whose end tells them apart (`…tion Backgrounded`, `…lication Opened`).
+#[must_use]
+pub fn fit_tail(text: &str, width: usize) -> String {
+    if cells(text) <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
 /// `text` cut to `width` display cells, with `…` when cut.
 #[must_use]
 pub fn fit(text: &str, width: usize) -> String {

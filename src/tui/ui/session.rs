@@ -158,8 +158,7 @@ pub fn lines(model: &Model, width: u16, t: &Theme) -> Vec<Line<'static>> {
         return out.lines;
     };
     let zone = model.zones.current();
-    facts(&mut out, model, a, s, d, zone);
-    lifecycle(&mut out, model, s, v.end_props.as_ref(), zone, d.first.time);
+    facts(&mut out, model, a, s, d, v.end_props.as_ref(), zone);
     out.lines
 }
 
@@ -169,6 +168,7 @@ fn facts(
     a: &Analysis,
     s: &Session,
     d: &SessionDetail,
+    end_props: Option<&crate::source::raw::EndPropsDiff>,
     zone: Zone,
 ) {
     let t = out.t;
@@ -204,6 +204,7 @@ fn facts(
             Span::styled("  last event − first event", t.dim),
         ],
     );
+    background_row(out, s);
     let markers = d.start_markers + d.end_markers;
     out.row(
         "events",
@@ -237,6 +238,7 @@ fn facts(
             t.text,
         )],
     );
+    end_props_rows(out, model, end_props, zone, d.first.time);
     // Duplicates.
     out.row(
         "duplicates",
@@ -297,18 +299,12 @@ fn facts(
     }
 }
 
-/// The two lifecycle findings: time in the background (with the foreground time next to
-/// the length), and which user properties the end marker changed.
-fn lifecycle(
-    out: &mut Out<'_>,
-    model: &Model,
-    s: &Session,
-    end_props: Option<&crate::source::raw::EndPropsDiff>,
-    zone: Zone,
-    day: i64,
-) {
+/// Time in the background, with the foreground time, under the length and span.
+fn background_row(out: &mut Out<'_>, s: &Session) {
     let t = out.t;
-    if s.background > 0 || s.background_ms > 0 {
+    // Only where events were tracked in the background: a session opened from the
+    // background has a few milliseconds before its Application Opened, which is noise.
+    if s.background > 0 {
         out.row(
             "background",
             vec![
@@ -328,6 +324,17 @@ fn lifecycle(
             ],
         );
     }
+}
+
+/// Which user properties the end marker changed (sessions flagged `end_props_changed`).
+fn end_props_rows(
+    out: &mut Out<'_>,
+    model: &Model,
+    end_props: Option<&crate::source::raw::EndPropsDiff>,
+    zone: Zone,
+    day: i64,
+) {
+    let t = out.t;
     let Some(d) = end_props else {
         return;
     };
