@@ -75,6 +75,12 @@ pub struct SourceInfo {
 /// first, before the problems of single records or reads.
 pub const OVERVIEW: &str = "overview: ";
 
+/// At most this many `user_properties` values keep an example location (see
+/// [`EventStore::props_example`]): about 10 MB. Users repeat their properties on most
+/// events, so a real export has far fewer distinct values than events; past the cap the
+/// report reads the sources a second time for the events it lacks.
+pub const PROPS_EXAMPLES_MAX: usize = 1 << 18;
+
 impl SourceInfo {
     /// Adds a problem. One of the same shape as the last (the same text but for its
     /// numbers: a reconnection's attempt, a delay) replaces it, with how many times it came
@@ -179,6 +185,9 @@ pub struct EventStore {
     /// Raw locations of single events found after loading without them (see
     /// [`EventStore::add_raw`]).
     raw_found: rustc_hash::FxHashMap<EventIx, RawLoc>,
+    /// Loaded without raw locations: where one event carrying each `user_properties`
+    /// value is, by [`EventRec::props_hash`] (at most [`PROPS_EXAMPLES_MAX`]).
+    props_examples: rustc_hash::FxHashMap<u64, RawLoc>,
     /// Sources in the order they were added.
     pub sources: Vec<SourceInfo>,
     /// The first [`KEEP_DETAILS`] rejected records.
@@ -226,6 +235,13 @@ impl EventStore {
             .get(i.idx())
             .or_else(|| self.raw_found.get(&i))
             .copied()
+    }
+
+    /// Where one event whose `user_properties` hash ([`EventRec::props_hash`]) is `hash`
+    /// is, for a store loaded without raw locations (see [`Batch::props_examples`]).
+    #[must_use]
+    pub fn props_example(&self, hash: u64) -> Option<RawLoc> {
+        self.props_examples.get(&hash).copied()
     }
 
     /// Whether raw locations were kept for every event as it loaded.
@@ -326,6 +342,7 @@ impl EventStore {
         self.events = Vec::new();
         self.raw = Vec::new();
         self.raw_found.clear();
+        self.props_examples.clear();
         self.rejects.clear();
         self.reject_counts = RejectCounts::default();
         self.warnings.clear();
@@ -390,6 +407,11 @@ impl EventStore {
             self.events.push(e);
         }
         self.raw.extend_from_slice(&batch.raw);
+        for (hash, loc) in batch.props_examples {
+            if self.props_examples.len() < PROPS_EXAMPLES_MAX {
+                self.props_examples.entry(hash).or_insert(loc);
+            }
+        }
         self.reject_counts += &batch.reject_counts;
         for mut r in batch.rejects {
             if self.rejects.len() >= KEEP_DETAILS {

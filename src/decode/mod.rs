@@ -281,6 +281,11 @@ pub struct Batch {
     pub events: Vec<EventRec>,
     /// Where each event's raw text is (parallel to `events`), when raw locations are kept.
     pub raw: Vec<RawLoc>,
+    /// Without raw locations: for each `user_properties` value new to the decoder, its
+    /// hash ([`EventRec::props_hash`]) and where one event carrying it is. The store keeps
+    /// one example per value, so that the properties behind an `end_props_changed` flag can
+    /// be read back without a location per event.
+    pub props_examples: Vec<(u64, RawLoc)>,
     /// Rejected records, the first [`KEEP_DETAILS`] of them.
     pub rejects: Vec<Reject>,
     /// Rejected records per kind.
@@ -348,6 +353,11 @@ pub struct Decoder {
     props_cache: rustc_hash::FxHashMap<u64, u64>,
     /// [`json::value_hash`] of `{}` (absent or `null` properties).
     empty_props: u64,
+    /// Whether offsets in the text being decoded are offsets in the source (false inside
+    /// a legacy body's `e` parameter, which is decoded from a copy).
+    in_source: bool,
+    /// Set by [`Decoder::props_hash`] when the value was new to the decoder.
+    props_new: bool,
 }
 
 /// The `user_properties` cache is cleared when it grows past this many texts.
@@ -471,6 +481,8 @@ impl Decoder {
             last_ids: Vec::new(),
             props_cache: rustc_hash::FxHashMap::default(),
             empty_props: json::empty_object_hash(),
+            in_source: true,
+            props_new: false,
         }
     }
 
@@ -556,9 +568,11 @@ impl Decoder {
             }
         };
         let keep_raw = std::mem::replace(&mut self.keep_raw, false);
+        let in_source = std::mem::replace(&mut self.in_source, false);
         let before = batch.events.len();
         self.value(batch, buf, span, origin);
         self.keep_raw = keep_raw;
+        self.in_source = in_source;
         if keep_raw {
             for _ in before..batch.events.len() {
                 batch.raw.push(RawLoc {
@@ -703,6 +717,7 @@ impl Decoder {
                 if let Some(&h) = self.props_cache.get(&raw) {
                     h
                 } else {
+                    self.props_new = true;
                     let h = json::value_hash(bytes, s, &mut self.scratch);
                     if self.props_cache.len() >= PROPS_CACHE_MAX {
                         self.props_cache.clear();
@@ -894,17 +909,21 @@ impl Decoder {
                 rec.dedup = 1;
             }
         }
+        self.props_new = false;
         rec.user_props = self.props_hash(buf, f);
-        batch.events.push(rec);
+        let (start, end) = span.outer();
+        let loc = RawLoc {
+            source: origin.loc.source,
+            segment: origin.segment,
+            offset: origin.offset + start as u64,
+            len: u32::try_from(end - start).unwrap_or(u32::MAX),
+        };
         if self.keep_raw {
-            let (start, end) = span.outer();
-            batch.raw.push(RawLoc {
-                source: origin.loc.source,
-                segment: origin.segment,
-                offset: origin.offset + start as u64,
-                len: u32::try_from(end - start).unwrap_or(u32::MAX),
-            });
+            batch.raw.push(loc);
+        } else if self.props_new && self.in_source {
+            batch.props_examples.push((rec.props_hash(), loc));
         }
+        batch.events.push(rec);
     }
 }
 

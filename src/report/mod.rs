@@ -167,10 +167,11 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
 }
 
 /// Locates the raw text of the events behind the `end_props_changed` flags of `users`'
-/// sessions (the last active event and the end marker of each), so that the report can
-/// say which user properties changed: the report loads without a raw location per event
-/// (see [`crate::source::locate_again`]), so the sources are read a second time, only
-/// when such sessions exist. Returns the problems met.
+/// sessions (the last active event and the end marker of each) that the store cannot
+/// find (see [`crate::source::raw::end_props_diffs`]), so that the report can say which
+/// user properties changed: the report loads without a raw location per event, so for
+/// those the sources are read a second time ([`crate::source::locate_again`]); usually
+/// there are none. Returns the problems met.
 fn locate_end_props(
     sources: &[String],
     load: &LoadOptions,
@@ -182,7 +183,7 @@ fn locate_end_props(
     if store.keeps_raw() {
         return Vec::new();
     }
-    let wanted: Vec<crate::index::EventIx> = users
+    let pairs: Vec<_> = users
         .iter()
         .flat_map(|&u| analysis.users[u].sessions.iter_ix())
         .filter(|&s| {
@@ -191,8 +192,10 @@ fn locate_end_props(
                 .contains(Flag::EndPropsChanged)
         })
         .filter_map(|s| end_props_pair(analysis, store, s))
-        .flat_map(|p| [p.last_active, p.end_marker])
         .collect();
+    // Most are found through an example event carrying the same properties; only the
+    // rest (past the store's cap) need the sources read again.
+    let wanted = crate::source::raw::unlocated(store, pairs);
     if wanted.is_empty() {
         return Vec::new();
     }

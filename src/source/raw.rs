@@ -104,8 +104,11 @@ pub struct EndPropsDiff {
 }
 
 /// The [`EndPropsDiff`] of every session in `sessions` that carries `end_props_changed`,
-/// in order: the store keeps only a hash of each event's `user_properties`, so the two
-/// events of each flagged session are read back (one pass per segment for all of them).
+/// in order. The store keeps only a hash of each event's `user_properties`, so the text of
+/// each side is read back (one pass per segment for all of them): the event itself when
+/// raw locations were kept, else an event carrying the same value
+/// ([`EventStore::props_example`]; absent, `null` and `{}` need no read), else a location
+/// found afterwards ([`EventStore::add_raw`]).
 #[must_use]
 pub fn end_props_diffs(
     store: &EventStore,
@@ -118,37 +121,88 @@ pub fn end_props_diffs(
         .filter(|&s| a.sessions[s.idx()].flags.contains(Flag::EndPropsChanged))
         .filter_map(|s| end_props_pair(a, store, s).map(|p| (s, p)))
         .collect();
+    let empty = crate::json::empty_object_hash();
     let mut locs: Vec<RawLoc> = Vec::with_capacity(pairs.len() * 2);
-    let mut wanted: Vec<Option<(usize, usize)>> = Vec::with_capacity(pairs.len());
-    for (_, p) in &pairs {
-        match (store.raw(p.last_active), store.raw(p.end_marker)) {
-            (Some(old), Some(new)) => {
-                wanted.push(Some((locs.len(), locs.len() + 1)));
-                locs.push(old);
-                locs.push(new);
+    // Per side: the text is `{}`, or at `locs[k]`, or unknown.
+    let mut side = |e: crate::index::EventIx| -> Option<Option<usize>> {
+        let hash = store.events()[e.idx()].props_hash();
+        let loc = store.raw(e).or_else(|| {
+            (hash != empty)
+                .then(|| store.props_example(hash))
+                .flatten()
+                .filter(|&loc| readable(store, loc))
+        });
+        match loc {
+            Some(loc) => {
+                locs.push(loc);
+                Some(Some(locs.len() - 1))
             }
-            _ => wanted.push(None),
+            None if hash == empty => Some(None),
+            None => None,
         }
-    }
+    };
+    let wanted: Vec<_> = pairs
+        .iter()
+        .map(|(_, p)| (side(p.last_active), side(p.end_marker)))
+        .collect();
     let mut texts: Vec<Option<io::Result<Vec<u8>>>> =
         read_many(store, &locs).into_iter().map(Some).collect();
+    let mut text = |k: Option<usize>| -> Result<Vec<u8>, String> {
+        match k {
+            None => Ok(b"{}".to_vec()),
+            Some(k) => match texts[k].take() {
+                Some(Ok(t)) => Ok(t),
+                Some(Err(e)) => Err(format!("the events could not be read again: {e}")),
+                None => Err("the events could not be read again".to_string()),
+            },
+        }
+    };
     pairs
         .into_iter()
         .zip(wanted)
         .map(|((s, pair), w)| {
             let changes = match w {
-                None => Err("the events' text was not kept".to_string()),
-                Some((o, n)) => match (texts[o].take(), texts[n].take()) {
-                    (Some(Ok(old)), Some(Ok(new))) => user_properties_diff(&old, &new),
-                    (Some(Err(e)), _) | (_, Some(Err(e))) => {
-                        Err(format!("the events could not be read again: {e}"))
-                    }
-                    _ => Err("the events could not be read again".to_string()),
+                (Some(old), Some(new)) => match (text(old), text(new)) {
+                    (Ok(old), Ok(new)) => user_properties_diff(&old, &new),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
                 },
+                _ => Err("the events' text was not kept".to_string()),
             };
             (s, EndPropsDiff { pair, changes })
         })
         .collect()
+}
+
+/// The events of `pairs` (last active event and end marker of `end_props_changed`
+/// sessions) whose `user_properties` text cannot be found in `store` by
+/// [`end_props_diffs`]: those a report must locate by reading its sources again.
+#[must_use]
+pub fn unlocated(
+    store: &EventStore,
+    pairs: impl IntoIterator<Item = crate::analysis::EndPropsPair>,
+) -> Vec<crate::index::EventIx> {
+    let empty = crate::json::empty_object_hash();
+    pairs
+        .into_iter()
+        .flat_map(|p| [p.last_active, p.end_marker])
+        .filter(|&e| {
+            let hash = store.events()[e.idx()].props_hash();
+            hash != empty
+                && store.raw(e).is_none()
+                && !store
+                    .props_example(hash)
+                    .is_some_and(|loc| readable(store, loc))
+        })
+        .collect()
+}
+
+/// Whether the segment of `loc` can be read again (standard input and URL streams keep
+/// none when the store keeps no raw locations).
+fn readable(store: &EventStore, loc: RawLoc) -> bool {
+    store
+        .sources
+        .get(loc.source.idx())
+        .is_some_and(|s| s.members.get(loc.segment as usize).is_some())
 }
 
 /// Reads the raw text of many events, one pass per segment. Results are in request order.

@@ -501,3 +501,32 @@ fn end_props_in_the_text_report() {
     assert!(text.contains("Kotlin (Android):"), "{text}");
     assert!(text.contains("Swift (iOS):"), "{text}");
 }
+
+/// Past the store's cap of example locations, the report finds events by reading the
+/// sources again: events are matched by index, so the locations found are those of the
+/// wanted records (here lines 2 and 4 of a gzip file).
+#[test]
+fn a_second_read_locates_events_by_their_index() {
+    use streamscope::index::EventIx;
+    use streamscope::source::{LoadOptions, load_all, locate_again, raw};
+    let specs = vec![fixture("lifecycle/end-props.ndjson.gz")];
+    let opts = LoadOptions::default();
+    let store = load_all(&specs, &opts);
+    assert!(
+        store.raw(EventIx::from_usize(1)).is_none(),
+        "no raw locations kept"
+    );
+    let wanted = [EventIx::from_usize(3), EventIx::from_usize(1)];
+    let (found, problems) = locate_again(&specs, &opts, &store, &wanted);
+    assert!(problems.is_empty(), "{problems:?}");
+    let ixs: Vec<EventIx> = found.iter().map(|(e, _)| *e).collect();
+    assert_eq!(ixs, [EventIx::from_usize(1), EventIx::from_usize(3)]);
+    let locs: Vec<_> = found.iter().map(|(_, l)| *l).collect();
+    let texts: Vec<String> = raw::read_many(&store, &locs)
+        .into_iter()
+        .map(|t| String::from_utf8(t.expect("read")).expect("utf-8"))
+        .collect();
+    let file = std::fs::read_to_string(fixture("lifecycle/end-props.ndjson")).expect("fixture");
+    let lines: Vec<&str> = file.lines().collect();
+    assert_eq!(texts, [lines[1], lines[3]]);
+}
