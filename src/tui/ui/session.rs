@@ -288,7 +288,11 @@ fn facts(
         out.row("flags", Vec::new());
         let room = out.width.saturating_sub(2 + 13).max(10);
         for f in flags {
-            for (k, part) in wrap(f.meaning(), room).into_iter().enumerate() {
+            let text = match f.fix() {
+                Some(fix) => format!("{}. Fix: {fix}", f.meaning()),
+                None => f.meaning().to_string(),
+            };
+            for (k, part) in wrap(&text, room).into_iter().enumerate() {
                 let label = if k == 0 { f.label() } else { "" };
                 out.item(vec![
                     Span::styled(format!("{label:<13}"), t.flag),
