@@ -39,6 +39,11 @@ const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 /// to check that the panic hook restores the terminal.
 pub const PANIC_AFTER_FRAMES_VAR: &str = "STREAMSCOPE_TEST_PANIC_AFTER_FRAMES";
 
+/// Set (to anything), the inspector quits as soon as it has read every source and drawn
+/// its first complete analysis, and prints to stderr how long that took and its peak
+/// memory: for benchmarks (`bench/lnav.sh`).
+pub const EXIT_WHEN_LOADED_VAR: &str = "STREAMSCOPE_EXIT_WHEN_LOADED";
+
 /// Opens the inspector on `specs` (see [`source::tui_specs`]). Sources that never finish
 /// (`--follow` files, http(s) URLs) are marked live, which turns follow mode on.
 pub fn run(opts: &Options, specs: Vec<source::Spec>) -> anyhow::Result<ExitCode> {
@@ -70,9 +75,12 @@ pub fn run_with(
         )?;
         return Ok(ExitCode::from(2));
     }
+    let started = Instant::now();
     let panic_after: Option<u64> = std::env::var(PANIC_AFTER_FRAMES_VAR)
         .ok()
         .and_then(|v| v.parse().ok());
+    let exit_when_loaded = std::env::var_os(EXIT_WHEN_LOADED_VAR).is_some();
+    let mut loaded_in: Option<Duration> = None;
     let mut app = App::new(EventStore::new(), opts.rules.clone(), Zones::new(opts.zone));
     app.view.theme = opts.theme;
     app.set_keymap(opts.keymap.clone());
@@ -105,6 +113,10 @@ pub fn run_with(
                     "{PANIC_AFTER_FRAMES_VAR} reached: panicking on purpose to test that the terminal is restored"
                 );
             }
+            if exit_when_loaded && !app.model.loading() && app.model.derived.analysis.is_some() {
+                loaded_in = Some(started.elapsed());
+                break;
+            }
         }
         let wait = match last_draw {
             Some(t) if !due => FRAME.saturating_sub(t.elapsed()),
@@ -121,6 +133,22 @@ pub fn run_with(
         }
     }
     drop(guard);
+    if let Some(took) = loaded_in {
+        // The peak resident size, where the platform tells it.
+        let peak = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string()))
+            })
+            .unwrap_or_else(|| "unknown".to_string());
+        writeln!(
+            stderr,
+            "streamscope: read, analysed and drawn {} events in {:.3} s; peak RSS {peak}",
+            app.model.store.events().len(),
+            took.as_secs_f64()
+        )?;
+    }
     finish_export(&mut app, &mut stderr)?;
     match app.failure() {
         Some(why) => Err(anyhow::anyhow!("{why}")),

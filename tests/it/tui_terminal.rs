@@ -198,6 +198,28 @@ fn a_panic_restores_the_terminal() {
     t.assert_restored();
 }
 
+/// `STREAMSCOPE_EXIT_WHEN_LOADED` (for `bench/lnav.sh`): the inspector quits once it has
+/// read everything and drawn its first complete analysis, restores the terminal and says
+/// how long that took.
+#[test]
+fn exit_when_loaded_quits_after_the_first_complete_analysis() {
+    let Some(t) = Tmux::start("loaded") else {
+        return;
+    };
+    t.text(&format!(
+        "{}; echo exit=$?",
+        command_line("STREAMSCOPE_EXIT_WHEN_LOADED=1 ")
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the exit", |s| s.contains("exit=0"));
+    assert!(
+        s.contains("streamscope: read, analysed and drawn 27 events in "),
+        "{s}"
+    );
+    assert!(s.contains("s; peak RSS "), "{s}");
+    t.assert_restored();
+}
+
 #[test]
 fn an_invalid_time_zone_is_a_usage_error_before_the_terminal_is_touched() {
     let out = Command::new(BIN)
