@@ -236,6 +236,145 @@ mod tests {
         assert_eq!(s.lookup("nope"), None);
     }
 
+    /// Interns `strings` in order and checks each symbol against a reference that numbers
+    /// distinct strings densely in first-seen order; then checks `get`, `lookup`, `len`
+    /// and `iter_from` against the same reference.
+    fn check_against_reference(strings: &[String]) {
+        let mut s = Strings::default();
+        let mut reference: std::collections::HashMap<&str, u32> = Default::default();
+        let mut order: Vec<&str> = Vec::new();
+        for text in strings {
+            let next = u32::try_from(reference.len()).expect("few strings");
+            let want = *reference.entry(text).or_insert_with(|| {
+                order.push(text);
+                next
+            });
+            assert_eq!(s.intern(text), Sym(want), "interning {text:?}");
+        }
+        assert_eq!(s.len(), order.len());
+        assert_eq!(s.is_empty(), order.is_empty());
+        for (i, text) in order.iter().enumerate() {
+            let sym = Sym(u32::try_from(i).expect("few strings"));
+            assert_eq!(s.get(sym), *text);
+            assert_eq!(s.lookup(text), Some(sym), "looking up {text:?}");
+        }
+        assert_eq!(s.iter().collect::<Vec<_>>(), order);
+        let half = order.len() / 2;
+        assert_eq!(s.iter_from(half).collect::<Vec<_>>(), order[half..]);
+        assert_eq!(s.get(Sym(u32::try_from(order.len()).expect("few"))), "");
+    }
+
+    #[test]
+    fn interning_numbers_strings_densely_in_first_seen_order() {
+        let long = "x".repeat(24);
+        let longer = "x".repeat(25);
+        // Long strings (UUID-like device ids) that share their first 35 bytes and their length.
+        let uuid_a = "f964dd31-80e9-48ce-a046-f677c504fb92";
+        let uuid_b = "f964dd31-80e9-48ce-a046-f677c504fb93";
+        let cases: &[(&str, &[&str])] = &[
+            ("nothing", &[]),
+            ("one string twice", &["user-1", "user-1"]),
+            (
+                "different strings",
+                &["user-1", "device-1", "user-1", "device-1"],
+            ),
+            ("the empty string", &["", "a", "", "a"]),
+            (
+                "a string and itself with a trailing NUL",
+                &["a", "a\0", "a\0\0", "a"],
+            ),
+            ("prefixes of each other", &["ab", "a", "abc", "a", "ab"]),
+            (
+                "24 and 25 bytes of the same character",
+                &[&long, &longer, &long, &longer],
+            ),
+            (
+                "long strings sharing a 16-byte prefix",
+                &[uuid_a, uuid_b, uuid_a, uuid_b],
+            ),
+            (
+                "long strings of different lengths",
+                &[uuid_a, &uuid_a[..30], uuid_a],
+            ),
+            (
+                "non-ASCII",
+                &["Zürich", "Zu\u{308}rich", "Zürich", "→", "→"],
+            ),
+        ];
+        for (name, strings) in cases {
+            let strings: Vec<String> = strings.iter().map(|&s| s.to_owned()).collect();
+            eprintln!("case: {name}");
+            check_against_reference(&strings);
+        }
+    }
+
+    #[test]
+    fn strings_whose_hashes_collide_in_the_probed_bits_stay_apart() {
+        // Find, among short and long keys, pairs whose hashes agree on the 7 top bits
+        // (hashbrown's control byte) and on the 12 low bits (the first probe position of a
+        // table of up to 4096 buckets): probing compares them against each other.
+        use std::hash::BuildHasher as _;
+        let hasher = rustc_hash::FxBuildHasher;
+        for make in [
+            (|i: u32| format!("u_{i:08x}")) as fn(u32) -> String,
+            |i: u32| format!("device-0000-0000-0000-{i:012x}"),
+        ] {
+            let mut seen: std::collections::HashMap<u64, String> = Default::default();
+            let mut pairs = Vec::new();
+            for i in 0..20_000 {
+                let text = make(i);
+                let hash = hasher.hash_one(text.as_str());
+                let bits = (hash >> 57) << 12 | (hash & 0xfff);
+                if let Some(other) = seen.insert(bits, text.clone()) {
+                    pairs.push(other);
+                    pairs.push(text);
+                }
+                if pairs.len() >= 20 {
+                    break;
+                }
+            }
+            assert!(
+                pairs.len() >= 20,
+                "colliding pairs found: {}",
+                pairs.len() / 2
+            );
+            let mut twice = pairs.clone();
+            twice.extend(pairs.iter().rev().cloned());
+            check_against_reference(&twice);
+        }
+    }
+
+    #[test]
+    fn many_strings_grow_the_table_and_keep_their_symbols() {
+        let strings: Vec<String> = (0..50_000)
+            .map(|i| match i % 3 {
+                0 => format!("u_{i}"),
+                1 => format!("{i:08x}-80e9-48ce-a046-f677c504fb92"),
+                _ => format!("e{}", i % 1000),
+            })
+            .collect();
+        let mut twice = strings.clone();
+        twice.extend(strings.iter().rev().cloned());
+        check_against_reference(&twice);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn interning_agrees_with_a_first_seen_reference(
+            strings in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[ab\u{0}é]{0,4}",
+                    "[ab]{20,28}",
+                    "f964dd31-80e9-48ce-[ab]{1,3}",
+                    ".{0,40}",
+                ],
+                0..200,
+            )
+        ) {
+            check_against_reference(&strings);
+        }
+    }
+
     #[test]
     fn a_record_is_compact() {
         assert_eq!(std::mem::size_of::<EventRec>(), 48);
