@@ -373,6 +373,73 @@ fn scalar_end(buf: &[u8], pos: usize, c: Option<u8>) -> Result<usize, ScanError>
     }
 }
 
+/// Scans the value at `pos` (after whitespace); returns its span and end.
+#[inline]
+fn value_at(buf: &[u8], pos: usize, stack: &mut Vec<u64>) -> Result<(Span, usize), ScanError> {
+    let start = ws_end(buf, pos);
+    let c = buf.get(start).copied();
+    let (kind, end) = match c {
+        Some(b'"') => {
+            let (end, escaped) = string_end(buf, start + 1)?;
+            let span = Span {
+                kind: Kind::String { escaped },
+                start: start + 1,
+                end,
+            };
+            return Ok((span, end + 1));
+        }
+        Some(b'-' | b'0'..=b'9') => {
+            let (end, int) = number_end(buf, start)?;
+            (Kind::Number { int }, end)
+        }
+        Some(b'{') => (Kind::Object, container_end(buf, start, stack)?),
+        Some(b'[') => (Kind::Array, container_end(buf, start, stack)?),
+        Some(b'n') => (Kind::Null, scalar_end(buf, start, c)?),
+        // `true`, `false`, or the error `scalar_end` reports.
+        _ => (Kind::Bool, scalar_end(buf, start, c)?),
+    };
+    Ok((Span { kind, start, end }, end))
+}
+
+/// Scans the object whose `{` is at `pos`, calling `field` for each member; returns the
+/// offset after its `}`.
+#[inline]
+fn members_end<'a>(
+    buf: &'a [u8],
+    mut pos: usize,
+    stack: &mut Vec<u64>,
+    field: &mut impl FnMut(&'a [u8], bool, Span),
+) -> Result<usize, ScanError> {
+    if buf.get(pos) != Some(&b'{') {
+        return fail(pos, "expected an object");
+    }
+    pos = ws_end(buf, pos + 1);
+    if buf.get(pos) == Some(&b'}') {
+        return Ok(pos + 1);
+    }
+    loop {
+        pos = ws_end(buf, pos);
+        if buf.get(pos) != Some(&b'"') {
+            return fail(pos, "expected a string key");
+        }
+        let (key_end, escaped) = string_end(buf, pos + 1)?;
+        let key = &buf[pos + 1..key_end];
+        pos = ws_end(buf, key_end + 1);
+        if buf.get(pos) != Some(&b':') {
+            return fail(pos, "expected ':' after object key");
+        }
+        let (value, end) = value_at(buf, pos + 1, stack)?;
+        field(key, escaped, value);
+        pos = ws_end(buf, end);
+        match buf.get(pos) {
+            Some(b',') => pos += 1,
+            Some(b'}') => return Ok(pos + 1),
+            None => return fail(pos, "unexpected end of input"),
+            Some(_) => return fail(pos, "expected ',' or '}'"),
+        }
+    }
+}
+
 /// Skips the object or array whose opening bracket is at `pos`, validating all of it in
 /// one loop; returns the offset after its closing bracket.
 ///
@@ -579,25 +646,8 @@ impl<'a> Scanner<'a> {
     /// Scans one scalar, or a whole container, starting at the cursor (after whitespace).
     #[inline]
     pub fn value(&mut self) -> Result<Span, ScanError> {
-        let buf = self.buf;
-        let start = ws_end(buf, self.pos);
-        self.pos = start;
-        let c = buf.get(start).copied();
-        let kind = match c {
-            Some(b'"') => return self.string(),
-            Some(b'-' | b'0'..=b'9') => return self.number(),
-            Some(b'{') => Kind::Object,
-            Some(b'[') => Kind::Array,
-            Some(b'n') => Kind::Null,
-            // `true`, `false`, or the error `scalar_end` reports.
-            _ => Kind::Bool,
-        };
-        let scanned = if matches!(kind, Kind::Object | Kind::Array) {
-            container_end(buf, start, &mut self.stack)
-        } else {
-            scalar_end(buf, start, c)
-        };
-        self.settle(scanned.map(|end| (end, Span { kind, start, end })))
+        let scanned = value_at(self.buf, self.pos, &mut self.stack).map(|s| (s.1, s.0));
+        self.settle(scanned)
     }
 
     /// Scans an object (cursor on `{`), calling `field(key, escaped, value)` for each member.
@@ -606,44 +656,16 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut field: impl FnMut(&'a [u8], bool, Span),
     ) -> Result<Span, ScanError> {
-        let buf = self.buf;
         let start = self.pos;
-        self.expect(b'{', "expected an object")?;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Span {
+        let scanned = members_end(self.buf, start, &mut self.stack, &mut field).map(|end| {
+            let span = Span {
                 kind: Kind::Object,
                 start,
-                end: self.pos,
-            });
-        }
-        loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return self.err("expected a string key");
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            self.expect(b':', "expected ':' after object key")?;
-            let value = self.value()?;
-            let escaped = matches!(key.kind, Kind::String { escaped: true });
-            field(&buf[key.start..key.end], escaped, value);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Span {
-                        kind: Kind::Object,
-                        start,
-                        end: self.pos,
-                    });
-                }
-                None => return self.err("unexpected end of input"),
-                Some(_) => return self.err("expected ',' or '}'"),
-            }
-        }
+                end,
+            };
+            (end, span)
+        });
+        self.settle(scanned)
     }
 
     /// Calls `element(index, span)` for each element of the array at the cursor.
