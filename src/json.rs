@@ -3,8 +3,12 @@
 //! Every record is validated in full, nested property bags included (`NaN`, `Infinity`,
 //! trailing commas, control characters in strings, two values on one line are errors),
 //! but only the spans of the fields the session model reads are kept: no tree is
-//! built. Containers are skipped iteratively, so nesting depth is bounded only by
-//! memory, never by the stack. Strings are scanned eight bytes at a time.
+//! built. Containers the caller does not look into are skipped in one loop over their
+//! bytes (a small state machine with one bit per open level, no recursion), so nesting
+//! depth is bounded only by memory, never by the stack. String bodies and runs of digits
+//! are scanned eight bytes at a time. The scanner as it was before this speed work is
+//! kept as a test-only reference (`json/reference.rs`); a property test checks that both
+//! accept and reject the same texts with the same spans, error offsets and messages.
 //!
 //! The caller guarantees that the input is valid UTF-8 (checked once per line with
 //! `std::str::from_utf8`, which is far faster than doing it here byte by byte).
@@ -207,11 +211,333 @@ fn special_lanes(x: u64) -> u64 {
     (zero_q | zero_b | ctl) & HI
 }
 
+/// High bit set in each byte lane that is not an ASCII digit. The lowest set lane is
+/// exact: a carry out of a lane (a byte of `0xFA` or more) only reaches lanes above
+/// it, and that lane is itself flagged by its high nibble.
+#[inline]
+fn non_digit_lanes(x: u64) -> u64 {
+    const NIBBLE: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = LO * 0x30;
+    let high = (x & NIBBLE) ^ THREES;
+    let low = (x.wrapping_add(LO * 6) & NIBBLE) ^ THREES;
+    let m = high | low;
+    (((m & !HI).wrapping_add(!HI)) | m) & HI
+}
+
+/// The eight bytes at `pos` as a little-endian word, if there are eight.
+#[inline]
+fn word_at(buf: &[u8], pos: usize) -> Option<u64> {
+    let chunk: &[u8; 8] = buf.get(pos..pos + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(*chunk))
+}
+
+#[inline]
+fn fail<T>(offset: usize, reason: &'static str) -> Result<T, ScanError> {
+    Err(ScanError { offset, reason })
+}
+
+/// The offset of the first byte at or after `pos` that is not JSON whitespace.
+#[inline]
+fn ws_end(buf: &[u8], mut pos: usize) -> usize {
+    while let Some(&c) = buf.get(pos) {
+        if c > b' ' || !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// The offset after the run of ASCII digits at `pos`, eight bytes at a time.
+#[inline]
+fn digits_end(buf: &[u8], mut pos: usize) -> usize {
+    while let Some(word) = word_at(buf, pos) {
+        let lanes = non_digit_lanes(word);
+        if lanes != 0 {
+            return pos + (lanes.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while buf.get(pos).is_some_and(u8::is_ascii_digit) {
+        pos += 1;
+    }
+    pos
+}
+
+/// Scans a string body starting at `pos` (just after the opening quote). Returns the
+/// offset of the closing quote and whether the body holds an escape.
+#[inline]
+fn string_end(buf: &[u8], mut pos: usize) -> Result<(usize, bool), ScanError> {
+    let mut escaped = false;
+    loop {
+        while let Some(word) = word_at(buf, pos) {
+            let lanes = special_lanes(word);
+            if lanes != 0 {
+                pos += (lanes.trailing_zeros() / 8) as usize;
+                break;
+            }
+            pos += 8;
+        }
+        match buf.get(pos) {
+            None => return fail(pos, "unterminated string"),
+            Some(b'"') => return Ok((pos, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                pos = escape_end(buf, pos + 1)?;
+            }
+            Some(0..0x20) => return fail(pos, "control character in string"),
+            Some(_) => pos += 1,
+        }
+    }
+}
+
+/// Checks the escape whose backslash is just before `pos`; returns the offset after it.
+#[cold]
+fn escape_end(buf: &[u8], pos: usize) -> Result<usize, ScanError> {
+    match buf.get(pos) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(pos + 1),
+        Some(b'u') => {
+            let hex = buf.get(pos + 1..pos + 5);
+            if hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                Ok(pos + 5)
+            } else {
+                fail(pos, "invalid \\u escape")
+            }
+        }
+        None => fail(pos, "unterminated string"),
+        Some(_) => fail(pos, "invalid escape in string"),
+    }
+}
+
+/// Scans a number per the RFC 8259 grammar; returns its end and whether it is an
+/// integer (no fraction, no exponent).
+#[inline]
+fn number_end(buf: &[u8], mut pos: usize) -> Result<(usize, bool), ScanError> {
+    if buf.get(pos) == Some(&b'-') {
+        pos += 1;
+    }
+    match buf.get(pos) {
+        Some(b'0') => pos += 1,
+        Some(b'1'..=b'9') => pos = digits_end(buf, pos + 1),
+        _ => return fail(pos, "invalid number"),
+    }
+    let mut int = true;
+    if buf.get(pos) == Some(&b'.') {
+        int = false;
+        let end = digits_end(buf, pos + 1);
+        if end == pos + 1 {
+            return fail(end, "invalid number: no digit after '.'");
+        }
+        pos = end;
+    }
+    if matches!(buf.get(pos), Some(b'e' | b'E')) {
+        int = false;
+        pos += 1;
+        if matches!(buf.get(pos), Some(b'+' | b'-')) {
+            pos += 1;
+        }
+        let end = digits_end(buf, pos);
+        if end == pos {
+            return fail(end, "invalid number: no digit in exponent");
+        }
+        pos = end;
+    }
+    Ok((pos, int))
+}
+
+/// Checks the literal `word` at `pos`; returns the offset after it.
+#[inline]
+fn literal_end(buf: &[u8], pos: usize, word: &'static [u8]) -> Result<usize, ScanError> {
+    if buf.get(pos..pos + word.len()) == Some(word) {
+        Ok(pos + word.len())
+    } else {
+        fail(
+            pos,
+            "invalid literal (NaN, Infinity and bare words are not JSON)",
+        )
+    }
+}
+
+/// Scans the scalar (or reports the error) whose first byte is `c`, at `pos`; returns
+/// its end. `{` and `[` are the caller's.
+#[inline]
+fn scalar_end(buf: &[u8], pos: usize, c: Option<u8>) -> Result<usize, ScanError> {
+    match c {
+        Some(b'"') => string_end(buf, pos + 1).map(|(end, _)| end + 1),
+        Some(b'-' | b'0'..=b'9') => number_end(buf, pos).map(|(end, _)| end),
+        Some(b't') => literal_end(buf, pos, b"true"),
+        Some(b'f') => literal_end(buf, pos, b"false"),
+        Some(b'n') => literal_end(buf, pos, b"null"),
+        None => fail(pos, "unexpected end of input"),
+        Some(_) => fail(pos, "expected a JSON value"),
+    }
+}
+
+/// Scans the value at `pos` (after whitespace); returns its span and end.
+#[inline]
+fn value_at(buf: &[u8], pos: usize, stack: &mut Vec<u64>) -> Result<(Span, usize), ScanError> {
+    let start = ws_end(buf, pos);
+    let c = buf.get(start).copied();
+    let (kind, end) = match c {
+        Some(b'"') => {
+            let (end, escaped) = string_end(buf, start + 1)?;
+            let span = Span {
+                kind: Kind::String { escaped },
+                start: start + 1,
+                end,
+            };
+            return Ok((span, end + 1));
+        }
+        Some(b'-' | b'0'..=b'9') => {
+            let (end, int) = number_end(buf, start)?;
+            (Kind::Number { int }, end)
+        }
+        Some(b'{') => (Kind::Object, container_end(buf, start, stack)?),
+        Some(b'[') => (Kind::Array, container_end(buf, start, stack)?),
+        Some(b'n') => (Kind::Null, scalar_end(buf, start, c)?),
+        // `true`, `false`, or the error `scalar_end` reports.
+        _ => (Kind::Bool, scalar_end(buf, start, c)?),
+    };
+    Ok((Span { kind, start, end }, end))
+}
+
+/// Scans the object whose `{` is at `pos`, calling `field` for each member; returns the
+/// offset after its `}`.
+#[inline]
+fn members_end<'a>(
+    buf: &'a [u8],
+    mut pos: usize,
+    stack: &mut Vec<u64>,
+    field: &mut impl FnMut(&'a [u8], bool, Span),
+) -> Result<usize, ScanError> {
+    if buf.get(pos) != Some(&b'{') {
+        return fail(pos, "expected an object");
+    }
+    pos = ws_end(buf, pos + 1);
+    if buf.get(pos) == Some(&b'}') {
+        return Ok(pos + 1);
+    }
+    loop {
+        pos = ws_end(buf, pos);
+        if buf.get(pos) != Some(&b'"') {
+            return fail(pos, "expected a string key");
+        }
+        let (key_end, escaped) = string_end(buf, pos + 1)?;
+        let key = &buf[pos + 1..key_end];
+        pos = ws_end(buf, key_end + 1);
+        if buf.get(pos) != Some(&b':') {
+            return fail(pos, "expected ':' after object key");
+        }
+        let (value, end) = value_at(buf, pos + 1, stack)?;
+        field(key, escaped, value);
+        pos = ws_end(buf, end);
+        match buf.get(pos) {
+            Some(b',') => pos += 1,
+            Some(b'}') => return Ok(pos + 1),
+            None => return fail(pos, "unexpected end of input"),
+            Some(_) => return fail(pos, "expected ',' or '}'"),
+        }
+    }
+}
+
+/// Skips the object or array whose opening bracket is at `pos`, validating all of it in
+/// one loop; returns the offset after its closing bracket.
+///
+/// The open containers are kept as one bit each (1 for an object): the innermost 64 in
+/// a word, the outer ones in `spill` (so any depth fits, and shallow ones allocate
+/// nothing).
+fn container_end(buf: &[u8], mut pos: usize, spill: &mut Vec<u64>) -> Result<usize, ScanError> {
+    spill.clear();
+    let mut object = buf.get(pos) == Some(&b'{');
+    let mut bits = u64::from(object);
+    let mut depth: usize = 1;
+    pos += 1;
+    // An empty container may close right after its opening bracket.
+    let mut first = true;
+    loop {
+        pos = ws_end(buf, pos);
+        let close = if object { b'}' } else { b']' };
+        let mut c = buf.get(pos).copied();
+        if first && c == Some(close) {
+            pos += 1;
+        } else {
+            if object {
+                if c != Some(b'"') {
+                    return fail(pos, "expected a string key");
+                }
+                pos = string_end(buf, pos + 1)?.0 + 1;
+                pos = ws_end(buf, pos);
+                if buf.get(pos) != Some(&b':') {
+                    return fail(pos, "expected ':' after object key");
+                }
+                pos = ws_end(buf, pos + 1);
+                c = buf.get(pos).copied();
+            }
+            if let Some(open @ (b'{' | b'[')) = c {
+                let shift = depth % 64;
+                if shift == 0 {
+                    spill.push(bits);
+                }
+                object = open == b'{';
+                bits = (bits & !(1 << shift)) | (u64::from(object) << shift);
+                depth += 1;
+                pos += 1;
+                first = true;
+                continue;
+            }
+            pos = scalar_end(buf, pos, c)?;
+            // After a value: a comma, or the closing bracket (then loop to the parent).
+            pos = ws_end(buf, pos);
+            let close = if object { b'}' } else { b']' };
+            match buf.get(pos) {
+                Some(b',') => {
+                    pos += 1;
+                    first = false;
+                    continue;
+                }
+                Some(&c) if c == close => pos += 1,
+                None => return fail(pos, "unexpected end of input"),
+                Some(_) if object => return fail(pos, "expected ',' or '}'"),
+                Some(_) => return fail(pos, "expected ',' or ']'"),
+            }
+        }
+        // A container just closed: pop it, then a comma or more closing brackets.
+        loop {
+            depth -= 1;
+            if depth == 0 {
+                return Ok(pos);
+            }
+            let shift = depth % 64;
+            if shift == 0 {
+                bits = spill.pop().unwrap_or(0);
+            }
+            object = (bits >> ((depth - 1) % 64)) & 1 == 1;
+            pos = ws_end(buf, pos);
+            let close = if object { b'}' } else { b']' };
+            match buf.get(pos) {
+                Some(b',') => {
+                    pos += 1;
+                    first = false;
+                    break;
+                }
+                Some(&c) if c == close => pos += 1,
+                None => return fail(pos, "unexpected end of input"),
+                Some(_) if object => return fail(pos, "expected ',' or '}'"),
+                Some(_) => return fail(pos, "expected ',' or ']'"),
+            }
+        }
+    }
+}
+
 /// A cursor over one JSON text.
+///
+/// Every scanning method leaves the cursor after what it scanned, or on an error at the
+/// error's offset.
 pub struct Scanner<'a> {
     buf: &'a [u8],
     pos: usize,
-    stack: Vec<u8>,
+    /// Outer levels of deep nesting for [`container_end`], kept to reuse its allocation.
+    stack: Vec<u64>,
 }
 
 impl<'a> Scanner<'a> {
@@ -242,21 +568,28 @@ impl<'a> Scanner<'a> {
     }
 
     fn err<T>(&self, reason: &'static str) -> Result<T, ScanError> {
-        Err(ScanError {
-            offset: self.pos,
-            reason,
-        })
+        fail(self.pos, reason)
+    }
+
+    /// Moves the cursor to the end of a scan, or to its error's offset.
+    #[inline]
+    fn settle<T>(&mut self, result: Result<(usize, T), ScanError>) -> Result<T, ScanError> {
+        match result {
+            Ok((end, value)) => {
+                self.pos = end;
+                Ok(value)
+            }
+            Err(e) => {
+                self.pos = e.offset;
+                Err(e)
+            }
+        }
     }
 
     /// Skips JSON whitespace (space, tab, CR, LF).
     #[inline]
     pub fn skip_ws(&mut self) {
-        while let Some(&c) = self.buf.get(self.pos) {
-            if !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
-                break;
-            }
-            self.pos += 1;
-        }
+        self.pos = ws_end(self.buf, self.pos);
     }
 
     /// The next byte, if any, without consuming it.
@@ -282,232 +615,39 @@ impl<'a> Scanner<'a> {
     }
 
     /// Scans a string; the cursor is on its opening quote. Returns the inner span.
-    /// The hot loop keeps the cursor in a local and stores it back only at the end, on an
-    /// escape and on an error (so error offsets are those of the byte at fault).
     #[inline]
     pub fn string(&mut self) -> Result<Span, ScanError> {
-        let buf = self.buf;
         let start = self.pos + 1;
-        let mut pos = start;
-        let mut escaped = false;
-        loop {
-            while let Some(chunk) = buf.get(pos..pos + 8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                let lanes = special_lanes(u64::from_le_bytes(word));
-                if lanes != 0 {
-                    pos += (lanes.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                pos += 8;
-            }
-            let Some(&c) = buf.get(pos) else {
-                self.pos = pos;
-                return self.err("unterminated string");
+        let scanned = string_end(self.buf, start).map(|(end, escaped)| {
+            let span = Span {
+                kind: Kind::String { escaped },
+                start,
+                end,
             };
-            match c {
-                b'"' => {
-                    self.pos = pos + 1;
-                    return Ok(Span {
-                        kind: Kind::String { escaped },
-                        start,
-                        end: pos,
-                    });
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.pos = pos;
-                    self.escape()?;
-                    pos = self.pos;
-                }
-                0..0x20 => {
-                    self.pos = pos;
-                    return self.err("control character in string");
-                }
-                _ => pos += 1,
-            }
-        }
-    }
-
-    fn escape(&mut self) -> Result<(), ScanError> {
-        self.pos += 1;
-        match self.peek() {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                self.pos += 1;
-                Ok(())
-            }
-            Some(b'u') => {
-                let hex = self.buf.get(self.pos + 1..self.pos + 5);
-                if hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                    self.pos += 5;
-                    Ok(())
-                } else {
-                    self.err("invalid \\u escape")
-                }
-            }
-            None => self.err("unterminated string"),
-            Some(_) => self.err("invalid escape in string"),
-        }
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.pos += 1;
-        }
-        self.pos - start
+            (end + 1, span)
+        });
+        self.settle(scanned)
     }
 
     /// Scans a number per the RFC 8259 grammar.
     pub fn number(&mut self) -> Result<Span, ScanError> {
         let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return self.err("invalid number"),
-        }
-        let mut int = true;
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            int = false;
-            if self.digits() == 0 {
-                return self.err("invalid number: no digit after '.'");
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            int = false;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return self.err("invalid number: no digit in exponent");
-            }
-        }
-        Ok(Span {
-            kind: Kind::Number { int },
-            start,
-            end: self.pos,
-        })
-    }
-
-    fn literal(&mut self, word: &'static [u8], kind: Kind) -> Result<Span, ScanError> {
-        let start = self.pos;
-        if self.buf.get(self.pos..self.pos + word.len()) == Some(word) {
-            self.pos += word.len();
-            Ok(Span {
-                kind,
+        let scanned = number_end(self.buf, start).map(|(end, int)| {
+            let span = Span {
+                kind: Kind::Number { int },
                 start,
-                end: self.pos,
-            })
-        } else {
-            self.err("invalid literal (NaN, Infinity and bare words are not JSON)")
-        }
+                end,
+            };
+            (end, span)
+        });
+        self.settle(scanned)
     }
 
     /// Scans one scalar, or a whole container, starting at the cursor (after whitespace).
+    #[inline]
     pub fn value(&mut self) -> Result<Span, ScanError> {
-        self.skip_ws();
-        match self.peek() {
-            Some(b'"') => self.string(),
-            Some(b'{' | b'[') => self.container(),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b't') => self.literal(b"true", Kind::Bool),
-            Some(b'f') => self.literal(b"false", Kind::Bool),
-            Some(b'n') => self.literal(b"null", Kind::Null),
-            None => self.err("unexpected end of input"),
-            Some(_) => self.err("expected a JSON value"),
-        }
-    }
-
-    /// Skips an object or array iteratively; the cursor is on its opening bracket.
-    fn container(&mut self) -> Result<Span, ScanError> {
-        let start = self.pos;
-        let kind = if self.buf[start] == b'{' {
-            Kind::Object
-        } else {
-            Kind::Array
-        };
-        let mut stack = std::mem::take(&mut self.stack);
-        stack.clear();
-        let result = self.container_with(&mut stack);
-        self.stack = stack;
-        result.map(|()| Span {
-            kind,
-            start,
-            end: self.pos,
-        })
-    }
-
-    fn container_with(&mut self, stack: &mut Vec<u8>) -> Result<(), ScanError> {
-        stack.push(self.buf[self.pos]);
-        self.pos += 1;
-        let mut first = true;
-        loop {
-            let Some(&open) = stack.last() else {
-                return Ok(());
-            };
-            self.skip_ws();
-            let close = if open == b'{' { b'}' } else { b']' };
-            if first && self.peek() == Some(close) {
-                self.pos += 1;
-                stack.pop();
-                if stack.is_empty() {
-                    return Ok(());
-                }
-            } else {
-                if open == b'{' {
-                    if self.peek() != Some(b'"') {
-                        return self.err("expected a string key");
-                    }
-                    self.string()?;
-                    self.skip_ws();
-                    self.expect(b':', "expected ':' after object key")?;
-                    self.skip_ws();
-                }
-                match self.peek() {
-                    Some(c @ (b'{' | b'[')) => {
-                        stack.push(c);
-                        self.pos += 1;
-                        first = true;
-                        continue;
-                    }
-                    _ => {
-                        self.value()?;
-                    }
-                }
-            }
-            // After a value (or a closed container): a comma or closing brackets.
-            loop {
-                self.skip_ws();
-                let Some(&open) = stack.last() else {
-                    return Ok(());
-                };
-                let close = if open == b'{' { b'}' } else { b']' };
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        first = false;
-                        break;
-                    }
-                    Some(c) if c == close => {
-                        self.pos += 1;
-                        stack.pop();
-                        if stack.is_empty() {
-                            return Ok(());
-                        }
-                    }
-                    None => return self.err("unexpected end of input"),
-                    Some(_) if open == b'{' => return self.err("expected ',' or '}'"),
-                    Some(_) => return self.err("expected ',' or ']'"),
-                }
-            }
-        }
+        let scanned = value_at(self.buf, self.pos, &mut self.stack).map(|s| (s.1, s.0));
+        self.settle(scanned)
     }
 
     /// Scans an object (cursor on `{`), calling `field(key, escaped, value)` for each member.
@@ -517,42 +657,15 @@ impl<'a> Scanner<'a> {
         mut field: impl FnMut(&'a [u8], bool, Span),
     ) -> Result<Span, ScanError> {
         let start = self.pos;
-        self.expect(b'{', "expected an object")?;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Span {
+        let scanned = members_end(self.buf, start, &mut self.stack, &mut field).map(|end| {
+            let span = Span {
                 kind: Kind::Object,
                 start,
-                end: self.pos,
-            });
-        }
-        loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return self.err("expected a string key");
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            self.expect(b':', "expected ':' after object key")?;
-            let value = self.value()?;
-            let escaped = matches!(key.kind, Kind::String { escaped: true });
-            field(key.bytes(self.buf), escaped, value);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Span {
-                        kind: Kind::Object,
-                        start,
-                        end: self.pos,
-                    });
-                }
-                None => return self.err("unexpected end of input"),
-                Some(_) => return self.err("expected ',' or '}'"),
-            }
-        }
+                end,
+            };
+            (end, span)
+        });
+        self.settle(scanned)
     }
 
     /// Calls `element(index, span)` for each element of the array at the cursor.
@@ -698,6 +811,11 @@ pub fn str_of<'b>(buf: &'b [u8], span: Span, scratch: &'b mut String) -> &'b str
         _ => std::str::from_utf8(span.bytes(buf)).unwrap_or(""),
     }
 }
+
+#[cfg(test)]
+mod equivalence;
+#[cfg(test)]
+mod reference;
 
 #[cfg(test)]
 mod tests {
