@@ -66,6 +66,33 @@ pub fn end_props_pair(a: &Analysis, store: &EventStore, s: SessionIx) -> Option<
     None
 }
 
+/// The [`EndPropsPair`] of each session of `sessions` flagged `end_props_changed`.
+pub fn end_props_pairs<'a>(
+    a: &'a Analysis,
+    store: &'a EventStore,
+    sessions: impl IntoIterator<Item = SessionIx> + 'a,
+) -> impl Iterator<Item = (SessionIx, EndPropsPair)> + 'a {
+    sessions
+        .into_iter()
+        .filter(|&s| {
+            a.sessions[s.idx()]
+                .flags
+                .contains(super::Flag::EndPropsChanged)
+        })
+        .filter_map(move |s| end_props_pair(a, store, s).map(|p| (s, p)))
+}
+
+/// An object key's text (raw bytes between the quotes, unescaped when `escaped`).
+fn key_text(key: &[u8], escaped: bool) -> String {
+    let mut scratch = String::new();
+    let span = Span {
+        kind: Kind::String { escaped },
+        start: 0,
+        end: key.len(),
+    };
+    json::str_of(key, span, &mut scratch).to_string()
+}
+
 /// One user property that differs between two events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PropChange {
@@ -86,17 +113,7 @@ fn user_properties(raw: &[u8]) -> Result<Vec<(String, String, u64)>, String> {
     let mut found: Option<Span> = None;
     scanner
         .object(|key, escaped, value| {
-            let mut scratch = String::new();
-            let name = json::str_of(
-                key,
-                Span {
-                    kind: Kind::String { escaped },
-                    start: 0,
-                    end: key.len(),
-                },
-                &mut scratch,
-            );
-            if name == "user_properties" {
+            if key_text(key, escaped) == "user_properties" {
                 found = Some(value);
             }
         })
@@ -114,18 +131,7 @@ fn user_properties(raw: &[u8]) -> Result<Vec<(String, String, u64)>, String> {
         Some(span) if span.kind == Kind::Object => {
             let mut members: Vec<(String, Span)> = Vec::new();
             let _ = Scanner::at(raw, span.start).object(|key, escaped, value| {
-                let mut k = String::new();
-                let name = json::str_of(
-                    key,
-                    Span {
-                        kind: Kind::String { escaped },
-                        start: 0,
-                        end: key.len(),
-                    },
-                    &mut k,
-                )
-                .to_string();
-                members.push((name, value));
+                members.push((key_text(key, escaped), value));
             });
             for (name, value) in members {
                 let (text, hash) = member(value, &mut scratch);
@@ -181,6 +187,49 @@ pub fn user_properties_diff(old: &[u8], new: &[u8]) -> Result<Vec<PropChange>, S
         .collect())
 }
 
+/// The app's lifecycle state while a user's events stream past in the user's order:
+/// `[Amplitude] Application Backgrounded` sends it to the background (remembering since
+/// when), `[Amplitude] Application Opened` brings it back. The session pass and
+/// [`background_stretches`] both walk it, so they agree.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct AppState {
+    /// The symbols of the two lifecycle event types (`None`: not in the input).
+    pub backgrounded: Option<Sym>,
+    pub opened: Option<Sym>,
+    /// Whether the app is in the background.
+    pub in_background: bool,
+    /// When it last went to the background.
+    pub since: i64,
+}
+
+impl AppState {
+    /// The foreground state, for the input's lifecycle event types.
+    pub fn new(backgrounded: Option<Sym>, opened: Option<Sym>) -> Self {
+        Self {
+            backgrounded,
+            opened,
+            in_background: false,
+            since: i64::MIN,
+        }
+    }
+
+    /// Moves past an event of type `t` at `time`; true when it is a lifecycle event.
+    pub fn step(&mut self, t: Sym, time: i64) -> bool {
+        if self.backgrounded == Some(t) {
+            if !self.in_background {
+                self.since = time;
+            }
+            self.in_background = true;
+            true
+        } else if self.opened == Some(t) {
+            self.in_background = false;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// The stretches `(from, to)` of session `s` spent with the app in the background: from
 /// the session's previous event (or the user's `[Amplitude] Application Backgrounded`, if
 /// later) to each of its events that arrives while the app is in the background. Their
@@ -188,30 +237,18 @@ pub fn user_properties_diff(old: &[u8], new: &[u8]) -> Result<Vec<PropChange>, S
 #[must_use]
 pub fn background_stretches(a: &Analysis, store: &EventStore, s: SessionIx) -> Vec<(i64, i64)> {
     let lookup = |name: &str| store.strings.lookup(name);
-    let (Some(backgrounded), opened) = (lookup(LIFECYCLE_BACKGROUNDED), lookup(LIFECYCLE_OPENED))
-    else {
-        return Vec::new();
-    };
-    let Some(session) = a.sessions.get(s.idx()) else {
+    let backgrounded = lookup(LIFECYCLE_BACKGROUNDED);
+    let (true, Some(session)) = (backgrounded.is_some(), a.sessions.get(s.idx())) else {
         return Vec::new();
     };
     let events = store.events();
     let mut out = Vec::new();
-    let mut in_background = false;
-    let mut since = i64::MIN;
+    let mut app = AppState::new(backgrounded, lookup(LIFECYCLE_OPENED));
     let mut previous: Option<i64> = None;
     for p in a.users[session.user].events.iter_ix() {
         let e = &events[a.order[p.idx()].idx()];
-        let was_background = in_background;
-        let from = since;
-        step_lifecycle(
-            e.event_type,
-            backgrounded,
-            opened,
-            e.time,
-            &mut in_background,
-            &mut since,
-        );
+        let (was_background, from) = (app.in_background, app.since);
+        app.step(e.event_type, e.time);
         if a.pos_session.get(p.idx()) != Some(&s) {
             continue;
         }
@@ -226,26 +263,6 @@ pub fn background_stretches(a: &Analysis, store: &EventStore, s: SessionIx) -> V
         previous = Some(e.time);
     }
     out
-}
-
-/// The app's state after an event of type `t` at `time`: Backgrounded sends it to the
-/// background (remembering since when), Opened brings it back.
-fn step_lifecycle(
-    t: Sym,
-    backgrounded: Sym,
-    opened: Option<Sym>,
-    time: i64,
-    in_background: &mut bool,
-    since: &mut i64,
-) {
-    if t == backgrounded {
-        if !*in_background {
-            *since = time;
-        }
-        *in_background = true;
-    } else if Some(t) == opened {
-        *in_background = false;
-    }
 }
 
 #[cfg(test)]

@@ -50,7 +50,8 @@ use rayon::prelude::*;
 pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
 pub use identity::{IdField, Identity};
 pub use lifecycle::{
-    EndPropsPair, PropChange, background_stretches, end_props_pair, user_properties_diff,
+    EndPropsPair, PropChange, background_stretches, end_props_pair, end_props_pairs,
+    user_properties_diff,
 };
 pub use replay::{GAP_BUCKETS, GapHistogram, Replay, ReplayInput, SweepRow, sweep_timeouts};
 pub use scope::{ScopeFigures, ScopeSweepRow};

@@ -9,6 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
 use crate::event::{EventRec, Sym};
@@ -110,9 +111,7 @@ fn user_sessions(
     } = *inputs;
     let gap = rules.gap_ms;
     // Between the user's Application Backgrounded and next Application Opened.
-    let mut in_background = false;
-    // When the user's app last went to the background.
-    let mut background_since = i64::MIN;
+    let mut app = AppState::new(lifecycle.backgrounded, lifecycle.opened);
     let mut index: FxHashMap<i64, u32> = FxHashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
@@ -125,19 +124,8 @@ fn user_sessions(
         // Lifecycle events move the user's state whatever their session, and are never
         // background events themselves.
         // Whether the time up to this event was spent in the background, and since when.
-        let (was_background, since) = (in_background, background_since);
-        let background = if lifecycle.backgrounded == Some(e.event_type) {
-            if !in_background {
-                background_since = e.time;
-            }
-            in_background = true;
-            false
-        } else if lifecycle.opened == Some(e.event_type) {
-            in_background = false;
-            false
-        } else {
-            in_background && class.is_active()
-        };
+        let (was_background, since) = (app.in_background, app.since);
+        let background = !app.step(e.event_type, e.time) && app.in_background && class.is_active();
         let Some(id) = e.session_id() else {
             continue;
         };

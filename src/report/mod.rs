@@ -179,19 +179,14 @@ fn locate_end_props(
     analysis: &Analysis,
     users: &[UserIx],
 ) -> Vec<String> {
-    use crate::analysis::{Flag, end_props_pair};
     if store.keeps_raw() {
         return Vec::new();
     }
-    let pairs: Vec<_> = users
+    let sessions = users
         .iter()
-        .flat_map(|&u| analysis.users[u].sessions.iter_ix())
-        .filter(|&s| {
-            analysis.sessions[s.idx()]
-                .flags
-                .contains(Flag::EndPropsChanged)
-        })
-        .filter_map(|s| end_props_pair(analysis, store, s))
+        .flat_map(|&u| analysis.users[u].sessions.iter_ix());
+    let pairs: Vec<_> = crate::analysis::end_props_pairs(analysis, store, sessions)
+        .map(|(_, p)| p)
         .collect();
     // Most are found through an example event carrying the same properties; only the
     // rest (past the store's cap) need the sources read again.

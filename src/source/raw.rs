@@ -115,12 +115,8 @@ pub fn end_props_diffs(
     a: &crate::analysis::Analysis,
     sessions: impl IntoIterator<Item = crate::index::SessionIx>,
 ) -> Vec<(crate::index::SessionIx, EndPropsDiff)> {
-    use crate::analysis::{Flag, end_props_pair, user_properties_diff};
-    let pairs: Vec<_> = sessions
-        .into_iter()
-        .filter(|&s| a.sessions[s.idx()].flags.contains(Flag::EndPropsChanged))
-        .filter_map(|s| end_props_pair(a, store, s).map(|p| (s, p)))
-        .collect();
+    use crate::analysis::{end_props_pairs, user_properties_diff};
+    let pairs: Vec<_> = end_props_pairs(a, store, sessions).collect();
     let empty = crate::json::empty_object_hash();
     let mut locs: Vec<RawLoc> = Vec::with_capacity(pairs.len() * 2);
     // Per side: the text is `{}`, or at `locs[k]`, or unknown.

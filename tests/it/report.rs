@@ -176,22 +176,28 @@ fn one_user_by_user_device_or_unknown_id() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("'nobody'"));
 }
 
-#[test]
-fn standard_input_is_a_source() {
-    let gz = std::fs::read(fixture("containers/events.ndjson.gz")).expect("fixture");
+/// `report --format json -` with the fixture `name` on standard input.
+fn report_json_of_stdin(name: &str) -> Output {
+    let input = std::fs::read(fixture(name)).expect("fixture");
     let mut child = bin()
         .args(["report", "--format", "json", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(&gz)
+        .write_all(&input)
         .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn standard_input_is_a_source() {
+    let out = report_json_of_stdin("containers/events.ndjson.gz");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json(&out)["summary"]["events"], 5);
 }
@@ -421,21 +427,7 @@ fn end_props_changed_names_the_properties_that_changed() {
 /// pair are reported, the properties are not, and stderr says why.
 #[test]
 fn end_props_from_standard_input_say_why_the_properties_are_not_shown() {
-    let text = std::fs::read(fixture("lifecycle/end-props.ndjson")).expect("fixture");
-    let mut child = bin()
-        .args(["report", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&text)
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = report_json_of_stdin("lifecycle/end-props.ndjson");
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot be read a second time"), "{stderr}");

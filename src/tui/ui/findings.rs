@@ -106,12 +106,15 @@ fn lines(model: &Model, f: Finding, selected: bool, width: usize) -> Vec<String>
             if !on_head {
                 out.push(head.trim_end().to_string());
             }
-            for (k, line) in wrap(flag.meaning(), room)
+            for (k, line) in super::wrap_words(flag.meaning(), room)
                 .into_iter()
-                .chain(wrap(&format!("likely cause: {}", flag.cause()), room))
+                .chain(super::wrap_words(
+                    &format!("likely cause: {}", flag.cause()),
+                    room,
+                ))
                 .chain(
                     flag.fix()
-                        .map(|f| wrap(&format!("fix: {f}"), room))
+                        .map(|f| super::wrap_words(&format!("fix: {f}"), room))
                         .unwrap_or_default(),
                 )
                 .enumerate()
@@ -155,25 +158,6 @@ fn lines(model: &Model, f: Finding, selected: bool, width: usize) -> Vec<String>
             "a session_id that is neither an integer nor a numeric string: counted out of session"
         )],
     }
-}
-
-/// `text` in lines of at most `width` characters, broken between words.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
 }
 
 /// Draws the findings overlay.

@@ -323,6 +323,27 @@ pub fn cells(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
 
+/// `text` in lines of at most `width` display cells, broken between words (a longer
+/// word stays whole on its own line); no line for empty text.
+#[must_use]
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && cells(&line) + 1 + cells(word) > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 /// `text` cut at its start to `width` display cells, with `…` first when cut: for texts
 /// whose end tells them apart (`…tion Backgrounded`, `…lication Opened`).
 #[must_use]

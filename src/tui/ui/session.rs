@@ -83,26 +83,6 @@ pub fn id_words(zone: Zone, id: i64, first: i64) -> String {
     }
 }
 
-/// `text` in lines of at most `width` characters, broken between words.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
-}
-
 struct Out<'t> {
     lines: Vec<Line<'static>>,
     width: usize,
@@ -292,7 +272,7 @@ fn facts(
                 Some(fix) => format!("{}. Fix: {fix}", f.meaning()),
                 None => f.meaning().to_string(),
             };
-            for (k, part) in wrap(&text, room).into_iter().enumerate() {
+            for (k, part) in super::wrap_words(&text, room).into_iter().enumerate() {
                 let label = if k == 0 { f.label() } else { "" };
                 out.item(vec![
                     Span::styled(format!("{label:<13}"), t.flag),
