@@ -170,6 +170,95 @@ impl ReplayInput {
     }
 }
 
+/// Reusable buffers of [`ReplayInput::user_row`].
+#[derive(Default)]
+pub struct RowScratch {
+    /// Per recorded session seen: (session, the last replayed session it fell in, split,
+    /// merged).
+    seen: Vec<(SessionIx, usize, bool, bool)>,
+    /// Indices into `seen` of the current replayed session's members.
+    members: Vec<usize>,
+    /// Lengths of the replayed sessions so far.
+    lengths: Vec<i64>,
+}
+
+impl RowScratch {
+    /// Ends the current replayed session `first..=last`.
+    fn close(&mut self, first: i64, last: i64) {
+        self.lengths.push(last.saturating_sub(first));
+        if self.members.len() > 1 {
+            for &k in &self.members {
+                self.seen[k].3 = true;
+            }
+        }
+        self.members.clear();
+    }
+}
+
+impl ReplayInput {
+    /// User `user`'s figures at `timeout_ms`: [`ReplayInput::user_replay`]'s
+    /// [`UserReplay::row`] without building the detail (no vector per replayed session),
+    /// for the per-user sweep every user of a report carries.
+    #[must_use]
+    pub fn user_row(&self, user: UserIx, timeout_ms: i64, scratch: &mut RowScratch) -> SweepRow {
+        scratch.seen.clear();
+        scratch.members.clear();
+        scratch.lengths.clear();
+        let mut current: Option<(i64, i64)> = None;
+        let mut replayed = 0usize;
+        if let Some(range) = self.users.get(user.idx()) {
+            let span = range.start as usize..range.end as usize;
+            // The index in `seen` of the last event's session: consecutive events are
+            // mostly of one recorded session.
+            let mut last_k = usize::MAX;
+            for (&t, &s) in self.times[span.clone()].iter().zip(&self.recorded[span]) {
+                match &mut current {
+                    Some((_, last)) if t.saturating_sub(*last) <= timeout_ms => *last = t,
+                    _ => {
+                        if let Some((first, last)) = current {
+                            scratch.close(first, last);
+                        }
+                        current = Some((t, t));
+                        replayed += 1;
+                    }
+                }
+                let r = replayed;
+                let k = if scratch.seen.get(last_k).is_some_and(|x| x.0 == s) {
+                    Some(last_k)
+                } else {
+                    scratch.seen.iter().position(|x| x.0 == s)
+                };
+                match k {
+                    None => {
+                        last_k = scratch.seen.len();
+                        scratch.seen.push((s, r, false, false));
+                        scratch.members.push(last_k);
+                    }
+                    Some(k) => {
+                        last_k = k;
+                        let entry = &mut scratch.seen[k];
+                        if entry.1 != r {
+                            entry.1 = r;
+                            entry.2 = true;
+                            scratch.members.push(k);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((first, last)) = current {
+            scratch.close(first, last);
+        }
+        SweepRow {
+            timeout_ms,
+            sessions: replayed as u64,
+            median_length_ms: median(&mut scratch.lengths),
+            split: scratch.seen.iter().filter(|x| x.2).count() as u64,
+            merged: scratch.seen.iter().filter(|x| x.3).count() as u64,
+        }
+    }
+}
+
 /// Two timeouts of one user side by side.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comparison {
@@ -199,9 +288,10 @@ impl Analysis {
     /// the current one), as [`Analysis::sweep`] has for the whole input.
     #[must_use]
     pub fn user_sweep(&self, u: UserIx) -> Vec<SweepRow> {
+        let mut scratch = RowScratch::default();
         sweep_timeouts(self.rules.timeout_ms)
             .into_iter()
-            .map(|t| self.replay_input.user_replay(u, t).row())
+            .map(|t| self.replay_input.user_row(u, t, &mut scratch))
             .collect()
     }
 
@@ -389,6 +479,14 @@ mod tests {
                 }
                 let figures = a.scope_figures(&[u]);
                 prop_assert_eq!(r.median_length_ms, figures.replayed_median_ms);
+                // The lean row the report's per-user sweep uses agrees with the detail.
+                let mut scratch = RowScratch::default();
+                for t in [M, timeout_min * M, 30 * M] {
+                    prop_assert_eq!(
+                        a.replay_input.user_row(u, t, &mut scratch),
+                        a.replay_input.user_replay(u, t).row()
+                    );
+                }
             }
         }
     }
