@@ -141,6 +141,25 @@ pub fn run_worker(what: &'static str, tx: &Sender<Msg>, body: impl FnOnce()) {
 struct Schedule {
     last_start: Option<Instant>,
     last_took: Duration,
+    /// Events in the store when the last analysis started.
+    last_events: usize,
+    /// The first tick: when the sources began loading.
+    load_started: Option<Instant>,
+}
+
+/// How long loading `left` more bytes takes at the pace so far (`read` bytes in `elapsed`);
+/// `None` before anything is read.
+fn remaining_load(elapsed: Duration, read: u64, left: u64) -> Option<Duration> {
+    (read > 0).then(|| elapsed.mul_f64(left as f64 / read as f64))
+}
+
+/// How long an analysis of `events` events likely takes, from the last one (`took` over
+/// `last_events`): linear in the events.
+fn predicted_analysis(took: Duration, last_events: usize, events: usize) -> Duration {
+    if last_events == 0 {
+        return took;
+    }
+    took.mul_f64(events as f64 / last_events as f64)
 }
 
 /// The inspector's state and behaviour.
@@ -620,11 +639,13 @@ impl App {
     /// real clock; tests pass any time.
     pub fn tick(&mut self, now: Instant, wall_ms: i64) {
         self.set_clock(wall_ms);
+        self.schedule.load_started.get_or_insert(now);
         self.advance_playback(now);
         self.refresh_live(now);
         self.apply_pending(now + Duration::from_millis(20));
         if self.analysis_due(now) {
             self.schedule.last_start = Some(now);
+            self.schedule.last_events = self.model.store.events().len();
             let job = Job::Analyse {
                 store: Arc::clone(&self.model.store),
                 rules: self.model.rules.clone(),
@@ -652,10 +673,38 @@ impl App {
         }
         let wait = REANALYSE_EVERY.max(self.schedule.last_took * 4);
         !(still_loading
-            && self
+            && (self
                 .schedule
                 .last_start
-                .is_some_and(|t| now.duration_since(t) < wait))
+                .is_some_and(|t| now.duration_since(t) < wait)
+                || self.loading_ends_first(now)))
+    }
+
+    /// Whether the sources still loading will likely all be read before an analysis
+    /// started now would finish. Such an analysis would only delay the complete one,
+    /// which waits for it (and take CPU from the loader meanwhile). Only for sources of
+    /// known size; the first analysis is never skipped (nothing predicts its cost).
+    fn loading_ends_first(&self, now: Instant) -> bool {
+        let Some(started) = self.schedule.load_started else {
+            return false;
+        };
+        let (mut read, mut left) = (0u64, 0u64);
+        for s in &self.model.sources {
+            if s.live {
+                return false;
+            }
+            read += s.read;
+            if !s.done {
+                let Some(total) = s.total else { return false };
+                left += total.saturating_sub(s.read);
+            }
+        }
+        let predicted = predicted_analysis(
+            self.schedule.last_took,
+            self.schedule.last_events,
+            self.model.store.events().len(),
+        );
+        remaining_load(now.duration_since(started), read, left).is_some_and(|t| t < predicted)
     }
 
     /// Applies everything received and analyses the store on this thread (tests, and
@@ -926,4 +975,80 @@ fn find_event_row(m: &Model, e: EventIx, header: bool) -> Option<usize> {
     let a = m.derived.analysis.as_ref()?;
     let u = m.derived.events.user?;
     super::rows::event_row(a, &m.derived.events.rows, u, e, header)
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn the_rest_of_a_load_is_predicted_from_its_pace() {
+        for (elapsed, read, left, want) in [
+            (MS(1000), 500, 500, Some(MS(1000))),
+            (MS(1000), 900, 100, Some(MS(111))),
+            (MS(1000), 1000, 0, Some(MS(0))),
+            (MS(1000), 0, 1000, None),
+        ] {
+            let got = remaining_load(elapsed, read, left).map(|d| d.as_millis());
+            assert_eq!(
+                got,
+                want.map(|d| d.as_millis()),
+                "{elapsed:?} {read} {left}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_analysis_is_predicted_to_grow_with_the_events() {
+        assert_eq!(predicted_analysis(MS(100), 1000, 3000), MS(300));
+        assert_eq!(predicted_analysis(MS(100), 0, 3000), MS(100));
+        assert_eq!(predicted_analysis(MS(0), 0, 0), MS(0));
+    }
+
+    /// An app whose one source has read `read` of `total` bytes in `elapsed`, with an
+    /// analysis of what the (empty) store holds that took `took`.
+    fn loading(read: u64, total: u64, took: Duration, elapsed: Duration) -> (App, Instant) {
+        let mut store = EventStore::new();
+        store.add_source("big.ndjson");
+        let mut app = App::new(store, Rules::default(), Zones::default());
+        app.model.sources = vec![SourceStatus {
+            name: "big.ndjson".into(),
+            read,
+            total: Some(total),
+            ..SourceStatus::default()
+        }];
+        let start = Instant::now();
+        app.schedule = Schedule {
+            last_start: Some(start),
+            last_took: took,
+            last_events: 0,
+            load_started: Some(start),
+        };
+        (app, start + elapsed)
+    }
+
+    #[test]
+    fn no_analysis_starts_when_the_load_would_end_before_it() {
+        // 90% read in 2 s: 0.22 s to go; the last analysis took 0.5 s.
+        let (app, now) = loading(900, 1000, MS(500), MS(2000));
+        assert!(app.loading_ends_first(now));
+        // 50% read in 2 s: 2 s to go; worth showing what there is meanwhile.
+        let (app, now) = loading(500, 1000, MS(500), MS(2000));
+        assert!(!app.loading_ends_first(now));
+        // Before any analysis finished nothing predicts its cost: never skipped.
+        let (app, now) = loading(999, 1000, MS(0), MS(2000));
+        assert!(!app.loading_ends_first(now));
+    }
+
+    #[test]
+    fn sources_of_unknown_size_or_live_ones_never_skip() {
+        let (mut app, now) = loading(900, 1000, MS(500), MS(2000));
+        app.model.sources[0].total = None;
+        assert!(!app.loading_ends_first(now));
+        let (mut app, now) = loading(900, 1000, MS(500), MS(2000));
+        app.model.sources[0].live = true;
+        assert!(!app.loading_ends_first(now));
+    }
 }
