@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use super::Hour;
 use super::http::{Api, Call, Failure, reason};
 
-/// Progress is reported at least every this many bytes.
+/// Progress is reported at least every this many bytes (and at each 1% of a known size).
 const PROGRESS_EVERY: u64 = 256 << 10;
 
 /// What a download brought.
@@ -128,6 +128,7 @@ pub fn download(
     let total = response.content_length();
     let mut done = Downloaded::default();
     progress(0, total);
+    let every = total.map_or(PROGRESS_EVERY, |t| (t / 100).clamp(1, PROGRESS_EVERY));
     let mut buf = vec![0u8; 64 << 10];
     let mut last = 0u64;
     let broke = loop {
@@ -138,7 +139,7 @@ pub fn download(
                     break Some(format!("writing what arrived failed: {e}"));
                 }
                 done.received += n as u64;
-                if done.received - last >= PROGRESS_EVERY {
+                if done.received - last >= every {
                     last = done.received;
                     progress(done.received, total);
                 }

@@ -249,7 +249,7 @@ impl Api {
                         code,
                         reason: reason.clone(),
                         body: body.clone(),
-                        tries,
+                        tries: if code == 429 { tries_429 + 1 } else { tries },
                     };
                     if code == 429 {
                         tries_429 += 1;

@@ -50,7 +50,7 @@ use super::load::LoadOptions;
 use crate::index::SourceIx;
 use crate::store::{LoadEvent, OVERVIEW, Segment};
 
-pub use http::RateWindow;
+pub use http::{Api, RateWindow};
 
 /// The API key's variable.
 pub const KEY_VAR: &str = "AMPLITUDE_API_KEY";
@@ -272,6 +272,16 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
+    /// Keys given directly (tests, embedding); the command line only reads them from
+    /// the environment ([`Keys::from_env`]).
+    #[must_use]
+    pub fn new(api_key: &str, secret: &str) -> Self {
+        Keys {
+            api_key: api_key.to_string(),
+            secret: secret.to_string(),
+        }
+    }
+
     /// The keys from the environment.
     ///
     /// # Errors
@@ -466,25 +476,34 @@ pub fn run(
     emit: &mut Emit<'_>,
 ) {
     let name = spec.text.as_str();
-    let fatal = |message: String, emit: &mut Emit<'_>| {
-        emit(LoadEvent::Problem {
-            source,
-            message: format!("'{}': {message}", crate::fmt::sanitize(name)),
-            fatal: true,
-        });
-    };
-    let target = match &spec.target {
-        Ok(t) => t,
-        Err(e) => return fatal(e.clone(), emit),
-    };
+    if let Err(e) = &spec.target {
+        return emit(problem(source, name, e.clone(), true));
+    }
     let api = match http::Api::from_env() {
         Ok(api) => api,
-        Err(e) => return fatal(e, emit),
+        Err(e) => return emit(problem(source, name, e, true)),
+    };
+    run_with(spec, &api, source, opts, stop, emit);
+}
+
+/// [`run`] with a given API (where, which keys) instead of the environment's.
+pub fn run_with(
+    spec: &AmplitudeSpec,
+    api: &Api,
+    source: SourceIx,
+    opts: &LoadOptions,
+    stop: &AtomicBool,
+    emit: &mut Emit<'_>,
+) {
+    let name = spec.text.as_str();
+    let target = match &spec.target {
+        Ok(t) => t,
+        Err(e) => return emit(problem(source, name, e.clone(), true)),
     };
     match target {
-        Target::User(id) => run_user(&api, name, id, source, opts, stop, emit),
+        Target::User(id) => run_user(api, name, id, source, opts, stop, emit),
         Target::Export { start, end } => {
-            run_export(&api, name, *start, *end, source, opts, stop, emit);
+            run_export(api, name, *start, *end, source, opts, stop, emit);
         }
     }
 }
@@ -706,7 +725,10 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
                 api: &api,
             };
             let result = user::fetch(&api, &id, &stop, &mut sink);
-            let flushed = sink.finish();
+            let flushed = match &result {
+                Ok(_) => sink.finish(),
+                Err(_) => Ok(()),
+            };
             match (result, flushed) {
                 (Err(e), _) => {
                     lines.push(e);
