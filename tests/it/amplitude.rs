@@ -526,6 +526,14 @@ fn an_export_is_read_as_any_export_zip_and_saved_as_received() {
     assert_eq!(summary(&ran, "events"), 15);
     assert_eq!(ran.json()["sources"][0]["format"], "zip");
     assert_eq!(ran.json()["sources"][0]["name"], DAY);
+    // The download's temporary file is gone when the report ends.
+    let tmp = tempfile::tempdir().expect("dir");
+    let again = run(bin(&fake)
+        .env("TMPDIR", tmp.path())
+        .args(["report", "--format", "json", DAY]));
+    assert_eq!(summary(&again, "events"), 15);
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("dir").collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
     let seen = fake.seen_at("export");
     assert_eq!(seen[0].query["start"], "20240101T00");
     assert_eq!(seen[0].query["end"], "20240101T23");
@@ -710,4 +718,100 @@ fn keys_are_only_taken_from_the_environment() {
         "{text}"
     );
     assert!(Path::new(env!("CARGO_BIN_EXE_streamscope")).exists());
+}
+
+/// The inspector, without a terminal, loading `amplitude:user/bob@example.com` from the
+/// fake as the inspector's loader thread does.
+mod inspector {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use streamscope::analysis::Rules;
+    use streamscope::source::amplitude::{self, AmplitudeSpec, Api, Endpoint, Keys};
+    use streamscope::source::{LoadOptions, Spec};
+    use streamscope::store::{EventStore, LoadEvent};
+    use streamscope::tui::app::{App, Msg};
+    use streamscope::tui::zone::Zones;
+
+    use super::{bob, uuids_of};
+    use crate::amplitude_support::{Fake, KEY, Project, SECRET};
+    use crate::tui_support::{draw, screen, settle};
+
+    /// Pumps the app until `cond` holds (10 s at most; no timing is asserted).
+    fn until(app: &mut App, what: &str, cond: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            app.pump(Instant::now() + Duration::from_millis(50));
+            app.tick(Instant::now(), 1_704_067_200_000);
+            draw(app, 120, 40);
+            settle(app);
+            if cond(app) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn events(app: &App) -> u64 {
+        app.model
+            .derived
+            .analysis
+            .as_ref()
+            .map_or(0, |a| a.summary.events)
+    }
+
+    #[test]
+    fn the_inspector_shows_the_fetch_loading_and_works_with_what_arrived() {
+        let fake = Fake::start(Project::new(vec![bob()]));
+        // Hold every page after the first until released.
+        fake.hold.store(true, Ordering::Relaxed);
+        let text = "amplitude:user/bob@example.com";
+        let Spec::Amplitude(spec) = Spec::parse(text) else {
+            panic!("an Amplitude source");
+        };
+        let spec: AmplitudeSpec = spec;
+        let endpoint = Endpoint::resolve(None, None, Some(&fake.url())).expect("the fake");
+        let api = Api::new(endpoint, Keys::new(KEY, SECRET), Duration::from_millis(10))
+            .expect("a client");
+        let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
+        let src = app.add_source(text).expect("a source");
+        let tx = app.sender();
+        let loader = std::thread::spawn(move || {
+            let opts = LoadOptions {
+                keep_raw: true,
+                ..LoadOptions::default()
+            };
+            let stop = AtomicBool::new(false);
+            amplitude::run_with(&spec, &api, src, &opts, &stop, &mut |ev| {
+                let _ = tx.send(Msg::from(ev));
+            });
+            let _ = tx.send(Msg::from(LoadEvent::Done { source: src }));
+        });
+        // The first page is shown while the next is awaited.
+        until(&mut app, "the first page", |a| events(a) == 1001);
+        assert!(app.model.loading());
+        let shown = screen(&draw(&mut app, 200, 50)).join("\n");
+        assert!(shown.contains("1,001 events"), "{shown}");
+        assert!(shown.contains("loading…"), "{shown}");
+        assert!(shown.contains(text), "{shown}");
+        // Working with what arrived: the user (keyed by Amplitude ID) is selected, and
+        // an event's raw text is read back from what the fetch delivered.
+        assert_eq!(crate::tui_support::selected_user_id(&app), "1");
+        let store = &app.model.store;
+        let loc = store
+            .raw(streamscope::index::EventIx::from_usize(0))
+            .expect("raw locations are kept");
+        let raw = streamscope::source::raw::read_raw(store, loc).expect("raw text");
+        assert!(String::from_utf8_lossy(&raw).contains("\"uuid\":\"uuid-1-0\""));
+        fake.hold.store(false, Ordering::Relaxed);
+        until(&mut app, "every page", |a| {
+            !a.model.loading() && events(a) == 2500
+        });
+        loader.join().expect("the loader ends");
+        let shown = screen(&draw(&mut app, 200, 50)).join("\n");
+        assert!(shown.contains("2,500 events"), "{shown}");
+        assert!(!shown.contains("loading"), "{shown}");
+        assert_eq!(uuids_of(&bob()).len(), 2500);
+    }
 }
