@@ -158,6 +158,11 @@ fn a_user_is_paged_to_the_end_without_the_overlaps_and_keeps_genuine_duplicates(
         "{}",
         ran.stderr
     );
+    assert!(
+        ran.stderr.contains("streamscope: 1,001 events so far"),
+        "{}",
+        ran.stderr
+    );
     let bytes = bytes.expect("the file");
     assert_eq!(uuids(&bytes), uuids_of(&bob));
     // The saved file is a source like any other, with the same figures.
@@ -701,6 +706,18 @@ fn bad_sources_and_fetch_arguments_are_said() {
         ran.stderr
     );
     assert!(file.is_none());
+    let ran = run(bin(&fake).args([
+        "fetch",
+        "amplitude:user/bob",
+        "-o",
+        "/nonexistent-dir/x.ndjson",
+    ]));
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr.contains("/nonexistent-dir is not a directory"),
+        "{}",
+        ran.stderr
+    );
     assert!(fake.seen().is_empty());
 }
 
@@ -811,6 +828,13 @@ mod inspector {
         loader.join().expect("the loader ends");
         let shown = screen(&draw(&mut app, 200, 50)).join("\n");
         assert!(shown.contains("2,500 events"), "{shown}");
+        // An event of the last page, read back from its own segment.
+        let store = &app.model.store;
+        let loc = store
+            .raw(streamscope::index::EventIx::from_usize(2499))
+            .expect("raw locations are kept");
+        let raw = streamscope::source::raw::read_raw(store, loc).expect("raw text");
+        assert!(String::from_utf8_lossy(&raw).contains("\"uuid\":\"uuid-1-2499\""));
         assert!(!shown.contains("loading"), "{shown}");
         assert_eq!(uuids_of(&bob()).len(), 2500);
     }

@@ -706,6 +706,24 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
             return Ok(2);
         }
     };
+    let shown = output.display().to_string();
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() || output.is_dir() {
+        writeln!(
+            err,
+            "streamscope: cannot write {}: {} is not a directory",
+            crate::fmt::sanitize(&shown),
+            crate::fmt::sanitize(&if output.is_dir() {
+                shown.clone()
+            } else {
+                dir.display().to_string()
+            })
+        )?;
+        return Ok(2);
+    }
     let api = match http::Api::from_env() {
         Ok(api) => api,
         Err(e) => {
@@ -713,7 +731,6 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
             return Ok(1);
         }
     };
-    let shown = output.display().to_string();
     let stop = AtomicBool::new(false);
     let mut lines: Vec<String> = Vec::new();
     let code = match target {
@@ -893,6 +910,11 @@ impl user::Sink for FileSink<'_> {
             f.flush()?;
         }
         self.events += memchr::memchr_iter(b'\n', lines).count() as u64;
+        let _ = writeln!(
+            std::io::stderr(),
+            "streamscope: {} events so far",
+            crate::fmt::count(self.events)
+        );
         Ok(())
     }
 
