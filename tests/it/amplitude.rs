@@ -555,25 +555,52 @@ fn an_export_is_read_as_any_export_zip_and_saved_as_received() {
 
 #[test]
 fn a_slow_export_shows_its_progress_and_arrives_whole() {
+    use std::io::BufRead as _;
     let (mut project, zip, _) = export_project(40, 40);
     project.export_mode = ExportMode::Slow {
         chunk: 4096,
-        pause: Duration::from_millis(2),
+        pause: Duration::from_millis(1),
     };
     let fake = Fake::start(project);
-    let (ran, bytes) = fetch(&fake, DAY);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert_eq!(bytes.expect("the file"), zip);
-    let steps: Vec<&str> = ran
-        .stderr
-        .lines()
-        .filter(|l| l.contains("streamscope: received "))
-        .collect();
-    assert!(steps.len() >= 5, "progress as it arrives: {}", ran.stderr);
+    // The second half is held back until fetch has shown its progress.
+    fake.hold.store(true, std::sync::atomic::Ordering::Relaxed);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("export.zip");
+    let mut child = bin(&fake)
+        .args(["fetch", DAY, "-o"])
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        seen.push(line.clone());
+        if line.contains("streamscope: received ") && !line.ends_with("(100%)") {
+            break;
+        }
+    }
+    assert!(
+        seen.last()
+            .is_some_and(|l| l.contains("% of ") || l.contains("%)")),
+        "progress before the end: {seen:?}"
+    );
+    fake.hold.store(false, std::sync::atomic::Ordering::Relaxed);
+    seen.extend(lines.map(|l| l.expect("a line")));
+    assert!(child.wait().expect("it ends").success(), "{seen:?}");
+    let all = seen.join("\n");
+    for s in secrets() {
+        assert!(!all.contains(&s), "a key in stderr");
+    }
+    let steps: Vec<&String> = seen.iter().filter(|l| l.contains("received ")).collect();
+    assert!(steps.len() >= 2, "{seen:?}");
     assert!(
         steps.last().is_some_and(|l| l.ends_with("(100%)")),
         "{steps:?}"
     );
+    assert_eq!(std::fs::read(&file).expect("the file"), zip);
     let ran = report(&fake, DAY);
     assert_eq!(summary(&ran, "events"), 1600);
 }
@@ -770,20 +797,8 @@ mod inspector {
         }
     }
 
-    fn events(app: &App) -> u64 {
-        app.model
-            .derived
-            .analysis
-            .as_ref()
-            .map_or(0, |a| a.summary.events)
-    }
-
-    #[test]
-    fn the_inspector_shows_the_fetch_loading_and_works_with_what_arrived() {
-        let fake = Fake::start(Project::new(vec![bob()]));
-        // Hold every page after the first until released.
-        fake.hold.store(true, Ordering::Relaxed);
-        let text = "amplitude:user/bob@example.com";
+    /// An inspector app reading `text` from `fake` on a loader thread.
+    fn open(fake: &Fake, text: &str) -> (App, std::thread::JoinHandle<()>) {
         let Spec::Amplitude(spec) = Spec::parse(text) else {
             panic!("an Amplitude source");
         };
@@ -805,6 +820,50 @@ mod inspector {
             });
             let _ = tx.send(Msg::from(LoadEvent::Done { source: src }));
         });
+        (app, loader)
+    }
+
+    #[test]
+    fn the_inspector_shows_an_export_download_as_a_percentage() {
+        let (mut project, _, _) = super::export_project(40, 40);
+        project.export_mode = crate::amplitude_support::ExportMode::Slow {
+            chunk: 4096,
+            pause: Duration::from_millis(1),
+        };
+        let fake = Fake::start(project);
+        fake.hold.store(true, Ordering::Relaxed);
+        let text = super::DAY;
+        let (mut app, loader) = open(&fake, text);
+        until(&mut app, "half the archive", |a| {
+            a.model.progress().is_some_and(|p| p >= 0.5)
+        });
+        let shown = screen(&draw(&mut app, 200, 50)).join("\n");
+        let status = shown.lines().rev().nth(1).expect("the status bar");
+        assert!(status.contains("loading  5"), "{status}");
+        assert!(status.contains("% ▕█████"), "{status}");
+        assert!(status.contains(text), "{status}");
+        fake.hold.store(false, Ordering::Relaxed);
+        until(&mut app, "the archive read", |a| {
+            !a.model.loading() && events(a) == 1600
+        });
+        loader.join().expect("the loader ends");
+    }
+
+    fn events(app: &App) -> u64 {
+        app.model
+            .derived
+            .analysis
+            .as_ref()
+            .map_or(0, |a| a.summary.events)
+    }
+
+    #[test]
+    fn the_inspector_shows_the_fetch_loading_and_works_with_what_arrived() {
+        let fake = Fake::start(Project::new(vec![bob()]));
+        // Hold every page after the first until released.
+        fake.hold.store(true, Ordering::Relaxed);
+        let text = "amplitude:user/bob@example.com";
+        let (mut app, loader) = open(&fake, text);
         // The first page is shown while the next is awaited.
         until(&mut app, "the first page", |a| events(a) == 1001);
         assert!(app.model.loading());

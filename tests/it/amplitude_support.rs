@@ -145,7 +145,8 @@ impl Forced {
 pub enum ExportMode {
     /// All at once.
     Whole,
-    /// In pieces of `chunk` bytes, `pause` apart.
+    /// In pieces of `chunk` bytes, `pause` apart; past half-way, held while
+    /// [`Fake::hold`] is set.
     Slow { chunk: usize, pause: Duration },
     /// Content-Length of the whole, then only the first `keep` bytes and the connection
     /// is closed.
@@ -204,7 +205,8 @@ pub struct Seen {
 pub struct Fake {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
-    /// While set, `useractivity` answers at offsets past 0 wait.
+    /// While set, `useractivity` answers at offsets past 0 wait, and a slow export stops
+    /// half-way.
     pub hold: Arc<AtomicBool>,
     quit: Arc<AtomicBool>,
 }
@@ -408,10 +410,19 @@ fn serve(
                         zip.len()
                     );
                     let _ = conn.write_all(head.as_bytes());
+                    let half = zip.len() / 2;
+                    let mut sent = 0;
                     for piece in zip.chunks(chunk.max(1)) {
+                        if sent >= half {
+                            // Past half-way, wait while the test holds the rest back.
+                            while hold.load(Ordering::Relaxed) {
+                                std::thread::sleep(Duration::from_millis(5));
+                            }
+                        }
                         if conn.write_all(piece).and_then(|()| conn.flush()).is_err() {
                             return;
                         }
+                        sent += piece.len();
                         std::thread::sleep(pause);
                     }
                 }
