@@ -63,7 +63,7 @@ pub struct SourceArgs {
     /// combined stream. Without any, the bundled demo stream is used.
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::FilePath)]
     pub sources: Vec<String>,
-    /// The Amplitude project's region for amplitude:… sources (default: AMPLITUDE_REGION,
+    /// The Amplitude project's region for amplitude: sources (default: AMPLITUDE_REGION,
     /// else us). STREAMSCOPE_AMPLITUDE_URL wins over it.
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub amplitude_region: Option<Region>,
