@@ -609,7 +609,7 @@ fn a_slow_export_shows_its_progress_and_arrives_whole() {
 fn a_truncated_export_keeps_the_members_that_arrived_and_says_what_is_missing() {
     let (mut project, zip, starts) = export_project(4, 10);
     // Cut inside the third member.
-    let keep = usize::try_from(starts[2]).expect("small") + 40;
+    let keep = usize::try_from(starts[2]).expect("small") + 100;
     project.export_mode = ExportMode::Cut { keep };
     let fake = Fake::start(project);
     let ran = report(&fake, DAY);
@@ -635,7 +635,11 @@ fn a_truncated_export_keeps_the_members_that_arrived_and_says_what_is_missing() 
         "{}",
         ran.stderr
     );
+    // Which members (hours) arrived, and where it was cut.
+    let said = "2 members arrived whole (the last: 123456/123456_2024-01-01_1#0.json.gz); cut off in 123456/123456_2024-01-01_2#0.json.gz and missing from there on";
+    assert!(ran.stderr.contains(said), "{}", ran.stderr);
     let (ran, bytes) = fetch(&fake, DAY);
+    assert!(ran.stderr.contains(said), "{}", ran.stderr);
     assert_eq!(ran.code, 1);
     assert_eq!(bytes.expect("what arrived is kept").len(), keep);
     assert!(

@@ -23,6 +23,8 @@ pub struct Downloaded {
     pub received: u64,
     /// What did not arrive and why, when the download broke off.
     pub missing: Option<String>,
+    /// What to do then.
+    pub again: String,
 }
 
 /// `12.3 MB of 40.0 MB (30%)` or `12.3 MB`.
@@ -162,10 +164,71 @@ pub fn download(
         };
         done.missing = Some(format!(
             "{what}: {why}; {of}, so the archive's members (hours) past that point are missing (the members \
-             that arrived whole are read); fetch {range} again to have it all"
+             that arrived whole are read)"
         ));
+        done.again = format!("fetch {range} again to have it all");
     }
     Ok(done)
+}
+
+/// The members of a partly received zip at `path`, from their local headers: the
+/// names of those whose data arrived whole, and the name of the one cut off (when its
+/// header arrived). Stops at a member whose size its header does not give.
+///
+/// # Errors
+/// When the file cannot be read.
+pub fn arrived_members(path: &std::path::Path) -> std::io::Result<(Vec<String>, Option<String>)> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::io::BufReader::new(std::fs::File::open(path)?);
+    let len = f.get_ref().metadata()?.len();
+    let mut whole = Vec::new();
+    let mut at = 0u64;
+    loop {
+        let mut fixed = [0u8; 30];
+        if at + 30 > len || f.read_exact(&mut fixed).is_err() || fixed[..4] != *b"PK\x03\x04" {
+            return Ok((whole, None));
+        }
+        let u16_at = |i: usize| u64::from(u16::from_le_bytes([fixed[i], fixed[i + 1]]));
+        let size = u64::from(u32::from_le_bytes([
+            fixed[18], fixed[19], fixed[20], fixed[21],
+        ]));
+        let (name_len, extra_len) = (u16_at(26), u16_at(28));
+        let mut name = vec![0u8; usize::try_from(name_len).unwrap_or(0)];
+        if f.read_exact(&mut name).is_err() {
+            return Ok((whole, None));
+        }
+        let name = String::from_utf8_lossy(&name).into_owned();
+        let descriptor = u16_at(6) & 8 != 0;
+        let end = at + 30 + name_len + extra_len + size;
+        if (descriptor && size == 0) || size == u64::from(u32::MAX) || end > len {
+            return Ok((whole, Some(name)));
+        }
+        whole.push(name);
+        at = end;
+        f.seek(SeekFrom::Start(at))?;
+    }
+}
+
+/// What [`arrived_members`] found, in words, for a download that broke off.
+#[must_use]
+pub fn arrived_text(whole: &[String], cut: Option<&str>) -> String {
+    let sane = |n: &str| crate::fmt::sanitize(n).into_owned();
+    let mut text = match whole.last() {
+        Some(last) => format!(
+            "{} member{} arrived whole (the last: {})",
+            whole.len(),
+            if whole.len() == 1 { "" } else { "s" },
+            sane(last)
+        ),
+        None => "no member arrived whole".to_string(),
+    };
+    if let Some(c) = cut {
+        text.push_str(&format!(
+            "; cut off in {} and missing from there on",
+            sane(c)
+        ));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -191,6 +254,42 @@ mod tests {
         );
         assert!(halves(h("20240101T05"), h("20240101T05")).is_none());
         assert!(split_advice(h("20240101T05"), h("20240101T05")).contains("S3"));
+    }
+
+    #[test]
+    fn members_that_arrived_whole_are_found_in_a_cut_zip() {
+        use std::io::Write as _;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for h in 0..3 {
+            w.start_file(format!("1/1_2024-01-01_{h}#0.json.gz"), opts)
+                .expect("member");
+            w.write_all(&[b'x'; 100]).expect("data");
+        }
+        let bytes = w.finish().expect("zip").into_inner();
+        let dir = std::env::temp_dir().join(format!("streamscope-members-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("cut.zip");
+        // Cut inside the third member's data.
+        let third = memchr::memmem::find_iter(&bytes, b"PK\x03\x04")
+            .nth(2)
+            .expect("3 members");
+        std::fs::write(&path, &bytes[..third + 60]).expect("write");
+        let (whole, cut) = arrived_members(&path).expect("read");
+        assert_eq!(
+            whole,
+            ["1/1_2024-01-01_0#0.json.gz", "1/1_2024-01-01_1#0.json.gz"]
+        );
+        assert_eq!(cut.as_deref(), Some("1/1_2024-01-01_2#0.json.gz"));
+        assert_eq!(
+            arrived_text(&whole, cut.as_deref()),
+            "2 members arrived whole (the last: 1/1_2024-01-01_1#0.json.gz); cut off in 1/1_2024-01-01_2#0.json.gz and missing from there on"
+        );
+        // Cut inside a header: only the whole ones.
+        std::fs::write(&path, &bytes[..third + 10]).expect("write");
+        assert_eq!(arrived_members(&path).expect("read"), (whole, None));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

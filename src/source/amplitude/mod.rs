@@ -661,10 +661,15 @@ fn run_export(
         }
         Ok(done) => {
             if let Some(missing) = &done.missing {
+                let members = export::arrived_members(&path)
+                    .map(|(whole, cut)| {
+                        format!("; {}", export::arrived_text(&whole, cut.as_deref()))
+                    })
+                    .unwrap_or_default();
                 emit(problem(
                     source,
                     name,
-                    api.scrub(missing),
+                    api.scrub(&format!("{missing}{members}; {}", done.again)),
                     done.received == 0,
                 ));
                 if done.received == 0 {
@@ -809,9 +814,14 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
                 (Ok(done), Ok(())) => match done.missing {
                     Some(m) => {
                         if done.received > 0 {
+                            let members = export::arrived_members(output)
+                                .map(|(whole, cut)| {
+                                    format!("; {}", export::arrived_text(&whole, cut.as_deref()))
+                                })
+                                .unwrap_or_default();
                             lines.push(format!(
-                                "{m}; the {} bytes that arrived are in {shown}",
-                                done.received
+                                "{m}{members}; the {} bytes that arrived are in {shown}; {}",
+                                done.received, done.again
                             ));
                         } else {
                             lines.push(m);
