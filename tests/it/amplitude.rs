@@ -154,7 +154,15 @@ fn a_user_is_paged_to_the_end_without_the_overlaps_and_keeps_genuine_duplicates(
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
         ran.stderr
-            .contains("saved 2500 events of user bob@example.com (Amplitude ID 1)"),
+            .contains("saved 2500 events of user bob@example.com (Amplitude ID 1) to "),
+        "{}",
+        ran.stderr
+    );
+    // Pages at 1000 and 2000 started inside sessions the pages before ran on to the end
+    // of (by 1 and 2 events).
+    assert!(
+        ran.stderr
+            .contains("(3 events repeated by overlapping pages left out)"),
         "{}",
         ran.stderr
     );

@@ -764,8 +764,15 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
                     if done.matches.len() > 1 {
                         lines.push(done.matches_text());
                     }
+                    let overlap = match done.overlap {
+                        0 => String::new(),
+                        n => format!(
+                            " ({n} event{} repeated by overlapping pages left out)",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    };
                     lines.push(format!(
-                        "saved {} events of {} to {shown}",
+                        "saved {} events of {} to {shown}{overlap}",
                         done.events,
                         done.users_text()
                     ));
