@@ -326,6 +326,17 @@ fn wrong_or_missing_keys_are_said_with_what_to_do() {
         "{}",
         ran.stderr
     );
+    // A key pasted with a space inside is said, not sent.
+    let ran = run(bin(&fake)
+        .env("AMPLITUDE_API_KEY", "abc def")
+        .args(["report", "amplitude:user/bob@example.com"]));
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stderr
+            .contains("AMPLITUDE_API_KEY holds characters a key does not"),
+        "{}",
+        ran.stderr
+    );
     let (ran, file) = fetch_with(&fake, "amplitude:user/bob", |c| {
         c.env_remove("AMPLITUDE_SECRET_KEY");
     });

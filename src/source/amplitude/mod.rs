@@ -287,9 +287,29 @@ impl Keys {
     /// # Errors
     /// Which variables are missing, and what to do.
     pub fn from_env() -> Result<Self, String> {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let get = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         match (get(KEY_VAR), get(SECRET_VAR)) {
-            (Some(api_key), Some(secret)) => Ok(Keys { api_key, secret }),
+            (Some(api_key), Some(secret)) => {
+                for (name, value) in [(KEY_VAR, &api_key), (SECRET_VAR, &secret)] {
+                    if !value.chars().all(|c| c.is_ascii_graphic()) {
+                        return Err(format!(
+                            "{name} holds characters a key does not (spaces, control or non-ASCII characters): \
+                             check what was pasted into it"
+                        ));
+                    }
+                }
+                if api_key.contains(':') {
+                    return Err(format!(
+                        "{KEY_VAR} holds a ':', which a key does not (is it the key and secret joined?)"
+                    ));
+                }
+                Ok(Keys { api_key, secret })
+            }
             (key, secret) => {
                 let missing: Vec<&str> = [(KEY_VAR, key.is_none()), (SECRET_VAR, secret.is_none())]
                     .iter()
@@ -449,12 +469,12 @@ fn temp_file() -> std::io::Result<(PathBuf, std::fs::File)> {
             "streamscope-amplitude-{}-{n}.zip",
             std::process::id()
         ));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        // The customer's data: readable by this user only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
             Ok(file) => {
                 TempFiles::register(&path);
                 return Ok((path, file));

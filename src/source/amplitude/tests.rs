@@ -186,3 +186,18 @@ fn fetch_progress_lines_come_at_each_tenth() {
     assert_eq!(progress_step(100, Some(100), 1), Some(10));
     assert_eq!(progress_step(16 << 20, None, 0), Some(1));
 }
+
+#[test]
+fn a_temporary_export_file_is_private_and_removed_with_the_guard() {
+    let guard = TempFiles::guard();
+    let (path, file) = temp_file().expect("a temporary file");
+    drop(file);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).expect("made").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    drop(guard);
+    assert!(!path.exists());
+}
