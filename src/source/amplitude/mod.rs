@@ -828,7 +828,12 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
                 };
                 export::download(&api, start, end, &stop, &mut tell, &mut out, &mut progress)
             };
-            let flushed = out.file.as_mut().map_or(Ok(()), Write::flush);
+            let flushed = match (&result, &mut out.file) {
+                (_, Some(f)) => f.flush(),
+                // An empty archive answered: still a file, as received.
+                (Ok(d), None) if d.missing.is_none() => std::fs::File::create(output).map(drop),
+                (_, None) => Ok(()),
+            };
             match (result, flushed) {
                 (Err(e), _) => {
                     lines.push(e);
