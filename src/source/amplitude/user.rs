@@ -497,6 +497,55 @@ mod tests {
         }
     }
 
+    /// A server paging `n` events by `limit`, each page running on by `extra[k]` events
+    /// (to the end of a session), with or without uuids.
+    fn server_page(n: usize, offset: usize, limit: usize, extra: usize, uuids: bool) -> String {
+        let end = (offset + limit + extra).min(n);
+        let events: Vec<String> = (offset.min(n)..end)
+            .map(|i| {
+                if uuids {
+                    format!(r#"{{"i":{i},"uuid":"u{i}","$insert_id":"same"}}"#)
+                } else {
+                    format!(r#"{{"i":{i},"$insert_id":"same"}}"#)
+                }
+            })
+            .collect();
+        format!(r#"{{"userData":{{}},"events":[{}]}}"#, events.join(","))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// However far pages run on, joining them by position gives every event once, in
+        /// order; and `$insert_id` (the same on every event here) never removes one.
+        #[test]
+        fn pages_joined_give_every_event_once_in_order(
+            n in 0usize..60,
+            limit in 1usize..8,
+            extras in proptest::collection::vec(0usize..10, 20),
+            uuids in proptest::prelude::any::<bool>(),
+        ) {
+            let mut held = Held::default();
+            let mut got = Vec::new();
+            let mut offset = 0;
+            for k in 0.. {
+                let body = server_page(n, offset, limit, extras[k % extras.len()], uuids);
+                let page = Page::read(body.as_bytes()).expect("a page");
+                let (fresh, _) = held.take(offset, &page);
+                for i in fresh {
+                    let (s, e) = page.events[i].0;
+                    let v: serde_json::Value = serde_json::from_slice(&body.as_bytes()[s..e]).expect("JSON");
+                    got.push(v["i"].as_u64().expect("i"));
+                }
+                if page.events.len() < limit {
+                    break;
+                }
+                offset += limit;
+            }
+            let want: Vec<u64> = (0..n as u64).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn multi_line_events_become_one_line_with_strings_untouched() {
         let mut out = Vec::new();
