@@ -856,6 +856,8 @@ mod inspector {
         let fake = Fake::start(project);
         fake.hold.store(true, Ordering::Relaxed);
         let text = super::DAY;
+        // Removes the download's temporary file at the end, as the command does.
+        let temp = amplitude::TempFiles::guard();
         let (mut app, loader) = open(&fake, text);
         until(&mut app, "half the archive", |a| {
             a.model.progress().is_some_and(|p| p >= 0.5)
@@ -870,6 +872,7 @@ mod inspector {
             !a.model.loading() && events(a) == 1600
         });
         loader.join().expect("the loader ends");
+        drop(temp);
     }
 
     fn events(app: &App) -> u64 {

@@ -31,8 +31,10 @@
 //!   Amplitude ID and event position it stopped at and the IDs not fetched, or the bytes
 //!   of the archive that did not arrive.
 //! - An export for the inspector or `report` is downloaded to a temporary file in the
-//!   system's temporary directory, then read as any Export zip (the inspector reads
-//!   events' raw text back from it); [`TempFiles`] removes it when the command ends.
+//!   system's temporary directory (mode 0600), then read as any Export zip. `report`
+//!   removes it once read; the inspector reads events' raw text back from it, and
+//!   [`TempFiles`] removes it when the command ends (a process killed by a signal leaves
+//!   it behind).
 
 mod export;
 mod http;
@@ -704,6 +706,10 @@ fn run_export(
                 &Arc::new(AtomicU64::new(0)),
                 emit,
             );
+            // Without raw text to read back (`report`), the file is done with now.
+            if !opts.keep_raw {
+                let _ = std::fs::remove_file(&path);
+            }
         }
     }
 }
