@@ -237,7 +237,7 @@ impl Api {
             if call.limited {
                 request = request.timeout(QUERY_TIMEOUT);
             }
-            let (retry, why) = match request.send() {
+            let why = match request.send() {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
@@ -280,26 +280,24 @@ impl Api {
                     if !matches!(code, 500 | 502 | 503 | 504) || tries >= MAX_TRIES {
                         return Err(failure);
                     }
-                    (true, format!("HTTP {code} {reason}{}", body_note(&body)))
+                    format!("HTTP {code} {reason}{}", body_note(&body))
                 }
                 Err(e) => {
                     let reason = reason(&e.without_url());
                     if tries >= MAX_TRIES {
                         return Err(Failure::Network { reason, tries });
                     }
-                    (true, reason)
+                    reason
                 }
             };
-            if retry {
-                tell(format!(
-                    "{} failed ({why}); trying again in {} (try {} of {MAX_TRIES})",
-                    call.what,
-                    wait_text(delay),
-                    tries + 1
-                ));
-                sleep_unless_stopped(delay, stop)?;
-                delay = delay.saturating_mul(2);
-            }
+            tell(format!(
+                "{} failed ({why}); trying again in {} (try {} of {MAX_TRIES})",
+                call.what,
+                wait_text(delay),
+                tries + 1
+            ));
+            sleep_unless_stopped(delay, stop)?;
+            delay = delay.saturating_mul(2);
         }
     }
 
