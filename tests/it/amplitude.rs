@@ -154,7 +154,7 @@ fn a_user_is_paged_to_the_end_without_the_overlaps_and_keeps_genuine_duplicates(
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
         ran.stderr
-            .contains("saved 2500 events of user bob@example.com (Amplitude ID 1) to "),
+            .contains("saved 2,500 events of user bob@example.com (Amplitude ID 1) to "),
         "{}",
         ran.stderr
     );

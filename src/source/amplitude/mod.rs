@@ -799,7 +799,7 @@ pub fn fetch(source: &str, output: &Path, err: &mut dyn Write) -> std::io::Resul
                     };
                     lines.push(format!(
                         "saved {} events of {} to {shown}{overlap}",
-                        done.events,
+                        crate::fmt::count(done.events),
                         done.users_text()
                     ));
                     match done.missing {
