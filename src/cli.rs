@@ -1,5 +1,5 @@
 //! Command-line interface (clap derive). A bare `streamscope [SOURCE…]` opens the TUI;
-//! `report` prints the same analysis headlessly. Both take the same sources and settings
+//! `report` prints the same analysis headlessly; `fetch` saves an Amplitude source. Both take the same sources and settings
 //! through the flattened [`SourceArgs`] and [`AnalysisArgs`].
 //!
 //! Values are parsed here, once, into their types (durations into milliseconds, zones
@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::Rules;
 use crate::report::{DEFAULT_USERS, Format};
+use crate::source::amplitude::Region;
 use crate::tui::zone::Zone;
 
 /// streamscope: inspect Amplitude-style event streams: sessions, anomalies, timeout replay.
@@ -48,6 +49,9 @@ pub enum Command {
     },
     /// Print the manual page (roff) of every subcommand and option.
     Man,
+    /// Save what an Amplitude source fetches, to reproduce a ticket offline: a user's
+    /// events as NDJSON, or an export's zip as received.
+    Fetch(FetchArgs),
 }
 
 /// Input sources.
@@ -59,6 +63,30 @@ pub struct SourceArgs {
     /// combined stream. Without any, the bundled demo stream is used.
     #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::FilePath)]
     pub sources: Vec<String>,
+    /// The Amplitude project's region for amplitude: sources (default: AMPLITUDE_REGION,
+    /// else us). STREAMSCOPE_AMPLITUDE_URL wins over it.
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub amplitude_region: Option<Region>,
+}
+
+/// Options of `fetch`.
+#[derive(Debug, Args, Clone)]
+pub struct FetchArgs {
+    /// amplitude:user/ID (the user's events, every user search match) or
+    /// amplitude:export/START/END (hours YYYYMMDDTHH, UTC, both included). Keys come from
+    /// AMPLITUDE_API_KEY and AMPLITUDE_SECRET_KEY.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The file to write (replaced): NDJSON for a user, the zip for an export.
+    #[arg(short, long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub output: std::path::PathBuf,
+    /// The Amplitude project's region (default: AMPLITUDE_REGION, else us).
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub amplitude_region: Option<Region>,
+}
+
+fn parse_region(text: &str) -> Result<Region, String> {
+    Region::parse(text)
 }
 
 /// Settings of the session analysis.

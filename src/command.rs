@@ -32,8 +32,17 @@ pub fn run(matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         }
     };
     let sub = |name: &str| matches.subcommand_matches(name).unwrap_or(matches);
+    // Downloaded Amplitude exports live as long as the command.
+    let _amplitude_files = source::amplitude::TempFiles::guard();
     match cli.command {
+        Some(Command::Fetch(args)) => {
+            source::amplitude::set_region(args.amplitude_region);
+            let code =
+                source::amplitude::fetch(&args.source, &args.output, &mut std::io::stderr())?;
+            Ok(ExitCode::from(code))
+        }
         Some(Command::Report(args)) => {
+            source::amplitude::set_region(args.sources.amplitude_region);
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             let opts = report_options(args, sub("report"), &cfg);
@@ -64,6 +73,7 @@ pub fn run(matches: &ArgMatches) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
+            source::amplitude::set_region(cli.tui.sources.amplitude_region);
             let (view, specs) = tui_options(cli.tui, matches, &cfg);
             tui::run(&view, specs)
         }

@@ -11,7 +11,7 @@
 //! | [`store`] | the event store, filled by loader events (core) |
 //! | [`analysis`] | the session model: users, sessions, flags, replay (core) |
 //! | [`fmt`] | durations, times, escaping of untrusted text (core) |
-//! | [`source`] | reading files, archives and stdin, following files and URLs (std threads) |
+//! | [`source`] | reading files, archives and stdin, following files and URLs, fetching from Amplitude (std threads) |
 //! | [`listen`] | `listen`, the ingestion endpoint: [`listen::request`] decides each request's answer and capture lines (core); [`listen::shared`] is the state it shares with its viewers (std only); routes, capture file and query API (tokio, axum) |
 //! | [`report`] | the headless report, text or JSON |
 //! | [`cli`] | the command line (clap): values parsed once into their types |

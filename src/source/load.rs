@@ -144,6 +144,19 @@ pub fn load(spec: &str, source: SourceIx, opts: &LoadOptions, emit: &mut Emit<'_
     emit(LoadEvent::Done { source });
 }
 
+/// Loads the file at `path` under the name `name` (an export downloaded to a temporary
+/// file goes by its `amplitude:` source). Does not emit [`LoadEvent::Done`].
+pub fn load_file_as(
+    path: &Path,
+    name: &str,
+    source: SourceIx,
+    opts: &LoadOptions,
+    read: &Arc<AtomicU64>,
+    emit: &mut Emit<'_>,
+) {
+    load_path(path, name, source, opts, read, emit);
+}
+
 fn fatal(source: SourceIx, message: String, emit: &mut Emit<'_>) {
     emit(LoadEvent::Problem {
         source,

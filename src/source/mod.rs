@@ -2,10 +2,12 @@
 //! sources wrap the same decoders. Everything reaches a store as [`crate::store::LoadEvent`]s.
 //!
 //! A [`Spec`] names one source as the command line gave it: the bundled demo, a file or
-//! `-`, a file to follow ([`follow`]) or an http(s) URL to stream ([`url`]). [`run_spec`]
+//! `-`, a file to follow ([`follow`]), an http(s) URL to stream ([`url`]) or a user's
+//! events or an export fetched from Amplitude (`amplitude:…`, [`amplitude`]). [`run_spec`]
 //! reads any of them on the calling thread and always ends with [`LoadEvent::Done`]; live
 //! sources only end when asked to stop (or, for a URL read once, at the end of its stream).
 
+pub mod amplitude;
 pub mod feed;
 pub mod follow;
 pub mod lines;
@@ -42,6 +44,8 @@ pub enum Spec {
     Follow(FollowSpec),
     /// An http(s) URL serving NDJSON or server-sent events.
     Url(UrlSpec),
+    /// `amplitude:user/ID` or `amplitude:export/START/END`; see [`amplitude`].
+    Amplitude(amplitude::AmplitudeSpec),
 }
 
 /// A file to follow like `tail -F`; see [`follow`].
@@ -72,6 +76,9 @@ impl Spec {
     /// A positional source argument: an http(s) URL (followed, reconnecting), or a path.
     #[must_use]
     pub fn parse(arg: &str) -> Self {
+        if let Some(a) = amplitude::AmplitudeSpec::parse(arg) {
+            return Spec::Amplitude(a);
+        }
         let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             Spec::Url(UrlSpec {
@@ -91,6 +98,7 @@ impl Spec {
             Spec::Path(p) => p.clone(),
             Spec::Follow(f) => f.path.display().to_string(),
             Spec::Url(u) => u.url.clone(),
+            Spec::Amplitude(a) => a.text.clone(),
         }
     }
 
@@ -98,7 +106,7 @@ impl Spec {
     #[must_use]
     pub fn is_live(&self) -> bool {
         match self {
-            Spec::Demo | Spec::Path(_) => false,
+            Spec::Demo | Spec::Path(_) | Spec::Amplitude(_) => false,
             Spec::Follow(_) => true,
             Spec::Url(u) => u.reconnect,
         }
@@ -153,6 +161,10 @@ pub fn run_spec(
         }
         Spec::Url(u) => {
             url::stream(u, source, opts, stop, emit);
+            emit(LoadEvent::Done { source });
+        }
+        Spec::Amplitude(a) => {
+            amplitude::run(a, source, opts, stop, emit);
             emit(LoadEvent::Done { source });
         }
     }
@@ -347,7 +359,7 @@ pub fn locate_again(
         let rereadable = match spec {
             Spec::Demo => true,
             Spec::Path(p) => p != "-",
-            Spec::Follow(_) | Spec::Url(_) => false,
+            Spec::Follow(_) | Spec::Url(_) | Spec::Amplitude(_) => false,
         };
         if !rereadable {
             problems.push(format!(

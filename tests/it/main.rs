@@ -2,6 +2,8 @@
 //! one per file). Each module was a `tests/*.rs` file; `common` and `tui_support` are their
 //! shared helpers. Fixtures stay in `tests/fixtures/`, the SDK drivers in `tests/sdk/`.
 
+mod amplitude;
+mod amplitude_support;
 mod architecture;
 mod common;
 mod config;

@@ -167,6 +167,10 @@ fn prompt_label(model: &Model, keys: &Keymap, kind: PromptKind) -> String {
 
 /// A source as the status bar names it: its file name (`-` and the demo as they are).
 fn short_name(name: &str) -> String {
+    // An Amplitude source is not a path: its ID or range is what tells it apart.
+    if name.starts_with(crate::source::amplitude::PREFIX) {
+        return name.to_string();
+    }
     std::path::Path::new(name)
         .file_name()
         .map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned())
