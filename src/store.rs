@@ -62,6 +62,9 @@ pub struct SourceInfo {
     /// Problems with the source as a whole: damage (a truncated archive), or why it
     /// could not be read.
     pub problems: Vec<String>,
+    /// Things worth knowing about the source that are not wrong with it (a user search
+    /// that matched several users, all loaded): shown, never counted as problems.
+    pub notes: Vec<String>,
     /// The source could not be read at all.
     pub failed: bool,
     /// The loader has finished with this source.
@@ -74,6 +77,9 @@ pub struct SourceInfo {
 /// A problem that starts with this says what the whole source looks like: it is listed
 /// first, before the problems of single records or reads.
 pub const OVERVIEW: &str = "overview: ";
+
+/// At most this many notes are kept per source.
+pub const MAX_NOTES: usize = 16;
 
 /// At most this many `user_properties` values keep an example location (see
 /// [`EventStore::props_example`]): about 10 MB. Users repeat their properties on most
@@ -167,6 +173,13 @@ pub enum LoadEvent {
     Reset {
         /// The source.
         source: SourceIx,
+    },
+    /// Something worth knowing about a source that is not wrong with it.
+    Note {
+        /// The source.
+        source: SourceIx,
+        /// What to know, naming the source.
+        message: String,
     },
     /// The loader has finished with a source.
     Done {
@@ -324,6 +337,13 @@ impl EventStore {
                     .and_then(|s| s.members.get_mut(segment as usize))
                 {
                     *seg = Segment::Gone(why);
+                }
+            }
+            LoadEvent::Note { source, message } => {
+                if let Some(s) = self.sources.get_mut(source.idx())
+                    && s.notes.len() < MAX_NOTES
+                {
+                    s.notes.push(message);
                 }
             }
             LoadEvent::Reset { .. } => self.clear_events(),

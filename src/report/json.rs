@@ -80,6 +80,9 @@ struct Source<'a> {
     bytes: u64,
     failed: bool,
     problems: &'a [String],
+    /// What is worth knowing about the source that is not wrong with it.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -273,6 +276,7 @@ pub fn write(
                 bytes: src.bytes_read,
                 failed: src.failed,
                 problems: &src.problems,
+                notes: &src.notes,
             })
             .collect(),
         rejected_by_reason: &store.reject_counts,

@@ -129,6 +129,9 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         for problem in &source.problems {
             writeln!(err, "streamscope: {}", crate::fmt::sanitize(problem))?;
         }
+        for note in &source.notes {
+            writeln!(err, "streamscope: note: {}", crate::fmt::sanitize(note))?;
+        }
     }
     let analysis = Analysis::compute(&store, &opts.rules);
     phase("analysis", err);

@@ -145,6 +145,9 @@ fn header(
         for p in &src.problems {
             wrapped(out, "", &format!("problem: {}", sanitize(p)))?;
         }
+        for n in &src.notes {
+            wrapped(out, "", &format!("note: {}", sanitize(n)))?;
+        }
     }
     if let Some(q) = query {
         let labels: Vec<String> = q

@@ -285,6 +285,9 @@ pub struct SourceStatus {
     pub failed: bool,
     /// What went wrong with it.
     pub problems: Vec<String>,
+    /// What is worth knowing about it that is not wrong (see
+    /// [`crate::store::SourceInfo::notes`]).
+    pub notes: Vec<String>,
     /// It never finishes: a followed file, a streaming URL, the endpoint's capture.
     pub live: bool,
 }
@@ -501,6 +504,7 @@ impl Model {
                 done: s.done,
                 failed: s.failed,
                 problems: s.problems.clone(),
+                notes: s.notes.clone(),
                 live: false,
             })
             .collect();

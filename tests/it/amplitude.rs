@@ -195,10 +195,19 @@ fn several_matches_are_all_loaded_and_said() {
     assert_eq!(summary(&ran, "users"), 2);
     let said = "user search matched 2 users, all loaded: bob@example.com (Amplitude ID 1), bobby@example.com (Amplitude ID 2)";
     assert!(ran.stderr.contains(said), "{}", ran.stderr);
+    // Said as a note of the source, not as a problem.
+    let notes = &ran.json()["sources"][0]["notes"];
     assert!(
-        problems(&ran).iter().any(|p| p.contains(said)),
-        "{:?}",
-        problems(&ran)
+        notes.as_array().is_some_and(|n| n
+            .iter()
+            .any(|p| p.as_str().is_some_and(|p| p.contains(said)))),
+        "{notes}"
+    );
+    assert!(problems(&ran).is_empty(), "{:?}", problems(&ran));
+    let text = run(bin(&fake).args(["report", "amplitude:user/bob"])).stdout;
+    assert!(
+        text.contains("note: 'amplitude:user/bob': user search matched 2 users"),
+        "{text}"
     );
     let (ran, bytes) = fetch(&fake, "amplitude:user/bob");
     assert_eq!(ran.code, 0, "{}", ran.stderr);

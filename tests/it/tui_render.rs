@@ -214,6 +214,33 @@ fn a_failed_source_shows_in_the_status_bar() {
 }
 
 #[test]
+fn a_note_shows_in_the_status_bar_and_is_not_a_problem() {
+    let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
+    let opts = streamscope::source::LoadOptions {
+        keep_raw: true,
+        ..Default::default()
+    };
+    let tx = app.sender();
+    let src = app.add_source(SMALL).unwrap();
+    streamscope::source::load(SMALL, src, &opts, &mut |ev| {
+        let _ = tx.send(Msg::from(ev));
+    });
+    tx.send(Msg::from(LoadEvent::Note {
+        source: src,
+        message: "user search matched 2 users, all loaded".into(),
+    }))
+    .unwrap();
+    app.analyse_now();
+    let screen = draw(&mut app, 120, 30).backend().to_string();
+    assert!(
+        screen.contains("ⓘ user search matched 2 users, all loaded"),
+        "{screen}"
+    );
+    assert!(!screen.contains("problem"), "{screen}");
+    assert!(!screen.contains('✗'), "{screen}");
+}
+
+#[test]
 fn a_tiny_terminal_shows_a_message() {
     let mut app = small_app();
     let t = draw(&mut app, 40, 10);

@@ -26,7 +26,8 @@
 //! - The user's events become NDJSON, one event per line, in the API's order
 //!   (`direction=earliest`), each event's text as Amplitude sent it (white space outside
 //!   strings removed when it spans lines). Several matches are fetched one after the
-//!   other and said in a first problem of the source (an [`OVERVIEW`]).
+//!   other and said in a note of the source ([`LoadEvent::Note`]: shown, not counted as a
+//!   problem).
 //! - A fetch that stops half-way keeps what arrived and says what is missing: the
 //!   Amplitude ID and event position it stopped at and the IDs not fetched, or the bytes
 //!   of the archive that did not arrive.
@@ -50,7 +51,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use super::feed::LineFeed;
 use super::load::LoadOptions;
 use crate::index::SourceIx;
-use crate::store::{LoadEvent, OVERVIEW, Segment};
+use crate::store::{LoadEvent, Segment};
 
 pub use http::{Api, RateWindow};
 
@@ -561,12 +562,14 @@ fn run_user(
         Err(e) => emit(problem(source, name, api.scrub(&e), true)),
         Ok(done) => {
             if done.matches.len() > 1 {
-                emit(problem(
+                emit(LoadEvent::Note {
                     source,
-                    name,
-                    format!("{OVERVIEW}{}", api.scrub(&done.matches_text())),
-                    false,
-                ));
+                    message: format!(
+                        "'{}': {}",
+                        crate::fmt::sanitize(name),
+                        api.scrub(&done.matches_text())
+                    ),
+                });
             }
             if let Some(missing) = &done.missing {
                 emit(problem(source, name, api.scrub(missing), done.events == 0));
@@ -577,10 +580,7 @@ fn run_user(
 
 /// A problem of the source, naming it.
 fn problem(source: SourceIx, name: &str, message: String, fatal: bool) -> LoadEvent {
-    let message = match message.strip_prefix(OVERVIEW) {
-        Some(rest) => format!("{OVERVIEW}'{}': {rest}", crate::fmt::sanitize(name)),
-        None => format!("'{}': {message}", crate::fmt::sanitize(name)),
-    };
+    let message = format!("'{}': {message}", crate::fmt::sanitize(name));
     LoadEvent::Problem {
         source,
         message,

@@ -598,6 +598,12 @@ impl App {
                 s.problems.push(message.clone());
                 s.failed |= *fatal;
             }
+            LoadEvent::Note { source, message } => {
+                let s = status(&mut self.model.sources, *source);
+                if s.notes.len() < crate::store::MAX_NOTES {
+                    s.notes.push(message.clone());
+                }
+            }
             LoadEvent::Done { source } => status(&mut self.model.sources, *source).done = true,
             LoadEvent::Format { .. }
             | LoadEvent::Member { .. }

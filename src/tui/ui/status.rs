@@ -134,6 +134,10 @@ fn render_second(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &Vie
         let text = format!("✗ {}", sanitize(problem));
         second.push(Span::styled(fit(&text, w / 2), t.error));
         second.push(Span::raw("   "));
+    } else if let Some(note) = model.sources.iter().find_map(|s| s.notes.first()) {
+        let text = format!("ⓘ {}", sanitize(note));
+        second.push(Span::styled(fit(&text, w / 2), t.text));
+        second.push(Span::raw("   "));
     }
     for hint in hints(model, keys) {
         second.push(Span::styled(hint.key.label(), t.key));
