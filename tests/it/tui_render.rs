@@ -233,7 +233,7 @@ fn a_note_shows_in_the_status_bar_and_is_not_a_problem() {
     app.analyse_now();
     let screen = draw(&mut app, 120, 30).backend().to_string();
     assert!(
-        screen.contains("ⓘ user search matched 2 users, all loaded"),
+        screen.contains("note: user search matched 2 users, all loaded"),
         "{screen}"
     );
     assert!(!screen.contains("problem"), "{screen}");

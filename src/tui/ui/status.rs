@@ -135,7 +135,7 @@ fn render_second(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &Vie
         second.push(Span::styled(fit(&text, w / 2), t.error));
         second.push(Span::raw("   "));
     } else if let Some(note) = model.sources.iter().find_map(|s| s.notes.first()) {
-        let text = format!("ⓘ {}", sanitize(note));
+        let text = format!("note: {}", sanitize(note));
         second.push(Span::styled(fit(&text, w / 2), t.text));
         second.push(Span::raw("   "));
     }
