@@ -156,14 +156,14 @@ fn duckdb_files(paths: &[String]) -> Loader {
             "-- Raw lines, split on \\n only (a trailing \\r and a leading BOM are dropped by the \
              reader), numbered in read order.\n\
              -- A column delimiter of NUL: JSON text never holds a raw NUL, so a line with one \
-             gets a non-NULL `rest` and is rejected.\n\
+             gets a non-NULL `rest` and is rejected (no field reads as NULL: nullstr is a text no line holds).\n\
              -- Lines that are not UTF-8 are kept out by the reader and counted from ss_rejects \
              as invalid JSON.\n\
              CREATE OR REPLACE TEMP TABLE ss_lines AS\n\
              SELECT filename AS src, row_number() OVER () AS ln, line, rest\n\
              FROM read_csv([{}], columns = {{'line': 'VARCHAR', 'rest': 'VARCHAR'}}, delim = chr(0), \
              quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, \
-             null_padding = true, new_line = '\\n', filename = true, max_line_size = 67108864, \
+             null_padding = true, nullstr = chr(1) || chr(2) || 'streamscope-null', new_line = '\\n', filename = true, max_line_size = 67108864, \
              store_rejects = true, rejects_table = 'ss_rejects', rejects_scan = 'ss_rejects_scan')",
             list.join(", ")
         ),
