@@ -285,7 +285,8 @@ fn header(opts: &Options, loader: &load::Loader) -> String {
     for note in &loader.notes {
         for line in note.lines() {
             h.push_str("-- ");
-            h.push_str(line);
+            // No `;` in comments: some clients split scripts on it without reading them.
+            h.push_str(&line.replace(';', ","));
             h.push('\n');
         }
     }
