@@ -327,11 +327,9 @@ fn spark_files(paths: &[String]) -> Loader {
         .collect();
     let setup = vec![format!(
         "-- Raw lines of each source (Spark's text source: gzip read by extension), numbered in read order.\n\
-         {} ss_lines AS\n{}",
-        d.create_temp("").unwrap_or_default().trim_end_matches(" AS").trim_end(),
+         CREATE OR REPLACE TEMPORARY VIEW ss_lines AS\n{}",
         branches.join("\nUNION ALL\n")
-    )
-    .replace("VIEW  ss_lines", "VIEW ss_lines")];
+    )];
     let fm = |col: &str, re: &str| format!("({col} rlike {})", d.lit(&format!("^({re})$")));
     let path = |field: &str| d.lit(&format!("$['{field}']"));
     let ty = |field: &str| {

@@ -166,17 +166,32 @@ impl Dialect {
         }
     }
 
-    /// `CREATE … AS` for a temporary relation living as long as the session: a view
-    /// in Spark (its text source is re-read lazily), a temporary table elsewhere. Trino
-    /// has neither: `None` (the script is then one statement).
+    /// `CREATE … AS` for a materialised temporary relation living as long as the session:
+    /// a cached temporary view in Spark (`CACHE TABLE`), a temporary table elsewhere. Trino
+    /// has neither: `None` (the model is then one statement).
     #[must_use]
     pub fn create_temp(self, name: &str) -> Option<String> {
         match self {
             Dialect::DuckDb => Some(format!("CREATE OR REPLACE TEMP TABLE {name} AS")),
-            Dialect::Spark => Some(format!("CREATE OR REPLACE TEMPORARY VIEW {name} AS")),
+            Dialect::Spark => Some(format!("CACHE TABLE {name} AS")),
             Dialect::BigQuery => Some(format!("CREATE TEMP TABLE {name} AS")),
             Dialect::Snowflake => Some(format!("CREATE OR REPLACE TEMPORARY TABLE {name} AS")),
             Dialect::Trino => None,
+        }
+    }
+}
+
+impl Dialect {
+    /// Statements that remove a temporary relation of [`Dialect::create_temp`] left by an
+    /// earlier run in the same session (Spark's `CACHE TABLE` does not replace).
+    #[must_use]
+    pub fn drop_temp(self, name: &str) -> Vec<String> {
+        match self {
+            Dialect::Spark => vec![
+                format!("UNCACHE TABLE IF EXISTS {name}"),
+                format!("DROP VIEW IF EXISTS {name}"),
+            ],
+            _ => Vec::new(),
         }
     }
 }
@@ -251,7 +266,8 @@ pub fn script(opts: &Options) -> Result<String, String> {
         out.push_str(stmt);
         out.push_str(";\n\n");
     }
-    out.push_str(&model::statement(opts, &loader));
+    let statements = model::statements(opts, &loader);
+    out.push_str(&statements.join(";\n\n"));
     out.push_str(";\n");
     Ok(out)
 }

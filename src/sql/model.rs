@@ -27,8 +27,11 @@ fn list(d: Dialect, items: &[&str]) -> String {
     format!("({})", v.join(", "))
 }
 
-/// The statement (without its `;`).
-pub(super) fn statement(opts: &Options, loader: &Loader) -> String {
+/// The statements (without their `;`), the result last. Where the dialect has temporary
+/// relations, the loaded records (`ss_rec`) and the keyed events (`ss_e`) are materialised
+/// first: each is read many times, and an engine that inlines CTEs (Spark) would otherwise
+/// plan the whole loader once per use (Spark local mode ran out of a 1 GB heap).
+pub(super) fn statements(opts: &Options, loader: &Loader) -> Vec<String> {
     let d = opts.dialect;
     let gap = opts.rules.gap_ms;
     let timeout = opts.rules.timeout_ms;
@@ -224,5 +227,22 @@ pub(super) fn statement(opts: &Options, loader: &Loader) -> String {
             )
         }
     };
-    format!("{model}{last}")
+    let Some(create) = d.create_temp("ss_rec") else {
+        return vec![format!("{model}{last}")];
+    };
+    let (head, rest) = model.split_at(model.find("ss_ev AS (").unwrap_or(0));
+    let (mid, tail) = rest.split_at(rest.find("ss_s1 AS (").unwrap_or(0));
+    let loader_ctes = head.trim_end().trim_end_matches(',');
+    let mid = mid.trim_end().trim_end_matches(',');
+    let mut out = d.drop_temp("ss_rec");
+    out.push(format!(
+        "{create}\n{loader_ctes}\nSELECT src, ord, line, t, sid, et, uid, did, aid, dkey, props, skip, rej FROM ss_rec"
+    ));
+    out.extend(d.drop_temp("ss_e"));
+    out.push(format!(
+        "{}\nWITH {mid}\nSELECT * FROM ss_e",
+        d.create_temp("ss_e").unwrap_or_default()
+    ));
+    out.push(format!("WITH {tail}{last}"));
+    out
 }

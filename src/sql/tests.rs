@@ -105,8 +105,13 @@ fn literal_rows_are_values_or_unnest_and_temp_relations_views_or_tables() {
     );
     assert_eq!(
         Dialect::Spark.create_temp("x").as_deref(),
-        Some("CREATE OR REPLACE TEMPORARY VIEW x AS")
+        Some("CACHE TABLE x AS")
     );
+    assert_eq!(
+        Dialect::Spark.drop_temp("x"),
+        ["UNCACHE TABLE IF EXISTS x", "DROP VIEW IF EXISTS x"]
+    );
+    assert!(Dialect::DuckDb.drop_temp("x").is_empty());
     assert_eq!(
         Dialect::DuckDb.create_temp("x").as_deref(),
         Some("CREATE OR REPLACE TEMP TABLE x AS")
