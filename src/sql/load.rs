@@ -527,13 +527,14 @@ fn table_loader(d: Dialect, table: &str) -> Loader {
          WHEN t IS NULL THEN 'missing_time' END AS rej\n\
          FROM ss_t0)"
     );
+    let shown = table.replace(|c: char| c.is_control(), " ");
     Loader {
         setup: Vec::new(),
         ctes,
         extra_rejected: "0".into(),
         canon: None,
         notes: vec![format!(
-            "Loader: the typed table {table} with Amplitude's export columns (event_type, user_id, device_id, amplitude_id, \
+            "Loader: the typed table {shown} with Amplitude's export columns (event_type, user_id, device_id, amplitude_id, \
              client_event_time as a TIMESTAMP, session_id, uuid, user_properties, and the dedup key {insert_id}).\n\
              Not checked, unlike report: the raw JSON (invalid JSON, not an object, time forms) is gone in a typed table, \
              so `rejected` counts only rows without an event type, identity or time.\n\

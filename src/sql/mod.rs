@@ -259,6 +259,16 @@ pub fn script(opts: &Options) -> Result<String, String> {
     if opts.emit != Emit::UserEvents && opts.user.is_some() {
         return Err("--user is only for --emit user-events".into());
     }
+    if let Input::Table(name) = &opts.input
+        && (name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.$-`\"".contains(c)))
+    {
+        return Err(format!(
+            "--table {name:?} is not a table name (letters, digits, _ . $ - and quotes)"
+        ));
+    }
     let loader = load::loader(opts)?;
     let mut out = String::new();
     out.push_str(&header(opts, &loader));

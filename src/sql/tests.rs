@@ -221,3 +221,36 @@ fn sources_are_quoted_not_spliced() {
     let sql = script(&o).unwrap();
     assert!(sql.contains("'x''); DROP TABLE t; --'"));
 }
+
+#[test]
+fn names_from_the_command_line_never_escape_their_place() {
+    // A table name is an identifier: anything else is refused.
+    for bad in ["t\nDROP TABLE x", "t; DROP TABLE x", "", "t -- x"] {
+        let o = opts(Dialect::Snowflake, Input::Table(bad.into()), Emit::Summary);
+        assert!(script(&o).is_err(), "{bad:?}");
+    }
+    for good in [
+        "my-project.amplitude.EVENTS_123",
+        "DB.\"PUBLIC\".EVENTS_1",
+        "`p.d.t`",
+    ] {
+        let o = opts(Dialect::BigQuery, Input::Table(good.into()), Emit::Summary);
+        assert!(script(&o).is_ok(), "{good:?}");
+    }
+    // An inactive type is a string literal, and never ends the header's comment.
+    let mut o = opts(Dialect::DuckDb, files(), Emit::Summary);
+    o.rules.inactive = vec!["a\nDROP TABLE y".into()];
+    let sql = script(&o).unwrap();
+    assert!(
+        sql.lines()
+            .next()
+            .unwrap()
+            .contains("inactive types: a DROP TABLE y")
+    );
+    // Elsewhere only inside the literal.
+    assert_eq!(
+        sql.matches("DROP TABLE y").count(),
+        1 + sql.matches("'a\nDROP TABLE y'").count()
+    );
+    assert!(sql.contains("'a\nDROP TABLE y'"));
+}
