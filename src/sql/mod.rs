@@ -3,11 +3,11 @@
 //! Snowflake, Trino).
 //!
 //! Pure string generation (core: no I/O). The script has two layers:
-//! - a *loader* per input kind ([`load`]): raw NDJSON / Export `.json.gz` lines (files,
+//! - a *loader* per input kind (`load.rs`): raw NDJSON / Export `.json.gz` lines (files,
 //!   globs, `s3://`) or a warehouse export table, turned into one canonical relation
 //!   `ss_rec`, one row per record with the §1 rejection reason (or none) and the fields
 //!   §1 reads, plus input order (`src`, `ord`);
-//! - one *model* over it ([`model`]): §2 users, §3 sessions, flags and duplicates, §4
+//! - one *model* over it (`model.rs`): §2 users, §3 sessions, flags and duplicates, §4
 //!   replay, and the §5 summary (or per-user / per-session rows, or one user's events).
 //!
 //! Only three things differ by dialect in the model ([`Dialect`]): how IGNORE NULLS is
