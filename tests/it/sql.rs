@@ -1202,3 +1202,34 @@ fn the_table_loader_agrees_where_a_table_can() {
         }
     }
 }
+
+#[test]
+fn a_script_that_cannot_be_written_is_refused_with_the_reason() {
+    for (args, says) in [
+        (
+            &["--dialect", "bigquery", "--source", "x.ndjson"][..],
+            "--table",
+        ),
+        (
+            &[
+                "--dialect",
+                "duckdb",
+                "--source",
+                "x.ndjson",
+                "--emit",
+                "user-events",
+            ][..],
+            "--user",
+        ),
+        (
+            &["--dialect", "snowflake", "--table", "t; DROP TABLE x"][..],
+            "not a table name",
+        ),
+    ] {
+        let out = bin().arg("sql").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
