@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, property, snapshot and end-to-end tests, then the official
 # Amplitude SDKs (Node, Python, Browser in headless Chromium) against `streamscope listen`
-# (scripts/sdk-tests.sh; STREAMSCOPE_SKIP_SDK=1 skips that part).
+# (scripts/sdk-tests.sh; STREAMSCOPE_SKIP_SDK=1 skips that part), then `streamscope sql` in
+# Spark local mode (scripts/sql-tests.sh: pyspark and a JRE; STREAMSCOPE_SKIP_SPARK=1 skips it).
+# The SQL tests in `cargo test` install duckdb and sqlglot into target/sql-tests/venv.
 # Installs what the tests need (tmux for the real-terminal test; groff for the man page; for the SDK tests, npm and
 # PyPI packages into target/sdk-tests/ and chromium via apt) when it is missing.
 set -euo pipefail
@@ -23,3 +25,4 @@ if [ "${STREAMSCOPE_SKIP_SDK:-}" = 1 ]; then
 else
   bash scripts/sdk-tests.sh
 fi
+bash scripts/sql-tests.sh

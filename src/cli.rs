@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::analysis::Rules;
 use crate::report::{DEFAULT_USERS, Format};
 use crate::source::amplitude::Region;
+use crate::sql::{Dialect, Emit};
 use crate::tui::zone::Zone;
 
 /// streamscope: inspect Amplitude-style event streams: sessions, anomalies, timeout replay.
@@ -39,6 +40,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Serve an Amplitude-compatible ingestion endpoint and inspect what arrives, live.
     Listen(ListenArgs),
+    /// Print the session model as a SQL script for DuckDB, Spark, BigQuery, Snowflake or
+    /// Trino, to run where a whole project's events already are.
+    Sql(SqlArgs),
     /// Print the effective settings, where each comes from, and the config file read.
     Config,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -220,6 +224,51 @@ pub struct ReportArgs {
     /// KB, MB, GB, KiB, MiB, GiB.
     #[arg(long, value_name = "SIZE", value_parser = crate::fmt::parse_size)]
     pub max_record_size: Option<usize>,
+}
+
+/// Options of `sql`.
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["source", "table"])))]
+pub struct SqlArgs {
+    /// The SQL engine.
+    #[arg(long, value_enum)]
+    pub dialect: Dialect,
+    /// NDJSON or Export .json.gz files to read: a path or glob, local or s3:// (duckdb,
+    /// spark); repeatable.
+    #[arg(long, value_name = "PATH-OR-GLOB")]
+    pub source: Vec<String>,
+    /// A table with Amplitude's export columns (Snowflake / BigQuery destinations), by name.
+    #[arg(long, value_name = "NAME", conflicts_with = "source")]
+    pub table: Option<String>,
+    /// Analysis settings, as for `report`.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// What the script's last statement returns.
+    #[arg(long, value_enum, default_value_t = Emit::Summary)]
+    pub emit: Emit,
+    /// For --emit user-events: a user id, device id or Amplitude id.
+    #[arg(long, value_name = "KEY")]
+    pub user: Option<String>,
+}
+
+impl ValueEnum for Dialect {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Dialect::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
+impl ValueEnum for Emit {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Emit::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
 
 use crate::analysis::Rules;
-use crate::cli::{AnalysisArgs, Cli, Command, ListenArgs, ReportArgs, TuiArgs};
+use crate::cli::{AnalysisArgs, Cli, Command, ListenArgs, ReportArgs, SqlArgs, TuiArgs};
 use crate::config::{self, Config};
 use crate::listen::request::Settings;
 use crate::{listen, report, source, tui};
@@ -57,6 +57,7 @@ pub fn run(matches: &ArgMatches) -> anyhow::Result<ExitCode> {
                 Some(view) => listen_with_inspector(&opts, &view),
             }
         }
+        Some(Command::Sql(args)) => run_sql(args, sub("sql"), &cfg),
         Some(Command::Config) => {
             let mut out = std::io::stdout().lock();
             write_config(&cfg, &mut out)?;
@@ -104,6 +105,32 @@ fn rules(args: &AnalysisArgs, m: &ArgMatches, cfg: &Config) -> Rules {
         rules.inactive.clone_from(i);
     }
     rules
+}
+
+/// `sql`: prints the script, or says why it cannot be written (exit status 2).
+fn run_sql(args: SqlArgs, m: &ArgMatches, cfg: &Config) -> anyhow::Result<ExitCode> {
+    let opts = crate::sql::Options {
+        dialect: args.dialect,
+        input: match args.table {
+            Some(table) => crate::sql::Input::Table(table),
+            None => crate::sql::Input::Files(args.source),
+        },
+        rules: rules(&args.analysis, m, cfg),
+        emit: args.emit,
+        user: args.user,
+    };
+    match crate::sql::script(&opts) {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("streamscope sql: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 /// `report`'s options.

@@ -14,6 +14,7 @@
 //! | [`source`] | reading files, archives and stdin, following files and URLs, fetching from Amplitude (std threads) |
 //! | [`listen`] | `listen`, the ingestion endpoint: [`listen::request`] decides each request's answer and capture lines (core); [`listen::shared`] is the state it shares with its viewers (std only); routes, capture file and query API (tokio, axum) |
 //! | [`report`] | the headless report, text or JSON |
+//! | [`sql`] | `sql`: the session model as a SQL script for DuckDB, Spark, BigQuery, Snowflake, Trino (core: string generation) |
 //! | [`cli`] | the command line (clap): values parsed once into their types |
 //! | [`config`] | the config file: defaults, colours and keys; flags win over it |
 //! | [`command`] | the command layer: command line → each shell's options; runs the shell |
@@ -32,6 +33,7 @@ pub mod json;
 pub mod listen;
 pub mod report;
 pub mod source;
+pub mod sql;
 pub mod store;
 pub mod tui;
 

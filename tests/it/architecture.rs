@@ -26,6 +26,7 @@ const CORE: &[&str] = &[
     "src/listen/request.rs",
     "src/listen/request",
     "src/source/sse.rs",
+    "src/sql",
 ];
 
 /// Crates the core must not name (as a path's first segment, in `use` or in code).

@@ -14,6 +14,7 @@ mod follow;
 mod inputs;
 mod listen;
 mod report;
+mod sql;
 mod tui_events;
 mod tui_keys;
 mod tui_lifecycle;
