@@ -31,7 +31,7 @@ pub const QUERIES_PER_HOUR: usize = 360;
 /// The time a user search or user activity query may take.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The queries made in the last hour, to stay within [`QUERIES_PER_HOUR`].
+/// The queries made in the last hour, to stay within `QUERIES_PER_HOUR`.
 #[derive(Debug, Default)]
 pub struct RateWindow {
     sent: VecDeque<Instant>,
@@ -190,7 +190,7 @@ impl Api {
     /// Sends `call`, retrying as the module docs say; `tell` hears of every wait.
     ///
     /// # Errors
-    /// The [`Failure`] after the retries allowed.
+    /// The `Failure` after the retries allowed.
     pub fn get(
         &self,
         call: &Call<'_>,

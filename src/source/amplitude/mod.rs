@@ -5,11 +5,11 @@
 //! A shell around the core (reqwest's blocking client, std threads), in four parts:
 //! - this module: the source specs, where the API is (region, override) and the keys,
 //!   the source as [`super::run_spec`] runs it, and `fetch`;
-//! - [`http`]: one GET with the keys, Amplitude's limits and bounded retries, and the
+//! - `http`: one GET with the keys, Amplitude's limits and bounded retries, and the
 //!   words for each failure;
-//! - [`user`]: `usersearch` then every match's `useractivity`, paged to the end with the
+//! - `user`: `usersearch` then every match's `useractivity`, paged to the end with the
 //!   pages' overlaps removed;
-//! - [`export`]: the Export API's zip, streamed to a file with progress.
+//! - `export`: the Export API's zip, streamed to a file with progress.
 //!
 //! Choices (the issue is silent on these):
 //! - `amplitude:user/ID`: everything after `user/` is the ID, slashes included
