@@ -16,6 +16,17 @@
 //! loaders read typed columns: what they cannot check is said in the script.
 
 use super::{Dialect, Input, Options};
+use crate::decode::TIME_FIELDS;
+
+/// The value of the first present time field, in §1's order ([`TIME_FIELDS`]): later
+/// fields are not tried once one is present, whatever its value.
+fn first_present_time(present: impl Fn(&str) -> String, value: impl Fn(&str) -> String) -> String {
+    let arms: String = TIME_FIELDS
+        .iter()
+        .map(|f| format!(" WHEN {} THEN {}", present(f), value(f)))
+        .collect();
+    format!("CASE{arms} END")
+}
 
 /// A loader: statements to run first, the CTEs defining `ss_rec`, and what the script must
 /// say about it.
@@ -199,17 +210,7 @@ fn duckdb_files(paths: &[String]) -> Loader {
         )
     };
     let present = |field: &str| format!("{} <> 'NULL'", ty(field));
-    let tj = format!(
-        "CASE WHEN {} THEN {} WHEN {} THEN {} WHEN {} THEN {} WHEN {} THEN {} END",
-        present("client_event_time"),
-        ts("client_event_time"),
-        present("time"),
-        ts("time"),
-        present("timestamp"),
-        ts("timestamp"),
-        present("event_time"),
-        ts("event_time"),
-    );
+    let tj = first_present_time(present, ts);
     let numeric = "('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')";
     let aid = format!(
         "CASE WHEN {ty} = 'VARCHAR' THEN nullif(json_extract_string(j, '$.amplitude_id'), '') \
@@ -347,17 +348,7 @@ fn spark_files(paths: &[String]) -> Loader {
     };
     let present = |field: &str| format!("{} <> 'VOID'", ty(field));
     let raw = |field: &str| format!("variant_get(j, {})", path(field));
-    let tj = format!(
-        "CASE WHEN {} THEN {} WHEN {} THEN {} WHEN {} THEN {} WHEN {} THEN {} END",
-        present("client_event_time"),
-        raw("client_event_time"),
-        present("time"),
-        raw("time"),
-        present("timestamp"),
-        raw("timestamp"),
-        present("event_time"),
-        raw("event_time"),
-    );
+    let tj = first_present_time(present, raw);
     let aid = format!(
         "CASE WHEN {ty} = 'STRING' THEN nullif(try_variant_get(j, '$.amplitude_id', 'string'), '') \
          WHEN {ty} = 'BIGINT' THEN to_json(variant_get(j, '$.amplitude_id')) END",
