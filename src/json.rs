@@ -817,6 +817,30 @@ mod equivalence;
 #[cfg(test)]
 mod reference;
 
+/// Appends the JSON value `raw` to `out` without insignificant white space (one NDJSON
+/// line); strings are kept byte for byte.
+pub fn compact_into(raw: &[u8], out: &mut Vec<u8>) {
+    out.reserve(raw.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &c in raw {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            out.push(c);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -239,26 +239,8 @@ fn short(s: &str, max: usize) -> String {
 /// byte for byte.
 #[must_use]
 pub fn compact(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for &c in raw {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-        } else if c == b'"' {
-            in_string = true;
-            out.push(c);
-        } else if !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
-            out.push(c);
-        }
-    }
+    let mut out = Vec::new();
+    crate::json::compact_into(raw, &mut out);
     out
 }
 

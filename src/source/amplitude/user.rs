@@ -410,24 +410,7 @@ fn one_line(raw: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(raw);
         return;
     }
-    let (mut in_string, mut escaped) = (false, false);
-    for &c in raw {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-        } else if c == b'"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_ascii_whitespace() {
-            out.push(c);
-        }
-    }
+    crate::json::compact_into(raw, out);
 }
 
 #[cfg(test)]
