@@ -53,6 +53,12 @@ fn run(c: &mut Command) -> Ran {
     ran
 }
 
+/// The run said `text` on stderr.
+#[track_caller]
+fn assert_said(ran: &Ran, text: impl AsRef<str>) {
+    assert!(ran.stderr.contains(text.as_ref()), "{}", ran.stderr);
+}
+
 fn report(fake: &Fake, source: &str) -> Ran {
     run(bin(fake).args(["report", "--format", "json", source]))
 }
@@ -166,11 +172,7 @@ fn a_user_is_paged_to_the_end_without_the_overlaps_and_keeps_genuine_duplicates(
         "{}",
         ran.stderr
     );
-    assert!(
-        ran.stderr.contains("streamscope: 1,001 events so far"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "streamscope: 1,001 events so far");
     let bytes = bytes.expect("the file");
     assert_eq!(uuids(&bytes), uuids_of(&bob));
     // The saved file is a source like any other, with the same figures.
@@ -194,7 +196,7 @@ fn several_matches_are_all_loaded_and_said() {
     assert_eq!(summary(&ran, "events"), 50);
     assert_eq!(summary(&ran, "users"), 2);
     let said = "user search matched 2 users, all loaded: bob@example.com (Amplitude ID 1), bobby@example.com (Amplitude ID 2)";
-    assert!(ran.stderr.contains(said), "{}", ran.stderr);
+    assert_said(&ran, said);
     // Said as a note of the source, not as a problem.
     let notes = &ran.json()["sources"][0]["notes"];
     assert!(
@@ -211,12 +213,8 @@ fn several_matches_are_all_loaded_and_said() {
     );
     let (ran, bytes) = fetch(&fake, "amplitude:user/bob");
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(ran.stderr.contains(said), "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("saved 50 events of 2 users"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, said);
+    assert_said(&ran, "saved 50 events of 2 users");
     assert_eq!(uuids(&bytes.expect("file")).len(), 50);
 }
 
@@ -276,7 +274,7 @@ fn the_override_takes_api_2_or_not_and_wins_over_the_region() {
     // A region that is neither.
     let ran = run(bin(&fake).args(["report", "amplitude:user/bob", "--amplitude-region", "mars"]));
     assert_eq!(ran.code, 2);
-    assert!(ran.stderr.contains("use us or eu"), "{}", ran.stderr);
+    assert_said(&ran, "use us or eu");
 }
 
 #[test]
@@ -295,11 +293,7 @@ fn wrong_or_missing_keys_are_said_with_what_to_do() {
         "{}",
         ran.stderr
     );
-    assert!(
-        ran.stderr.contains("--amplitude-region eu"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "--amplitude-region eu");
     assert!(!ran.stderr.contains("wrong-secret-value"), "{}", ran.stderr);
     assert!(
         !ran.stderr
@@ -316,11 +310,7 @@ fn wrong_or_missing_keys_are_said_with_what_to_do() {
             "--amplitude-region",
             "eu",
         ]));
-    assert!(
-        ran.stderr.contains("--amplitude-region us"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "--amplitude-region us");
     // Missing keys: said before any request.
     let before = fake.seen().len();
     let ran = run(bin(&fake)
@@ -328,12 +318,9 @@ fn wrong_or_missing_keys_are_said_with_what_to_do() {
         .env_remove("AMPLITUDE_SECRET_KEY")
         .args(["report", "amplitude:user/bob@example.com"]));
     assert_eq!(ran.code, 1);
-    assert!(
-        ran.stderr.contains(
-            "Amplitude's keys are missing: set AMPLITUDE_API_KEY and AMPLITUDE_SECRET_KEY"
-        ),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "Amplitude's keys are missing: set AMPLITUDE_API_KEY and AMPLITUDE_SECRET_KEY",
     );
     // A key pasted with a space inside is said, not sent.
     let ran = run(bin(&fake)
@@ -387,19 +374,12 @@ fn no_user_found_lists_close_matches_by_prefix() {
         "{}",
         ran.stderr
     );
-    assert!(
-        ran.stderr.contains(
-            "close matches starting with 'bob@exampl': bob@example.com (Amplitude ID 1), bob@example.org (Amplitude ID 2)"
-        ),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "close matches starting with 'bob@exampl': bob@example.com (Amplitude ID 1), bob@example.org (Amplitude ID 2)",
     );
     let ran = report(&fake, "amplitude:user/nobody-like-this");
-    assert!(
-        ran.stderr.contains("nor any close match by prefix"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "nor any close match by prefix");
     assert!(
         ran.json()["sources"][0]["failed"]
             .as_bool()
@@ -419,21 +399,12 @@ fn too_many_requests_waits_as_retry_after_says_and_goes_on() {
     let ran = report(&fake, "amplitude:user/bob@example.com");
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(summary(&ran, "events"), 1500);
-    assert!(
-        ran.stderr.contains("Amplitude answered 429 Too Many Requests to the user activity of Amplitude ID 1 at offset 0"),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "Amplitude answered 429 Too Many Requests to the user activity of Amplitude ID 1 at offset 0",
     );
-    assert!(
-        ran.stderr.contains("waiting 1 s as its Retry-After asks"),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.stderr.contains("360 queries per hour and 10 at a time"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "waiting 1 s as its Retry-After asks");
+    assert_said(&ran, "360 queries per hour and 10 at a time");
     let offsets: Vec<String> = fake
         .seen_at("useractivity")
         .iter()
@@ -454,10 +425,9 @@ fn too_many_requests_without_end_gives_up_after_bounded_tries() {
     );
     let ran = report(&fake, "amplitude:user/bob@example.com");
     assert_eq!(ran.code, 1);
-    assert!(
-        ran.stderr.contains("Amplitude still answers 429 Too Many Requests to the user search for 'bob@example.com' after 6 tries"),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "Amplitude still answers 429 Too Many Requests to the user search for 'bob@example.com' after 6 tries",
     );
     assert_eq!(fake.seen_at("usersearch").len(), 6);
 }
@@ -481,11 +451,13 @@ fn a_fetch_interrupted_half_way_keeps_what_arrived_and_says_what_is_missing() {
         "{}",
         ran.stderr
     );
-    assert!(ran.stderr.contains("answered HTTP 503 Service Unavailable to the user activity of Amplitude ID 1 at offset 1000 4 times"), "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("missing: the events of Amplitude ID 1 after the first 1001 (from offset 1000 on); not fetched at all: Amplitude ID 2"),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "answered HTTP 503 Service Unavailable to the user activity of Amplitude ID 1 at offset 1000 4 times",
+    );
+    assert_said(
+        &ran,
+        "missing: the events of Amplitude ID 1 after the first 1001 (from offset 1000 on); not fetched at all: Amplitude ID 2",
     );
     let (ran, bytes) = fetch(&fake, "amplitude:user/bob");
     assert_eq!(ran.code, 1, "an incomplete fetch is not a success");
@@ -495,11 +467,7 @@ fn a_fetch_interrupted_half_way_keeps_what_arrived_and_says_what_is_missing() {
         "20 ms (try 3 of 4)",
         "40 ms (try 4 of 4)",
     ] {
-        assert!(
-            ran.stderr.contains(&format!("trying again in {wait}")),
-            "{}",
-            ran.stderr
-        );
+        assert_said(&ran, format!("trying again in {wait}"));
     }
     // fetch says each wait as it comes.
     for wait in [
@@ -507,17 +475,9 @@ fn a_fetch_interrupted_half_way_keeps_what_arrived_and_says_what_is_missing() {
         "20 ms (try 3 of 4)",
         "40 ms (try 4 of 4)",
     ] {
-        assert!(
-            ran.stderr.contains(&format!("trying again in {wait}")),
-            "{}",
-            ran.stderr
-        );
+        assert_said(&ran, format!("trying again in {wait}"));
     }
-    assert!(
-        ran.stderr.contains("the events that arrived are in"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "the events that arrived are in");
     assert_eq!(uuids(&bytes.expect("the file")).len(), 1001);
 }
 
@@ -538,7 +498,7 @@ fn network_errors_are_retried_a_bounded_number_of_times() {
         "{}",
         ran.stderr
     );
-    assert!(ran.stderr.contains("tried 4 times"), "{}", ran.stderr);
+    assert_said(&ran, "tried 4 times");
 }
 
 fn export_project(hours: usize, per_hour: usize) -> (Project, Vec<u8>, Vec<u64>) {
@@ -656,7 +616,7 @@ fn a_truncated_export_keeps_the_members_that_arrived_and_says_what_is_missing() 
         zip.len(),
         zip.len() - keep
     );
-    assert!(ran.stderr.contains(&missing), "{}", ran.stderr);
+    assert_said(&ran, missing);
     assert!(
         ran.stderr
             .contains("fetch 20240101T00 to 20240101T23 again"),
@@ -665,9 +625,9 @@ fn a_truncated_export_keeps_the_members_that_arrived_and_says_what_is_missing() 
     );
     // Which members (hours) arrived, and where it was cut.
     let said = "2 members arrived whole (the last: 123456/123456_2024-01-01_1#0.json.gz); cut off in 123456/123456_2024-01-01_2#0.json.gz and missing from there on";
-    assert!(ran.stderr.contains(said), "{}", ran.stderr);
+    assert_said(&ran, said);
     let (ran, bytes) = fetch(&fake, DAY);
-    assert!(ran.stderr.contains(said), "{}", ran.stderr);
+    assert_said(&ran, said);
     assert_eq!(ran.code, 1);
     assert_eq!(bytes.expect("what arrived is kept").len(), keep);
     assert!(
@@ -691,11 +651,7 @@ fn export_errors_say_what_to_do() {
         "{}",
         ran.stderr
     );
-    assert!(
-        ran.stderr.contains("server upload time, UTC"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "server upload time, UTC");
     // 400: over 4 GB, split into halves by hour.
     let (project, _, _) = export_project(1, 1);
     let fake = Fake::start(project.force(
@@ -705,17 +661,10 @@ fn export_errors_say_what_to_do() {
     let (ran, file) = fetch(&fake, DAY);
     assert_eq!(ran.code, 1);
     assert!(file.is_none(), "a refused export leaves no file");
-    assert!(
-        ran.stderr.contains("\"Raw data files were too large\""),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.stderr.contains(
-            "amplitude:export/20240101T00/20240101T11 and amplitude:export/20240101T12/20240101T23"
-        ),
-        "{}",
-        ran.stderr
+    assert_said(&ran, "\"Raw data files were too large\"");
+    assert_said(
+        &ran,
+        "amplitude:export/20240101T00/20240101T11 and amplitude:export/20240101T12/20240101T23",
     );
     // 504 twice, then the archive: retried with backoff.
     let (project, _, _) = export_project(2, 3);
@@ -726,24 +675,20 @@ fn export_errors_say_what_to_do() {
     let ran = report(&fake, DAY);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(summary(&ran, "events"), 6);
-    assert!(
-        ran.stderr.contains("the export of 20240101T00 to 20240101T23 failed (HTTP 504 Gateway Timeout); trying again in 20 ms (try 3 of 4) (2 times)"),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "the export of 20240101T00 to 20240101T23 failed (HTTP 504 Gateway Timeout); trying again in 20 ms (try 3 of 4) (2 times)",
     );
     // 504 every time: bounded, then the split.
     let (project, _, _) = export_project(1, 1);
     let fake = Fake::start(project.force("export", vec![Forced::status(504, ""); 4]));
     let ran = report(&fake, "amplitude:export/20240101T05/20240101T05");
     assert_eq!(ran.code, 1);
-    assert!(
-        ran.stderr.contains(
-            "HTTP 504 Gateway Timeout to the export of 20240101T05 to 20240101T05 4 times"
-        ),
-        "{}",
-        ran.stderr
+    assert_said(
+        &ran,
+        "HTTP 504 Gateway Timeout to the export of 20240101T05 to 20240101T05 4 times",
     );
-    assert!(ran.stderr.contains("Amazon S3 export"), "{}", ran.stderr);
+    assert_said(&ran, "Amazon S3 export");
     assert_eq!(fake.seen_at("export").len(), 4);
 }
 
@@ -752,18 +697,10 @@ fn bad_sources_and_fetch_arguments_are_said() {
     let fake = Fake::start(Project::new(vec![]));
     let ran = report(&fake, "amplitude:export/20240101T00/2024");
     assert_eq!(ran.code, 1);
-    assert!(
-        ran.stderr.contains("'2024' is not an hour YYYYMMDDTHH"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "'2024' is not an hour YYYYMMDDTHH");
     let (ran, file) = fetch(&fake, "events.ndjson");
     assert_eq!(ran.code, 2);
-    assert!(
-        ran.stderr.contains("fetch takes an Amplitude source"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "fetch takes an Amplitude source");
     assert!(file.is_none());
     let ran = run(bin(&fake).args([
         "fetch",
@@ -772,11 +709,7 @@ fn bad_sources_and_fetch_arguments_are_said() {
         "/nonexistent-dir/x.ndjson",
     ]));
     assert_eq!(ran.code, 2);
-    assert!(
-        ran.stderr.contains("/nonexistent-dir is not a directory"),
-        "{}",
-        ran.stderr
-    );
+    assert_said(&ran, "/nonexistent-dir is not a directory");
     assert!(fake.seen().is_empty());
 }
 

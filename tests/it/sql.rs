@@ -153,6 +153,26 @@ const SUMMARY_KEYS: [&str; 17] = [
     "gap_ms",
 ];
 
+/// Where a summary row of `engine` differs from report's JSON `want`: every §5 key and the
+/// replay medians, each as "key: engine …, report …".
+fn differences(engine: &str, got: &Map<String, Value>, want: &Value) -> Vec<String> {
+    let summary = SUMMARY_KEYS.iter().map(|&k| (k, "summary"));
+    let medians = ["recorded_median_length_ms", "replayed_median_length_ms"]
+        .into_iter()
+        .map(|k| (k, "replay"));
+    summary
+        .chain(medians)
+        .filter(|&(k, section)| got.get(k) != want[section].get(k))
+        .map(|(k, section)| {
+            format!(
+                "{k}: {engine} {:?}, report {:?}",
+                got.get(k),
+                want[section].get(k)
+            )
+        })
+        .collect()
+}
+
 /// Every §5 key (and the replay medians) of the script over `sources` equals report's;
 /// returns the summary, for the caller's own checks.
 fn assert_summary_agrees(py: &Path, sources: &[&str], settings: &[&str]) -> Map<String, Value> {
@@ -165,25 +185,7 @@ fn assert_summary_agrees(py: &Path, sources: &[&str], settings: &[&str]) -> Map<
     assert_eq!(rows.len(), 1);
     let got = &rows[0];
     let want = report(settings, sources);
-    let mut differ = Vec::new();
-    for k in SUMMARY_KEYS {
-        if got.get(k) != want["summary"].get(k) {
-            differ.push(format!(
-                "{k}: sql {:?}, report {:?}",
-                got.get(k),
-                want["summary"].get(k)
-            ));
-        }
-    }
-    for k in ["recorded_median_length_ms", "replayed_median_length_ms"] {
-        if got.get(k) != want["replay"].get(k) {
-            differ.push(format!(
-                "{k}: sql {:?}, report {:?}",
-                got.get(k),
-                want["replay"].get(k)
-            ));
-        }
-    }
+    let differ = differences("sql", got, &want);
     assert!(
         differ.is_empty(),
         "{sources:?} {settings:?}: {}",
@@ -1142,25 +1144,7 @@ fn spark_agrees_with_report_on_generated_data() {
     for ((path, settings), rows) in cases.iter().zip(results) {
         let want = report(settings, &[path]);
         let got = &rows[0];
-        let mut differ = Vec::new();
-        for k in SUMMARY_KEYS {
-            if got.get(k) != want["summary"].get(k) {
-                differ.push(format!(
-                    "{k}: spark {:?}, report {:?}",
-                    got.get(k),
-                    want["summary"].get(k)
-                ));
-            }
-        }
-        for k in ["recorded_median_length_ms", "replayed_median_length_ms"] {
-            if got.get(k) != want["replay"].get(k) {
-                differ.push(format!(
-                    "{k}: spark {:?}, report {:?}",
-                    got.get(k),
-                    want["replay"].get(k)
-                ));
-            }
-        }
+        let differ = differences("spark", got, &want);
         assert!(
             differ.is_empty(),
             "{path} {settings:?}: {}",
