@@ -976,8 +976,11 @@ fn airbyte_data(buf: &[u8], f: &Fields) -> Option<Span> {
 }
 
 /// The record's text, or `None` after rejecting it as invalid UTF-8 (so invalid JSON).
+///
+/// `simdutf8` checks a line several times faster than `std::str::from_utf8` (16 or 32
+/// bytes at a time where the CPU allows) with the same verdict and the same error offset.
 fn utf8_or_reject<'b>(batch: &mut Batch, bytes: &'b [u8], origin: &Origin) -> Option<&'b str> {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::compat::from_utf8(bytes) {
         Ok(text) => Some(text),
         Err(e) => {
             batch.reject(

@@ -684,3 +684,47 @@ fn the_files_of_test_modules_are_found_next_to_their_parent() {
         Path::new("src/analysis/sessions")
     );
 }
+
+/// The one file allowed to hold `unsafe` (the call into SSE2; its safety argument is its
+/// module documentation). The crate's lint is `unsafe_code = "deny"`, which that file
+/// overrides; this test keeps every other file, tests included, free of it.
+const UNSAFE_ALLOWED: &str = "src/json/lanes.rs";
+
+#[test]
+fn unsafe_code_is_confined_to_one_small_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "benches", "examples"] {
+        let dir = root.join(dir);
+        if dir.is_dir() {
+            rs_files(&dir, &mut files);
+        }
+    }
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        let shown = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        for t in tokens(&text) {
+            if t.is_ident("unsafe") && shown != UNSAFE_ALLOWED {
+                found.push(format!("{shown}:{}", t.line));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "`unsafe` outside {UNSAFE_ALLOWED}: {found:?}"
+    );
+    let lanes = std::fs::read_to_string(root.join(UNSAFE_ALLOWED)).expect("the SIMD module");
+    let blocks = tokens(&lanes)
+        .iter()
+        .filter(|t| t.is_ident("unsafe"))
+        .count();
+    assert_eq!(
+        blocks, 1,
+        "{UNSAFE_ALLOWED} should hold exactly one unsafe block"
+    );
+}
