@@ -58,6 +58,7 @@ fn sse2_mask(block: &[u8; 16]) -> u32 {
 }
 
 /// The two little-endian words of a block.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline]
 fn halves(block: &[u8; 16]) -> (u64, u64) {
     let (lo, hi) = block.split_at(8);
