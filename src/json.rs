@@ -327,7 +327,7 @@ fn escape_end(buf: &[u8], pos: usize) -> Result<usize, ScanError> {
 
 /// Scans a number per the RFC 8259 grammar; returns its end and whether it is an
 /// integer (no fraction, no exponent).
-#[inline]
+#[inline(always)]
 fn number_end(buf: &[u8], mut pos: usize) -> Result<(usize, bool), ScanError> {
     if buf.get(pos) == Some(&b'-') {
         pos += 1;
@@ -376,7 +376,7 @@ fn literal_end(buf: &[u8], pos: usize, word: &'static [u8]) -> Result<usize, Sca
 
 /// Scans the scalar (or reports the error) whose first byte is `c`, at `pos`; returns
 /// its end. `{` and `[` are the caller's.
-#[inline]
+#[inline(always)]
 fn scalar_end(buf: &[u8], pos: usize, c: Option<u8>) -> Result<usize, ScanError> {
     match c {
         Some(b'"') => string_end(buf, pos + 1).map(|(end, _)| end + 1),
