@@ -508,11 +508,11 @@ impl Decoder {
         };
         let mut scanner = Scanner::new(line.as_bytes());
         scanner.skip_ws();
-        // A value that is not an object is only judged once the whole line is known to be
-        // one valid JSON value: `[]{…}` is invalid JSON, not "an array".
         // Filled in place: the fields are some 450 bytes, and moving them out through
         // the results below cost three copies a line.
         let mut fields = Fields::default();
+        // A value that is not an object is only judged once the whole line is known to be
+        // one valid JSON value: `[]{…}` is invalid JSON, not "an array".
         let scanned = if scanner.peek() == Some(b'{') {
             scan_fields_into(&mut scanner, &mut fields).map(Ok)
         } else {
