@@ -271,8 +271,7 @@ fn digits_end(buf: &[u8], mut pos: usize) -> usize {
 #[inline]
 fn plain_run_end(buf: &[u8], mut pos: usize) -> usize {
     while let Some(block) = buf.get(pos..pos + 16) {
-        // Always 16 bytes, so the conversion never falls back (written this way, it
-        // compiles to fewer instructions than a `let … else`).
+        // Always 16 bytes: the fallback is never taken.
         let block: &[u8; 16] = block.try_into().unwrap_or(&[0; 16]);
         let mask = lanes::special_mask(block);
         if mask != 0 {
