@@ -833,9 +833,10 @@ pub fn str_of<'b>(buf: &'b [u8], span: Span, scratch: &'b mut String) -> &'b str
     }
 }
 
+mod lanes;
+
 #[cfg(test)]
 mod equivalence;
-mod lanes;
 #[cfg(test)]
 mod reference;
 
