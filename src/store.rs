@@ -17,6 +17,9 @@ use crate::event::{EventRec, RawLoc, Strings, Sym};
 use crate::index::EventIx;
 use crate::index::SourceIx;
 
+mod raw_locs;
+pub use raw_locs::RawLocs;
+
 /// Where the bytes of a source member live, to read an event's raw text again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
@@ -194,7 +197,7 @@ pub struct EventStore {
     /// The interned strings events refer to.
     pub strings: Strings,
     events: Vec<EventRec>,
-    raw: Vec<RawLoc>,
+    raw: RawLocs,
     /// Raw locations of single events found after loading without them (see
     /// [`EventStore::add_raw`]).
     raw_found: rustc_hash::FxHashMap<EventIx, RawLoc>,
@@ -246,8 +249,7 @@ impl EventStore {
     pub fn raw(&self, i: EventIx) -> Option<RawLoc> {
         self.raw
             .get(i.idx())
-            .or_else(|| self.raw_found.get(&i))
-            .copied()
+            .or_else(|| self.raw_found.get(&i).copied())
     }
 
     /// Where one event whose `user_properties` hash ([`EventRec::props_hash`]) is `hash`
@@ -360,7 +362,7 @@ impl EventStore {
     pub fn clear_events(&mut self) {
         self.clears += 1;
         self.events = Vec::new();
-        self.raw = Vec::new();
+        self.raw = RawLocs::default();
         self.raw_found.clear();
         self.props_examples.clear();
         self.rejects.clear();
@@ -394,8 +396,7 @@ impl EventStore {
             self.strings.intern(s);
         }
         self.events.extend_from_slice(&newer.events[n..]);
-        let r = self.raw.len();
-        self.raw.extend_from_slice(&newer.raw[r..]);
+        self.raw.extend_from(&newer.raw, self.raw.len());
         self.sources.clone_from(&newer.sources);
         self.rejects.clone_from(&newer.rejects);
         self.reject_counts = newer.reject_counts;
@@ -426,7 +427,7 @@ impl EventStore {
             e.amplitude_id = map(e.amplitude_id);
             self.events.push(e);
         }
-        self.raw.extend_from_slice(&batch.raw);
+        self.raw.extend(batch.raw);
         for (hash, loc) in batch.props_examples {
             if self.props_examples.len() < PROPS_EXAMPLES_MAX {
                 self.props_examples.entry(hash).or_insert(loc);
