@@ -82,6 +82,13 @@ pub const TIMEOUT_PRESETS: [i64; 6] = [
 /// While sources load, the analysis is recomputed at most this often.
 pub const REANALYSE_EVERY: Duration = Duration::from_millis(500);
 
+/// While sources of known size load, an analysis of part of them (after the first) is
+/// started only when the complete one is predicted to be at least this far off. A partial
+/// analysis costs CPU the loader would use, and the one on screen is kept in memory until
+/// the complete one replaces it (on 2M events, 10% of the time to the complete analysis
+/// and a quarter of the peak memory); for a shorter wait the progress bar says enough.
+pub const PARTIAL_WORTH_AFTER: Duration = Duration::from_secs(3);
+
 /// Key properties read per event row (the properties column scrolls to show them all).
 const ROW_PROPERTIES: usize = 16;
 /// The key-property cache is cleared when it grows past this many events.
@@ -687,13 +694,18 @@ impl App {
     }
 
     /// Whether the sources still loading will likely all be read before an analysis
-    /// started now would finish. Such an analysis would only delay the complete one,
-    /// which waits for it (and take CPU from the loader meanwhile). Only for sources of
-    /// known size; the first analysis is never skipped (nothing predicts its cost).
+    /// started now would finish, or within [`PARTIAL_WORTH_AFTER`]. Such an analysis
+    /// would only delay the complete one, which waits for it, take CPU from the loader
+    /// and hold memory until the complete one replaces it. Only for sources of known
+    /// size. The first analysis is never skipped: it puts the first events on screen at
+    /// once, and costs little (it sees only what arrived first).
     fn loading_ends_first(&self, now: Instant) -> bool {
         let Some(started) = self.schedule.load_started else {
             return false;
         };
+        if self.schedule.last_start.is_none() {
+            return false;
+        }
         let (mut read, mut left) = (0u64, 0u64);
         for s in &self.model.sources {
             if s.live {
@@ -710,7 +722,8 @@ impl App {
             self.schedule.last_events,
             self.model.store.events().len(),
         );
-        remaining_load(now.duration_since(started), read, left).is_some_and(|t| t < predicted)
+        remaining_load(now.duration_since(started), read, left)
+            .is_some_and(|t| t < predicted.max(PARTIAL_WORTH_AFTER))
     }
 
     /// Applies everything received and analyses the store on this thread (tests, and
@@ -1040,11 +1053,30 @@ mod schedule_tests {
         // 90% read in 2 s: 0.22 s to go; the last analysis took 0.5 s.
         let (app, now) = loading(900, 1000, MS(500), MS(2000));
         assert!(app.loading_ends_first(now));
-        // 50% read in 2 s: 2 s to go; worth showing what there is meanwhile.
-        let (app, now) = loading(500, 1000, MS(500), MS(2000));
+        // 20% read in 2 s: 8 s to go; worth showing what there is meanwhile.
+        let (app, now) = loading(200, 1000, MS(500), MS(2000));
         assert!(!app.loading_ends_first(now));
-        // Before any analysis finished nothing predicts its cost: never skipped.
-        let (app, now) = loading(999, 1000, MS(0), MS(2000));
+        // A slow analysis is skipped even with 8 s to go: it would finish after the load.
+        let (app, now) = loading(200, 1000, MS(9000), MS(2000));
+        assert!(app.loading_ends_first(now));
+    }
+
+    #[test]
+    fn no_partial_analysis_starts_when_the_complete_one_is_near() {
+        // 50% read in 2 s: 2 s to go, under PARTIAL_WORTH_AFTER; the analysis itself
+        // would be quick, but the complete one comes soon enough.
+        let (app, now) = loading(500, 1000, MS(10), MS(2000));
+        assert!(PARTIAL_WORTH_AFTER > MS(2000));
+        assert!(app.loading_ends_first(now));
+        // 35% read in 2 s: 3.7 s to go: worth it.
+        let (app, now) = loading(350, 1000, MS(10), MS(2000));
+        assert!(!app.loading_ends_first(now));
+    }
+
+    #[test]
+    fn the_first_analysis_is_never_skipped() {
+        let (mut app, now) = loading(999, 1000, MS(0), MS(2000));
+        app.schedule.last_start = None;
         assert!(!app.loading_ends_first(now));
     }
 
