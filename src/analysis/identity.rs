@@ -54,7 +54,8 @@ fn push_new(list: &mut Vec<Sym>, sym: Sym) {
 }
 
 impl Identity {
-    fn add(&mut self, e: &EventRec) {
+    /// Takes in the ids of the user's next event.
+    pub(super) fn add(&mut self, e: &EventRec) {
         push_new(&mut self.user_ids, e.user_id);
         push_new(&mut self.amplitude_ids, e.amplitude_id);
         push_new(&mut self.device_ids, e.device_id);
@@ -100,15 +101,60 @@ impl Identity {
     }
 }
 
+/// Every user's [`Identity`], packed into one array of symbols: the session pass
+/// ([`super::sessions`]) collects them while it walks each user's events anyway, so the
+/// report and the views do not walk (and miss the cache on) every event again.
+#[derive(Clone, Debug, Default)]
+pub struct Identities {
+    /// Per user in turn: its user ids, Amplitude ids, then device ids.
+    syms: Vec<Sym>,
+    /// Per user: where its user ids, Amplitude ids and device ids start in `syms`, and
+    /// where its ids end.
+    bounds: Vec<[u32; 4]>,
+}
+
+impl Identities {
+    /// Packs the identities of users `0..n` in order.
+    pub(super) fn pack<'a>(all: impl ExactSizeIterator<Item = &'a Identity>) -> Identities {
+        let mut packed = Identities {
+            syms: Vec::new(),
+            bounds: Vec::with_capacity(all.len()),
+        };
+        // Fewer than 2^32 ids: each is one of fewer than 2^32 events' (see `crate::index`).
+        let at = |syms: &Vec<Sym>| u32::try_from(syms.len()).unwrap_or(u32::MAX);
+        for id in all {
+            let user_ids = at(&packed.syms);
+            packed.syms.extend_from_slice(&id.user_ids);
+            let amplitude_ids = at(&packed.syms);
+            packed.syms.extend_from_slice(&id.amplitude_ids);
+            let device_ids = at(&packed.syms);
+            packed.syms.extend_from_slice(&id.device_ids);
+            packed
+                .bounds
+                .push([user_ids, amplitude_ids, device_ids, at(&packed.syms)]);
+        }
+        packed
+    }
+
+    /// User `u`'s identity, as packed.
+    fn get(&self, u: UserIx) -> Identity {
+        let Some(&[a, b, c, d]) = self.bounds.get(u.idx()) else {
+            return Identity::default();
+        };
+        let list = |from: u32, to: u32| self.syms[from as usize..to as usize].to_vec();
+        Identity {
+            user_ids: list(a, b),
+            amplitude_ids: list(b, c),
+            device_ids: list(c, d),
+        }
+    }
+}
+
 impl Analysis {
     /// The ids seen on user `u`'s events.
     #[must_use]
-    pub fn identity(&self, store: &EventStore, u: UserIx) -> Identity {
-        let events = store.events();
-        let mut id = Identity::default();
-        for &e in self.user_events(u) {
-            id.add(&events[e]);
-        }
+    pub fn identity(&self, u: UserIx) -> Identity {
+        let mut id = self.identities.get(u);
         // A device-keyed user whose events carry no device id (cannot happen through §2,
         // which keys by the device) still names its key.
         if self.users[u].key.kind == KeyKind::Device && id.device_ids.is_empty() {

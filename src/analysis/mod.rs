@@ -314,6 +314,8 @@ pub struct Analysis {
     duplicate_bits: Vec<u64>,
     /// Class of each event type, indexed by the type's symbol.
     classes: Vec<EventClass>,
+    /// Every user's ids ([`Analysis::identity`]).
+    identities: identity::Identities,
     /// The active in-session events per user, for replay at any timeout.
     pub replay_input: ReplayInput,
     /// The replay at `rules.timeout_ms`.
@@ -344,6 +346,7 @@ impl Analysis {
             sessions,
             pos_session,
             session_ranges,
+            identities,
         } = sessions::build(
             events,
             &order,
@@ -425,6 +428,7 @@ impl Analysis {
             user_counts,
             duplicate_bits,
             classes,
+            identities,
             replay_input,
             replay,
             gap_histogram,

@@ -9,6 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::identity::{Identities, Identity};
 use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
@@ -19,6 +20,8 @@ pub(super) struct Sessions {
     pub sessions: Vec<Session>,
     pub pos_session: Vec<SessionIx>,
     pub session_ranges: Vec<Range<SessionIx>>,
+    /// Every user's ids, collected on the way (the pass reads each event anyway).
+    pub identities: Identities,
 }
 
 /// What the pass reads besides the events.
@@ -63,15 +66,25 @@ pub(super) fn build(
 ) -> Sessions {
     let mut pos_session = vec![NO_SESSION; order.len()];
     let slices = split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx));
-    let per_user: Vec<Vec<Session>> = slices
+    let (per_user, identities): (Vec<Vec<Session>>, Vec<Identity>) = slices
         .into_par_iter()
         .zip(ranges.par_iter())
         .enumerate()
         .map(|(u, (pos, range))| {
             let positions = &order[range.idx()];
-            user_sessions(UserIx::from_usize(u), events, positions, pos, inputs, rules)
+            let mut identity = Identity::default();
+            let sessions = user_sessions(
+                UserIx::from_usize(u),
+                events,
+                positions,
+                pos,
+                &mut identity,
+                inputs,
+                rules,
+            );
+            (sessions, identity)
         })
-        .collect();
+        .unzip();
 
     // Local session indices → global ones.
     let mut session_ranges = Vec::with_capacity(per_user.len());
@@ -93,6 +106,7 @@ pub(super) fn build(
         sessions: per_user.into_iter().flatten().collect(),
         pos_session,
         session_ranges,
+        identities: Identities::pack(identities.iter()),
     }
 }
 
@@ -101,6 +115,7 @@ fn user_sessions(
     events: &[EventRec],
     positions: &[EventIx],
     pos_session: &mut [SessionIx],
+    identity: &mut Identity,
     inputs: &Inputs<'_>,
     rules: &Rules,
 ) -> Vec<Session> {
@@ -117,6 +132,7 @@ fn user_sessions(
     let mut last: Option<(i64, u32)> = None;
     for (p, &i) in positions.iter().enumerate() {
         let e = &events[i];
+        identity.add(e);
         let class = classes
             .get(e.event_type.idx())
             .copied()

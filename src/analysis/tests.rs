@@ -747,6 +747,27 @@ proptest! {
         let sessions_events: u64 = a.sessions.iter().map(|s| u64::from(s.events)).sum();
         prop_assert_eq!(sessions_events + a.summary.counts[Flag::NoSession], a.summary.events);
     }
+
+    /// The ids collected in the session pass are those of a walk over each user's events
+    /// in the user's order: each list in first-seen order, without repeats or empties.
+    #[test]
+    fn a_user_s_identity_lists_the_ids_on_its_events(lines in arb_stream()) {
+        let (store, a) = analyse(&lines, &Rules::default());
+        let events = store.events();
+        for u in a.user_ixs() {
+            let mut want: [Vec<Sym>; 3] = Default::default();
+            for &e in a.user_events(u) {
+                let e = &events[e];
+                for (list, sym) in want.iter_mut().zip([e.user_id, e.amplitude_id, e.device_id]) {
+                    if sym.is_some() && !list.contains(&sym) {
+                        list.push(sym);
+                    }
+                }
+            }
+            let id = a.identity(u);
+            prop_assert_eq!([id.user_ids, id.amplitude_ids, id.device_ids], want);
+        }
+    }
 }
 
 // ---- identity and triage ---------------------------------------------------------------
@@ -825,10 +846,7 @@ fn find_users_matches_any_id_whatever_the_key_kind() {
 #[test]
 fn identity_labels_put_the_user_id_first() {
     let (store, a) = analyse(&export_shaped(), &Rules::default());
-    let labels: Vec<String> = a
-        .user_ixs()
-        .map(|u| a.identity(&store, u).label(&store))
-        .collect();
+    let labels: Vec<String> = a.user_ixs().map(|u| a.identity(u).label(&store)).collect();
     assert_eq!(
         labels,
         [
@@ -841,10 +859,7 @@ fn identity_labels_put_the_user_id_first() {
         &[ev("a", r#""device_id":"d-1""#, T0, Some(T0))],
         &Rules::default(),
     );
-    assert_eq!(
-        a.identity(&store, UserIx::new(0)).label(&store),
-        "device d-1"
-    );
+    assert_eq!(a.identity(UserIx::new(0)).label(&store), "device d-1");
 }
 
 #[test]

@@ -400,7 +400,7 @@ fn user_out<'a>(
     let counts = &a.user_counts[u];
     let range = user.sessions.clone();
     let events = store.events();
-    let identity = a.identity(store, u);
+    let identity = a.identity(u);
     let texts = |syms: &[crate::event::Sym]| syms.iter().map(|&s| store.strings.get(s)).collect();
     // The user's own sweep, as the inspector's replay panel shows it.
     let sweep = a.user_sweep(u);

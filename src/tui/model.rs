@@ -366,7 +366,7 @@ impl UserIdentity {
 pub fn identities(a: &Analysis, store: &EventStore) -> Vec<UserIdentity> {
     a.user_ixs()
         .map(|u| {
-            let id = a.identity(store, u);
+            let id = a.identity(u);
             let key = a.users[u].key.id;
             let mut ids: Vec<String> = Vec::new();
             for sym in std::iter::once(key)
