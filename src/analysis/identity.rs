@@ -53,7 +53,37 @@ fn push_new(list: &mut Vec<Sym>, sym: Sym) {
     }
 }
 
+/// One user's ids in one allocation (its user ids, Amplitude ids, then device ids, and
+/// where the latter two start), as the session pass hands them over for
+/// [`Identities::pack`]: a third of the memory of an [`Identity`]'s three vectors.
+pub(super) struct PackedIdentity {
+    syms: Box<[Sym]>,
+    amplitude_ids: u32,
+    device_ids: u32,
+}
+
 impl Identity {
+    /// Forgets every id, keeping the room.
+    pub(super) fn clear(&mut self) {
+        self.user_ids.clear();
+        self.amplitude_ids.clear();
+        self.device_ids.clear();
+    }
+
+    /// The ids in one allocation.
+    pub(super) fn packed(&self) -> PackedIdentity {
+        let n = |list: &Vec<Sym>| u32::try_from(list.len()).unwrap_or(u32::MAX);
+        PackedIdentity {
+            syms: [&self.user_ids, &self.amplitude_ids, &self.device_ids]
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect(),
+            amplitude_ids: n(&self.user_ids),
+            device_ids: n(&self.user_ids) + n(&self.amplitude_ids),
+        }
+    }
+
     /// Takes in the ids of the user's next event.
     pub(super) fn add(&mut self, e: &EventRec) {
         push_new(&mut self.user_ids, e.user_id);
@@ -115,23 +145,22 @@ pub struct Identities {
 
 impl Identities {
     /// Packs the identities of users `0..n` in order.
-    pub(super) fn pack<'a>(all: impl ExactSizeIterator<Item = &'a Identity>) -> Identities {
+    pub(super) fn pack(all: &[PackedIdentity]) -> Identities {
         let mut packed = Identities {
-            syms: Vec::new(),
+            syms: Vec::with_capacity(all.iter().map(|id| id.syms.len()).sum()),
             bounds: Vec::with_capacity(all.len()),
         };
-        // Fewer than 2^32 ids: each is one of fewer than 2^32 events' (see `crate::index`).
-        let at = |syms: &Vec<Sym>| u32::try_from(syms.len()).unwrap_or(u32::MAX);
         for id in all {
-            let user_ids = at(&packed.syms);
-            packed.syms.extend_from_slice(&id.user_ids);
-            let amplitude_ids = at(&packed.syms);
-            packed.syms.extend_from_slice(&id.amplitude_ids);
-            let device_ids = at(&packed.syms);
-            packed.syms.extend_from_slice(&id.device_ids);
-            packed
-                .bounds
-                .push([user_ids, amplitude_ids, device_ids, at(&packed.syms)]);
+            // Fewer than 2^32 ids: each is one of fewer than 2^32 events' (`crate::index`).
+            let start = u32::try_from(packed.syms.len()).unwrap_or(u32::MAX);
+            packed.syms.extend_from_slice(&id.syms);
+            let end = u32::try_from(packed.syms.len()).unwrap_or(u32::MAX);
+            packed.bounds.push([
+                start,
+                start.saturating_add(id.amplitude_ids),
+                start.saturating_add(id.device_ids),
+                end,
+            ]);
         }
         packed
     }

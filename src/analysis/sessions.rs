@@ -9,7 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::identity::{Identities, Identity};
+use super::identity::{Identities, Identity, PackedIdentity};
 use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
@@ -66,29 +66,33 @@ pub(super) fn build(
 ) -> Sessions {
     let mut pos_session = vec![NO_SESSION; order.len()];
     let slices = split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx));
-    let (per_user, identities): (Vec<Vec<Session>>, Vec<Identity>) = slices
+    let (per_user, identities): (Vec<Vec<Session>>, Vec<PackedIdentity>) = slices
         .into_par_iter()
         .zip(ranges.par_iter())
         .enumerate()
-        .map_init(Vec::new, |gathered, (u, (pos, range))| {
-            let positions = &order[range.idx()];
-            // The user's events are scattered over the store: copy them out first, in a
-            // loop of independent loads that the CPU overlaps, rather than wait on each
-            // one's cache miss in turn inside the branchy pass (twice as fast on 2M events).
-            gathered.clear();
-            gathered.extend(positions.iter().map(|&i| events[i]));
-            let mut identity = Identity::default();
-            let sessions = user_sessions(
-                UserIx::from_usize(u),
-                gathered,
-                positions,
-                pos,
-                &mut identity,
-                inputs,
-                rules,
-            );
-            (sessions, identity)
-        })
+        .map_init(
+            <(Vec<EventRec>, Identity)>::default,
+            |(gathered, identity), (u, (pos, range))| {
+                let positions = &order[range.idx()];
+                // The user's events are scattered over the store: copy them out first, in
+                // a loop of independent loads that the CPU overlaps, rather than wait on
+                // each one's cache miss in turn inside the branchy pass (twice as fast on
+                // 2M events).
+                gathered.clear();
+                gathered.extend(positions.iter().map(|&i| events[i]));
+                identity.clear();
+                let sessions = user_sessions(
+                    UserIx::from_usize(u),
+                    gathered,
+                    positions,
+                    pos,
+                    identity,
+                    inputs,
+                    rules,
+                );
+                (sessions, identity.packed())
+            },
+        )
         .unzip();
 
     // Local session indices → global ones.
@@ -107,11 +111,15 @@ pub(super) fn build(
                 *p = SessionIx::new(p.raw() + sr.start.raw());
             }
         });
+    let mut sessions = Vec::with_capacity(base as usize);
+    for user in per_user {
+        sessions.extend(user);
+    }
     Sessions {
-        sessions: per_user.into_iter().flatten().collect(),
+        sessions,
         pos_session,
         session_ranges,
-        identities: Identities::pack(identities.iter()),
+        identities: Identities::pack(&identities),
     }
 }
 
