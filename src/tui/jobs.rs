@@ -57,7 +57,11 @@ use crate::store::EventStore;
 pub(crate) fn analyse(store: &EventStore, rules: &Rules) -> (Analysis, Vec<SweepRow>) {
     let analysis = Analysis::compute(store, rules);
     let standard: Vec<i64> = crate::analysis::sweep_timeouts(super::app::TIMEOUT_PRESETS[0]);
-    let sweep = analysis.replay_input.sweep(&standard, &analysis.sessions);
+    // The replay at the chosen timeout is part of the analysis: not redone.
+    let sweep =
+        analysis
+            .replay_input
+            .sweep_reusing(&standard, &analysis.sessions, Some(&analysis.replay));
     (analysis, sweep)
 }
 
