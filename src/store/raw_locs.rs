@@ -91,12 +91,31 @@ impl RawLocs {
         });
     }
 
-    /// Appends the locations of `other` from its `from`th on.
+    /// Appends the locations of `other` from its `from`th on, run by run (no search per
+    /// location: a snapshot catches up this way under a lock).
     pub fn extend_from(&mut self, other: &RawLocs, from: usize) {
-        self.spans.reserve(other.len().saturating_sub(from));
-        for i in from..other.len() {
-            if let Some(loc) = other.get(i) {
-                self.push(loc);
+        if from >= other.len() {
+            return;
+        }
+        self.spans.reserve(other.len() - from);
+        let Ok(from32) = u32::try_from(from) else {
+            return;
+        };
+        // The run holding `from`: run 0 starts at location 0, so there is one.
+        let first_run = other.runs.partition_point(|r| r.first <= from32) - 1;
+        for (k, run) in other.runs.iter().enumerate().skip(first_run) {
+            let end = other
+                .runs
+                .get(k + 1)
+                .map_or(other.len(), |r| r.first as usize);
+            let start = (run.first as usize).max(from);
+            for span in &other.spans[start..end] {
+                self.push(RawLoc {
+                    source: run.source,
+                    segment: run.segment,
+                    offset: run.base + u64::from(span.from_base),
+                    len: span.len,
+                });
             }
         }
     }
