@@ -11,7 +11,8 @@
 //! │                ││ session headers + events, or the       │
 //! │                ││ comparison, sweep and gap histogram    │
 //! └────────────────┘└────────────────────────────────────────┘
-//!  sources │ events · users · sessions · rejected │ timeout · gap │ zone │ export │ loading
+//!  events · users · sessions · rejected (while loading: "N of M events analysed") │ loading │
+//!  timeout · gap │ zone │ export │ sources
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
 //!            Enter on a session header: the session detail,

@@ -193,6 +193,43 @@ fn loading_before_the_first_analysis() {
     });
 }
 
+/// Loading goes on after the first analysis; the next waits (the complete one is near):
+/// the status bar says the figures cover only the events analysed so far.
+#[test]
+fn a_partial_analysis_says_how_many_events_it_covers() {
+    check("partial_analysis", || {
+        let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
+        app.set_job_exec(streamscope::tui::jobs::Exec::Held);
+        let opts = streamscope::source::LoadOptions {
+            keep_raw: true,
+            ..Default::default()
+        };
+        let tx = app.sender();
+        let first = app.add_source(SMALL).unwrap();
+        streamscope::source::load(SMALL, first, &opts, &mut |ev| {
+            let _ = tx.send(Msg::from(ev));
+        });
+        app.analyse_now();
+        // More events arrive from a source still loading; no analysis runs meanwhile.
+        let more = app.add_source("big-export.ndjson").unwrap();
+        streamscope::source::load(SMALL, more, &opts, &mut |ev| {
+            if !matches!(ev, LoadEvent::Done { .. }) {
+                let _ = tx.send(Msg::from(ev));
+            }
+        });
+        tx.send(Msg::from(LoadEvent::Progress {
+            source: more,
+            read: 450,
+            total: Some(1000),
+        }))
+        .unwrap();
+        app.pump(Instant::now() + Duration::from_secs(1));
+        let status = screen(&draw(&mut app, 120, 40)).join("\n");
+        assert!(status.contains("events analysed"), "{status}");
+        app
+    });
+}
+
 #[test]
 fn a_failed_source_shows_in_the_status_bar() {
     check("failed_source", || {

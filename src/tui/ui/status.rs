@@ -73,15 +73,29 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     match &model.derived.analysis {
         Some(a) => {
             let s = &a.summary;
+            // While sources load, the analysis on screen may cover only the events that
+            // arrived first (the next waits until it is worth it): say so, and how many
+            // events have been read since.
+            let read = model.store.events().len() as u64;
+            let events = if model.loading() && !following && read > s.events {
+                format!("{} of {} events analysed", count(s.events), count(read))
+            } else {
+                format!("{} events", count(s.events))
+            };
             first.push(Span::raw(format!(
-                "{} events · {} users · {} sessions · {} rejected",
-                count(s.events),
+                "{events} · {} users · {} sessions · {} rejected",
                 count(s.users),
                 count(s.sessions),
                 count(s.rejected)
             )));
         }
         None => first.push(Span::styled("no analysis yet", t.dim)),
+    }
+    // Progress next to the counts it qualifies, before the settings: a narrow terminal
+    // cuts the line's end.
+    if model.loading() && !following {
+        first.push(sep());
+        first.push(Span::styled(loading_text(model), t.warn));
     }
     first.push(sep());
     first.push(Span::raw(format!(
@@ -94,10 +108,6 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
     if let Some(export) = &model.export {
         first.push(sep());
         first.push(Span::styled(export_text(export), t.warn));
-    }
-    if model.loading() && !following {
-        first.push(sep());
-        first.push(Span::styled(loading_text(model), t.warn));
     }
     first.push(sep());
     first.extend(names);
