@@ -11,8 +11,8 @@
 //! │                ││ session headers + events, or the       │
 //! │                ││ comparison, sweep and gap histogram    │
 //! └────────────────┘└────────────────────────────────────────┘
-//!  events · users · sessions · rejected (while loading: "N of M events analysed") │ loading │
-//!  timeout · gap │ zone │ export │ sources
+//!  loading (while sources load) │ events · users · sessions · rejected (while loading:
+//!  "N of M events analysed") │ timeout · gap │ zone │ export │ sources
 //!  prompt / message / key hints for the focused pane
 //!  overlays: ? help (generated from the key table), Enter event detail (raw JSON),
 //!            Enter on a session header: the session detail,

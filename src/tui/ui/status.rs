@@ -70,6 +70,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
             v
         })
         .collect();
+    // Progress first while sources load, before the counts it qualifies: a narrow
+    // terminal cuts the line's end.
+    if model.loading() && !following {
+        first.push(Span::styled(loading_text(model), t.warn));
+        first.push(sep());
+    }
     match &model.derived.analysis {
         Some(a) => {
             let s = &a.summary;
@@ -90,12 +96,6 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
             )));
         }
         None => first.push(Span::styled("no analysis yet", t.dim)),
-    }
-    // Progress next to the counts it qualifies, before the settings: a narrow terminal
-    // cuts the line's end.
-    if model.loading() && !following {
-        first.push(sep());
-        first.push(Span::styled(loading_text(model), t.warn));
     }
     first.push(sep());
     first.push(Span::raw(format!(
