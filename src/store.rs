@@ -18,7 +18,7 @@ use crate::index::EventIx;
 use crate::index::SourceIx;
 
 mod raw_locs;
-pub use raw_locs::RawLocs;
+use raw_locs::RawLocs;
 
 /// Where the bytes of a source member live, to read an event's raw text again.
 #[derive(Clone, Debug, PartialEq, Eq)]

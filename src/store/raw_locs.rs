@@ -46,12 +46,6 @@ impl RawLocs {
         self.spans.len()
     }
 
-    /// Whether none are held.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
     /// The location of the `i`th event, as pushed.
     #[must_use]
     pub fn get(&self, i: usize) -> Option<RawLoc> {
@@ -119,17 +113,12 @@ impl RawLocs {
             }
         }
     }
-
-    /// Reserves room for `more` locations.
-    pub fn reserve(&mut self, more: usize) {
-        self.spans.reserve(more);
-    }
 }
 
 impl Extend<RawLoc> for RawLocs {
     fn extend<T: IntoIterator<Item = RawLoc>>(&mut self, iter: T) {
         let iter = iter.into_iter();
-        self.reserve(iter.size_hint().0);
+        self.spans.reserve(iter.size_hint().0);
         for loc in iter {
             self.push(loc);
         }

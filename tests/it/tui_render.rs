@@ -9,6 +9,7 @@ use crate::tui_support;
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
 use streamscope::analysis::Rules;
+use streamscope::index::SourceIx;
 use streamscope::store::{EventStore, LoadEvent};
 use streamscope::tui::app::{App, Msg};
 use streamscope::tui::ui::Theme;
@@ -193,6 +194,21 @@ fn loading_before_the_first_analysis() {
     });
 }
 
+/// Loads `spec` as `app`'s source `src` through the real loader (raw text kept), passing
+/// on each loader event `keep` accepts.
+fn load_into(app: &App, spec: &str, src: SourceIx, keep: impl Fn(&LoadEvent) -> bool) {
+    let opts = streamscope::source::LoadOptions {
+        keep_raw: true,
+        ..Default::default()
+    };
+    let tx = app.sender();
+    streamscope::source::load(spec, src, &opts, &mut |ev| {
+        if keep(&ev) {
+            let _ = tx.send(Msg::from(ev));
+        }
+    });
+}
+
 /// Loading goes on after the first analysis; the next waits (the complete one is near):
 /// the status bar says the figures cover only the events analysed so far.
 #[test]
@@ -200,29 +216,21 @@ fn a_partial_analysis_says_how_many_events_it_covers() {
     check("partial_analysis", || {
         let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
         app.set_job_exec(streamscope::tui::jobs::Exec::Held);
-        let opts = streamscope::source::LoadOptions {
-            keep_raw: true,
-            ..Default::default()
-        };
-        let tx = app.sender();
         let first = app.add_source(SMALL).unwrap();
-        streamscope::source::load(SMALL, first, &opts, &mut |ev| {
-            let _ = tx.send(Msg::from(ev));
-        });
+        load_into(&app, SMALL, first, |_| true);
         app.analyse_now();
         // More events arrive from a source still loading; no analysis runs meanwhile.
         let more = app.add_source("big-export.ndjson").unwrap();
-        streamscope::source::load(SMALL, more, &opts, &mut |ev| {
-            if !matches!(ev, LoadEvent::Done { .. }) {
-                let _ = tx.send(Msg::from(ev));
-            }
+        load_into(&app, SMALL, more, |ev| {
+            !matches!(ev, LoadEvent::Done { .. })
         });
-        tx.send(Msg::from(LoadEvent::Progress {
-            source: more,
-            read: 450,
-            total: Some(1000),
-        }))
-        .unwrap();
+        app.sender()
+            .send(Msg::from(LoadEvent::Progress {
+                source: more,
+                read: 450,
+                total: Some(1000),
+            }))
+            .unwrap();
         app.pump(Instant::now() + Duration::from_secs(1));
         let status = screen(&draw(&mut app, 120, 40)).join("\n");
         assert!(status.contains("events analysed"), "{status}");
@@ -234,16 +242,9 @@ fn a_partial_analysis_says_how_many_events_it_covers() {
 fn a_failed_source_shows_in_the_status_bar() {
     check("failed_source", || {
         let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
-        let opts = streamscope::source::LoadOptions {
-            keep_raw: true,
-            ..Default::default()
-        };
-        let tx = app.sender();
         for spec in ["tests/fixtures/tui/no-such-file.ndjson", SMALL] {
             let src = app.add_source(spec).unwrap();
-            streamscope::source::load(spec, src, &opts, &mut |ev| {
-                let _ = tx.send(Msg::from(ev));
-            });
+            load_into(&app, spec, src, |_| true);
         }
         app.analyse_now();
         app
@@ -253,20 +254,14 @@ fn a_failed_source_shows_in_the_status_bar() {
 #[test]
 fn a_note_shows_in_the_status_bar_and_is_not_a_problem() {
     let mut app = App::new(EventStore::new(), Rules::default(), Zones::default());
-    let opts = streamscope::source::LoadOptions {
-        keep_raw: true,
-        ..Default::default()
-    };
-    let tx = app.sender();
     let src = app.add_source(SMALL).unwrap();
-    streamscope::source::load(SMALL, src, &opts, &mut |ev| {
-        let _ = tx.send(Msg::from(ev));
-    });
-    tx.send(Msg::from(LoadEvent::Note {
-        source: src,
-        message: "user search matched 2 users, all loaded".into(),
-    }))
-    .unwrap();
+    load_into(&app, SMALL, src, |_| true);
+    app.sender()
+        .send(Msg::from(LoadEvent::Note {
+            source: src,
+            message: "user search matched 2 users, all loaded".into(),
+        }))
+        .unwrap();
     app.analyse_now();
     let screen = draw(&mut app, 120, 30).backend().to_string();
     assert!(

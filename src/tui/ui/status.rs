@@ -72,7 +72,8 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
         .collect();
     // Progress first while sources load, before the counts it qualifies: a narrow
     // terminal cuts the line's end.
-    if model.loading() && !following {
+    let loading = model.loading() && !following;
+    if loading {
         first.push(Span::styled(loading_text(model), t.warn));
         first.push(sep());
     }
@@ -83,7 +84,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, keys: &Keymap, view: &ViewSt
             // arrived first (the next waits until it is worth it): say so, and how many
             // events have been read since.
             let read = model.store.events().len() as u64;
-            let events = if model.loading() && !following && read > s.events {
+            let events = if loading && read > s.events {
                 format!("{} of {} events analysed", count(s.events), count(read))
             } else {
                 format!("{} events", count(s.events))
