@@ -9,12 +9,14 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::analysis::{Analysis, FlagCounts, GAP_BUCKETS, InDisplayOrder, SweepRow};
+use crate::analysis::{Analysis, GAP_BUCKETS, InDisplayOrder, SweepRow};
 use crate::decode::RejectCounts;
 use crate::index::{IxRange, SessionIx, UserIx};
 use crate::report::UserQuery;
 use crate::source::raw::{EndPropsDiff, end_props_diffs};
 use crate::store::EventStore;
+
+mod user;
 
 /// How many rejected records and warnings the report lists (all are counted).
 pub const LISTED: usize = 100;
@@ -126,45 +128,6 @@ struct Histogram {
     counts: Vec<u64>,
 }
 
-#[derive(Serialize)]
-struct UserOut<'a> {
-    kind: &'static str,
-    id: &'a str,
-    user_ids: Vec<&'a str>,
-    amplitude_ids: Vec<&'a str>,
-    device_ids: Vec<&'a str>,
-    events: u32,
-    first_event_ms: i64,
-    last_event_ms: i64,
-    flags: &'a FlagCounts,
-    sessions: Vec<SessionOut>,
-    out_of_session: Vec<OutEvent<'a>>,
-    replay: UserReplay,
-    sweep_sessions: Vec<u64>,
-    sweep: Vec<Sweep>,
-    gap_histogram: Vec<u64>,
-}
-
-#[derive(Serialize)]
-struct SessionOut {
-    session_id: i64,
-    first_event_ms: i64,
-    last_event_ms: i64,
-    events: u32,
-    active_events: u32,
-    length_ms: i64,
-    span_ms: i64,
-    gaps: u32,
-    bridged_gaps: u32,
-    max_gap_ms: i64,
-    duplicates: u32,
-    flags: Vec<&'static str>,
-    background_ms: i64,
-    foreground_ms: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_props_diff: Option<EndPropsOut>,
-}
-
 /// Which `user_properties` differ between a session's last active event and its end
 /// marker (sessions flagged `end_props_changed` only).
 #[derive(Serialize)]
@@ -220,20 +183,6 @@ fn end_props_out(store: &EventStore, d: &EndPropsDiff) -> EndPropsOut {
         changes,
         error,
     }
-}
-
-#[derive(Serialize)]
-struct OutEvent<'a> {
-    time_ms: i64,
-    event_type: &'a str,
-}
-
-#[derive(Serialize)]
-struct UserReplay {
-    sessions: u32,
-    median_length_ms: i64,
-    split: Vec<i64>,
-    merged: Vec<i64>,
 }
 
 /// Writes the JSON report; with a `--user` query, the `users` array holds the users it
@@ -355,21 +304,26 @@ pub fn write(
         )
         .into_iter()
         .collect();
-        let chunks: Vec<std::io::Result<Vec<u8>>> = window
+        let cx = user::Ctx {
+            store,
+            analysis: a,
+            split: &flagged_split,
+            merged: &flagged_merged,
+            diffs: &diffs,
+        };
+        let chunks: Vec<Vec<u8>> = window
             .par_chunks(512)
             .map(|chunk| {
-                let mut buf = Vec::with_capacity(chunk.len() * 1024);
+                let size = chunk.iter().map(|&u| user::size_hint(a, u)).sum();
+                let mut buf = Vec::with_capacity(size);
                 for &u in chunk {
                     buf.extend_from_slice(b",\n    ");
-                    let user = user_out(store, a, u, (&flagged_split, &flagged_merged), &diffs);
-                    serde_json::to_writer(&mut buf, &user)?;
+                    user::write(&mut buf, &cx, u);
                 }
-                Ok(buf)
+                buf
             })
             .collect();
         for chunk in chunks {
-            let chunk = chunk?;
-            let chunk = crate::fmt::escape_json_invisible(&chunk);
             // Every user is preceded by a comma; the very first one is not.
             let skip = usize::from(std::mem::take(&mut first));
             out.write_all(&chunk[skip.min(chunk.len())..])?;
@@ -389,81 +343,5 @@ fn sweep_out(r: &SweepRow) -> Sweep {
     }
 }
 
-fn user_out<'a>(
-    store: &'a EventStore,
-    a: &'a Analysis,
-    u: UserIx,
-    (split, merged): (&[bool], &[bool]),
-    diffs: &FxHashMap<SessionIx, EndPropsDiff>,
-) -> UserOut<'a> {
-    let user = &a.users[u];
-    let counts = &a.user_counts[u];
-    let range = user.sessions.clone();
-    let events = store.events();
-    let identity = a.identity(u);
-    let texts = |syms: &[crate::event::Sym]| syms.iter().map(|&s| store.strings.get(s)).collect();
-    // The user's own sweep, as the inspector's replay panel shows it.
-    let sweep = a.user_sweep(u);
-    UserOut {
-        kind: user.key.kind.name(),
-        id: store.strings.get(user.key.id),
-        user_ids: texts(&identity.user_ids),
-        amplitude_ids: texts(&identity.amplitude_ids),
-        device_ids: texts(&identity.device_ids),
-        events: user.event_count(),
-        first_event_ms: user.first,
-        last_event_ms: user.last,
-        flags: counts,
-        sessions: range
-            .iter_ix()
-            .map(|ix| (ix, &a.sessions[ix.idx()]))
-            .map(|(ix, s)| SessionOut {
-                session_id: s.id,
-                first_event_ms: s.first,
-                last_event_ms: s.last,
-                events: s.events,
-                active_events: s.active,
-                length_ms: s.length_ms(),
-                span_ms: s.span_ms(),
-                gaps: s.gaps,
-                bridged_gaps: s.bridged,
-                max_gap_ms: s.max_gap_ms,
-                duplicates: s.duplicates,
-                flags: s.flag_list().iter().map(|f| f.json_name()).collect(),
-                background_ms: s.background_ms,
-                foreground_ms: s.foreground_ms(),
-                end_props_diff: diffs.get(&ix).map(|d| end_props_out(store, d)),
-            })
-            .collect(),
-        out_of_session: a
-            .out_of_session_positions(u)
-            .map(|p| {
-                let e = &events[a.order[p]];
-                OutEvent {
-                    time_ms: e.time,
-                    event_type: store.strings.get(e.event_type),
-                }
-            })
-            .collect(),
-        replay: UserReplay {
-            sessions: a.replay.per_user.get(u.idx()).copied().unwrap_or(0),
-            median_length_ms: sweep
-                .iter()
-                .find(|r| r.timeout_ms == a.rules.timeout_ms)
-                .map_or(0, |r| r.median_length_ms),
-            split: range
-                .iter_ix()
-                .filter(|&i| split[i])
-                .map(|i| a.sessions[i].id)
-                .collect(),
-            merged: range
-                .iter_ix()
-                .filter(|&i| merged[i])
-                .map(|i| a.sessions[i].id)
-                .collect(),
-        },
-        sweep_sessions: sweep.iter().map(|r| r.sessions).collect(),
-        sweep: sweep.iter().map(sweep_out).collect(),
-        gap_histogram: a.replay_input.gap_histogram_of(Some(u)).counts,
-    }
-}
+#[cfg(test)]
+mod tests;
