@@ -32,6 +32,11 @@ use crate::store::EventStore;
 const FRAME: Duration = Duration::from_millis(33);
 /// How long to wait for input when nothing needs drawing.
 const IDLE_POLL: Duration = Duration::from_millis(50);
+/// How long to wait for input at most while sources of known size load, loaded batches
+/// wait to be applied, or a job's result is awaited: those arrive on a channel the
+/// terminal poll does not watch, so a longer wait would delay them on screen (the complete
+/// analysis of a large file by up to [`IDLE_POLL`]) and let batches pile up in memory.
+const BUSY_POLL: Duration = Duration::from_millis(4);
 /// Time spent applying messages before drawing.
 const DRAIN_BUDGET: Duration = Duration::from_millis(15);
 
@@ -118,10 +123,16 @@ pub fn run_with(
                 break;
             }
         }
-        let wait = match last_draw {
+        let mut wait = match last_draw {
             Some(t) if !due => FRAME.saturating_sub(t.elapsed()),
             _ => IDLE_POLL,
         };
+        // Not while a live source is merely open (no known size): that would wake the
+        // loop 250 times a second for as long as it is tailed.
+        let model = &app.model;
+        if model.pending > 0 || model.progress().is_some() || app.jobs().awaited() {
+            wait = wait.min(BUSY_POLL);
+        }
         if event::poll(wait)? {
             loop {
                 let ev = event::read()?;

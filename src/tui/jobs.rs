@@ -389,6 +389,16 @@ impl Jobs {
         self.running[kind.slot()].is_some() || self.wanted.iter().any(|(t, _)| t.kind == kind)
     }
 
+    /// Whether a job other than an export is wanted or running: its result will change
+    /// the screen, so the run loop should look for it often. (An export runs for long and
+    /// only moves a progress figure.)
+    #[must_use]
+    pub fn awaited(&self) -> bool {
+        let kinds = self.wanted.iter().map(|(t, _)| t.kind);
+        let running = self.running.iter().flatten().map(|t| t.kind);
+        kinds.chain(running).any(|k| k != Kind::Export)
+    }
+
     /// Whether no job is wanted, running or held.
     #[must_use]
     pub fn idle(&self) -> bool {
@@ -760,5 +770,31 @@ mod tests {
         assert!(jobs.finish(first, 0));
         jobs.start_wanted(0);
         assert_eq!(jobs.running(Kind::Analyse), Some(second));
+    }
+
+    #[test]
+    fn the_loop_awaits_every_job_but_an_export() {
+        let (mut jobs, _rx) = held();
+        assert!(!jobs.awaited(), "no job");
+        let export = jobs.want(export_job("a"), 0).unwrap();
+        jobs.start_wanted(0);
+        assert!(!jobs.awaited(), "only an export, running");
+        let copy = jobs.want(copy_job(b"x"), 0).unwrap();
+        assert!(jobs.awaited(), "a copy wanted");
+        jobs.start_wanted(0);
+        assert!(jobs.awaited(), "a copy running");
+        assert!(jobs.finish(copy, 0));
+        assert!(!jobs.awaited(), "the copy done, the export still running");
+        assert!(jobs.finish(export, 0));
+        let store = Arc::new(EventStore::new());
+        jobs.want(
+            Job::Analyse {
+                store,
+                rules: Rules::default(),
+            },
+            0,
+        )
+        .unwrap();
+        assert!(jobs.awaited(), "an analysis wanted");
     }
 }

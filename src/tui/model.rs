@@ -361,10 +361,14 @@ impl UserIdentity {
     }
 }
 
-/// Every user's [`UserIdentity`], by [`UserIx`].
+/// Every user's [`UserIdentity`], by [`UserIx`]. Computed in parallel: a string per id
+/// adds up on large inputs (60 ms for 40,000 users on one core).
 #[must_use]
 pub fn identities(a: &Analysis, store: &EventStore) -> Vec<UserIdentity> {
-    a.user_ixs()
+    use rayon::prelude::*;
+    (0..a.users.len())
+        .into_par_iter()
+        .map(UserIx::from_usize)
         .map(|u| {
             let id = a.identity(u);
             let key = a.users[u].key.id;
