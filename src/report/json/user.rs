@@ -46,43 +46,37 @@ pub(super) fn write(out: &mut Vec<u8>, cx: &Ctx<'_>, u: UserIx) {
 
     out.extend_from_slice(b"{\"kind\":");
     string(out, user.key.kind.name());
-    out.extend_from_slice(b",\"id\":");
+    key(out, "id");
     string(out, text(user.key.id));
-    out.extend_from_slice(b",\"user_ids\":");
-    list(out, identity.user_ids.iter(), |out, &s| {
-        string(out, text(s))
-    });
-    out.extend_from_slice(b",\"amplitude_ids\":");
-    list(out, identity.amplitude_ids.iter(), |out, &s| {
-        string(out, text(s));
-    });
-    out.extend_from_slice(b",\"device_ids\":");
-    list(out, identity.device_ids.iter(), |out, &s| {
-        string(out, text(s))
-    });
-    out.extend_from_slice(b",\"events\":");
-    int(out, user.event_count());
-    out.extend_from_slice(b",\"first_event_ms\":");
-    int(out, user.first);
-    out.extend_from_slice(b",\"last_event_ms\":");
-    int(out, user.last);
-    out.extend_from_slice(b",\"flags\":");
+    let ids = [
+        ("user_ids", &identity.user_ids),
+        ("amplitude_ids", &identity.amplitude_ids),
+        ("device_ids", &identity.device_ids),
+    ];
+    for (name, syms) in ids {
+        key(out, name);
+        list(out, syms.iter(), |out, &s| string(out, text(s)));
+    }
+    int_field(out, "events", user.event_count());
+    int_field(out, "first_event_ms", user.first);
+    int_field(out, "last_event_ms", user.last);
+    key(out, "flags");
     flag_counts(out, &a.user_counts[u]);
-    out.extend_from_slice(b",\"sessions\":");
+    key(out, "sessions");
     list(out, user.sessions.iter_ix(), |out, ix| session(out, cx, ix));
-    out.extend_from_slice(b",\"out_of_session\":");
+    key(out, "out_of_session");
     let events = store.events();
     list(out, a.out_of_session_positions(u), |out, p| {
         let e = &events[a.order[p]];
         out.extend_from_slice(b"{\"time_ms\":");
         int(out, e.time);
-        out.extend_from_slice(b",\"event_type\":");
+        key(out, "event_type");
         string(out, text(e.event_type));
         out.push(b'}');
     });
     out.extend_from_slice(b",\"replay\":{\"sessions\":");
     int(out, a.replay.per_user.get(u.idx()).copied().unwrap_or(0));
-    out.extend_from_slice(b",\"median_length_ms\":");
+    key(out, "median_length_ms");
     let median = sweep
         .iter()
         .find(|r| r.timeout_ms == a.rules.timeout_ms)
@@ -92,15 +86,15 @@ pub(super) fn write(out: &mut Vec<u8>, cx: &Ctx<'_>, u: UserIx) {
         let marked = user.sessions.iter_ix().filter(|&i| marks[i]);
         list(out, marked, |out, i| int(out, a.sessions[i].id));
     };
-    out.extend_from_slice(b",\"split\":");
+    key(out, "split");
     ids_where(out, cx.split);
-    out.extend_from_slice(b",\"merged\":");
+    key(out, "merged");
     ids_where(out, cx.merged);
     out.extend_from_slice(b"},\"sweep_sessions\":");
     list(out, sweep.iter(), |out, r| int(out, r.sessions));
-    out.extend_from_slice(b",\"sweep\":");
+    key(out, "sweep");
     list(out, sweep.iter(), sweep_row);
-    out.extend_from_slice(b",\"gap_histogram\":");
+    key(out, "gap_histogram");
     let histogram = a.replay_input.gap_histogram_of(Some(u));
     list(out, histogram.counts.iter(), |out, &n| int(out, n));
     out.push(b'}');
@@ -111,36 +105,24 @@ fn session(out: &mut Vec<u8>, cx: &Ctx<'_>, ix: SessionIx) {
     let s = &cx.analysis.sessions[ix.idx()];
     out.extend_from_slice(b"{\"session_id\":");
     int(out, s.id);
-    out.extend_from_slice(b",\"first_event_ms\":");
-    int(out, s.first);
-    out.extend_from_slice(b",\"last_event_ms\":");
-    int(out, s.last);
-    out.extend_from_slice(b",\"events\":");
-    int(out, s.events);
-    out.extend_from_slice(b",\"active_events\":");
-    int(out, s.active);
-    out.extend_from_slice(b",\"length_ms\":");
-    int(out, s.length_ms());
-    out.extend_from_slice(b",\"span_ms\":");
-    int(out, s.span_ms());
-    out.extend_from_slice(b",\"gaps\":");
-    int(out, s.gaps);
-    out.extend_from_slice(b",\"bridged_gaps\":");
-    int(out, s.bridged);
-    out.extend_from_slice(b",\"max_gap_ms\":");
-    int(out, s.max_gap_ms);
-    out.extend_from_slice(b",\"duplicates\":");
-    int(out, s.duplicates);
-    out.extend_from_slice(b",\"flags\":");
+    int_field(out, "first_event_ms", s.first);
+    int_field(out, "last_event_ms", s.last);
+    int_field(out, "events", s.events);
+    int_field(out, "active_events", s.active);
+    int_field(out, "length_ms", s.length_ms());
+    int_field(out, "span_ms", s.span_ms());
+    int_field(out, "gaps", s.gaps);
+    int_field(out, "bridged_gaps", s.bridged);
+    int_field(out, "max_gap_ms", s.max_gap_ms);
+    int_field(out, "duplicates", s.duplicates);
+    key(out, "flags");
     list(out, s.flags.iter(), |out, f| string(out, f.json_name()));
-    out.extend_from_slice(b",\"background_ms\":");
-    int(out, s.background_ms);
-    out.extend_from_slice(b",\"foreground_ms\":");
-    int(out, s.foreground_ms());
+    int_field(out, "background_ms", s.background_ms);
+    int_field(out, "foreground_ms", s.foreground_ms());
     if let Some(diff) = cx.diffs.get(&ix) {
         // Rare (sessions flagged end_props_changed), and it holds arbitrary JSON values:
         // serde writes it.
-        out.extend_from_slice(b",\"end_props_diff\":");
+        key(out, "end_props_diff");
         let diff = super::end_props_out(cx.store, diff);
         let mut json = Vec::new();
         if serde_json::to_writer(&mut json, &diff).is_ok() {
@@ -156,14 +138,10 @@ fn session(out: &mut Vec<u8>, cx: &Ctx<'_>, ix: SessionIx) {
 fn sweep_row(out: &mut Vec<u8>, r: &SweepRow) {
     out.extend_from_slice(b"{\"timeout_ms\":");
     int(out, r.timeout_ms);
-    out.extend_from_slice(b",\"sessions\":");
-    int(out, r.sessions);
-    out.extend_from_slice(b",\"median_length_ms\":");
-    int(out, r.median_length_ms);
-    out.extend_from_slice(b",\"split_sessions\":");
-    int(out, r.split);
-    out.extend_from_slice(b",\"merged_sessions\":");
-    int(out, r.merged);
+    int_field(out, "sessions", r.sessions);
+    int_field(out, "median_length_ms", r.median_length_ms);
+    int_field(out, "split_sessions", r.split);
+    int_field(out, "merged_sessions", r.merged);
     out.push(b'}');
 }
 
@@ -198,6 +176,19 @@ fn list<T>(
         element(out, item);
     }
     out.push(b']');
+}
+
+/// `,"name":`: the key of a member after the first (names are ours: nothing to escape).
+fn key(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// `,"name":n`: a numeric member after the first.
+fn int_field(out: &mut Vec<u8>, name: &str, n: impl itoa::Integer) {
+    key(out, name);
+    int(out, n);
 }
 
 fn int(out: &mut Vec<u8>, n: impl itoa::Integer) {
