@@ -179,6 +179,7 @@ fn list<T>(
 }
 
 /// `,"name":`: the key of a member after the first (names are ours: nothing to escape).
+#[inline(always)] // constant names: the copy becomes a few moves
 fn key(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
@@ -186,6 +187,7 @@ fn key(out: &mut Vec<u8>, name: &str) {
 }
 
 /// `,"name":n`: a numeric member after the first.
+#[inline(always)]
 fn int_field(out: &mut Vec<u8>, name: &str, n: impl itoa::Integer) {
     key(out, name);
     int(out, n);
