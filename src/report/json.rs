@@ -1,7 +1,8 @@
 //! The JSON report: the §5 `summary` keys exactly, plus detail. The structs here are the
 //! output schema (`"schema": "streamscope.report/1"`, documented in README.md); they are
 //! separate from the internal model so that the model can change without breaking
-//! consumers. Users are serialised in parallel chunks and written in order.
+//! consumers. The users array, most of a large report, is written by hand ([`user`]) in
+//! parallel chunks, and in order.
 
 use std::io::Write;
 

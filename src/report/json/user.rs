@@ -125,6 +125,8 @@ fn session(out: &mut Vec<u8>, cx: &Ctx<'_>, ix: SessionIx) {
         key(out, "end_props_diff");
         let diff = super::end_props_out(cx.store, diff);
         let mut json = Vec::new();
+        // Writing plain structs and JSON values into a Vec cannot fail; were it to, the
+        // member would read `null` rather than cut the report short.
         if serde_json::to_writer(&mut json, &diff).is_ok() {
             out.extend_from_slice(&crate::fmt::escape_json_invisible(&json));
         } else {
