@@ -145,19 +145,25 @@ pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether JSON output writes `c` as a `\uXXXX` escape although JSON allows it raw: a C1
+/// control (U+0080–U+009F, which terminals act on) or an [`is_invisible`] character.
+#[must_use]
+pub fn json_invisible(c: char) -> bool {
+    ('\u{80}'..='\u{9f}').contains(&c) || is_invisible(c)
+}
+
 /// Serialised JSON with C1 controls (U+0080–U+009F, which terminals act on: U+009B starts
 /// an escape sequence), bidi controls and zero-width characters written as `\uXXXX`
 /// escapes. They can only occur inside strings, so the result is the same JSON. Borrowed
 /// when there are none (any ASCII output).
 #[must_use]
 pub fn escape_json_invisible(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let needs = |c: char| ('\u{80}'..='\u{9f}').contains(&c) || is_invisible(c);
     let first = memchr::memchr3_iter(0xc2, 0xe2, 0xef, json).find(|&i| {
         std::str::from_utf8(&json[i..json.len().min(i + 3)])
             .ok()
             .or_else(|| std::str::from_utf8(&json[i..json.len().min(i + 2)]).ok())
             .and_then(|t| t.chars().next())
-            .is_some_and(needs)
+            .is_some_and(json_invisible)
     });
     let Some(first) = first else {
         return std::borrow::Cow::Borrowed(json);
@@ -166,7 +172,7 @@ pub fn escape_json_invisible(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     out.extend_from_slice(&json[..first]);
     let rest = String::from_utf8_lossy(&json[first..]);
     for c in rest.chars() {
-        if needs(c) {
+        if json_invisible(c) {
             let _ = std::io::Write::write_fmt(&mut out, format_args!("\\u{:04x}", u32::from(c)));
         } else {
             let mut b = [0u8; 4];

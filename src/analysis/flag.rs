@@ -336,9 +336,18 @@ impl AddAssign<&FlagCounts> for FlagCounts {
 /// `flags` object of a user in the JSON report has always been written).
 impl Serialize for FlagCounts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_counts(self, Flag::by_summary_key(), serializer)
+    }
+}
+
+impl Flag {
+    /// Every flag, in the alphabetical order of its [`Flag::summary_key`]: the order of a
+    /// user's `flags` object in the JSON report.
+    #[must_use]
+    pub fn by_summary_key() -> [Flag; Flag::COUNT] {
         let mut flags = Flag::ALL;
         flags.sort_unstable_by_key(|f| f.summary_key());
-        serialize_counts(self, flags, serializer)
+        flags
     }
 }
 

@@ -150,10 +150,8 @@ fn sweep_row(out: &mut Vec<u8>, r: &SweepRow) {
 /// A user's flag counts, keyed by the §5 summary keys in alphabetical order (as
 /// [`FlagCounts`]' `Serialize` writes them).
 fn flag_counts(out: &mut Vec<u8>, counts: &FlagCounts) {
-    let mut flags = Flag::ALL;
-    flags.sort_unstable_by_key(|f| f.summary_key());
     out.push(b'{');
-    for (i, flag) in flags.into_iter().enumerate() {
+    for (i, flag) in Flag::by_summary_key().into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -232,7 +230,7 @@ fn escaped(out: &mut Vec<u8>, s: &str) {
         };
         if let Some(letter) = short {
             out.extend_from_slice(&[b'\\', letter]);
-        } else if c < ' ' || ('\u{80}'..='\u{9f}').contains(&c) || crate::fmt::is_invisible(c) {
+        } else if c < ' ' || crate::fmt::json_invisible(c) {
             // All of these are in the Basic Multilingual Plane: four hex digits.
             let n = u32::from(c);
             out.extend_from_slice(b"\\u");
