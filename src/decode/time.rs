@@ -8,13 +8,83 @@
 
 /// Parses a decimal integer as written in JSON or a numeric string: an optional `-`,
 /// then digits only (no `+`, no spaces, no fraction).
+///
+/// Up to 18 digits cannot overflow, and take eight digits at a time ([`eight_digits`]),
+/// the last few with the eight bytes that end the number: session ids, ms times and
+/// amplitude ids (13 and 12 digits) are in every event. Fewer than 8 digits go one by one,
+/// and more than 18 one by one with overflow checks.
 #[must_use]
 pub fn parse_int(s: &[u8]) -> Option<i64> {
     let (neg, digits) = match s {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, s),
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() {
+        return None;
+    }
+    if digits.len() > 18 {
+        return parse_long_int(neg, digits);
+    }
+    let mut v: u64 = 0;
+    let mut rest = digits;
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+        v = v * 100_000_000 + eight_digits(u64::from_le_bytes(*chunk))?;
+        rest = tail;
+    }
+    match digits.last_chunk::<8>() {
+        // The last `n` digits, as the end of the last eight bytes with the `8 - n` bytes
+        // already read set to '0'.
+        Some(last) if !rest.is_empty() => {
+            let n = rest.len();
+            let read = (1u64 << ((8 - n) * 8)) - 1;
+            let word = (u64::from_le_bytes(*last) & !read) | (ZEROS & read);
+            v = v * POW10[n] + eight_digits(word)?;
+        }
+        _ => {
+            for &d in rest {
+                if !d.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u64::from(d - b'0');
+            }
+        }
+    }
+    // At most 10^18 - 1: always an i64, and so is its negation.
+    let v = i64::try_from(v).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// Eight ASCII zeros, as a little-endian word.
+const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
+
+/// 10^n for n < 8.
+const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// The value of eight ASCII digits read as a little-endian word (the first digit, the most
+/// significant, in the lowest byte), or `None` when any byte is not a digit: a few word
+/// operations instead of eight multiply-adds.
+fn eight_digits(word: u64) -> Option<u64> {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // A byte is a digit when its high nibble is 3 and adding 6 keeps it so (0x30..=0x39).
+    // A byte above 0xF9 would carry into the next one, but fails the first test anyway.
+    if word & HIGH_NIBBLES != ZEROS
+        || word.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES != ZEROS
+    {
+        return None;
+    }
+    // Byte i now holds digit i (the first digit in the lowest byte).
+    let d = word - ZEROS;
+    // Pairs: bytes 0, 2, 4, 6 hold the two-digit numbers d0d1, d2d3, d4d5, d6d7.
+    let pairs = d.wrapping_mul(10).wrapping_add(d >> 8);
+    // Then d0d1 * 10^6 + d2d3 * 10^4 + d4d5 * 10^2 + d6d7, in the upper 32 bits.
+    let outer = (pairs & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
+    let inner = ((pairs >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
+    Some(outer.wrapping_add(inner) >> 32)
+}
+
+/// [`parse_int`] of more than 18 digits, which may overflow an `i64`.
+fn parse_long_int(neg: bool, digits: &[u8]) -> Option<i64> {
+    if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut v: i64 = 0;
@@ -203,6 +273,86 @@ mod tests {
             "99999999999999999999",
         ] {
             assert_eq!(parse_time_str(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    /// The definition: an optional `-`, then ASCII digits only, as `i64` (what `str::parse`
+    /// gives for that form).
+    fn reference_int(s: &[u8]) -> Option<i64> {
+        let digits = s.strip_prefix(b"-").unwrap_or(s);
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    }
+
+    #[test]
+    fn integers_parse_as_the_definition_says() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("7", Some(7)),
+            ("-1", Some(-1)),
+            ("12345678", Some(12_345_678)),
+            ("00000000", Some(0)),
+            ("99999999", Some(99_999_999)),
+            ("123456789", Some(123_456_789)),
+            ("1790814365669", Some(1_790_814_365_669)),
+            ("300302774694", Some(300_302_774_694)),
+            ("0000000000001", Some(1)),
+            ("999999999999999999", Some(999_999_999_999_999_999)),
+            ("-999999999999999999", Some(-999_999_999_999_999_999)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-9223372036854775809", None),
+            ("00000000000000000000001", Some(1)),
+            ("", None),
+            ("-", None),
+            ("--1", None),
+            ("+1", None),
+            ("1-", None),
+            (" 1", None),
+            ("1 ", None),
+            ("1.0", None),
+            ("1e3", None),
+            // A non-digit in each place of an eight-digit chunk, and just outside '0'..='9'.
+            ("/2345678", None),
+            ("1234567:", None),
+            ("1234/678", None),
+            ("12345678:", None),
+            ("123456789012345/", None),
+            ("123456789/", None),
+            ("12345678901/3", None),
+            ("1234567890123:", None),
+            ("1234567\u{ff}", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_int(text.as_bytes()), *want, "{text:?}");
+            assert_eq!(reference_int(text.as_bytes()), *want, "reference, {text:?}");
+        }
+        // Every byte in every place of 8, 13 and 18 digits (a chunk; a chunk and an end read
+        // through the last eight bytes; two chunks and such an end): only digits pass.
+        for digits in ["31415926", "3141592653589", "314159265358979323"] {
+            for place in 0..digits.len() {
+                for byte in 0..=u8::MAX {
+                    let mut text = digits.as_bytes().to_vec();
+                    text[place] = byte;
+                    assert_eq!(parse_int(&text), reference_int(&text), "{text:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integers_agree_with_the_definition(text in "-?[0-9]{0,22}|-?[0-9/:a ]{1,20}") {
+            proptest::prop_assert_eq!(parse_int(text.as_bytes()), reference_int(text.as_bytes()));
+        }
+
+        #[test]
+        fn every_i64_reads_back(v in proptest::num::i64::ANY) {
+            proptest::prop_assert_eq!(parse_int(v.to_string().as_bytes()), Some(v));
         }
     }
 
