@@ -421,6 +421,10 @@ struct Fields {
 pub const TIME_FIELDS: [&str; 4] = ["client_event_time", "time", "timestamp", "event_time"];
 
 impl Fields {
+    /// Called for every member of every record: always inlined into the scanner's member
+    /// loop (issue 14: 1.3% fewer instructions for a whole `report`, measured with
+    /// cachegrind on a 50 MB Export slice).
+    #[inline(always)]
     fn set(&mut self, key: &[u8], value: Span) {
         let slot = match key {
             b"event_type" => &mut self.event_type,
