@@ -9,7 +9,7 @@
 /// Parses a decimal integer as written in JSON or a numeric string: an optional `-`,
 /// then digits only (no `+`, no spaces, no fraction).
 ///
-/// Up to 18 digits cannot overflow, and take eight digits at a time ([`eight_digits`]),
+/// Up to 18 digits cannot overflow, and take eight digits at a time (`eight_digits`),
 /// the last few with the eight bytes that end the number: session ids, ms times and
 /// amplitude ids (13 and 12 digits) are in every event. Fewer than 8 digits go one by one,
 /// and more than 18 one by one with overflow checks.
