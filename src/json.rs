@@ -249,6 +249,52 @@ fn ws_end(buf: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// The offset of `byte` when it is the first byte at or after `pos` that is not JSON
+/// whitespace; otherwise `Err` with the offset of that other byte. The punctuation of
+/// minified JSON directly follows what precedes it, so this tests that first, with one
+/// bounds check and one load.
+#[inline(always)]
+fn byte_at(buf: &[u8], pos: usize, byte: u8) -> Result<usize, usize> {
+    if buf.get(pos) == Some(&byte) {
+        return Ok(pos);
+    }
+    let pos = ws_end(buf, pos);
+    if buf.get(pos) == Some(&byte) {
+        Ok(pos)
+    } else {
+        Err(pos)
+    }
+}
+
+/// After a value in a container closed by `close`: the offset after the `,` or `close`
+/// that follows (after any whitespace), and whether it was `close`; otherwise `Err` with
+/// the offset of what came instead. Like [`byte_at`], the byte right at `pos` first.
+#[inline(always)]
+fn comma_or(buf: &[u8], pos: usize, close: u8) -> Result<(usize, bool), usize> {
+    let pos = match buf.get(pos) {
+        Some(b',') => return Ok((pos + 1, false)),
+        Some(&c) if c == close => return Ok((pos + 1, true)),
+        _ => ws_end(buf, pos),
+    };
+    match buf.get(pos) {
+        Some(b',') => Ok((pos + 1, false)),
+        Some(&c) if c == close => Ok((pos + 1, true)),
+        _ => Err(pos),
+    }
+}
+
+/// The error for `comma_or`'s `Err(at)`.
+#[cold]
+fn no_comma<T>(buf: &[u8], at: usize, object: bool) -> Result<T, ScanError> {
+    if at >= buf.len() {
+        fail(at, "unexpected end of input")
+    } else if object {
+        fail(at, "expected ',' or '}'")
+    } else {
+        fail(at, "expected ',' or ']'")
+    }
+}
+
 /// The offset after the run of ASCII digits at `pos`, eight bytes at a time.
 #[inline]
 fn digits_end(buf: &[u8], mut pos: usize) -> usize {
@@ -439,24 +485,22 @@ fn members_end<'a>(
         return Ok(pos + 1);
     }
     loop {
-        pos = ws_end(buf, pos);
-        if buf.get(pos) != Some(&b'"') {
-            return fail(pos, "expected a string key");
-        }
+        pos = match byte_at(buf, pos, b'"') {
+            Ok(pos) => pos,
+            Err(at) => return fail(at, "expected a string key"),
+        };
         let (key_end, escaped) = string_end(buf, pos + 1)?;
         let key = &buf[pos + 1..key_end];
-        pos = ws_end(buf, key_end + 1);
-        if buf.get(pos) != Some(&b':') {
-            return fail(pos, "expected ':' after object key");
-        }
+        pos = match byte_at(buf, key_end + 1, b':') {
+            Ok(pos) => pos,
+            Err(at) => return fail(at, "expected ':' after object key"),
+        };
         let (value, end) = value_at(buf, pos + 1, stack)?;
         field(key, escaped, value);
-        pos = ws_end(buf, end);
-        match buf.get(pos) {
-            Some(b',') => pos += 1,
-            Some(b'}') => return Ok(pos + 1),
-            None => return fail(pos, "unexpected end of input"),
-            Some(_) => return fail(pos, "expected ',' or '}'"),
+        match comma_or(buf, end, b'}') {
+            Ok((after, false)) => pos = after,
+            Ok((after, true)) => return Ok(after),
+            Err(at) => return no_comma(buf, at, true),
         }
     }
 }
@@ -487,10 +531,10 @@ fn container_end(buf: &[u8], mut pos: usize, spill: &mut Vec<u64>) -> Result<usi
                     return fail(pos, "expected a string key");
                 }
                 pos = string_end(buf, pos + 1)?.0 + 1;
-                pos = ws_end(buf, pos);
-                if buf.get(pos) != Some(&b':') {
-                    return fail(pos, "expected ':' after object key");
-                }
+                pos = match byte_at(buf, pos, b':') {
+                    Ok(pos) => pos,
+                    Err(at) => return fail(at, "expected ':' after object key"),
+                };
                 pos = ws_end(buf, pos + 1);
                 c = buf.get(pos).copied();
             }
@@ -508,18 +552,15 @@ fn container_end(buf: &[u8], mut pos: usize, spill: &mut Vec<u64>) -> Result<usi
             }
             pos = scalar_end(buf, pos, c)?;
             // After a value: a comma, or the closing bracket (then loop to the parent).
-            pos = ws_end(buf, pos);
             let close = if object { b'}' } else { b']' };
-            match buf.get(pos) {
-                Some(b',') => {
-                    pos += 1;
+            match comma_or(buf, pos, close) {
+                Ok((after, false)) => {
+                    pos = after;
                     first = false;
                     continue;
                 }
-                Some(&c) if c == close => pos += 1,
-                None => return fail(pos, "unexpected end of input"),
-                Some(_) if object => return fail(pos, "expected ',' or '}'"),
-                Some(_) => return fail(pos, "expected ',' or ']'"),
+                Ok((after, true)) => pos = after,
+                Err(at) => return no_comma(buf, at, object),
             }
         }
         // A container just closed: pop it, then a comma or more closing brackets.
@@ -533,18 +574,15 @@ fn container_end(buf: &[u8], mut pos: usize, spill: &mut Vec<u64>) -> Result<usi
                 bits = spill.pop().unwrap_or(0);
             }
             object = (bits >> ((depth - 1) % 64)) & 1 == 1;
-            pos = ws_end(buf, pos);
             let close = if object { b'}' } else { b']' };
-            match buf.get(pos) {
-                Some(b',') => {
-                    pos += 1;
+            match comma_or(buf, pos, close) {
+                Ok((after, false)) => {
+                    pos = after;
                     first = false;
                     break;
                 }
-                Some(&c) if c == close => pos += 1,
-                None => return fail(pos, "unexpected end of input"),
-                Some(_) if object => return fail(pos, "expected ',' or '}'"),
-                Some(_) => return fail(pos, "expected ',' or ']'"),
+                Ok((after, true)) => pos = after,
+                Err(at) => return no_comma(buf, at, object),
             }
         }
     }
