@@ -342,12 +342,15 @@ impl Serialize for FlagCounts {
 
 impl Flag {
     /// Every flag, in the alphabetical order of its [`Flag::summary_key`]: the order of a
-    /// user's `flags` object in the JSON report.
+    /// user's `flags` object in the JSON report. Sorted once: the report asks for every user.
     #[must_use]
     pub fn by_summary_key() -> [Flag; Flag::COUNT] {
-        let mut flags = Flag::ALL;
-        flags.sort_unstable_by_key(|f| f.summary_key());
-        flags
+        static SORTED: std::sync::OnceLock<[Flag; Flag::COUNT]> = std::sync::OnceLock::new();
+        *SORTED.get_or_init(|| {
+            let mut flags = Flag::ALL;
+            flags.sort_unstable_by_key(|f| f.summary_key());
+            flags
+        })
     }
 }
 
