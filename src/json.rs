@@ -505,6 +505,138 @@ fn members_end<'a>(
     }
 }
 
+/// The keys of the objects scanned before with [`Scanner::object_keyed`], by member
+/// position: each as the exact bytes from its opening quote to the `:` after it, with the
+/// tag the caller gave it.
+///
+/// Records of one stream nearly always have the same keys in the same order (an Export
+/// writes them sorted), so at each member the scanner first compares the bytes there with
+/// the key the same member had before, 32 bytes at once; on a match it skips scanning the
+/// key and classifying it. The match is of exact bytes that were scanned and found valid
+/// before, so the outcome is the same as scanning them again: spans, tags and errors do
+/// not depend on what the memo holds (issue 14: about 5% fewer instructions for a whole
+/// `report` on an Export slice).
+#[derive(Default)]
+pub struct KeyMemo {
+    keys: Vec<MemoKey>,
+}
+
+/// The longest `"key":` a [`KeyMemo`] keeps (longer keys are always scanned).
+const MEMO_KEY_MAX: usize = 32;
+
+#[derive(Clone, Copy)]
+struct MemoKey {
+    /// `"key":`, zero-padded to [`MEMO_KEY_MAX`] bytes, as two little-endian words.
+    text: [u128; 2],
+    /// All ones over the bytes of `text`, zeros past them.
+    mask: [u128; 2],
+    len: usize,
+    tag: u8,
+}
+
+impl MemoKey {
+    fn new(text: &[u8], tag: u8) -> Option<Self> {
+        let mut bytes = [0u8; MEMO_KEY_MAX];
+        let mut ones = [0u8; MEMO_KEY_MAX];
+        bytes.get_mut(..text.len())?.copy_from_slice(text);
+        ones[..text.len()].fill(0xFF);
+        Some(Self {
+            text: [halves(&bytes, 0)?, halves(&bytes, 1)?],
+            mask: [halves(&ones, 0)?, halves(&ones, 1)?],
+            len: text.len(),
+            tag,
+        })
+    }
+
+    /// Whether the bytes at `pos` start with this key (false when fewer than
+    /// [`MEMO_KEY_MAX`] bytes are left: the caller then scans, as it would anyway).
+    #[inline(always)]
+    fn matches(&self, buf: &[u8], pos: usize) -> bool {
+        let Some(window) = buf.get(pos..pos + MEMO_KEY_MAX) else {
+            return false;
+        };
+        let (Some(a), Some(b)) = (halves(window, 0), halves(window, 1)) else {
+            return false;
+        };
+        ((a ^ self.text[0]) & self.mask[0]) | ((b ^ self.text[1]) & self.mask[1]) == 0
+    }
+}
+
+/// The `i`th 16 bytes of `bytes` as a little-endian word.
+#[inline(always)]
+fn halves(bytes: &[u8], i: usize) -> Option<u128> {
+    let half: [u8; 16] = bytes.get(16 * i..16 * i + 16)?.try_into().ok()?;
+    Some(u128::from_le_bytes(half))
+}
+
+impl KeyMemo {
+    /// Keeps `text` (a key from its opening quote to the `:` after it) as member
+    /// `member`'s key.
+    fn remember(&mut self, member: usize, text: &[u8], tag: u8) {
+        let Some(key) = MemoKey::new(text, tag) else {
+            return;
+        };
+        if let Some(slot) = self.keys.get_mut(member) {
+            *slot = key;
+        } else if member == self.keys.len() {
+            self.keys.push(key);
+        }
+    }
+}
+
+/// [`members_end`] with a [`KeyMemo`]: `classify` tags each key (raw bytes, and whether
+/// they need [`unescape`]) and `field` gets the tag with the value. Keys found in `memo`
+/// are not scanned or classified again.
+#[inline]
+fn members_end_keyed<'a>(
+    buf: &'a [u8],
+    mut pos: usize,
+    stack: &mut Vec<u64>,
+    memo: &mut KeyMemo,
+    classify: &mut impl FnMut(&'a [u8], bool) -> u8,
+    field: &mut impl FnMut(u8, Span),
+) -> Result<usize, ScanError> {
+    if buf.get(pos) != Some(&b'{') {
+        return fail(pos, "expected an object");
+    }
+    pos = ws_end(buf, pos + 1);
+    if buf.get(pos) == Some(&b'}') {
+        return Ok(pos + 1);
+    }
+    let mut member = 0;
+    loop {
+        let tag = match memo.keys.get(member) {
+            Some(key) if key.matches(buf, pos) => {
+                pos += key.len;
+                key.tag
+            }
+            _ => {
+                let quote = match byte_at(buf, pos, b'"') {
+                    Ok(quote) => quote,
+                    Err(at) => return fail(at, "expected a string key"),
+                };
+                let (key_end, escaped) = string_end(buf, quote + 1)?;
+                let tag = classify(&buf[quote + 1..key_end], escaped);
+                let colon = match byte_at(buf, key_end + 1, b':') {
+                    Ok(colon) => colon,
+                    Err(at) => return fail(at, "expected ':' after object key"),
+                };
+                memo.remember(member, &buf[quote..=colon], tag);
+                pos = colon + 1;
+                tag
+            }
+        };
+        let (value, end) = value_at(buf, pos, stack)?;
+        field(tag, value);
+        match comma_or(buf, end, b'}') {
+            Ok((after, false)) => pos = after,
+            Ok((after, true)) => return Ok(after),
+            Err(at) => return no_comma(buf, at, true),
+        }
+        member += 1;
+    }
+}
+
 /// Skips the object or array whose opening bracket is at `pos`, validating all of it in
 /// one loop; returns the offset after its closing bracket.
 ///
@@ -717,6 +849,37 @@ impl<'a> Scanner<'a> {
     ) -> Result<Span, ScanError> {
         let start = self.pos;
         let scanned = members_end(self.buf, start, &mut self.stack, &mut field).map(|end| {
+            let span = Span {
+                kind: Kind::Object,
+                start,
+                end,
+            };
+            (end, span)
+        });
+        self.settle(scanned)
+    }
+
+    /// Like [`Scanner::object`], with the keys tagged by `classify(key, escaped)` and
+    /// `field(tag, value)` called for each member; keys at the same position as in an
+    /// object scanned before with `memo` are recognised without being scanned or
+    /// classified again (see [`KeyMemo`]). `classify` must give a key the same tag every
+    /// time.
+    pub fn object_keyed(
+        &mut self,
+        memo: &mut KeyMemo,
+        mut classify: impl FnMut(&'a [u8], bool) -> u8,
+        mut field: impl FnMut(u8, Span),
+    ) -> Result<Span, ScanError> {
+        let start = self.pos;
+        let scanned = members_end_keyed(
+            self.buf,
+            start,
+            &mut self.stack,
+            memo,
+            &mut classify,
+            &mut field,
+        )
+        .map(|end| {
             let span = Span {
                 kind: Kind::Object,
                 start,

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 
 use super::reference;
-use super::{Partial, ScanError, Scanner, Span};
+use super::{KeyMemo, Partial, ScanError, Scanner, Span, unescape};
 
 fn ws() -> impl Strategy<Value = String> {
     prop_oneof![4 => Just(String::new()), 1 => "[ \t\r\n]{1,3}"]
@@ -225,6 +225,155 @@ fn fixed_cases_scan_as_before() {
                 "{:?} from {at}",
                 String::from_utf8_lossy(text)
             );
+        }
+    }
+}
+
+/// A tag for [`Scanner::object_keyed`] that depends on every byte of the (unescaped) key.
+fn tag(key: &[u8], escaped: bool) -> u8 {
+    let mut text = String::new();
+    let key = if escaped {
+        unescape(key, &mut text);
+        text.as_bytes()
+    } else {
+        key
+    };
+    key.iter()
+        .fold(7u8, |h, &b| h.wrapping_mul(31).wrapping_add(b))
+}
+
+/// [`Scanner::object_keyed`] on `bytes` from `at` with `memo`: result, members, cursor.
+fn observe_keyed(bytes: &[u8], at: usize, memo: &mut KeyMemo) -> String {
+    let mut fields: Vec<(u8, Span)> = Vec::new();
+    let mut s = Scanner::at(bytes, at);
+    let r = s.object_keyed(memo, tag, |t, v| fields.push((t, v)));
+    format!("object {r:?} {fields:?} {}", s.pos())
+}
+
+/// The reference scanner's object, with each key replaced by its tag.
+fn reference_keyed(bytes: &[u8], at: usize) -> String {
+    let mut fields: Vec<(u8, Span)> = Vec::new();
+    let mut s = reference::Scanner::at(bytes, at);
+    let r = s.object(|k, e, v| fields.push((tag(k, e), v)));
+    format!("object {r:?} {fields:?} {}", s.pos())
+}
+
+/// `object_keyed` gives on `bytes` what the reference gives whatever its memo holds:
+/// nothing, the keys of `warm`, or the keys of `bytes` themselves.
+fn same_keyed(warm: &[u8], bytes: &[u8], at: Index) -> Result<(), TestCaseError> {
+    let at = at.index(bytes.len() + 1);
+    for at in [0, at] {
+        let want = reference_keyed(bytes, at);
+        let mut cold = KeyMemo::default();
+        let mut warmed = KeyMemo::default();
+        observe_keyed(warm, 0, &mut warmed);
+        let mut own = KeyMemo::default();
+        observe_keyed(bytes, at, &mut own);
+        for (name, memo) in [
+            ("cold", &mut cold),
+            ("warm", &mut warmed),
+            ("own", &mut own),
+        ] {
+            prop_assert_eq!(
+                observe_keyed(bytes, at, memo),
+                want.clone(),
+                "{} memo, text {:?} from offset {}, warmed on {:?}",
+                name,
+                String::from_utf8_lossy(bytes),
+                at,
+                String::from_utf8_lossy(warm)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Objects whose keys are mostly those of an Export line, so that a memo warmed on one
+/// often half-matches another.
+fn export_like() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("\"$insert_id\"".to_owned()),
+        Just("\"amplitude_id\"".to_owned()),
+        Just("\"client_event_time\"".to_owned()),
+        Just("\"device_id\"".to_owned()),
+        Just("\"event_properties\"".to_owned()),
+        Just("\"event_type\"".to_owned()),
+        Just("\"event\\u005ftype\"".to_owned()),
+        Just("\"$skip_user_properties_sync\"".to_owned()),
+        Just("\"a_key_far_longer_than_the_thirty_two_bytes_kept\"".to_owned()),
+        Just("\"user_id\"".to_owned()),
+        string(),
+    ];
+    prop::collection::vec((key, ws(), json(), ws()), 0..12).prop_map(|members| {
+        let members: Vec<String> = members
+            .into_iter()
+            .map(|(k, a, v, b)| format!("{a}{k}{b}:{a}{v}{b}"))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn keyed_objects_scan_as_before_whatever_the_memo_holds(
+        warm in export_like(),
+        edits in prop::collection::vec(edit(), 0..4),
+        at in any::<Index>(),
+    ) {
+        let bytes = apply(warm.clone().into_bytes(), &edits);
+        same_keyed(warm.as_bytes(), &bytes, at)?;
+    }
+
+    #[test]
+    fn keyed_objects_scan_as_before_after_other_objects(
+        warm in export_like(),
+        text in export_like(),
+        at in any::<Index>(),
+    ) {
+        same_keyed(warm.as_bytes(), text.as_bytes(), at)?;
+    }
+}
+
+#[test]
+fn keyed_objects_cases() {
+    let warm: &[u8] = br#"{"$insert_id":"x","event_type":"a","user_id":"u","time":1,"user_properties":{"plan":"free"}}"#;
+    let cases: &[&[u8]] = &[
+        warm,
+        // A key one byte longer, or shorter, than the one remembered at its place.
+        br#"{"$insert_id":"x","event_type":"a","user_idx":"u","time":1,"user_properties":{}}"#,
+        br#"{"$insert_id":"x","event_type":"a","user_i":"u","time":1,"user_properties":{}}"#,
+        // Whitespace where the remembered key had none.
+        br#"{ "$insert_id" : "x" , "event_type":"a","user_id":"u","time":1,"user_properties":{}}"#,
+        // An escaped key that means the remembered one.
+        br#"{"$insert_id":"x","event\u005ftype":"a","user_id":"u","time":1,"user_properties":{}}"#,
+        // Cut inside a remembered key, and at its colon.
+        br#"{"$insert_id":"x","event_ty"#,
+        br#"{"$insert_id":"x","event_type""#,
+        br#"{"$insert_id":"x","event_type":"#,
+        // A control character inside a key that otherwise matches.
+        b"{\"$insert_id\":\"x\",\"event_\x01ype\":\"a\"}",
+        // Fewer members, more members, the same key twice.
+        br#"{"$insert_id":"x"}"#,
+        br#"{"$insert_id":"x","event_type":"a","user_id":"u","time":1,"user_properties":{},"extra":2}"#,
+        br#"{"event_type":"a","event_type":"b"}"#,
+        br#"{}"#,
+        br#"{"#,
+    ];
+    for text in cases {
+        for at in [0, 1] {
+            let want = reference_keyed(text, at);
+            let mut memo = KeyMemo::default();
+            observe_keyed(warm, 0, &mut memo);
+            assert_eq!(
+                observe_keyed(text, at, &mut memo),
+                want,
+                "{:?} from {at}",
+                String::from_utf8_lossy(text)
+            );
+            // And again, with the memo now holding this text's own keys.
+            assert_eq!(observe_keyed(text, at, &mut memo), want);
         }
     }
 }
