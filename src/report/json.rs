@@ -196,7 +196,48 @@ pub fn write(
 ) -> std::io::Result<()> {
     let s = &a.summary;
     let c = &s.counts;
-    let sweep = a.sweep();
+    let users: Vec<UserIx> = match query {
+        Some(q) => q.users(),
+        None => a.user_ixs().collect(),
+    };
+    let (flagged_split, flagged_merged) = a.replay.session_marks(a.sessions.len());
+    // A window of users serialised in parallel; each is written before the next is made,
+    // so memory stays bounded by the window whatever the number of users.
+    let render = |window: &[UserIx]| -> Vec<Vec<u8>> {
+        window
+            .par_chunks(512)
+            .map(|chunk| {
+                // The property differences behind the chunk's end_props_changed flags
+                // (their texts are read again from the sources: in parallel too).
+                let diffs: FxHashMap<SessionIx, EndPropsDiff> = end_props_diffs(
+                    store,
+                    a,
+                    chunk.iter().flat_map(|&u| a.users[u].sessions.iter_ix()),
+                )
+                .into_iter()
+                .collect();
+                let cx = user::Ctx {
+                    store,
+                    analysis: a,
+                    split: &flagged_split,
+                    merged: &flagged_merged,
+                    diffs: &diffs,
+                };
+                let size = chunk.iter().map(|&u| user::size_hint(a, u)).sum();
+                let mut buf = Vec::with_capacity(size);
+                for &u in chunk {
+                    buf.extend_from_slice(b",\n    ");
+                    user::write(&mut buf, &cx, u);
+                }
+                buf
+            })
+            .collect()
+    };
+    let mut windows = users.chunks(2 * 512);
+    let first_window = windows.next();
+    // The sweep (for the head) beside the first window: its few replays alone would leave
+    // a core idle.
+    let (sweep, first_chunks) = rayon::join(|| a.sweep(), || first_window.map(render));
     let report = Report {
         schema: "streamscope.report/1",
         settings: Settings {
@@ -288,42 +329,8 @@ pub fn write(
     let head = head.strip_suffix(b"\n}").unwrap_or(&head);
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
-    let users: Vec<UserIx> = match query {
-        Some(q) => q.users(),
-        None => a.user_ixs().collect(),
-    };
-    let (flagged_split, flagged_merged) = a.replay.session_marks(a.sessions.len());
-    // Serialise a window of users in parallel, write it, then the next: memory stays
-    // bounded by the window whatever the number of users.
     let mut first = true;
-    for window in users.chunks(2 * 512) {
-        // The property differences behind the window's end_props_changed flags.
-        let diffs: FxHashMap<SessionIx, EndPropsDiff> = end_props_diffs(
-            store,
-            a,
-            window.iter().flat_map(|&u| a.users[u].sessions.iter_ix()),
-        )
-        .into_iter()
-        .collect();
-        let cx = user::Ctx {
-            store,
-            analysis: a,
-            split: &flagged_split,
-            merged: &flagged_merged,
-            diffs: &diffs,
-        };
-        let chunks: Vec<Vec<u8>> = window
-            .par_chunks(512)
-            .map(|chunk| {
-                let size = chunk.iter().map(|&u| user::size_hint(a, u)).sum();
-                let mut buf = Vec::with_capacity(size);
-                for &u in chunk {
-                    buf.extend_from_slice(b",\n    ");
-                    user::write(&mut buf, &cx, u);
-                }
-                buf
-            })
-            .collect();
+    for chunks in first_chunks.into_iter().chain(windows.map(render)) {
         for chunk in chunks {
             // Every user is preceded by a comma; the very first one is not.
             let skip = usize::from(std::mem::take(&mut first));
