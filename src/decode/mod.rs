@@ -29,6 +29,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::event::{EventRec, Location, NO_DEDUP, NO_SESSION_ID, RawLoc, Step, Strings, Sym};
 use crate::json::{self, KeyMemo, Kind, ScanError, Scanner, Span};
+use time::DayMemo;
 
 /// Why a record was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,6 +363,8 @@ pub struct Decoder {
     /// documents, and of the events inside request bodies and Airbyte messages.
     keys: KeyMemo,
     inner_keys: KeyMemo,
+    /// The date of the last date-time string read ([`DayMemo`]).
+    days: DayMemo,
 }
 
 /// The `user_properties` cache is cleared when it grows past this many texts.
@@ -530,6 +533,7 @@ impl Decoder {
             props_new: false,
             keys: KeyMemo::default(),
             inner_keys: KeyMemo::default(),
+            days: DayMemo::default(),
         }
     }
 
@@ -891,7 +895,7 @@ impl Decoder {
             batch.reject(origin.loc.clone(), RejectReason::NoTime);
             return;
         };
-        let time = time_value(bytes, time_span, &mut self.scratch);
+        let time = time_value_with(bytes, time_span, &mut self.scratch, &mut self.days);
         let Some(time) = time else {
             batch.reject(
                 origin.loc.clone(),
@@ -1000,12 +1004,22 @@ pub fn looks_like_seconds(time: i64) -> bool {
 /// `scratch` holds the unescaped text of an escaped string. Shared with `listen`'s
 /// validation, so that the endpoint accepts exactly the times a file load accepts.
 pub fn time_value(buf: &[u8], span: Span, scratch: &mut String) -> Option<i64> {
+    time_value_with(buf, span, scratch, &mut DayMemo::default())
+}
+
+/// [`time_value`] with the date read last ([`DayMemo`]).
+fn time_value_with(
+    buf: &[u8],
+    span: Span,
+    scratch: &mut String,
+    days: &mut DayMemo,
+) -> Option<i64> {
     match span.kind {
         Kind::Number { int: true } => time::parse_int(span.bytes(buf)),
-        Kind::String { escaped: false } => time::parse_time_str(span.bytes(buf)),
+        Kind::String { escaped: false } => time::parse_time_str_with(span.bytes(buf), days),
         Kind::String { escaped: true } => {
             json::unescape(span.bytes(buf), scratch);
-            time::parse_time_str(scratch.as_bytes())
+            time::parse_time_str_with(scratch.as_bytes(), days)
         }
         _ => None,
     }

@@ -103,10 +103,50 @@ fn parse_long_int(neg: bool, digits: &[u8]) -> Option<i64> {
 /// Parses the string forms of an event time into ms since the epoch.
 #[must_use]
 pub fn parse_time_str(s: &[u8]) -> Option<i64> {
+    parse_time_str_with(s, &mut DayMemo::default())
+}
+
+/// [`parse_time_str`], reusing the day number of the date read last with `memo`.
+#[must_use]
+pub fn parse_time_str_with(s: &[u8], memo: &mut DayMemo) -> Option<i64> {
     if let Some(v) = parse_int(s) {
         return Some(v);
     }
-    parse_datetime(s)
+    parse_datetime(s, memo)
+}
+
+/// The last date (`YYYY-MM-DD`, as its ten bytes) a parse accepted, and its day number.
+///
+/// The events of an Export are in roughly time order, so nearly every date-time string
+/// has the date of the one before: its date is then neither read nor checked again nor
+/// converted to days (the same bytes give the same day). Issue 14.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DayMemo {
+    /// The date's bytes; all zero (never a valid date) before the first.
+    date: [u8; 10],
+    days: i64,
+}
+
+/// The day number of the date in the first ten bytes of `s` (which has at least 19),
+/// or `None` when they are not a valid `YYYY-MM-DD`.
+#[inline]
+fn day_number(s: &[u8], memo: &mut DayMemo) -> Option<i64> {
+    let date: [u8; 10] = s.get(..10)?.try_into().ok()?;
+    if date == memo.date {
+        return Some(memo.days);
+    }
+    let year = i64::from(num(s, 0, 4)?);
+    let month = num(s, 5, 2)?;
+    let day = num(s, 8, 2)?;
+    if s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    *memo = DayMemo { date, days };
+    Some(days)
 }
 
 fn num(s: &[u8], at: usize, len: usize) -> Option<u32> {
@@ -145,28 +185,20 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// `YYYY-MM-DD` then `T`, `t` or space, then `HH:MM:SS`, an optional fraction of any
 /// number of digits (cut to ms), and an optional zone: none (UTC), `Z`, `z`, ` UTC`,
 /// `±HH:MM` or `±HHMM`.
-fn parse_datetime(s: &[u8]) -> Option<i64> {
-    let year = i64::from(num(s, 0, 4)?);
-    let month = num(s, 5, 2)?;
-    let day = num(s, 8, 2)?;
+fn parse_datetime(s: &[u8], memo: &mut DayMemo) -> Option<i64> {
     let hour = num(s, 11, 2)?;
     let minute = num(s, 14, 2)?;
     let second = num(s, 17, 2)?;
-    if s[4] != b'-' || s[7] != b'-' || s[13] != b':' || s[16] != b':' {
+    if s[13] != b':' || s[16] != b':' {
         return None;
     }
     if !matches!(s[10], b' ' | b'T' | b't') {
         return None;
     }
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
+    let days = day_number(s, memo)?;
     let mut i = 19;
     let mut millis = 0i64;
     if s.get(i) == Some(&b'.') {
@@ -203,7 +235,6 @@ fn parse_datetime(s: &[u8]) -> Option<i64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
         - offset_s;
     Some(secs * 1000 + millis)
@@ -353,6 +384,58 @@ mod tests {
         #[test]
         fn every_i64_reads_back(v in proptest::num::i64::ANY) {
             proptest::prop_assert_eq!(parse_int(v.to_string().as_bytes()), Some(v));
+        }
+    }
+
+    /// A date-time string around a few dates: valid and invalid ones (month 13, 30
+    /// February, a letter in the date), with and without a fraction or a zone.
+    fn date_time() -> impl proptest::strategy::Strategy<Value = String> {
+        "20(2[34]|00)-(0[12]|1[23])-(0[19]|2[89]|3[01]|x1)[ Tt](0[09]|2[34]):([05]9|60):([05]9|6[01])(\\.[0-9]{1,4})?(Z| UTC|[+-]0[0-9]:?30)?"
+    }
+
+    proptest::proptest! {
+        /// What a string parses to does not depend on the dates parsed before it.
+        #[test]
+        fn a_date_time_parses_the_same_whatever_came_before(
+            texts in proptest::collection::vec(date_time(), 1..24),
+            order in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 1..48),
+        ) {
+            let mut memo = DayMemo::default();
+            for i in order {
+                let text = texts[i.index(texts.len())].as_bytes();
+                proptest::prop_assert_eq!(
+                    parse_time_str_with(text, &mut memo),
+                    parse_time_str(text),
+                    "{}", String::from_utf8_lossy(text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_remembered_date_is_used_only_for_the_same_date() {
+        let mut memo = DayMemo::default();
+        let cases: &[(&str, Option<i64>)] = &[
+            ("2023-11-14 22:13:20", Some(1_700_000_000_000)),
+            // Same date, other times, and a bad time with the remembered date.
+            ("2023-11-14 00:00:00", Some(1_699_920_000_000)),
+            ("2023-11-14 24:00:00", None),
+            ("2023-11-14x22:13:20", None),
+            // The next day; then an invalid date right after a valid one.
+            ("2023-11-15 00:00:00", Some(1_700_006_400_000)),
+            ("2023-11-31 00:00:00", None),
+            ("2023-11-15 00:00:00", Some(1_700_006_400_000)),
+            ("2023/11/15 00:00:00", None),
+            ("2024-02-29 00:00:00", Some(1_709_164_800_000)),
+            ("2023-02-29 00:00:00", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(
+                parse_time_str_with(text.as_bytes(), &mut memo),
+                want,
+                "{text}"
+            );
+            assert_eq!(parse_time_str(text.as_bytes()), want, "{text}");
         }
     }
 
