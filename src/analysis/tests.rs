@@ -174,6 +174,69 @@ fn user_keys_follow_the_identity_rules() {
     }
 }
 
+/// Users are ordered by key kind, then by the id's text byte by byte, however long the
+/// ids' common start (the sort compares eight-byte prefixes first), with a shorter id
+/// before a longer one it starts, and ids holding NUL or non-ASCII bytes in their place.
+#[test]
+fn users_are_ordered_by_kind_then_id_text() {
+    let ids = [
+        r#""user_id":"user-0000000000-b""#,
+        r#""user_id":"user-0000000000-a""#,
+        r#""user_id":"user-000""#,
+        r#""user_id":"user-0000000000""#,
+        r#""user_id":"user-\u0000""#,
+        r#""user_id":"user-""#,
+        r#""user_id":"ü""#,
+        r#""user_id":"u""#,
+        r#""user_id":"abcdefgh""#,
+        r#""user_id":"abcdefg""#,
+        r#""user_id":"abcdefgh\u0000""#,
+        r#""amplitude_id":20"#,
+        r#""amplitude_id":1000000000000"#,
+        r#""amplitude_id":100000000"#,
+        r#""device_id":"zz""#,
+        r#""device_id":"d-2""#,
+    ];
+    let lines: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| ev("a", id, T0 + i as i64, Some(T0)))
+        .collect();
+    let (store, a) = analyse(&lines, &Rules::default());
+    let mut want: Vec<(KeyKind, String)> = a
+        .users
+        .iter()
+        .map(|u| (u.key.kind, store.strings.get(u.key.id).to_owned()))
+        .collect();
+    want.sort();
+    let got: Vec<(KeyKind, String)> = a
+        .users
+        .iter()
+        .map(|u| (u.key.kind, store.strings.get(u.key.id).to_owned()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), ids.len());
+    assert_eq!(
+        got.iter()
+            .filter(|(k, _)| *k == KeyKind::UserId)
+            .map(|(_, id)| id.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgh\0",
+            "u",
+            "user-",
+            "user-\0",
+            "user-000",
+            "user-0000000000",
+            "user-0000000000-a",
+            "user-0000000000-b",
+            "ü",
+        ]
+    );
+}
+
 #[test]
 fn users_are_counted_without_sessions_too() {
     let lines = vec![

@@ -71,19 +71,43 @@ pub(super) fn group(store: &EventStore) -> Grouping {
         .collect();
     resolve_anonymous(events, &mut key_of, &mut table);
 
-    // Order keys by (kind, id text) so output does not depend on input order.
-    let mut by_name: Vec<u32> = (0..u32::try_from(table.keys.len()).unwrap_or(u32::MAX)).collect();
-    by_name.sort_unstable_by(|&a, &b| {
-        let (ka, kb) = (table.keys[a as usize], table.keys[b as usize]);
-        ka.kind
-            .cmp(&kb.kind)
-            .then_with(|| store.strings.get(ka.id).cmp(store.strings.get(kb.id)))
+    // Order keys by (kind, id text) so output does not depend on input order. Each key is
+    // sorted with the first eight bytes of its text beside it, so that most comparisons
+    // need not fetch the texts (scattered over the string arena): zero-padded prefixes in
+    // big-endian order compare as the texts do, and equal ones fall back to the texts.
+    let prefix = |sym: Sym| {
+        let text = store.strings.get(sym).as_bytes();
+        let mut bytes = [0u8; 8];
+        let n = text.len().min(8);
+        bytes[..n].copy_from_slice(&text[..n]);
+        u64::from_be_bytes(bytes)
+    };
+    let mut by_name: Vec<(KeyKind, u64, u32)> = table
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| {
+            (
+                key.kind,
+                prefix(key.id),
+                u32::try_from(k).unwrap_or(u32::MAX),
+            )
+        })
+        .collect();
+    by_name.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            let (ka, kb) = (table.keys[a.2 as usize], table.keys[b.2 as usize]);
+            store.strings.get(ka.id).cmp(store.strings.get(kb.id))
+        })
     });
     let mut rank = vec![0u32; by_name.len()];
-    for (r, &k) in by_name.iter().enumerate() {
+    for (r, &(_, _, k)) in by_name.iter().enumerate() {
         rank[k as usize] = u32::try_from(r).unwrap_or(u32::MAX);
     }
-    let keys: Vec<UserKey> = by_name.iter().map(|&k| table.keys[k as usize]).collect();
+    let keys: Vec<UserKey> = by_name
+        .iter()
+        .map(|&(_, _, k)| table.keys[k as usize])
+        .collect();
     for k in &mut key_of {
         *k = rank[*k as usize];
     }
