@@ -15,6 +15,7 @@
 //! `simdutf8`, which is far faster than doing it here byte by byte).
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 /// What kind of JSON value a span holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -468,6 +469,20 @@ fn value_at(buf: &[u8], pos: usize, stack: &mut Vec<u64>) -> Result<(Span, usize
     Ok((Span { kind, start, end }, end))
 }
 
+/// The `{` of an object at `pos`: where its first member starts (after white space), or
+/// `Break` with the offset after its `}` when it is empty.
+#[inline(always)]
+fn object_open(buf: &[u8], pos: usize) -> Result<ControlFlow<usize, usize>, ScanError> {
+    if buf.get(pos) != Some(&b'{') {
+        return fail(pos, "expected an object");
+    }
+    let pos = ws_end(buf, pos + 1);
+    if buf.get(pos) == Some(&b'}') {
+        return Ok(ControlFlow::Break(pos + 1));
+    }
+    Ok(ControlFlow::Continue(pos))
+}
+
 /// Scans the object whose `{` is at `pos`, calling `field` for each member; returns the
 /// offset after its `}`.
 #[inline]
@@ -477,13 +492,10 @@ fn members_end<'a>(
     stack: &mut Vec<u64>,
     field: &mut impl FnMut(&'a [u8], bool, Span),
 ) -> Result<usize, ScanError> {
-    if buf.get(pos) != Some(&b'{') {
-        return fail(pos, "expected an object");
-    }
-    pos = ws_end(buf, pos + 1);
-    if buf.get(pos) == Some(&b'}') {
-        return Ok(pos + 1);
-    }
+    pos = match object_open(buf, pos)? {
+        ControlFlow::Continue(first) => first,
+        ControlFlow::Break(end) => return Ok(end),
+    };
     loop {
         pos = match byte_at(buf, pos, b'"') {
             Ok(pos) => pos,
@@ -596,13 +608,10 @@ fn members_end_keyed<'a>(
     classify: &mut impl FnMut(&'a [u8], bool) -> u8,
     field: &mut impl FnMut(u8, Span),
 ) -> Result<usize, ScanError> {
-    if buf.get(pos) != Some(&b'{') {
-        return fail(pos, "expected an object");
-    }
-    pos = ws_end(buf, pos + 1);
-    if buf.get(pos) == Some(&b'}') {
-        return Ok(pos + 1);
-    }
+    pos = match object_open(buf, pos)? {
+        ControlFlow::Continue(first) => first,
+        ControlFlow::Break(end) => return Ok(end),
+    };
     let mut member = 0;
     loop {
         let tag = match memo.keys.get(member) {
@@ -848,7 +857,17 @@ impl<'a> Scanner<'a> {
         mut field: impl FnMut(&'a [u8], bool, Span),
     ) -> Result<Span, ScanError> {
         let start = self.pos;
-        let scanned = members_end(self.buf, start, &mut self.stack, &mut field).map(|end| {
+        let end = members_end(self.buf, start, &mut self.stack, &mut field);
+        self.settle_object(start, end)
+    }
+
+    /// Moves the cursor after an object that started at `start`, or to its error.
+    fn settle_object(
+        &mut self,
+        start: usize,
+        end: Result<usize, ScanError>,
+    ) -> Result<Span, ScanError> {
+        let spanned = end.map(|end| {
             let span = Span {
                 kind: Kind::Object,
                 start,
@@ -856,7 +875,7 @@ impl<'a> Scanner<'a> {
             };
             (end, span)
         });
-        self.settle(scanned)
+        self.settle(spanned)
     }
 
     /// Like [`Scanner::object`], with the keys tagged by `classify(key, escaped)` and
@@ -871,23 +890,15 @@ impl<'a> Scanner<'a> {
         mut field: impl FnMut(u8, Span),
     ) -> Result<Span, ScanError> {
         let start = self.pos;
-        let scanned = members_end_keyed(
+        let end = members_end_keyed(
             self.buf,
             start,
             &mut self.stack,
             memo,
             &mut classify,
             &mut field,
-        )
-        .map(|end| {
-            let span = Span {
-                kind: Kind::Object,
-                start,
-                end,
-            };
-            (end, span)
-        });
-        self.settle(scanned)
+        );
+        self.settle_object(start, end)
     }
 
     /// Calls `element(index, span)` for each element of the array at the cursor.
