@@ -536,6 +536,11 @@ pub struct KeyMemo {
 /// The longest `"key":` a [`KeyMemo`] keeps (longer keys are always scanned).
 const MEMO_KEY_MAX: usize = 32;
 
+/// How many members a [`KeyMemo`] keeps the keys of (later members are always scanned):
+/// an Export line has some 20–60; a hostile line of millions of members must not make
+/// the memo, which lives as long as its decoder, many times larger than the line.
+const MEMO_MEMBERS: usize = 128;
+
 #[derive(Clone, Copy)]
 struct MemoKey {
     /// `"key":`, zero-padded to [`MEMO_KEY_MAX`] bytes, as two little-endian words.
@@ -585,6 +590,9 @@ impl KeyMemo {
     /// Keeps `text` (a key from its opening quote to the `:` after it) as member
     /// `member`'s key.
     fn remember(&mut self, member: usize, text: &[u8], tag: u8) {
+        if member >= MEMO_MEMBERS {
+            return;
+        }
         let Some(key) = MemoKey::new(text, tag) else {
             return;
         };

@@ -377,3 +377,23 @@ fn keyed_objects_cases() {
         }
     }
 }
+
+/// An object of many members leaves the memo no larger than its cap, and still scans as
+/// the reference does (members past the cap are scanned as before).
+#[test]
+fn a_huge_object_does_not_grow_the_key_memo_past_its_cap() {
+    let members: Vec<String> = (0..10_000).map(|i| format!("\"k{i}\":{i}")).collect();
+    let text = format!("{{{}}}", members.join(","));
+    let mut memo = KeyMemo::default();
+    for _ in 0..2 {
+        assert_eq!(
+            observe_keyed(text.as_bytes(), 0, &mut memo),
+            reference_keyed(text.as_bytes(), 0)
+        );
+        assert!(
+            memo.keys.len() <= super::MEMO_MEMBERS,
+            "{}",
+            memo.keys.len()
+        );
+    }
+}
