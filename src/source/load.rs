@@ -737,6 +737,15 @@ fn ndjson_small(text: &[u8], ctx: &Ctx<'_>, emit: &mut Emit<'_>) {
     });
 }
 
+/// Chunks read ahead per decoding worker. With as many workers as cores, this thread
+/// competes with them for a core: the scheduler may keep it waiting for a time slice or
+/// two (several ms each) after a worker took a chunk, and a queue of one chunk per worker
+/// then runs dry in the meantime. Four chunks per worker (8 MiB of the report's 2 MiB
+/// chunks) cover that wait. The buffers are freed when the load ends, before the analysis
+/// reaches the peak memory. Measured on the 2M-event export, two cores: 3% less wall
+/// time, the same peak memory (issue 14).
+const QUEUED_PER_WORKER: usize = 4;
+
 /// The NDJSON pipeline: this thread cuts whole-line chunks and emits decoded batches in
 /// input order; `threads` workers decode chunks in between. The reader need not be `Send`
 /// (zip members borrow their archive).
@@ -747,7 +756,8 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
     std::thread::scope(|scope| {
         let max = ctx.opts.max_record;
         // (sequence, offset, chunk, size of the oversized line the chunk stands for)
-        let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>, Option<u64>)>(threads);
+        let (work_tx, work_rx) =
+            mpsc::sync_channel::<(u64, u64, Vec<u8>, Option<u64>)>(threads * QUEUED_PER_WORKER);
         let work_rx = Arc::new(Mutex::new(work_rx));
         let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Vec<u8>)>();
         for _ in 0..threads {
