@@ -41,7 +41,7 @@ pub struct LoadOptions {
     pub threads: usize,
     /// Bytes per NDJSON chunk.
     pub chunk_size: usize,
-    /// NDJSON chunks read ahead per decoding thread (at least one).
+    /// NDJSON chunks read ahead per decoding thread (1 to [`MAX_READ_AHEAD`]).
     ///
     /// With as many threads as cores, the reading thread competes with them for a core:
     /// the scheduler may keep it waiting a time slice or two (several ms each) after a
@@ -54,6 +54,10 @@ pub struct LoadOptions {
     /// without being kept.
     pub max_record: usize,
 }
+
+/// The most chunks [`LoadOptions::read_ahead`] keeps per decoding thread (a bounded queue
+/// of chunks allocates its slots up front).
+pub const MAX_READ_AHEAD: usize = 64;
 
 /// The default record-size limit: 64 MiB. Amplitude takes at most 1 MB per event and
 /// 20 MB per request, so no real event comes near; it only stops runaway input.
@@ -758,7 +762,7 @@ fn ndjson(reader: Box<dyn BufRead + '_>, ctx: &Ctx<'_>, emit: &mut Emit<'_>) -> 
         let max = ctx.opts.max_record;
         // (sequence, offset, chunk, size of the oversized line the chunk stands for)
         let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>, Option<u64>)>(
-            threads * ctx.opts.read_ahead.max(1),
+            threads.saturating_mul(ctx.opts.read_ahead.clamp(1, MAX_READ_AHEAD)),
         );
         let work_rx = Arc::new(Mutex::new(work_rx));
         let (done_tx, done_rx) = mpsc::channel::<(u64, Batch, Vec<u8>)>();
@@ -1382,11 +1386,6 @@ mod tests {
             assert_eq!(&sniff_text(text.as_bytes(), true), want, "{text:?}");
         }
     }
-}
-
-#[cfg(test)]
-mod read_ahead_tests {
-    use super::*;
 
     #[test]
     fn reading_further_ahead_loads_the_same_events_in_the_same_order() {
@@ -1438,7 +1437,7 @@ mod read_ahead_tests {
         assert_eq!(events.len(), 3_000 - 31);
         assert_eq!(rejects.len(), 31);
         assert_eq!(rejects[1], 98);
-        for (threads, read_ahead) in [(2, 4), (3, 8), (1, 0)] {
+        for (threads, read_ahead) in [(2, 4), (3, 8), (1, 0), (2, usize::MAX)] {
             assert_eq!(load(threads, read_ahead), (events.clone(), rejects.clone()));
         }
     }
