@@ -203,17 +203,13 @@ fn users_are_ordered_by_kind_then_id_text() {
         .map(|(i, id)| ev("a", id, T0 + i as i64, Some(T0)))
         .collect();
     let (store, a) = analyse(&lines, &Rules::default());
-    let mut want: Vec<(KeyKind, String)> = a
-        .users
-        .iter()
-        .map(|u| (u.key.kind, store.strings.get(u.key.id).to_owned()))
-        .collect();
-    want.sort();
     let got: Vec<(KeyKind, String)> = a
         .users
         .iter()
         .map(|u| (u.key.kind, store.strings.get(u.key.id).to_owned()))
         .collect();
+    let mut want = got.clone();
+    want.sort();
     assert_eq!(got, want);
     assert_eq!(got.len(), ids.len());
     assert_eq!(

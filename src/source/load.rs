@@ -1434,12 +1434,13 @@ mod tests {
             let rejects: Vec<u64> = store.rejects.iter().map(|r| r.loc.line).collect();
             (events, rejects)
         };
-        let (events, rejects) = load(2, 1);
+        let first = load(2, 1);
+        let (events, rejects) = &first;
         assert_eq!(events.len(), 3_000 - 31);
         assert_eq!(rejects.len(), 31);
         assert_eq!(rejects[1], 98);
         for (threads, read_ahead) in [(2, 4), (3, 8), (1, 0), (2, usize::MAX)] {
-            assert_eq!(load(threads, read_ahead), (events.clone(), rejects.clone()));
+            assert_eq!(load(threads, read_ahead), first);
         }
     }
 }
