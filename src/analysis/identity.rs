@@ -105,29 +105,20 @@ impl Identity {
         }
     }
 
-    /// One line, the user id first: `ana.berg@example.org · amp 1238554004088 · 2 devices`
-    /// (one device is named: `· device d-1`); without a user id, `amp 1238554004088 ·
-    /// device d-1` or `device d-1`. Escaped for the terminal.
+    /// One line, the user id first (see [`IdentityRef::label`]).
     #[must_use]
     pub fn label(&self, store: &EventStore) -> String {
-        let s = |sym: Sym| sanitize(store.strings.get(sym)).into_owned();
-        let mut parts = Vec::new();
-        match self.user_ids.as_slice() {
-            [] => {}
-            [one] => parts.push(s(*one)),
-            [first, rest @ ..] => parts.push(format!("{} (+{} user ids)", s(*first), rest.len())),
+        self.borrowed().label(store)
+    }
+
+    /// The same ids, borrowed.
+    #[must_use]
+    pub fn borrowed(&self) -> IdentityRef<'_> {
+        IdentityRef {
+            user_ids: &self.user_ids,
+            amplitude_ids: &self.amplitude_ids,
+            device_ids: &self.device_ids,
         }
-        match self.amplitude_ids.as_slice() {
-            [] => {}
-            [one] => parts.push(format!("amp {}", s(*one))),
-            many => parts.push(format!("{} Amplitude ids", many.len())),
-        }
-        match self.device_ids.as_slice() {
-            [] => {}
-            [one] => parts.push(format!("device {}", s(*one))),
-            many => parts.push(format!("{} devices", many.len())),
-        }
-        parts.join(" · ")
     }
 }
 
@@ -166,15 +157,64 @@ impl Identities {
     }
 
     /// User `u`'s identity, as packed.
-    fn get(&self, u: UserIx) -> Identity {
+    fn get(&self, u: UserIx) -> IdentityRef<'_> {
         let Some(&[a, b, c, d]) = self.bounds.get(u.idx()) else {
-            return Identity::default();
+            return IdentityRef::default();
         };
-        let list = |from: u32, to: u32| self.syms[from as usize..to as usize].to_vec();
-        Identity {
+        let list = |from: u32, to: u32| &self.syms[from as usize..to as usize];
+        IdentityRef {
             user_ids: list(a, b),
             amplitude_ids: list(b, c),
             device_ids: list(c, d),
+        }
+    }
+}
+
+/// An [`Identity`] borrowed from the analysis, for a caller that only reads it (the report
+/// writes 40,000 of them without allocating).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdentityRef<'a> {
+    /// `user_id`s.
+    pub user_ids: &'a [Sym],
+    /// `amplitude_id`s.
+    pub amplitude_ids: &'a [Sym],
+    /// `device_id`s.
+    pub device_ids: &'a [Sym],
+}
+
+impl IdentityRef<'_> {
+    /// One line, the user id first: `ana.berg@example.org · amp 1238554004088 · 2 devices`
+    /// (one device is named: `· device d-1`); without a user id, `amp 1238554004088 ·
+    /// device d-1` or `device d-1`. Escaped for the terminal.
+    #[must_use]
+    pub fn label(self, store: &EventStore) -> String {
+        let s = |sym: Sym| sanitize(store.strings.get(sym)).into_owned();
+        let mut parts = Vec::new();
+        match self.user_ids {
+            [] => {}
+            [one] => parts.push(s(*one)),
+            [first, rest @ ..] => parts.push(format!("{} (+{} user ids)", s(*first), rest.len())),
+        }
+        match self.amplitude_ids {
+            [] => {}
+            [one] => parts.push(format!("amp {}", s(*one))),
+            many => parts.push(format!("{} Amplitude ids", many.len())),
+        }
+        match self.device_ids {
+            [] => {}
+            [one] => parts.push(format!("device {}", s(*one))),
+            many => parts.push(format!("{} devices", many.len())),
+        }
+        parts.join(" · ")
+    }
+
+    /// The same ids, owned.
+    #[must_use]
+    pub fn to_identity(self) -> Identity {
+        Identity {
+            user_ids: self.user_ids.to_vec(),
+            amplitude_ids: self.amplitude_ids.to_vec(),
+            device_ids: self.device_ids.to_vec(),
         }
     }
 }
@@ -183,11 +223,18 @@ impl Analysis {
     /// The ids seen on user `u`'s events.
     #[must_use]
     pub fn identity(&self, u: UserIx) -> Identity {
+        self.identity_ref(u).to_identity()
+    }
+
+    /// [`Analysis::identity`], borrowed.
+    #[must_use]
+    pub fn identity_ref(&self, u: UserIx) -> IdentityRef<'_> {
         let mut id = self.identities.get(u);
         // A device-keyed user whose events carry no device id (cannot happen through §2,
         // which keys by the device) still names its key.
-        if self.users[u].key.kind == KeyKind::Device && id.device_ids.is_empty() {
-            id.device_ids.push(self.users[u].key.id);
+        let user = &self.users[u];
+        if user.key.kind == KeyKind::Device && id.device_ids.is_empty() {
+            id.device_ids = std::slice::from_ref(&user.key.id);
         }
         id
     }

@@ -48,7 +48,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 pub use flag::{Flag, FlagCounts, FlagSet, InDisplayOrder, Unit};
-pub use identity::{IdField, Identity};
+pub use identity::{IdField, Identity, IdentityRef};
 pub use lifecycle::{
     EndPropsPair, PropChange, background_stretches, end_props_pair, end_props_pairs,
     user_properties_diff,
@@ -58,7 +58,9 @@ pub use scope::{ScopeFigures, ScopeSweepRow};
 pub use session_detail::{EventAt, GapSpan, ReplayedAt, ReplayedPart, SessionDetail};
 pub use suspect::{IdReading, id_reading};
 pub use triage::severity;
-pub use user_replay::{Comparison, ReplayedSession, SplitSession, UserReplay, default_comparison};
+pub use user_replay::{
+    Comparison, ReplayedSession, RowScratch, SplitSession, UserReplay, default_comparison,
+};
 
 use crate::event::Sym;
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};

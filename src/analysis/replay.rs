@@ -389,7 +389,15 @@ impl ReplayInput {
     /// Gaps between consecutive active in-session events, per bucket; for one user or all.
     #[must_use]
     pub fn gap_histogram_of(&self, user: Option<UserIx>) -> GapHistogram {
-        let mut counts = vec![0u64; GAP_BUCKETS.len()];
+        GapHistogram {
+            counts: self.gap_counts_of(user).to_vec(),
+        }
+    }
+
+    /// [`ReplayInput::gap_histogram_of`]'s counts, without allocating.
+    #[must_use]
+    pub fn gap_counts_of(&self, user: Option<UserIx>) -> [u64; GAP_BUCKETS.len()] {
+        let mut counts = [0u64; GAP_BUCKETS.len()];
         let ranges: &[Range<u32>] = match user {
             Some(u) => self.users.get(u.idx()..=u.idx()).unwrap_or(&[]),
             None => &self.users,
@@ -400,7 +408,7 @@ impl ReplayInput {
                 counts[GapHistogram::bucket(w[1].saturating_sub(w[0]))] += 1;
             }
         }
-        GapHistogram { counts }
+        counts
     }
 
     /// Gaps over all users.

@@ -288,11 +288,32 @@ impl Analysis {
     /// the current one), as [`Analysis::sweep`] has for the whole input.
     #[must_use]
     pub fn user_sweep(&self, u: UserIx) -> Vec<SweepRow> {
-        let mut scratch = RowScratch::default();
-        sweep_timeouts(self.rules.timeout_ms)
-            .into_iter()
-            .map(|t| self.replay_input.user_row(u, t, &mut scratch))
-            .collect()
+        let mut rows = Vec::new();
+        self.user_sweep_into(
+            u,
+            &sweep_timeouts(self.rules.timeout_ms),
+            &mut RowScratch::default(),
+            &mut rows,
+        );
+        rows
+    }
+
+    /// [`Analysis::user_sweep`] at `timeouts` (those of [`sweep_timeouts`] for the same
+    /// rows) into `rows`, replacing what it held, with `scratch`'s room: for a caller that
+    /// sweeps many users in turn without allocating for each.
+    pub fn user_sweep_into(
+        &self,
+        u: UserIx,
+        timeouts: &[i64],
+        scratch: &mut RowScratch,
+        rows: &mut Vec<SweepRow>,
+    ) {
+        rows.clear();
+        rows.extend(
+            timeouts
+                .iter()
+                .map(|&t| self.replay_input.user_row(u, t, scratch)),
+        );
     }
 
     /// User `u` at the current timeout and at `other_ms`, with the sessions they treat

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::analysis::{Analysis, GAP_BUCKETS, InDisplayOrder, SweepRow};
+use crate::analysis::{Analysis, GAP_BUCKETS, InDisplayOrder, SweepRow, sweep_timeouts};
 use crate::decode::RejectCounts;
 use crate::index::{IxRange, SessionIx, UserIx};
 use crate::report::UserQuery;
@@ -201,12 +201,16 @@ pub fn write(
         None => a.user_ixs().collect(),
     };
     let (flagged_split, flagged_merged) = a.replay.session_marks(a.sessions.len());
-    // A window of users serialised in parallel; each is written before the next is made,
-    // so memory stays bounded by the window whatever the number of users.
-    let render = |window: &[UserIx]| -> Vec<Vec<u8>> {
+    let timeouts = sweep_timeouts(a.rules.timeout_ms);
+    // A window of users serialised in parallel into `bufs`, one buffer per chunk of users;
+    // each window is written before the next is made, so memory stays bounded by the window
+    // whatever the number of users, and the buffers are reused from window to window.
+    let render = |window: &[UserIx], bufs: &mut Vec<Vec<u8>>| {
+        bufs.resize_with(window.len().div_ceil(USER_CHUNK), Vec::new);
         window
-            .par_chunks(512)
-            .map(|chunk| {
+            .par_chunks(USER_CHUNK)
+            .zip(bufs.par_iter_mut())
+            .for_each_init(user::Scratch::default, |scratch, (chunk, buf)| {
                 // The property differences behind the chunk's end_props_changed flags
                 // (their texts are read again from the sources: in parallel too).
                 let diffs: FxHashMap<SessionIx, EndPropsDiff> = end_props_diffs(
@@ -222,22 +226,29 @@ pub fn write(
                     split: &flagged_split,
                     merged: &flagged_merged,
                     diffs: &diffs,
+                    timeouts: &timeouts,
                 };
-                let size = chunk.iter().map(|&u| user::size_hint(a, u)).sum();
-                let mut buf = Vec::with_capacity(size);
+                buf.clear();
+                buf.reserve(chunk.iter().map(|&u| user::size_hint(a, u)).sum());
                 for &u in chunk {
                     buf.extend_from_slice(b",\n    ");
-                    user::write(&mut buf, &cx, u);
+                    user::write(buf, &cx, u, scratch);
                 }
-                buf
-            })
-            .collect()
+            });
     };
-    let mut windows = users.chunks(2 * 512);
+    let mut windows = users.chunks(2 * USER_CHUNK);
     let first_window = windows.next();
+    let mut bufs = Vec::new();
     // The sweep (for the head) beside the first window: its few replays alone would leave
     // a core idle.
-    let (sweep, first_chunks) = rayon::join(|| a.sweep(), || first_window.map(render));
+    let (sweep, ()) = rayon::join(
+        || a.sweep(),
+        || {
+            if let Some(window) = first_window {
+                render(window, &mut bufs);
+            }
+        },
+    );
     let report = Report {
         schema: "streamscope.report/1",
         settings: Settings {
@@ -330,15 +341,23 @@ pub fn write(
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
     let mut first = true;
-    for chunks in first_chunks.into_iter().chain(windows.map(render)) {
-        for chunk in chunks {
+    let mut window = first_window;
+    while window.is_some() {
+        for chunk in &bufs {
             // Every user is preceded by a comma; the very first one is not.
             let skip = usize::from(std::mem::take(&mut first));
             out.write_all(&chunk[skip.min(chunk.len())..])?;
         }
+        window = windows.next();
+        if let Some(next) = window {
+            render(next, &mut bufs);
+        }
     }
     out.write_all(b"\n  ]\n}\n")
 }
+
+/// Users serialised by one task of the report's parallel output.
+const USER_CHUNK: usize = 512;
 
 /// A sweep row as the JSON writes it (the whole input's and each user's).
 fn sweep_out(r: &SweepRow) -> Sweep {

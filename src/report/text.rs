@@ -153,7 +153,7 @@ fn header(
         let labels: Vec<String> = q
             .users()
             .iter()
-            .map(|&u| a.identity(u).label(store))
+            .map(|&u| a.identity_ref(u).label(store))
             .collect();
         wrapped(out, "", &format!("user: {}", labels.join("; ")))?;
         if let Some(note) = q.shared_note() {
@@ -482,7 +482,7 @@ fn user_table(
     let user = &a.users[u];
     let counts = &a.user_counts[u];
     let events = store.events();
-    wrapped(out, "", &a.identity(u).label(store))?;
+    wrapped(out, "", &a.identity_ref(u).label(store))?;
     writeln!(
         out,
         "  {} · {} · {} out of session · {} -> {}",

@@ -370,7 +370,7 @@ pub fn identities(a: &Analysis, store: &EventStore) -> Vec<UserIdentity> {
         .into_par_iter()
         .map(UserIx::from_usize)
         .map(|u| {
-            let id = a.identity(u);
+            let id = a.identity_ref(u);
             let key = a.users[u].key.id;
             let mut ids: Vec<String> = Vec::new();
             for sym in std::iter::once(key)

@@ -173,15 +173,19 @@ fn compare(paths: &[String], rules: &crate::analysis::Rules) -> Covered {
         split: &split,
         merged: &merged,
         diffs: &diffs,
+        timeouts: &crate::analysis::sweep_timeouts(a.rules.timeout_ms),
     };
     let mut covered = Covered {
         users: users.len(),
         diffs: diffs.len(),
         ..Covered::default()
     };
+    // One scratch for all users, as a thread of the report reuses it: nothing of one user
+    // may show in the next.
+    let mut scratch = user::Scratch::default();
     for &u in &users {
         let mut mine = Vec::new();
-        user::write(&mut mine, &cx, u);
+        user::write(&mut mine, &cx, u, &mut scratch);
         let want = reference(&cx, u);
         assert_eq!(
             String::from_utf8_lossy(&mine),
@@ -272,4 +276,45 @@ proptest! {
         let want = crate::fmt::escape_json_invisible(&serde);
         prop_assert_eq!(String::from_utf8_lossy(&mine), String::from_utf8_lossy(&want));
     }
+}
+
+#[test]
+fn a_report_of_several_windows_lists_every_user_once_in_order() {
+    // More users than two windows of chunks (2 × 2 × USER_CHUNK) and a last, partial one,
+    // so that buffers are reused from a full window for a smaller one.
+    let users = 4 * USER_CHUNK + USER_CHUNK / 2 + 3;
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    for i in 0..users {
+        // Users with more sessions write more bytes, so that reused buffers hold older,
+        // longer text than the chunk they are reused for.
+        for s in 0..(1 + i % 3) {
+            let time = 1_700_000_000_000_i64 + (s as i64) * 3_600_000;
+            let event = serde_json::json!({
+                "user_id": format!("u{i:05}"), "event_type": "Click",
+                "time": time, "session_id": time,
+            });
+            writeln!(file, "{event}").expect("write");
+        }
+    }
+    let path = file.path().to_string_lossy().into_owned();
+    let store = crate::source::load_all(&[path], &crate::source::LoadOptions::default());
+    let a = Analysis::compute(&store, &crate::analysis::Rules::default());
+    let mut out = Vec::new();
+    write(&store, &a, None, &mut out).expect("written");
+    let report: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    let ids: Vec<&str> = report["users"]
+        .as_array()
+        .expect("users array")
+        .iter()
+        .map(|u| u["id"].as_str().expect("id"))
+        .collect();
+    let want: Vec<String> = (0..users).map(|i| format!("u{i:05}")).collect();
+    assert_eq!(ids, want);
+    let sessions: Vec<usize> = report["users"]
+        .as_array()
+        .expect("users array")
+        .iter()
+        .map(|u| u["sessions"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sessions, (0..users).map(|i| 1 + i % 3).collect::<Vec<_>>());
 }
