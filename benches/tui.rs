@@ -17,6 +17,8 @@
 //!   playback (its frame, and starting and stopping it);
 //! - `Analysis::set_timeout` for all users, and the app's whole timeout change (target:
 //!   under 100 ms), also with the replay panel about the selected user open (`t`, `c`);
+//! - the triage order of all users, which the inspector sorts its user list by after every
+//!   analysis;
 //! - the first frame of a new app (before any analysis).
 
 use std::hint::black_box;
@@ -357,6 +359,17 @@ fn benches(c: &mut Criterion) {
         });
     });
     app.apply(Action::TogglePlayback);
+    group.finish();
+
+    let mut group = c.benchmark_group("user list, 2M events");
+    group.sample_size(10);
+    group.bench_function(
+        "Analysis::triage_order (40,000 users, after every analysis)",
+        |b| {
+            let a = app.model.derived.analysis.as_ref().expect("analysed");
+            b.iter(|| black_box(a.triage_order()));
+        },
+    );
     group.finish();
 
     let mut group = c.benchmark_group("timeout change, 2M events");

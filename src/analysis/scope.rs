@@ -78,7 +78,7 @@ impl Analysis {
                 .gap_histogram
                 .counts
                 .iter_mut()
-                .zip(self.replay_input.gap_histogram_of(Some(u)).counts)
+                .zip(self.replay_input.gap_counts_of(Some(u)))
             {
                 *n += c;
             }

@@ -778,6 +778,21 @@ proptest! {
     }
 
     #[test]
+    fn triage_orders_by_score_then_anomalies_then_key(lines in arb_stream()) {
+        let (_, a) = analyse(&lines, &Rules::default());
+        let scores = a.severity_scores();
+        // The definition, compared pair by pair in a stable sort.
+        let mut want: Vec<UserIx> = a.user_ixs().collect();
+        want.sort_by(|&x, &y| {
+            scores[y.idx()]
+                .partial_cmp(&scores[x.idx()])
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.user_counts[y].anomalies().cmp(&a.user_counts[x].anomalies()))
+        });
+        prop_assert_eq!(a.triage_order(), want);
+    }
+
+    #[test]
     fn replayed_sessions_never_rise_as_the_timeout_grows(lines in arb_stream()) {
         let (_, a) = analyse(&lines, &Rules::default());
         let mut last = u64::MAX;
