@@ -341,17 +341,15 @@ pub fn write(
     out.write_all(head)?;
     out.write_all(b",\n  \"users\": [")?;
     let mut first = true;
-    let mut window = first_window;
-    while window.is_some() {
+    loop {
+        // The window rendered last (none when there are no users).
         for chunk in &bufs {
             // Every user is preceded by a comma; the very first one is not.
             let skip = usize::from(std::mem::take(&mut first));
             out.write_all(&chunk[skip.min(chunk.len())..])?;
         }
-        window = windows.next();
-        if let Some(next) = window {
-            render(next, &mut bufs);
-        }
+        let Some(next) = windows.next() else { break };
+        render(next, &mut bufs);
     }
     out.write_all(b"\n  ]\n}\n")
 }
