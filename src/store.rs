@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
-use crate::event::{EventRec, RawLoc, Strings, Sym};
+use crate::event::{EventRec, FarSessions, PropsTable, RawLoc, SKIP_PROPS_SYNC, Strings, Sym};
 use crate::index::EventIx;
 use crate::index::SourceIx;
 
@@ -197,13 +197,17 @@ pub struct EventStore {
     /// The interned strings events refer to.
     pub strings: Strings,
     events: Vec<EventRec>,
+    /// Session ids the event records cannot hold ([`crate::event::SessionOf::Far`]).
+    far_sessions: FarSessions,
+    /// The distinct `user_properties` values, by the numbers the events hold.
+    props: PropsTable,
     raw: RawLocs,
     /// Raw locations of single events found after loading without them (see
     /// [`EventStore::add_raw`]).
     raw_found: rustc_hash::FxHashMap<EventIx, RawLoc>,
     /// Loaded without raw locations: where one event carrying each `user_properties`
-    /// value is, by [`EventRec::props_hash`] (at most [`PROPS_EXAMPLES_MAX`]).
-    props_examples: rustc_hash::FxHashMap<u64, RawLoc>,
+    /// value is, by [`EventRec::props_id`] (at most [`PROPS_EXAMPLES_MAX`]).
+    props_examples: rustc_hash::FxHashMap<u32, RawLoc>,
     /// Sources in the order they were added.
     pub sources: Vec<SourceInfo>,
     /// The first [`KEEP_DETAILS`] rejected records.
@@ -216,8 +220,9 @@ pub struct EventStore {
     pub warning_count: u64,
     /// Bumped by every change, so views know when to recompute.
     pub generation: u64,
-    /// Per decoder table: its local symbols → the store's.
-    remaps: rustc_hash::FxHashMap<u32, Vec<Sym>>,
+    /// Per decoder table: its local symbols → the store's, and its local
+    /// `user_properties` numbers → the store's.
+    remaps: rustc_hash::FxHashMap<u32, (Vec<Sym>, Vec<u32>)>,
     /// Bumped by [`EventStore::clear_events`]: a copy with another count is no prefix.
     clears: u64,
 }
@@ -252,11 +257,32 @@ impl EventStore {
             .or_else(|| self.raw_found.get(&i).copied())
     }
 
-    /// Where one event whose `user_properties` hash ([`EventRec::props_hash`]) is `hash`
-    /// is, for a store loaded without raw locations (see [`Batch::props_examples`]).
+    /// Where one event whose `user_properties` value is number `id`
+    /// ([`EventRec::props_id`]) is, for a store loaded without raw locations (see
+    /// [`Batch::props_examples`]).
     #[must_use]
-    pub fn props_example(&self, hash: u64) -> Option<RawLoc> {
-        self.props_examples.get(&hash).copied()
+    pub fn props_example(&self, id: u32) -> Option<RawLoc> {
+        self.props_examples.get(&id).copied()
+    }
+
+    /// Whether `user_properties` value number `id` is `{}` (or absent, or `null`).
+    #[must_use]
+    pub fn props_are_empty(&self, id: u32) -> bool {
+        self.props.hash(id) == Some(crate::json::empty_object_hash())
+    }
+
+    /// Event `i`'s session id, or `None` when it is out of session.
+    #[must_use]
+    pub fn session_id(&self, i: EventIx) -> Option<i64> {
+        let e = self.events.get(i.idx())?;
+        e.session_id(i.raw(), &self.far_sessions)
+    }
+
+    /// The session ids event records cannot hold, by event index
+    /// ([`EventRec::session_id`]).
+    #[must_use]
+    pub fn far_sessions(&self) -> &FarSessions {
+        &self.far_sessions
     }
 
     /// Whether raw locations were kept for every event as it loaded.
@@ -362,6 +388,7 @@ impl EventStore {
     pub fn clear_events(&mut self) {
         self.clears += 1;
         self.events = Vec::new();
+        self.far_sessions = FarSessions::default();
         self.raw = RawLocs::default();
         self.raw_found.clear();
         self.props_examples.clear();
@@ -389,6 +416,8 @@ impl EventStore {
             || n > newer.events.len()
             || self.raw.len() > newer.raw.len()
             || k > newer.strings.len()
+            || self.props.len() > newer.props.len()
+            || self.far_sessions.len() > newer.far_sessions.len()
         {
             return false;
         }
@@ -396,6 +425,15 @@ impl EventStore {
             self.strings.intern(s);
         }
         self.events.extend_from_slice(&newer.events[n..]);
+        for &(i, id) in newer
+            .far_sessions
+            .from_index(u32::try_from(n).unwrap_or(u32::MAX))
+        {
+            self.far_sessions.push(i, id);
+        }
+        for &hash in newer.props.hashes_from(self.props.len()) {
+            self.props.id(hash);
+        }
         self.raw.extend_from(&newer.raw, self.raw.len());
         self.sources.clone_from(&newer.sources);
         self.rejects.clone_from(&newer.rejects);
@@ -408,29 +446,42 @@ impl EventStore {
 
     /// Merges a batch: re-interns its strings and numbers its lines.
     pub fn append(&mut self, source: SourceIx, batch: Batch, line_base: u64) {
-        let remap = self.remaps.entry(batch.dict.table).or_default();
+        let (remap, props_remap) = self.remaps.entry(batch.dict.table).or_default();
         // Batches of one decoder arrive in the order they were sealed.
         debug_assert_eq!(remap.len(), batch.dict.base as usize);
         remap.resize(batch.dict.base as usize, Sym::NONE);
         for s in &batch.dict.new {
             remap.push(self.strings.intern(s));
         }
-        let remap = &*remap;
+        debug_assert_eq!(props_remap.len(), batch.dict.props_base as usize);
+        props_remap.resize(batch.dict.props_base as usize, 0);
+        for &hash in &batch.dict.props {
+            props_remap.push(self.props.id(hash).0);
+        }
+        let (remap, props_remap) = (&*remap, &*props_remap);
         let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
+        let map_props = |id: u32| props_remap.get(id as usize).copied().unwrap_or(0);
         let accepted = batch.events.len() as u64;
         let rejected = batch.rejected();
+        let first = self.events.len();
         self.events.reserve(batch.events.len());
         for mut e in batch.events {
             e.event_type = map(e.event_type);
             e.user_id = map(e.user_id);
             e.device_id = map(e.device_id);
             e.amplitude_id = map(e.amplitude_id);
+            e.user_props = (map_props(e.props_id()) << 1) | (e.user_props & SKIP_PROPS_SYNC);
             self.events.push(e);
         }
+        for &(i, id) in batch.far_sessions.from_index(0) {
+            if let Ok(i) = u32::try_from(first + i as usize) {
+                self.far_sessions.push(i, id);
+            }
+        }
         self.raw.extend(batch.raw);
-        for (hash, loc) in batch.props_examples {
+        for (id, loc) in batch.props_examples {
             if self.props_examples.len() < PROPS_EXAMPLES_MAX {
-                self.props_examples.entry(hash).or_insert(loc);
+                self.props_examples.entry(map_props(id)).or_insert(loc);
             }
         }
         self.reject_counts += &batch.reject_counts;
@@ -538,6 +589,69 @@ mod tests {
         ));
     }
 
+    /// Records hold session ids near their time and number `user_properties` values;
+    /// merged from two decoders (two numberings), the store reads back every event's
+    /// session id and gives equal values, and only equal values, one number.
+    #[test]
+    fn session_ids_and_properties_survive_the_merge_of_two_decoders() {
+        const FAR: i64 = 40 * 86_400_000;
+        let mut store = EventStore::new();
+        store.add_source("a.ndjson");
+        let (mut first, mut second) = (Decoder::new(false), Decoder::new(false));
+        // (decoder, time, session id, user_properties)
+        let events: &[(u8, i64, Option<i64>, &str)] = &[
+            (1, 1_000, Some(1_000), r#"{"plan":"pro"}"#),
+            (1, 2_000 + FAR, Some(2_000), "null"),
+            (2, 5_000, None, r#"{"plan":"free"}"#),
+            (2, 6_000, Some(6_000 + FAR), r#"{"plan":"pro"}"#),
+            (2, 7_000, Some(i64::MAX), "{}"),
+            (1, 8_000, Some(-7), r#"{"plan":"free"}"#),
+            (2, i64::MAX, Some(i64::MIN + 1), r#"{"plan":"pro"}"#),
+        ];
+        // Three batches: decoder 1, decoder 2, then each again.
+        for part in [&events[..2], &events[2..5], &events[5..]] {
+            for dec_no in [1, 2] {
+                let lines: Vec<String> = part
+                    .iter()
+                    .filter(|e| e.0 == dec_no)
+                    .map(|&(_, time, session, props)| {
+                        format!(
+                            r#"{{"event_type":"a","user_id":"u","time":{time},"session_id":{},"user_properties":{props}}}"#,
+                            session.unwrap_or(-1)
+                        )
+                    })
+                    .collect();
+                if !lines.is_empty() {
+                    let dec = if dec_no == 1 { &mut first } else { &mut second };
+                    load(&mut store, dec, &lines);
+                }
+            }
+        }
+        assert_eq!(store.events().len(), events.len());
+        let mut by_time: Vec<(i64, EventIx)> = (0..events.len())
+            .map(|i| (store.events()[i].time, EventIx::from_usize(i)))
+            .collect();
+        by_time.sort_unstable();
+        let mut want = events.to_vec();
+        want.sort_unstable_by_key(|e| e.1);
+        // `null` is `{}`.
+        let value = |p: &'static str| if p == "null" { "{}" } else { p };
+        for (&(_, i), &(_, time, session, props)) in by_time.iter().zip(&want) {
+            assert_eq!(store.session_id(i), session, "event at {time}");
+            let id = store.events()[i.idx()].props_id();
+            assert_eq!(store.props_are_empty(id), value(props) == "{}", "{props}");
+            for (&(_, j), other) in by_time.iter().zip(&want) {
+                assert_eq!(
+                    id == store.events()[j.idx()].props_id(),
+                    value(props) == value(other.3),
+                    "{props} against {}",
+                    other.3
+                );
+            }
+        }
+        assert_eq!(store.far_sessions().len(), 4);
+    }
+
     /// Appends `lines` to `store` as one batch of source 0.
     fn load(store: &mut EventStore, dec: &mut Decoder, lines: &[String]) {
         let mut batch = Batch::default();
@@ -558,6 +672,8 @@ mod tests {
 
     fn same(a: &EventStore, b: &EventStore) {
         assert_eq!(a.events(), b.events());
+        assert_eq!(a.far_sessions, b.far_sessions);
+        assert_eq!(a.props.hashes_from(0), b.props.hashes_from(0));
         assert_eq!(a.raw, b.raw);
         assert!(a.strings.iter().eq(b.strings.iter()));
         assert_eq!(a.generation, b.generation);
@@ -571,11 +687,18 @@ mod tests {
         let mut store = EventStore::new();
         store.add_source("capture.ndjson");
         let mut dec = Decoder::new(false);
+        // Every fourth session id too far from its time for the record to hold.
         let line = |i: usize| {
             format!(
-                r#"{{"event_type":"e{}","user_id":"u{}","time":{i},"session_id":1}}"#,
+                r#"{{"event_type":"e{}","user_id":"u{}","time":{i},"session_id":{},"user_properties":{{"p":{}}}}}"#,
                 i % 7,
-                i % 3
+                i % 3,
+                if i.is_multiple_of(4) {
+                    9_000_000_000_000_i64
+                } else {
+                    1
+                },
+                i % 13
             )
         };
         load(&mut store, &mut dec, &(0..10).map(line).collect::<Vec<_>>());
@@ -586,6 +709,7 @@ mod tests {
         load(&mut store, &mut dec, &more);
         assert!(copy.catch_up(&store));
         same(&copy, &store);
+        assert_eq!(copy.session_id(EventIx::new(20)), Some(9_000_000_000_000));
         // Nothing new: still equal.
         assert!(copy.catch_up(&store));
         same(&copy, &store);

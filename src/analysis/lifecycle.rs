@@ -51,7 +51,7 @@ pub fn end_props_pair(a: &Analysis, store: &EventStore, s: SessionIx) -> Option<
             EventClass::Active => last_active = Some(i),
             EventClass::EndMarker => {
                 if let Some(l) = last_active
-                    && events[l.idx()].props_hash() != e.props_hash()
+                    && events[l.idx()].props_id() != e.props_id()
                     && !e.skips_props_sync()
                 {
                     return Some(EndPropsPair {

@@ -360,6 +360,7 @@ impl Analysis {
                     backgrounded: store.strings.lookup(LIFECYCLE_BACKGROUNDED),
                     opened: store.strings.lookup(LIFECYCLE_OPENED),
                 },
+                far_sessions: store.far_sessions(),
             },
             rules,
         );

@@ -13,7 +13,7 @@ use super::identity::{Identities, Identity, PackedIdentity};
 use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
-use crate::event::{EventRec, Sym};
+use crate::event::{EventRec, FarSessions, Sym};
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 
 pub(super) struct Sessions {
@@ -32,6 +32,8 @@ pub(super) struct Inputs<'a> {
     pub duplicates: &'a [u64],
     /// The lifecycle event types, when the input has them.
     pub lifecycle: Lifecycle,
+    /// The session ids the event records do not hold.
+    pub far_sessions: &'a FarSessions,
 }
 
 /// The symbols of the lifecycle event types (`None`: not in the input).
@@ -48,7 +50,7 @@ struct Acc {
     session: Session,
     last_active: Option<i64>,
     /// `user_properties` hash of the last active event so far.
-    last_active_props: Option<u64>,
+    last_active_props: Option<u32>,
     /// An end marker disagreed with the last active event before it.
     end_props_changed: bool,
     has_start: bool,
@@ -138,6 +140,7 @@ fn user_sessions(
         classes,
         duplicates,
         lifecycle,
+        far_sessions,
     } = *inputs;
     let gap = rules.gap_ms;
     // Between the user's Application Backgrounded and next Application Opened.
@@ -156,7 +159,7 @@ fn user_sessions(
         // Whether the time up to this event was spent in the background, and since when.
         let (was_background, since) = (app.in_background, app.since);
         let background = !app.step(e.event_type, e.time) && app.in_background && class.is_active();
-        let Some(id) = e.session_id() else {
+        let Some(id) = e.session_id(i.raw(), far_sessions) else {
             continue;
         };
         let local = match last {
@@ -223,7 +226,7 @@ fn user_sessions(
                     s.bridged += 1;
                 }
                 acc.last_active = Some(e.time);
-                acc.last_active_props = Some(e.props_hash());
+                acc.last_active_props = Some(e.props_id());
                 acc.inactive_since_active = false;
                 acc.steps_within_threshold = true;
             }
@@ -236,7 +239,7 @@ fn user_sessions(
                 acc.has_end = true;
                 acc.inactive_since_active = true;
                 if let Some(props) = acc.last_active_props
-                    && props != e.props_hash()
+                    && props != e.props_id()
                     && !e.skips_props_sync()
                 {
                     acc.end_props_changed = true;

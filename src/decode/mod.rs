@@ -27,7 +27,10 @@ use std::ops::{AddAssign, Index, IndexMut};
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::event::{EventRec, Location, NO_DEDUP, NO_SESSION_ID, RawLoc, Step, Strings, Sym};
+use crate::event::{
+    EventRec, FarSessions, Location, NO_DEDUP, NO_SESSION_ID, PropsTable, RawLoc, Step, Strings,
+    Sym,
+};
 use crate::json::{self, KeyMemo, Kind, ScanError, Scanner, Span};
 use time::DayMemo;
 
@@ -262,6 +265,10 @@ pub struct Dict {
     pub base: u32,
     /// Strings with local symbols `base..`, in order.
     pub new: Vec<Box<str>>,
+    /// The decoder-local number of `props[0]` ([`EventRec::user_props`]).
+    pub props_base: u32,
+    /// The value hashes of `user_properties` numbers `props_base..`, in order.
+    pub props: Vec<u64>,
 }
 
 impl Dict {
@@ -276,17 +283,21 @@ impl Dict {
 /// The decoded events of one piece of input (symbols local to their [`Decoder`]).
 #[derive(Default, Debug)]
 pub struct Batch {
-    /// The strings new in this batch; see [`Dict`].
-    pub dict: Dict,
+    /// The strings and `user_properties` values new in this batch; see [`Dict`]. Boxed:
+    /// batches travel in [`crate::store::LoadEvent`]s, which stay small.
+    pub dict: Box<Dict>,
     /// Accepted events, in input order.
     pub events: Vec<EventRec>,
+    /// The session ids of its events whose records hold [`crate::event::SessionOf::Far`],
+    /// by index in `events`.
+    pub far_sessions: FarSessions,
     /// Where each event's raw text is (parallel to `events`), when raw locations are kept.
     pub raw: Vec<RawLoc>,
     /// Without raw locations: for each `user_properties` value new to the decoder, its
-    /// hash ([`EventRec::props_hash`]) and where one event carrying it is. The store keeps
-    /// one example per value, so that the properties behind an `end_props_changed` flag can
-    /// be read back without a location per event.
-    pub props_examples: Vec<(u64, RawLoc)>,
+    /// decoder-local number ([`EventRec::props_id`]) and where one event carrying it is.
+    /// The store keeps one example per value, so that the properties behind an
+    /// `end_props_changed` flag can be read back without a location per event.
+    pub props_examples: Vec<(u32, RawLoc)>,
     /// Rejected records, the first [`KEEP_DETAILS`] of them.
     pub rejects: Vec<Reject>,
     /// Rejected records per kind.
@@ -348,16 +359,20 @@ pub struct Decoder {
     sent: usize,
     /// Per `user_id` symbol: the ids of that user's last event (see [`LastIds`]).
     last_ids: Vec<LastIds>,
-    /// `user_properties` texts already hashed: xxh3 of the raw text → [`json::value_hash`].
+    /// `user_properties` texts already numbered: xxh3 of the raw text → the number of its
+    /// value in `props` (numbered by [`json::value_hash`]).
     /// Users repeat their properties on most events, so most events cost one fast hash of
     /// the raw bytes instead of a walk of the value.
-    props_cache: rustc_hash::FxHashMap<u64, u64>,
-    /// [`json::value_hash`] of `{}` (absent or `null` properties).
-    empty_props: u64,
+    props_cache: rustc_hash::FxHashMap<u64, u32>,
+    /// The `user_properties` values numbered so far: `{}` (absent or `null` properties)
+    /// is number 0.
+    props: PropsTable,
+    /// How many of `props` were sent with sealed batches.
+    props_sent: usize,
     /// Whether offsets in the text being decoded are offsets in the source (false inside
     /// a legacy body's `e` parameter, which is decoded from a copy).
     in_source: bool,
-    /// Set by [`Decoder::props_hash`] when the value was new to the decoder.
+    /// Set by [`Decoder::props_ref`] when the value was new to the decoder.
     props_new: bool,
     /// The keys of the records decoded so far ([`json::KeyMemo`]): of lines and
     /// documents, and of the events inside request bodies and Airbyte messages.
@@ -528,7 +543,12 @@ impl Decoder {
             sent: 0,
             last_ids: Vec::new(),
             props_cache: rustc_hash::FxHashMap::default(),
-            empty_props: json::empty_object_hash(),
+            props: {
+                let mut t = PropsTable::default();
+                let _ = t.id(json::empty_object_hash());
+                t
+            },
+            props_sent: 0,
             in_source: true,
             props_new: false,
             keys: KeyMemo::default(),
@@ -540,12 +560,15 @@ impl Decoder {
     /// Attaches to `batch` the strings added since the previous sealed batch.
     /// Batches of one decoder must reach the store in the order they were sealed.
     pub fn seal(&mut self, batch: &mut Batch) {
-        batch.dict = Dict {
+        *batch.dict = Dict {
             table: self.table,
             base: u32::try_from(self.sent).unwrap_or(u32::MAX),
             new: self.strings.iter_from(self.sent).map(Into::into).collect(),
+            props_base: u32::try_from(self.props_sent).unwrap_or(u32::MAX),
+            props: self.props.hashes_from(self.props_sent).to_vec(),
         };
         self.sent = self.strings.len();
+        self.props_sent = self.props.len();
     }
 
     /// Decodes one NDJSON line (without its newline).
@@ -766,30 +789,30 @@ impl Decoder {
     /// [`EventRec::user_props`]: the hash of `user_properties` (absent or `null` as `{}`)
     /// and whether `$skip_user_properties_sync` is `true` (the JSON literal; the string
     /// `"true"` is not).
-    fn props_hash(&mut self, buf: &str, f: &Fields) -> u64 {
+    fn props_ref(&mut self, buf: &str, f: &Fields) -> u32 {
         let bytes = buf.as_bytes();
-        let hash = match present(f.get(Slot::UserProperties)) {
-            None => self.empty_props,
+        let id = match present(f.get(Slot::UserProperties)) {
+            None => 0,
             Some(s) => {
                 let (start, end) = s.outer();
                 let raw = xxhash_rust::xxh3::xxh3_64(bytes.get(start..end).unwrap_or(&[]));
-                if let Some(&h) = self.props_cache.get(&raw) {
-                    h
+                if let Some(&id) = self.props_cache.get(&raw) {
+                    id
                 } else {
-                    self.props_new = true;
-                    let h = json::value_hash(bytes, s, &mut self.scratch);
+                    let (id, new) = self.props.id(json::value_hash(bytes, s, &mut self.scratch));
+                    self.props_new = new;
                     if self.props_cache.len() >= PROPS_CACHE_MAX {
                         self.props_cache.clear();
                     }
-                    self.props_cache.insert(raw, h);
-                    h
+                    self.props_cache.insert(raw, id);
+                    id
                 }
             }
         };
         let skip = f
             .get(Slot::SkipPropsSync)
             .is_some_and(|s| s.kind == Kind::Bool && s.bytes(bytes) == b"true");
-        (hash << 1) | u64::from(skip)
+        (id << 1) | u32::from(skip)
     }
 
     /// A non-empty string field, interned.
@@ -917,16 +940,10 @@ impl Decoder {
                 batch.epoch_seconds_first = Some(Box::new((origin.loc.clone(), field, time)));
             }
         }
-        let mut rec = EventRec {
-            time,
-            session: NO_SESSION_ID,
-            dedup: NO_DEDUP,
-            user_props: 0,
-            event_type: Sym::NONE,
-            user_id,
-            device_id,
-            amplitude_id,
-        };
+        let mut rec = EventRec::new(time);
+        rec.user_id = user_id;
+        rec.device_id = device_id;
+        rec.amplitude_id = amplitude_id;
         rec.event_type = self.intern_str(buf, Some(event_type));
         match present(f.get(Slot::SessionId)) {
             None => {}
@@ -939,7 +956,12 @@ impl Decoder {
                 };
                 match id {
                     Some(-1) => {}
-                    Some(id) if id != NO_SESSION_ID => rec.session = id,
+                    Some(id) if id != NO_SESSION_ID => {
+                        if !rec.set_session(Some(id)) {
+                            let i = u32::try_from(batch.events.len()).unwrap_or(u32::MAX);
+                            batch.far_sessions.push(i, id);
+                        }
+                    }
                     _ => {
                         batch.warning_count += 1;
                         if batch.warnings.len() < KEEP_DETAILS {
@@ -973,7 +995,7 @@ impl Decoder {
             }
         }
         self.props_new = false;
-        rec.user_props = self.props_hash(buf, f);
+        rec.user_props = self.props_ref(buf, f);
         let (start, end) = span.outer();
         let loc = RawLoc {
             source: origin.loc.source,
@@ -984,7 +1006,7 @@ impl Decoder {
         if self.keep_raw {
             batch.raw.push(loc);
         } else if self.props_new && self.in_source {
-            batch.props_examples.push((rec.props_hash(), loc));
+            batch.props_examples.push((rec.props_id(), loc));
         }
         batch.events.push(rec);
     }

@@ -18,6 +18,17 @@ fn decode_line(line: &str) -> Batch {
     batch
 }
 
+/// The session id of event `i` of a batch.
+fn session(b: &Batch, i: usize) -> Option<i64> {
+    b.events[i].session_id(u32::try_from(i).unwrap(), &b.far_sessions)
+}
+
+/// The value hash of the `user_properties` of event `i` of a sealed batch.
+fn props_hash(b: &Batch, i: usize) -> u64 {
+    let id = b.events[i].props_id() - b.dict.props_base;
+    b.dict.props[id as usize]
+}
+
 fn reject_code(line: &str) -> Option<&'static str> {
     let b = decode_line(line);
     b.rejects.first().map(|r| r.reason.code())
@@ -246,11 +257,11 @@ fn session_id_forms() {
     for (json, want, warned) in cases {
         let line = format!(r#"{{"event_type":"a","user_id":"u","time":1,"session_id":{json}}}"#);
         let b = decode_line(&line);
-        assert_eq!(b.events[0].session_id(), *want, "{json}");
+        assert_eq!(session(&b, 0), *want, "{json}");
         assert_eq!(b.warning_count == 1, *warned, "{json}");
     }
     let b = decode_line(r#"{"event_type":"a","user_id":"u","time":1}"#);
-    assert_eq!(b.events[0].session_id(), None);
+    assert_eq!(session(&b, 0), None);
     assert_eq!(b.warning_count, 0);
 }
 
@@ -348,7 +359,7 @@ fn user_activity_responses_are_expanded() {
     let b = decode_line(body);
     assert_eq!(b.events.len(), 1);
     assert_eq!(b.events[0].time, 1_700_000_000_000);
-    assert_eq!(b.events[0].session_id(), Some(1_700_000_000_000));
+    assert_eq!(session(&b, 0), Some(1_700_000_000_000));
 }
 
 #[test]
@@ -511,34 +522,29 @@ fn uuid_is_the_last_dedup_key() {
 }
 
 #[test]
-fn user_properties_are_kept_as_a_hash_of_their_value_with_the_skip_flag() {
+fn user_properties_are_numbered_by_their_value_with_the_skip_flag() {
+    // The value hash and the skip flag of one line's event.
     let rec = |tail: &str| {
         let b = decode_line(&format!(
             r#"{{"event_type":"a","device_id":"d","time":1{tail}}}"#
         ));
-        b.events[0]
+        (props_hash(&b, 0), b.events[0].skips_props_sync())
     };
     let empty = rec("");
     // Absent, null and {} are one value.
     for tail in [r#","user_properties":null"#, r#","user_properties":{}"#] {
-        assert_eq!(rec(tail).props_hash(), empty.props_hash(), "{tail}");
+        assert_eq!(rec(tail).0, empty.0, "{tail}");
     }
     let plan = rec(r#","user_properties":{"plan":"pro","n":1}"#);
-    assert_ne!(plan.props_hash(), empty.props_hash());
+    assert_ne!(plan.0, empty.0);
     // Key order and number forms do not matter; values do.
     assert_eq!(
-        rec(r#","user_properties":{"n":1.0,"plan":"pro"}"#).props_hash(),
-        plan.props_hash()
+        rec(r#","user_properties":{"n":1.0,"plan":"pro"}"#).0,
+        plan.0
     );
-    assert_ne!(
-        rec(r#","user_properties":{"plan":"free","n":1}"#).props_hash(),
-        plan.props_hash()
-    );
+    assert_ne!(rec(r#","user_properties":{"plan":"free","n":1}"#).0, plan.0);
     // The same text twice (the cache) gives the same hash.
-    assert_eq!(
-        rec(r#","user_properties":{"plan":"pro","n":1}"#).props_hash(),
-        plan.props_hash()
-    );
+    assert_eq!(rec(r#","user_properties":{"plan":"pro","n":1}"#).0, plan.0);
     // The skip flag: the literal true only, at the top level.
     let cases = [
         (r#","$skip_user_properties_sync":true"#, true),
@@ -553,8 +559,8 @@ fn user_properties_are_kept_as_a_hash_of_their_value_with_the_skip_flag() {
     ];
     for (tail, skip) in cases {
         let r = rec(tail);
-        assert_eq!(r.skips_props_sync(), skip, "{tail}");
-        assert_eq!(r.props_hash(), empty.props_hash(), "{tail}");
+        assert_eq!(r.1, skip, "{tail}");
+        assert_eq!(r.0, empty.0, "{tail}");
     }
 }
 
@@ -566,17 +572,19 @@ fn decoded_with(decoder: &mut Decoder, line: &str) -> Vec<String> {
     let mut out: Vec<String> = b
         .events
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             format!(
-                "{} u={} d={} a={} t={} s={} dedup={} props={}",
+                "{} u={} d={} a={} t={} s={:?} dedup={} props={:?} skip={}",
                 text(e.event_type),
                 text(e.user_id),
                 text(e.device_id),
                 text(e.amplitude_id),
                 e.time,
-                e.session,
+                session(&b, i),
                 e.dedup,
-                e.user_props
+                decoder.props.hash(e.props_id()),
+                e.skips_props_sync()
             )
         })
         .collect();

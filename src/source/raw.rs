@@ -117,14 +117,14 @@ pub fn end_props_diffs(
 ) -> Vec<(crate::index::SessionIx, EndPropsDiff)> {
     use crate::analysis::{end_props_pairs, user_properties_diff};
     let pairs: Vec<_> = end_props_pairs(a, store, sessions).collect();
-    let empty = crate::json::empty_object_hash();
     let mut locs: Vec<RawLoc> = Vec::with_capacity(pairs.len() * 2);
     // Per side: the text is `{}`, or at `locs[k]`, or unknown.
     let mut side = |e: crate::index::EventIx| -> Option<Option<usize>> {
-        let hash = store.events()[e.idx()].props_hash();
+        let props = store.events()[e.idx()].props_id();
+        let empty = store.props_are_empty(props);
         let loc = store.raw(e).or_else(|| {
-            (hash != empty)
-                .then(|| store.props_example(hash))
+            (!empty)
+                .then(|| store.props_example(props))
                 .flatten()
                 .filter(|&loc| readable(store, loc))
         });
@@ -133,7 +133,7 @@ pub fn end_props_diffs(
                 locs.push(loc);
                 Some(Some(locs.len() - 1))
             }
-            None if hash == empty => Some(None),
+            None if empty => Some(None),
             None => None,
         }
     };
@@ -177,16 +177,15 @@ pub fn unlocated(
     store: &EventStore,
     pairs: impl IntoIterator<Item = crate::analysis::EndPropsPair>,
 ) -> Vec<crate::index::EventIx> {
-    let empty = crate::json::empty_object_hash();
     pairs
         .into_iter()
         .flat_map(|p| [p.last_active, p.end_marker])
         .filter(|&e| {
-            let hash = store.events()[e.idx()].props_hash();
-            hash != empty
+            let props = store.events()[e.idx()].props_id();
+            !store.props_are_empty(props)
                 && store.raw(e).is_none()
                 && !store
-                    .props_example(hash)
+                    .props_example(props)
                     .is_some_and(|loc| readable(store, loc))
         })
         .collect()

@@ -245,8 +245,7 @@ fn recorded_text(v: &PlaybackView, model: &Model, t: &Theme) -> (String, Style) 
     let input_rec = s
         .input
         .and_then(|i| v.events.get(i))
-        .and_then(|&e| model.store.events().get(e.idx()))
-        .and_then(crate::event::EventRec::session_id);
+        .and_then(|&e| model.store.session_id(e));
     let zone = model.zones.current();
     // Compared with the session running now: after an end, nothing is.
     let st = s.state;
