@@ -245,8 +245,6 @@ pub struct Analysed {
     pub analysis: Analysis,
     /// The sweep over the standard timeouts.
     pub sweep: Vec<SweepRow>,
-    /// Every user's ids (see [`super::model::identities`]).
-    pub identities: Vec<super::model::UserIdentity>,
     /// `store.generation` it was computed at.
     pub generation: u64,
     /// How long it took.
@@ -491,14 +489,12 @@ fn run(tag: Tag, job: Job, tx: &Sender<Msg>) {
             Job::Analyse { store, rules } => {
                 let started = Instant::now();
                 let (analysis, sweep) = analyse(&store, &rules);
-                let identities = super::model::identities(&analysis, &store);
                 let generation = store.generation;
                 // Release the snapshot before reporting, so the UI can apply batches again.
                 drop(store);
                 Outcome::Analysed(Box::new(Analysed {
                     analysis,
                     sweep,
-                    identities,
                     generation,
                     took: started.elapsed(),
                 }))

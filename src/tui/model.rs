@@ -330,8 +330,6 @@ pub struct Derived {
     pub replay_scroll: usize,
     /// The replay panel's figures of the selected user, kept between frames.
     pub replay_user: Option<super::ui::replay::UserFigures>,
-    /// Per user (by [`UserIx`]), the ids shown and searched: computed with the analysis.
-    pub identities: Vec<UserIdentity>,
     /// The session detail overlay's session.
     pub session: Option<super::search::SessionView>,
     /// The selected user's matches of the last search (cached for `match 3 of 9`).
@@ -342,54 +340,47 @@ pub struct Derived {
     pub playback: Option<super::playback::PlaybackView>,
 }
 
-/// A user's ids as the inspector shows and searches them, computed once per analysis
-/// (off the draw path) by [`identities`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UserIdentity {
-    /// [`crate::analysis::Identity::label`]: the user id first (escaped).
-    pub label: String,
-    /// Every id of the user (user ids, Amplitude ids, devices, its key), lower-cased, for
-    /// the users pane's `/`.
-    pub ids: Vec<String>,
-}
-
-impl UserIdentity {
-    /// Whether one of the ids contains `needle` (already lower-cased).
-    #[must_use]
-    pub fn matches(&self, needle: &str) -> bool {
-        self.ids.iter().any(|id| id.contains(needle))
+/// User `u`'s label: its identity label ([`crate::analysis::IdentityRef::label`], the
+/// user id first, escaped), else its key. Computed when shown (a few rows a frame) rather
+/// than kept for every user: 40,000 labels and their lower-cased ids held 9 MB.
+#[must_use]
+pub fn label_of(a: &Analysis, store: &EventStore, u: UserIx) -> String {
+    let label = a.identity_ref(u).label(store);
+    if label.is_empty() {
+        super::ui::users::user_label(a, store, u)
+    } else {
+        label
     }
 }
 
-/// Every user's [`UserIdentity`], by [`UserIx`]. Computed in parallel: a string per id
-/// adds up on large inputs (60 ms for 40,000 users on one core).
+/// Whether one of user `u`'s ids (its key, user ids, Amplitude ids and devices),
+/// lower-cased, contains `needle` (already lower-cased): the users pane's `/`. `scratch`
+/// is reused from call to call; an ASCII id is lower-cased in it without allocating.
 #[must_use]
-pub fn identities(a: &Analysis, store: &EventStore) -> Vec<UserIdentity> {
-    use rayon::prelude::*;
-    (0..a.users.len())
-        .into_par_iter()
-        .map(UserIx::from_usize)
-        .map(|u| {
-            let id = a.identity_ref(u);
-            let key = a.users[u].key.id;
-            let mut ids: Vec<String> = Vec::new();
-            for sym in std::iter::once(key)
-                .chain(id.user_ids.iter().copied())
-                .chain(id.amplitude_ids.iter().copied())
-                .chain(id.device_ids.iter().copied())
-            {
-                let s = store.strings.get(sym).to_lowercase();
-                if !ids.contains(&s) {
-                    ids.push(s);
-                }
+pub fn ids_match(
+    a: &Analysis,
+    store: &EventStore,
+    u: UserIx,
+    needle: &str,
+    scratch: &mut String,
+) -> bool {
+    let id = a.identity_ref(u);
+    std::iter::once(a.users[u].key.id)
+        .chain(id.user_ids.iter().copied())
+        .chain(id.amplitude_ids.iter().copied())
+        .chain(id.device_ids.iter().copied())
+        .any(|sym| {
+            let text = store.strings.get(sym);
+            if text.is_ascii() {
+                scratch.clear();
+                scratch.push_str(text);
+                scratch.make_ascii_lowercase();
+                scratch.contains(needle)
+            } else {
+                // `str::to_lowercase`, not per char: a final sigma lower-cases differently.
+                text.to_lowercase().contains(needle)
             }
-            let mut label = id.label(store);
-            if label.is_empty() {
-                label = super::ui::users::user_label(a, store, u);
-            }
-            UserIdentity { label, ids }
         })
-        .collect()
 }
 
 impl Default for Derived {
@@ -406,7 +397,6 @@ impl Default for Derived {
             props: FxHashMap::default(),
             replay_scroll: 0,
             replay_user: None,
-            identities: Vec::new(),
             session: None,
             user_matches: None,
             search_all: None,
@@ -590,16 +580,12 @@ impl Model {
     /// How user `u` is named everywhere: its identity label, the user id first.
     #[must_use]
     pub fn user_label(&self, u: UserIx) -> String {
-        match self.derived.identities.get(u.idx()) {
-            Some(id) => id.label.clone(),
-            None => self
-                .derived
-                .analysis
-                .as_ref()
-                .filter(|a| u.idx() < a.users.len())
-                .map(|a| super::ui::users::user_label(a, &self.store, u))
-                .unwrap_or_default(),
-        }
+        self.derived
+            .analysis
+            .as_ref()
+            .filter(|a| u.idx() < a.users.len())
+            .map(|a| label_of(a, &self.store, u))
+            .unwrap_or_default()
     }
 
     /// The selected user.

@@ -182,7 +182,6 @@ fn a_reset_forgets_the_analysis_and_drops_an_analysis_from_before_it() {
         outcome: Outcome::Analysed(Box::new(Analysed {
             analysis: Analysis::compute(&app.model.store, &app.model.rules),
             sweep: Vec::new(),
-            identities: Vec::new(),
             generation: app.model.store.generation,
             took: Duration::ZERO,
         })),

@@ -66,6 +66,27 @@ fn slash_finds_users_by_user_id_device_id_or_amplitude_id() {
     }
 }
 
+/// Ids are compared lower-cased as whole strings, not character by character: a Greek
+/// capital sigma at the end of a word becomes a final sigma.
+#[test]
+fn slash_lower_cases_ids_that_are_not_ascii_as_text() {
+    let cases: [(&str, &[&str]); 4] = [
+        ("σοφιας", &["ΣΟΦΙΑΣ"]),
+        ("ΣΟΦΙΑΣ", &["ΣΟΦΙΑΣ"]),
+        ("DEV-ä", &["ΣΟΦΙΑΣ"]),
+        ("dev-a", &["sofia"]),
+    ];
+    for (query, want) in cases {
+        let mut app = app_of("tests/fixtures/identity/non-ascii-ids.ndjson");
+        filter(&mut app, query);
+        let got: Vec<String> = listed(&app)
+            .into_iter()
+            .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(got, want, "/{query}");
+    }
+}
+
 #[test]
 fn users_are_named_user_id_first_everywhere() {
     let mut app = app_of(EXPORT);

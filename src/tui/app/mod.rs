@@ -736,12 +736,10 @@ impl App {
         let store = &self.model.store;
         let started = Instant::now();
         let (analysis, sweep) = analyse(store, &self.model.rules);
-        let identities = crate::tui::model::identities(&analysis, store);
         let generation = store.generation;
         self.install(Analysed {
             analysis,
             sweep,
-            identities,
             generation,
             took: started.elapsed(),
         });
@@ -772,7 +770,6 @@ impl App {
         m.derived.analysis = Some(analysis);
         m.derived.analysed_generation = done.generation;
         m.derived.standard_sweep = done.sweep;
-        m.derived.identities = done.identities;
         self.resort_users_keeping(old_user);
         let m = &mut self.model;
         if let Some(ev) = old_event {

@@ -266,7 +266,7 @@ impl App {
         m.derived.users.list = if needle.is_empty() && finding.is_none() {
             m.derived.users.sorted.clone()
         } else {
-            let ids = &m.derived.identities;
+            let mut scratch = String::new();
             m.derived
                 .users
                 .sorted
@@ -274,7 +274,8 @@ impl App {
                 .copied()
                 .filter(|&u| finding.is_none_or(|f| a.user_counts[u][f] > 0))
                 .filter(|&u| {
-                    needle.is_empty() || ids.get(u.idx()).is_some_and(|id| id.matches(&needle))
+                    needle.is_empty()
+                        || crate::tui::model::ids_match(a, &m.store, u, &needle, &mut scratch)
                 })
                 .collect()
         };
