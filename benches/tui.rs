@@ -370,6 +370,23 @@ fn benches(c: &mut Criterion) {
             b.iter(|| black_box(a.triage_order()));
         },
     );
+    // What the users pane's `/` does on each key: every user's ids, lower-cased, against
+    // the text typed so far (read from the store, nothing kept per user).
+    group.bench_function(
+        "id filter: every user's ids against \"ser-39\" (40,000 users)",
+        |b| {
+            let m = &app.model;
+            let a = m.derived.analysis.as_ref().expect("analysed");
+            let mut scratch = String::new();
+            b.iter(|| {
+                a.user_ixs()
+                    .filter(|&u| {
+                        streamscope::tui::model::ids_match(a, &m.store, u, "ser-39", &mut scratch)
+                    })
+                    .count()
+            });
+        },
+    );
     group.finish();
 
     let mut group = c.benchmark_group("timeout change, 2M events");

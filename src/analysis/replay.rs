@@ -3,7 +3,10 @@
 //!
 //! [`ReplayInput`] keeps, per user, the times of the active in-session events and the
 //! recorded session each belongs to, contiguous in one array: replaying at any timeout is
-//! one linear pass, cheap enough to redo on every key press in the TUI.
+//! one linear pass, cheap enough to redo on every key press in the TUI. The times are kept
+//! as the gap from the user's previous one in 32 bits (the rare wider gap beside them) and
+//! the recorded sessions as runs: 2.2 bytes an event instead of 12, the same values read
+//! back ([`ReplayInput::events_of`]).
 
 use std::ops::Range;
 
@@ -14,19 +17,86 @@ use super::{MINUTE_MS, NO_SESSION, Session, User, median};
 use crate::event::EventRec;
 use crate::index::{EventIx, IxRange, SessionIx, UserIx};
 
-/// The active in-session events of every user, in time order.
+/// The active in-session events of every user, in time order: each one's time and
+/// recorded session, read back with [`ReplayInput::events_of`].
 #[derive(Clone, Debug, Default)]
 pub struct ReplayInput {
-    /// Per user (same indices as [`super::Analysis::users`]): its range in `times`.
+    /// Per user (same indices as [`super::Analysis::users`]): the numbers of its events
+    /// (as many as it has active events in sessions).
     pub users: Vec<Range<u32>>,
-    /// Event times.
-    pub times: Vec<i64>,
-    /// The recorded session of each event.
-    pub recorded: Vec<SessionIx>,
+    /// Per user: the time of its first event (0 when it has none).
+    firsts: Vec<i64>,
+    /// Per event: its time less the time of the user's event before it (0 for the
+    /// user's first), or [`WIDE`] when that does not fit (the time is then in `wide`).
+    gaps: Vec<u32>,
+    /// (event number, time) of the events whose gap is [`WIDE`], in order.
+    wide: Vec<(u32, i64)>,
+    /// The events' recorded sessions in order, as runs: (events in a row, session). No
+    /// run spans two users.
+    runs: Vec<(u32, SessionIx)>,
+    /// Per user: its first run in `runs`, and one more entry, the end of the last.
+    user_runs: Vec<u32>,
     /// Median `length_ms` over all recorded sessions.
     pub recorded_median_ms: i64,
     /// Recorded sessions with no active event: replay has nothing to put them in.
     pub dropped: u64,
+}
+
+/// [`ReplayInput`]'s gap of an event whose time is kept in full: 2^32 - 1 ms (49.7 days)
+/// or more after the one before it.
+const WIDE: u32 = u32::MAX;
+
+/// One user's active in-session events in time order, as (time, recorded session); see
+/// [`ReplayInput::events_of`].
+#[derive(Clone, Debug)]
+pub struct Events<'a> {
+    gaps: std::slice::Iter<'a, u32>,
+    wide: &'a [(u32, i64)],
+    runs: &'a [(u32, SessionIx)],
+    /// Events left in the current run, and its session.
+    left: u32,
+    session: SessionIx,
+    prev: i64,
+}
+
+impl Iterator for Events<'_> {
+    type Item = (i64, SessionIx);
+
+    #[inline]
+    fn next(&mut self) -> Option<(i64, SessionIx)> {
+        let &gap = self.gaps.next()?;
+        let time = if gap == WIDE {
+            let (&(_, t), rest) = self.wide.split_first()?;
+            self.wide = rest;
+            t
+        } else {
+            // The gap was taken from this very sum's result: it does not overflow.
+            self.prev.wrapping_add(i64::from(gap))
+        };
+        self.prev = time;
+        if self.left == 0 {
+            let (&(n, s), rest) = self.runs.split_first()?;
+            (self.runs, self.left, self.session) = (rest, n, s);
+        }
+        self.left -= 1;
+        Some((time, self.session))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.gaps.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Events<'_> {}
+
+/// The gaps between consecutive `times` (saturating), one fewer than the times.
+pub fn gaps(mut times: impl Iterator<Item = i64>) -> impl Iterator<Item = i64> {
+    let mut prev = times.next();
+    times.map(move |t| {
+        let gap = prev.map_or(0, |p| t.saturating_sub(p));
+        prev = Some(t);
+        gap
+    })
 }
 
 /// The result of replaying at one timeout.
@@ -159,15 +229,16 @@ impl ReplayInput {
             total += n;
         }
         let len = usize::try_from(total).unwrap_or(usize::MAX);
-        let mut times = vec![0i64; len];
-        let mut recorded = vec![SessionIx::default(); len];
-        let time_slices = split_by_ranges(&mut times, ranges.iter().map(span));
-        let recorded_slices = split_by_ranges(&mut recorded, ranges.iter().map(span));
-        time_slices
+        let mut gaps = vec![0u32; len];
+        let gap_slices = split_by_ranges(&mut gaps, ranges.iter().map(span));
+        // Per user: its first time, its wide gaps and its runs (most users have no wide
+        // gap, so no vector for them).
+        type PerUser = (i64, Vec<(u32, i64)>, Vec<(u32, SessionIx)>);
+        let per_user: Vec<PerUser> = gap_slices
             .into_par_iter()
-            .zip(recorded_slices)
             .zip(users)
-            .for_each_init(Vec::new, |gathered, ((times, recorded), u)| {
+            .zip(&ranges)
+            .map_init(Vec::new, |gathered, ((gaps, u), range)| {
                 // The user's events are scattered over the store: fetch them first in a
                 // loop of independent loads, which the CPU overlaps, rather than one by
                 // one between the branches below (over twice as fast on 2M events).
@@ -176,6 +247,8 @@ impl ReplayInput {
                     let e = &events[order[p]];
                     (e.time, e.event_type)
                 }));
+                let (mut first, mut wide, mut runs) = (None, Vec::new(), Vec::new());
+                let mut prev = 0i64;
                 let mut k = 0;
                 for (p, &(time, event_type)) in u.events.idx().zip(gathered.iter()) {
                     let s = pos_session[p];
@@ -183,19 +256,76 @@ impl ReplayInput {
                         continue;
                     }
                     let active = classes.get(event_type.idx()).is_none_or(|c| c.is_active());
-                    if active && k < times.len() {
-                        times[k] = time;
-                        recorded[k] = s;
-                        k += 1;
+                    if !active || k >= gaps.len() {
+                        continue;
                     }
+                    if first.is_none() {
+                        first = Some(time);
+                        prev = time;
+                    }
+                    gaps[k] = match time
+                        .checked_sub(prev)
+                        .and_then(|d| u32::try_from(d).ok())
+                        .filter(|&d| d != WIDE)
+                    {
+                        Some(d) => d,
+                        None => {
+                            wide.push((range.start + to_u32(k as u64), time));
+                            WIDE
+                        }
+                    };
+                    prev = time;
+                    match runs.last_mut() {
+                        Some((n, run)) if *run == s => *n += 1,
+                        _ => runs.push((1, s)),
+                    }
+                    k += 1;
                 }
-            });
-        ReplayInput {
+                (first.unwrap_or(0), wide, runs)
+            })
+            .collect();
+        let mut input = ReplayInput {
             users: ranges,
-            times,
-            recorded,
+            gaps,
             ..ReplayInput::default()
+        };
+        input.firsts.reserve_exact(per_user.len());
+        input.user_runs.reserve_exact(per_user.len() + 1);
+        input
+            .runs
+            .reserve_exact(per_user.iter().map(|(_, _, r)| r.len()).sum());
+        for (first, wide, runs) in per_user {
+            input.firsts.push(first);
+            input.user_runs.push(to_u32(input.runs.len() as u64));
+            input.wide.extend(wide);
+            input.runs.extend(runs);
         }
+        input.user_runs.push(to_u32(input.runs.len() as u64));
+        input
+    }
+
+    /// User `user`'s active in-session events in time order: (time, recorded session).
+    #[must_use]
+    pub fn events_of(&self, user: UserIx) -> Events<'_> {
+        let u = user.idx();
+        let (range, runs) = match (self.users.get(u), self.user_runs.get(u..=u + 1)) {
+            (Some(range), Some(&[a, b])) => (span(range), a as usize..b as usize),
+            _ => (0..0, 0..0),
+        };
+        let start = u32::try_from(range.start).unwrap_or(u32::MAX);
+        Events {
+            gaps: self.gaps.get(range).unwrap_or(&[]).iter(),
+            wide: &self.wide[self.wide.partition_point(|&(i, _)| i < start)..],
+            runs: self.runs.get(runs).unwrap_or(&[]),
+            left: 0,
+            session: SessionIx::default(),
+            prev: self.firsts.get(u).copied().unwrap_or(0),
+        }
+    }
+
+    /// The times of [`ReplayInput::events_of`].
+    pub fn times_of(&self, user: UserIx) -> impl Iterator<Item = i64> + Clone + '_ {
+        self.events_of(user).map(|(t, _)| t)
     }
 
     /// Sets the figures that depend on recorded sessions only.
@@ -215,15 +345,10 @@ impl ReplayInput {
         // Sized exactly by a counting pass: growing by doubling would briefly hold the old
         // and the new buffer (about 3× the final size, ~24 MB at T = 1 min on 2M events).
         let replayed: usize = self
-            .users
-            .iter()
-            .map(|range| {
-                let times = &self.times[span(range)];
-                usize::from(!times.is_empty())
-                    + times
-                        .windows(2)
-                        .filter(|w| w[1].saturating_sub(w[0]) > timeout_ms)
-                        .count()
+            .user_ixs()
+            .map(|u| {
+                usize::from(!self.users[u.idx()].is_empty())
+                    + gaps(self.times_of(u)).filter(|&g| g > timeout_ms).count()
             })
             .sum();
         // Lengths are kept in 32 bits (up to 49 days, half the memory of `i64`s); should one
@@ -234,9 +359,7 @@ impl ReplayInput {
         let mut members: Vec<SessionIx> = Vec::new();
         let mut r = 0u32;
         let mut closed = 0u64;
-        for range in &self.users {
-            let times = &self.times[span(range)];
-            let recorded = &self.recorded[span(range)];
+        for user in self.user_ixs() {
             let mut count = 0u32;
             let mut close = |first: i64, prev: i64, members: &mut Vec<SessionIx>| {
                 match u32::try_from(prev.saturating_sub(first)) {
@@ -254,7 +377,9 @@ impl ReplayInput {
             };
             let mut first = 0;
             let mut prev = 0;
-            for (k, (&t, &s)) in times.iter().zip(recorded).enumerate() {
+            let mut any = false;
+            for (k, (t, s)) in self.events_of(user).enumerate() {
+                any = true;
                 if k == 0 {
                     first = t;
                 } else if t.saturating_sub(prev) > timeout_ms {
@@ -272,7 +397,7 @@ impl ReplayInput {
                 }
                 prev = t;
             }
-            if !times.is_empty() {
+            if any {
                 close(first, prev, &mut members);
                 r += 1;
             }
@@ -302,13 +427,13 @@ impl ReplayInput {
     /// The length of every replayed session at `timeout_ms`, as [`Self::replay`] finds them.
     fn lengths_at(&self, timeout_ms: i64) -> Vec<i64> {
         let mut lengths = Vec::new();
-        for range in &self.users {
-            let times = &self.times[span(range)];
-            let Some(&first) = times.first() else {
+        for user in self.user_ixs() {
+            let mut times = self.times_of(user);
+            let Some(first) = times.next() else {
                 continue;
             };
             let (mut first, mut prev) = (first, first);
-            for &t in &times[1..] {
+            for t in times {
                 if t.saturating_sub(prev) > timeout_ms {
                     lengths.push(prev.saturating_sub(first));
                     first = t;
@@ -323,11 +448,8 @@ impl ReplayInput {
     /// Replays one user: (first, last, events) of each replayed session.
     #[must_use]
     pub fn user_segments(&self, user: UserIx, timeout_ms: i64) -> Vec<(i64, i64, u32)> {
-        let Some(range) = self.users.get(user.idx()) else {
-            return Vec::new();
-        };
         let mut out: Vec<(i64, i64, u32)> = Vec::new();
-        for &t in &self.times[span(range)] {
+        for t in self.times_of(user) {
             match out.last_mut() {
                 Some(seg) if t.saturating_sub(seg.1) <= timeout_ms => {
                     seg.1 = t;
@@ -342,16 +464,11 @@ impl ReplayInput {
     /// How many sessions one user has when replayed at `timeout_ms`.
     #[must_use]
     pub fn user_session_count(&self, user: UserIx, timeout_ms: i64) -> u64 {
-        let Some(range) = self.users.get(user.idx()) else {
-            return 0;
-        };
-        let times = &self.times[span(range)];
-        if times.is_empty() {
+        if self.users.get(user.idx()).is_none_or(Range::is_empty) {
             return 0;
         }
-        1 + times
-            .windows(2)
-            .filter(|w| w[1].saturating_sub(w[0]) > timeout_ms)
+        1 + gaps(self.times_of(user))
+            .filter(|&g| g > timeout_ms)
             .count() as u64
     }
 
@@ -398,15 +515,14 @@ impl ReplayInput {
     #[must_use]
     pub fn gap_counts_of(&self, user: Option<UserIx>) -> [u64; GAP_BUCKETS.len()] {
         let mut counts = [0u64; GAP_BUCKETS.len()];
-        let ranges: &[Range<u32>] = match user {
-            Some(u) => self.users.get(u.idx()..=u.idx()).unwrap_or(&[]),
-            None => &self.users,
-        };
-        for range in ranges {
-            let times = &self.times[span(range)];
-            for w in times.windows(2) {
-                counts[GapHistogram::bucket(w[1].saturating_sub(w[0]))] += 1;
+        let mut add = |u: UserIx| {
+            for gap in gaps(self.times_of(u)) {
+                counts[GapHistogram::bucket(gap)] += 1;
             }
+        };
+        match user {
+            Some(u) => add(u),
+            None => self.user_ixs().for_each(add),
         }
         counts
     }
@@ -418,7 +534,14 @@ impl ReplayInput {
     }
 }
 
-/// A range of [`ReplayInput::times`] as `usize`s.
+impl ReplayInput {
+    /// Every user's index.
+    fn user_ixs(&self) -> impl Iterator<Item = UserIx> + use<> {
+        (0..self.users.len()).map(UserIx::from_usize)
+    }
+}
+
+/// A range of [`ReplayInput::users`] as `usize`s.
 fn span(range: &Range<u32>) -> Range<usize> {
     range.start as usize..range.end as usize
 }

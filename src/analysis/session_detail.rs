@@ -174,14 +174,6 @@ fn replayed_parts(
     s: SessionIx,
     timeout_ms: i64,
 ) -> Vec<ReplayedPart> {
-    let Some(range) = input.users.get(user.idx()) else {
-        return Vec::new();
-    };
-    let span = range.start as usize..range.end as usize;
-    let (Some(times), Some(recorded)) = (input.times.get(span.clone()), input.recorded.get(span))
-    else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
     let mut part: Option<ReplayedPart> = None;
     let mut close = |part: Option<ReplayedPart>| {
@@ -189,7 +181,7 @@ fn replayed_parts(
             out.push(p);
         }
     };
-    for (&t, &r) in times.iter().zip(recorded) {
+    for (t, r) in input.events_of(user) {
         let cut = part
             .as_ref()
             .is_none_or(|p| t.saturating_sub(p.last) > timeout_ms);

@@ -743,16 +743,19 @@ fn arb_stream() -> impl Strategy<Value = Vec<String>> {
         lines
             .into_iter()
             .enumerate()
-            .map(|(i, line)| {
-                let (head, tail) = line.split_once("\"time\":").unwrap_or((&line, ""));
-                let digits = tail
-                    .find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(tail.len());
-                let time: i64 = tail[..digits].parse().unwrap_or(T0);
-                format!("{head}\"time\":{}{}", time + i as i64, &tail[digits..])
-            })
+            .map(|(i, line)| retimed(&line, |t| t + i as i64))
             .collect()
     })
+}
+
+/// `line` with its `"time"` changed by `f`.
+fn retimed(line: &str, f: impl Fn(i64) -> i64) -> String {
+    let (head, tail) = line.split_once("\"time\":").unwrap_or((line, ""));
+    let digits = tail
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(tail.len());
+    let time: i64 = tail[..digits].parse().unwrap_or(T0);
+    format!("{head}\"time\":{}{}", f(time), &tail[digits..])
 }
 
 fn summary_figures(a: &Analysis) -> (Summary, Vec<SweepRow>, GapHistogram) {
@@ -790,6 +793,37 @@ proptest! {
                 .then(a.user_counts[y].anomalies().cmp(&a.user_counts[x].anomalies()))
         });
         prop_assert_eq!(a.triage_order(), want);
+    }
+
+    /// The replay input keeps times as gaps and sessions as runs; what it reads back is
+    /// each user's active in-session events as the analysis has them. The times are
+    /// stretched apart so that gaps need more than 32 bits and session ids lie too far
+    /// from their events for the event records to hold.
+    #[test]
+    fn the_replay_input_reads_back_every_users_active_in_session_events(
+        lines in arb_stream(),
+        jump in prop_oneof![Just(0i64), Just(DAY), Just(60 * DAY), Just(1i64 << 40)],
+    ) {
+        let lines: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| retimed(l, |t| t + i as i64 * jump))
+            .collect();
+        let (store, a) = analyse(&lines, &Rules::default());
+        for u in a.user_ixs() {
+            let want: Vec<(i64, SessionIx)> = a.users[u]
+                .events
+                .idx()
+                .filter_map(|p| {
+                    let s = a.pos_session[p];
+                    let e = store.events()[a.order[p].idx()];
+                    let active = a.classes.get(e.event_type.idx()).is_none_or(|c| c.is_active());
+                    (s != NO_SESSION && active).then_some((e.time, s))
+                })
+                .collect();
+            prop_assert_eq!(a.replay_input.events_of(u).len(), want.len());
+            prop_assert_eq!(a.replay_input.events_of(u).collect::<Vec<_>>(), want);
+        }
     }
 
     #[test]

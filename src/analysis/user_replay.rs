@@ -102,16 +102,11 @@ impl ReplayInput {
             timeout_ms,
             ..UserReplay::default()
         };
-        let Some(range) = self.users.get(user.idx()) else {
-            return out;
-        };
-        let span = range.start as usize..range.end as usize;
-        let (times, recorded) = (&self.times[span.clone()], &self.recorded[span]);
         // Per recorded session of the user, seen in this pass: (the last replayed session
         // its events fell in, its split entry if any). Users hold few sessions: a small
         // vector searched linearly beats a map here.
         let mut seen: Vec<(SessionIx, usize, Option<usize>)> = Vec::new();
-        for (&t, &s) in times.iter().zip(recorded) {
+        for (t, s) in self.events_of(user) {
             let new_replayed = match out.sessions.last() {
                 Some(r) => t.saturating_sub(r.last) > timeout_ms,
                 None => true,
@@ -206,12 +201,11 @@ impl ReplayInput {
         scratch.lengths.clear();
         let mut current: Option<(i64, i64)> = None;
         let mut replayed = 0usize;
-        if let Some(range) = self.users.get(user.idx()) {
-            let span = range.start as usize..range.end as usize;
+        {
             // The index in `seen` of the last event's session: consecutive events are
             // mostly of one recorded session.
             let mut last_k = usize::MAX;
-            for (&t, &s) in self.times[span.clone()].iter().zip(&self.recorded[span]) {
+            for (t, s) in self.events_of(user) {
                 match &mut current {
                     Some((_, last)) if t.saturating_sub(*last) <= timeout_ms => *last = t,
                     _ => {

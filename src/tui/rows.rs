@@ -484,26 +484,24 @@ impl Lanes {
         self.replayed = a.replay_input.user_segments(u, timeout_ms);
         self.cuts.clear();
         self.ties.clear();
-        let (Some(range), Some(user)) = (a.replay_input.users.get(u.idx()), a.users.get(u.idx()))
-        else {
+        let Some(user) = a.users.get(u.idx()) else {
             return;
         };
         let s0 = user.sessions.start;
-        let span = range.start as usize..range.end as usize;
-        let (Some(times), Some(recorded)) = (
-            a.replay_input.times.get(span.clone()),
-            a.replay_input.recorded.get(span),
-        ) else {
+        let mut events = a.replay_input.events_of(u);
+        let Some(mut before) = events.next() else {
             return;
         };
-        for (t, s) in times.windows(2).zip(recorded.windows(2)) {
-            let idle = t[1].saturating_sub(t[0]);
-            if s[0] == s[1] && idle > timeout_ms {
-                let k = u32::try_from(s[0].offset_from(s0)).unwrap_or(u32::MAX);
-                self.cuts.push((k, t[0], t[1]));
-            } else if s[0] != s[1] && idle <= timeout_ms {
-                self.ties.push((t[0], t[1]));
+        for (t, s) in events {
+            let (t0, s_before) = before;
+            let idle = t.saturating_sub(t0);
+            if s_before == s && idle > timeout_ms {
+                let k = u32::try_from(s.offset_from(s0)).unwrap_or(u32::MAX);
+                self.cuts.push((k, t0, t));
+            } else if s_before != s && idle <= timeout_ms {
+                self.ties.push((t0, t));
             }
+            before = (t, s);
         }
     }
 }
