@@ -2,7 +2,7 @@
 //!
 //! Multi-gigabyte exports hold millions of events, so an event is never kept as a
 //! `serde_json::Value`. The decoder extracts only what the session model needs
-//! (`SESSION-MODEL.md` §1) into a 48-byte record; strings are interned once in
+//! (`SESSION-MODEL.md` §1) into a 40-byte record; strings are interned once in
 //! [`Strings`] and referenced by [`Sym`]. The raw JSON text of an event is found
 //! again through its [`RawLoc`] when a view needs to show it.
 //!
@@ -207,7 +207,7 @@ const SESSION_FAR: i32 = i32::MIN + 1;
 ///
 /// The session id is kept as the event's distance from its session's start, and the
 /// `user_properties` value as a number the store gives each distinct value: that is
-/// what takes the record from 48 bytes to 40 without losing anything. The few session
+/// what took the record from 48 bytes to 40 without losing anything. The few session
 /// ids more than ~24 days from their event's time (or before it by as much) are kept
 /// beside the events, by event: [`FarSessions`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
