@@ -129,58 +129,107 @@ impl Strings {
     }
 }
 
-/// The distinct `user_properties` values seen, numbered in order of first sight, each
-/// kept as its value hash ([`crate::json::value_hash`]): what [`EventRec::user_props`]
-/// numbers. Numbers go up to 2^31 - 1 (the record keeps a flag beside them); past that
-/// many distinct values, every new one gets the last number.
-#[derive(Clone, Debug, Default)]
-pub struct PropsTable {
-    hashes: Vec<u64>,
+/// Distinct 64-bit values numbered from 0 in order of first sight, up to a largest number:
+/// the `user_properties` values of a store ([`PropsTable`]) and its far session ids
+/// ([`FarSessions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Numbering {
+    values: Vec<u64>,
     ids: rustc_hash::FxHashMap<u64, u32>,
+    max: u32,
 }
 
-impl PropsTable {
-    /// The largest number given.
-    const MAX_ID: u32 = u32::MAX >> 1;
-
-    /// The number of the value with hash `hash`, and whether it is new.
-    pub fn id(&mut self, hash: u64) -> (u32, bool) {
-        if let Some(&id) = self.ids.get(&hash) {
-            return (id, false);
+impl Numbering {
+    /// An empty numbering that gives numbers up to `max`.
+    #[must_use]
+    pub fn up_to(max: u32) -> Self {
+        Self {
+            values: Vec::new(),
+            ids: rustc_hash::FxHashMap::default(),
+            max,
         }
-        let Ok(id) = u32::try_from(self.hashes.len()) else {
-            return (Self::MAX_ID, false);
-        };
-        if id > Self::MAX_ID {
-            return (Self::MAX_ID, false);
-        }
-        self.hashes.push(hash);
-        self.ids.insert(hash, id);
-        (id, true)
     }
 
-    /// The value hash of number `id`.
+    /// The number of `value` and whether it is new; `None` when it is new and every
+    /// number is taken.
+    pub fn number(&mut self, value: u64) -> Option<(u32, bool)> {
+        if let Some(&id) = self.ids.get(&value) {
+            return Some((id, false));
+        }
+        let id = u32::try_from(self.values.len())
+            .ok()
+            .filter(|&id| id <= self.max)?;
+        self.values.push(value);
+        self.ids.insert(value, id);
+        Some((id, true))
+    }
+
+    /// The value of number `id`.
     #[must_use]
-    pub fn hash(&self, id: u32) -> Option<u64> {
-        self.hashes.get(id as usize).copied()
+    pub fn value(&self, id: u32) -> Option<u64> {
+        self.values.get(id as usize).copied()
     }
 
     /// How many values are numbered.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.hashes.len()
+        self.values.len()
     }
 
     /// Whether none is.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.values.is_empty()
+    }
+
+    /// The values of numbers `first..`, in order.
+    #[must_use]
+    pub fn values_from(&self, first: usize) -> &[u64] {
+        self.values.get(first..).unwrap_or(&[])
+    }
+}
+
+/// The distinct `user_properties` values seen, numbered in order of first sight, each
+/// kept as its value hash ([`crate::json::value_hash`]): what [`EventRec::user_props`]
+/// numbers. Numbers go up to 2^31 - 1 (the record keeps a flag beside them); past that
+/// many distinct values, every new one gets the last number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropsTable(Numbering);
+
+impl Default for PropsTable {
+    fn default() -> Self {
+        Self(Numbering::up_to(u32::MAX >> 1))
+    }
+}
+
+impl PropsTable {
+    /// The number of the value with hash `hash`, and whether it is new.
+    pub fn id(&mut self, hash: u64) -> (u32, bool) {
+        self.0.number(hash).unwrap_or((self.0.max, false))
+    }
+
+    /// The value hash of number `id`.
+    #[must_use]
+    pub fn hash(&self, id: u32) -> Option<u64> {
+        self.0.value(id)
+    }
+
+    /// How many values are numbered.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The hashes of numbers `first..`, in order.
     #[must_use]
     pub fn hashes_from(&self, first: usize) -> &[u64] {
-        self.hashes.get(first..).unwrap_or(&[])
+        self.0.values_from(first)
     }
 }
 
@@ -199,17 +248,25 @@ pub const SKIP_PROPS_SYNC: u32 = 1;
 
 /// [`EventRec::session`] of an out-of-session event.
 const SESSION_NONE: i32 = i32::MIN;
-/// [`EventRec::session`] of an event whose session id is too far from its time to be
-/// kept as an offset from it: the id is kept beside the events ([`FarSessions`]).
-const SESSION_FAR: i32 = i32::MIN + 1;
+/// [`EventRec::session`] of an event whose session id is too far from its time, when
+/// every far number is taken: the id is kept by event ([`FarSessions`]).
+const SESSION_BY_EVENT: i32 = i32::MIN + 1;
+/// [`EventRec::session`] of far session id number 0; number k is this plus k.
+const FAR_FIRST: i32 = i32::MIN + 2;
+/// The smallest `time - session id` a record holds: an event at most ~12 days before
+/// its session's start (below are the far numbers).
+const NEAR_MIN: i32 = -(1 << 30);
+/// The largest far session id number.
+const FAR_MAX: u32 = NEAR_MIN.abs_diff(FAR_FIRST) - 1;
 
 /// One accepted event, as the session model sees it: 40 bytes (2M events, 80 MB).
 ///
 /// The session id is kept as the event's distance from its session's start, and the
 /// `user_properties` value as a number the store gives each distinct value: that is
-/// what took the record from 48 bytes to 40 without losing anything. The few session
-/// ids more than ~24 days from their event's time (or before it by as much) are kept
-/// beside the events, by event: [`FarSessions`].
+/// what took the record from 48 bytes to 40 without losing anything. A session id more
+/// than ~24 days before its event's time or ~12 days after it (an endless session, an id
+/// in seconds or a counter instead of a time in ms) is numbered instead, among the
+/// store's distinct far ids ([`FarSessions`]): one lookup in a vector to read it back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventRec {
     /// Event time, ms since the Unix epoch (UTC).
@@ -218,8 +275,9 @@ pub struct EventRec {
     /// 2^-64 chance per pair, and only matter on one device within 7 days. Sentinels rather
     /// than a flag byte keep the record small.
     pub dedup: u64,
-    /// `time - session id` when that fits, or a marker for "no session" or "far"; read it
-    /// with [`EventRec::session`], set it with [`EventRec::set_session`].
+    /// `time - session id` when that is at least [`NEAR_MIN`], or the number of a far id,
+    /// or a marker for "no session"; read it with [`EventRec::session`], set it with
+    /// [`EventRec::set_session`].
     session: i32,
     /// The `user_properties` value's number ([`EventRec::props_id`]) in the upper 31 bits
     /// and [`SKIP_PROPS_SYNC`] in the lowest. Values are numbered by a hash of the value as
@@ -244,45 +302,101 @@ pub enum SessionOf {
     None,
     /// In the session with this id.
     Id(i64),
-    /// In a session whose id is kept in the store's [`FarSessions`].
-    Far,
+    /// In the session whose id is far id number `k` of the [`FarSessions`].
+    Far(u32),
+    /// In a session whose id the [`FarSessions`] keep by event.
+    ByEvent,
 }
 
-/// The session ids of the events whose [`EventRec::session`] is [`SessionOf::Far`], by
-/// event index (the store's, or a batch's before it is appended), pushed in index order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FarSessions(Vec<(u32, i64)>);
+/// The session ids too far from their events' times for the records to hold: numbered
+/// (a store's, or a batch's before it is appended), and, should every number be taken,
+/// kept by event index (pushed in index order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FarSessions {
+    ids: Numbering,
+    by_event: Vec<(u32, i64)>,
+}
+
+impl Default for FarSessions {
+    fn default() -> Self {
+        Self::up_to(FAR_MAX)
+    }
+}
 
 impl FarSessions {
-    /// Keeps event `i`'s session id; `i` is above every index kept so far.
-    pub fn push(&mut self, i: u32, id: i64) {
-        debug_assert!(self.0.last().is_none_or(|&(j, _)| j < i));
-        self.0.push((i, id));
+    /// Empty, numbering ids up to `max` (tests lower it).
+    #[must_use]
+    pub fn up_to(max: u32) -> Self {
+        Self {
+            ids: Numbering::up_to(max.min(FAR_MAX)),
+            by_event: Vec::new(),
+        }
     }
 
-    /// Event `i`'s session id, if kept.
+    /// Far id number `k`.
     #[must_use]
-    pub fn get(&self, i: u32) -> Option<i64> {
-        let k = self.0.binary_search_by_key(&i, |&(j, _)| j).ok()?;
-        Some(self.0[k].1)
+    pub fn id(&self, k: u32) -> Option<i64> {
+        self.ids.value(k).map(u64::cast_signed)
     }
 
-    /// The ids kept for events `first..`, in order.
-    #[must_use]
-    pub fn from_index(&self, first: u32) -> &[(u32, i64)] {
-        &self.0[self.0.partition_point(|&(j, _)| j < first)..]
+    /// The number of far id `id`, if one is left for it.
+    fn number(&mut self, id: i64) -> Option<u32> {
+        self.ids.number(id.cast_unsigned()).map(|(k, _)| k)
     }
 
-    /// How many are kept.
+    /// The id kept for event `i`.
     #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
+    pub fn by_event(&self, i: u32) -> Option<i64> {
+        let k = self.by_event.binary_search_by_key(&i, |&(j, _)| j).ok()?;
+        Some(self.by_event[k].1)
     }
 
-    /// Whether none is.
+    /// Keeps event `i`'s session id by event; `i` is above every index kept so far.
+    fn keep_by_event(&mut self, i: u32, id: i64) {
+        debug_assert!(self.by_event.last().is_none_or(|&(j, _)| j < i));
+        self.by_event.push((i, id));
+    }
+
+    /// How many distinct far ids are numbered.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    pub fn numbered(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The ids kept by event, of events `first..`, in order.
+    #[must_use]
+    pub fn by_event_from(&self, first: u32) -> &[(u32, i64)] {
+        &self.by_event[self.by_event.partition_point(|&(j, _)| j < first)..]
+    }
+
+    /// Brings these up to date with `newer`, of which they are an earlier copy (same
+    /// numbers): the numbers added since, and the ids kept for events `first..`.
+    pub fn catch_up(&mut self, newer: &FarSessions, first: u32) {
+        for &v in newer.ids.values_from(self.ids.len()) {
+            let _ = self.ids.number(v);
+        }
+        for &(i, id) in newer.by_event_from(first) {
+            self.keep_by_event(i, id);
+        }
+    }
+
+    /// Whether these could be an earlier copy of `newer`.
+    #[must_use]
+    pub fn is_prefix_of(&self, newer: &FarSessions) -> bool {
+        self.ids.len() <= newer.ids.len() && self.by_event.len() <= newer.by_event.len()
+    }
+
+    /// Moves `e`, event `i` of these, from `batch` (its far ids numbered there) to these
+    /// (the store's): renumbers its far id, or keeps the id by event.
+    pub fn adopt(&mut self, e: &mut EventRec, i: u32, batch: &FarSessions, batch_i: u32) {
+        let id = match e.session() {
+            SessionOf::None | SessionOf::Id(_) => return,
+            SessionOf::Far(k) => batch.id(k),
+            SessionOf::ByEvent => batch.by_event(batch_i),
+        };
+        if let Some(id) = id {
+            e.set_session(Some(id), i, self);
+        }
     }
 }
 
@@ -303,22 +417,24 @@ impl EventRec {
         }
     }
 
-    /// Sets the session id (`None`: out of session). Returns false when the id is too
-    /// far from the event's time to be held by the record: the record then says
-    /// [`SessionOf::Far`], and the caller keeps the id in its [`FarSessions`].
-    #[must_use]
-    pub fn set_session(&mut self, id: Option<i64>) -> bool {
+    /// Sets the session id (`None`: out of session) of this record, event `i` of a batch
+    /// or store whose far ids are `far`: an id too far from the event's time is numbered
+    /// there (or kept there by event, should every number be taken).
+    pub fn set_session(&mut self, id: Option<i64>, i: u32, far: &mut FarSessions) {
         self.session = match id {
             None => SESSION_NONE,
             Some(id) => match self.time.checked_sub(id).map(i32::try_from) {
-                Some(Ok(d)) if d > SESSION_FAR => d,
-                _ => {
-                    self.session = SESSION_FAR;
-                    return false;
-                }
+                Some(Ok(d)) if d >= NEAR_MIN => d,
+                _ => match far.number(id) {
+                    // `k <= FAR_MAX`, so the sum stays below `NEAR_MIN`.
+                    Some(k) => FAR_FIRST.wrapping_add_unsigned(k),
+                    None => {
+                        far.keep_by_event(i, id);
+                        SESSION_BY_EVENT
+                    }
+                },
             },
         };
-        true
     }
 
     /// The session as held by the record.
@@ -326,20 +442,22 @@ impl EventRec {
     pub fn session(&self) -> SessionOf {
         match self.session {
             SESSION_NONE => SessionOf::None,
-            SESSION_FAR => SessionOf::Far,
+            SESSION_BY_EVENT => SessionOf::ByEvent,
+            d if d < NEAR_MIN => SessionOf::Far(d.abs_diff(FAR_FIRST)),
             // `time - d` was the id, so it does not overflow.
             d => SessionOf::Id(self.time.wrapping_sub(i64::from(d))),
         }
     }
 
-    /// The session id, or `None` when the event is out of session; `far` holds the ids
-    /// of [`SessionOf::Far`] records, by the index `i` of this one.
+    /// The session id, or `None` when the event is out of session; `far` holds the far
+    /// ids of the batch or store the record is event `i` of.
     #[must_use]
     pub fn session_id(&self, i: u32, far: &FarSessions) -> Option<i64> {
         match self.session() {
             SessionOf::None => None,
             SessionOf::Id(id) => Some(id),
-            SessionOf::Far => far.get(i),
+            SessionOf::Far(k) => far.id(k),
+            SessionOf::ByEvent => far.by_event(i),
         }
     }
 
@@ -558,7 +676,7 @@ mod tests {
     }
 
     /// The session id read back is the one set, near the event's time or far from it;
-    /// only the far ones need the [`FarSessions`] beside the records.
+    /// only the far ones are numbered in the [`FarSessions`].
     #[test]
     fn a_session_id_reads_back_as_set() {
         const DAY: i64 = 86_400_000;
@@ -568,14 +686,13 @@ mod tests {
             (t, None, true),
             (t, Some(t), true),
             (t, Some(t - 20 * DAY), true),
-            (t, Some(t + 20 * DAY), true),
+            (t, Some(t + 12 * DAY), true),
+            (t, Some(t + 13 * DAY), false),
             (t, Some(t - i64::from(i32::MAX)), true),
             (t, Some(t - i64::from(i32::MAX) - 1), false),
-            (t, Some(t + i64::from(i32::MAX) - 1), true),
-            // `i32::MIN` and `i32::MIN + 1` are the record's markers.
-            (t, Some(t - i64::from(i32::MIN)), false),
-            (t, Some(t - i64::from(i32::MIN) - 1), false),
-            (t, Some(t - i64::from(i32::MIN) - 2), true),
+            (t, Some(t + (1 << 30)), true),
+            (t, Some(t + (1 << 30) + 1), false),
+            (t, Some(t / 1000), false),
             (t, Some(0), false),
             (t, Some(-5), false),
             (0, Some(0), true),
@@ -584,53 +701,71 @@ mod tests {
             (i64::MAX, Some(i64::MAX), true),
             (i64::MIN, Some(i64::MIN + 1), true),
         ];
+        let mut far = FarSessions::default();
+        let mut records = Vec::new();
         for (k, &(time, id, near)) in cases.iter().enumerate() {
-            let mut far = FarSessions::default();
             let mut e = EventRec::new(time);
-            let i = u32::try_from(k).unwrap();
-            if !e.set_session(id) {
-                far.push(i, id.unwrap());
-            }
-            assert_eq!(far.is_empty(), near, "case {k}");
-            assert_eq!(e.session_id(i, &far), id, "case {k}");
+            let before = far.numbered();
+            e.set_session(id, u32::try_from(k).unwrap(), &mut far);
+            assert_eq!(far.numbered() == before, near, "case {k}");
             assert_eq!(
-                e.session() == SessionOf::Far,
+                matches!(e.session(), SessionOf::Far(_)),
                 !near,
                 "case {k}: {:?}",
                 e.session()
             );
-            // Out of session again clears it.
-            assert!(e.set_session(None));
-            assert_eq!(e.session_id(i, &far), None, "case {k}");
+            records.push(e);
         }
+        // Read back after all were set: each far one keeps its own number.
+        for (k, (e, &(_, id, _))) in records.iter().zip(cases).enumerate() {
+            assert_eq!(
+                e.session_id(u32::try_from(k).unwrap(), &far),
+                id,
+                "case {k}"
+            );
+        }
+        // Out of session again clears it.
+        let mut e = records[4];
+        e.set_session(None, 4, &mut far);
+        assert_eq!(e.session_id(4, &far), None);
     }
 
+    /// Far ids are numbered once each; once every number is taken, new ones are kept by
+    /// event; a store renumbers a batch's far ids into its own ([`FarSessions::adopt`]).
     #[test]
-    fn far_sessions_are_found_by_event() {
-        let mut far = FarSessions::default();
-        for (i, id) in [(3, 30), (7, 70), (8, -80), (100, i64::MAX)] {
-            far.push(i, id);
-        }
-        let got: Vec<Option<i64>> = [0, 3, 5, 7, 8, 99, 100, 101]
-            .into_iter()
-            .map(|i| far.get(i))
+    fn far_session_ids_are_numbered_then_kept_by_event() {
+        let mut batch = FarSessions::up_to(1);
+        let ids = [5, 6, 5, 7, 6, 8];
+        let records: Vec<EventRec> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| {
+                let mut e = EventRec::new(1 << 40);
+                e.set_session(Some(id), u32::try_from(i).unwrap(), &mut batch);
+                e
+            })
             .collect();
-        assert_eq!(
-            got,
-            [
-                None,
-                Some(30),
-                None,
-                Some(70),
-                Some(-80),
-                None,
-                Some(i64::MAX),
-                None
-            ]
-        );
-        assert_eq!(far.from_index(8), &[(8, -80), (100, i64::MAX)]);
-        assert_eq!(far.from_index(101), &[]);
-        assert_eq!(far.from_index(0).len(), 4);
+        let kinds: Vec<SessionOf> = records.iter().map(EventRec::session).collect();
+        use SessionOf::{ByEvent, Far};
+        assert_eq!(kinds, [Far(0), Far(1), Far(0), ByEvent, Far(1), ByEvent]);
+        assert_eq!(batch.by_event_from(0), &[(3, 7), (5, 8)]);
+        assert_eq!(batch.by_event_from(4), &[(5, 8)]);
+        for (k, e) in records.iter().enumerate() {
+            let i = u32::try_from(k).unwrap();
+            assert_eq!(e.session_id(i, &batch), Some(ids[k]), "event {k}");
+        }
+        // A store that has numbered 8 already, and three more events before these.
+        let mut store = FarSessions::default();
+        let mut earlier = EventRec::new(1 << 40);
+        earlier.set_session(Some(8), 0, &mut store);
+        for (k, mut e) in records.into_iter().enumerate() {
+            let i = u32::try_from(k + 3).unwrap();
+            store.adopt(&mut e, i, &batch, u32::try_from(k).unwrap());
+            assert!(matches!(e.session(), SessionOf::Far(_)), "event {k}");
+            assert_eq!(e.session_id(i, &store), Some(ids[k]), "event {k}");
+        }
+        assert_eq!(store.numbered(), 4);
+        assert_eq!(store.id(0), Some(8));
     }
 
     #[test]

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
-use crate::event::{EventRec, FarSessions, PropsTable, RawLoc, SKIP_PROPS_SYNC, Strings, Sym};
+use crate::event::{
+    EventRec, FarSessions, PropsTable, RawLoc, SKIP_PROPS_SYNC, SessionOf, Strings, Sym,
+};
 use crate::index::EventIx;
 use crate::index::SourceIx;
 
@@ -417,7 +419,7 @@ impl EventStore {
             || self.raw.len() > newer.raw.len()
             || k > newer.strings.len()
             || self.props.len() > newer.props.len()
-            || self.far_sessions.len() > newer.far_sessions.len()
+            || !self.far_sessions.is_prefix_of(&newer.far_sessions)
         {
             return false;
         }
@@ -425,12 +427,8 @@ impl EventStore {
             self.strings.intern(s);
         }
         self.events.extend_from_slice(&newer.events[n..]);
-        for &(i, id) in newer
-            .far_sessions
-            .from_index(u32::try_from(n).unwrap_or(u32::MAX))
-        {
-            self.far_sessions.push(i, id);
-        }
+        self.far_sessions
+            .catch_up(&newer.far_sessions, u32::try_from(n).unwrap_or(u32::MAX));
         for &hash in newer.props.hashes_from(self.props.len()) {
             self.props.id(hash);
         }
@@ -465,18 +463,18 @@ impl EventStore {
         let rejected = batch.rejected();
         let first = self.events.len();
         self.events.reserve(batch.events.len());
-        for mut e in batch.events {
+        for (k, mut e) in batch.events.into_iter().enumerate() {
             e.event_type = map(e.event_type);
             e.user_id = map(e.user_id);
             e.device_id = map(e.device_id);
             e.amplitude_id = map(e.amplitude_id);
             e.user_props = (map_props(e.props_id()) << 1) | (e.user_props & SKIP_PROPS_SYNC);
-            self.events.push(e);
-        }
-        for &(i, id) in batch.far_sessions.from_index(0) {
-            if let Ok(i) = u32::try_from(first + i as usize) {
-                self.far_sessions.push(i, id);
+            if !matches!(e.session(), SessionOf::None | SessionOf::Id(_)) {
+                let (i, k) = (first + k, u32::try_from(k).unwrap_or(u32::MAX));
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                self.far_sessions.adopt(&mut e, i, &batch.far_sessions, k);
             }
+            self.events.push(e);
         }
         self.raw.extend(batch.raw);
         for (id, loc) in batch.props_examples {
@@ -649,7 +647,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(store.far_sessions().len(), 4);
+        assert_eq!(store.far_sessions().numbered(), 4);
     }
 
     /// Appends `lines` to `store` as one batch of source 0.

@@ -89,16 +89,6 @@ impl Iterator for Events<'_> {
 
 impl ExactSizeIterator for Events<'_> {}
 
-/// The gaps between consecutive `times` (saturating), one fewer than the times.
-pub fn gaps(mut times: impl Iterator<Item = i64>) -> impl Iterator<Item = i64> {
-    let mut prev = times.next();
-    times.map(move |t| {
-        let gap = prev.map_or(0, |p| t.saturating_sub(p));
-        prev = Some(t);
-        gap
-    })
-}
-
 /// The result of replaying at one timeout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Replay {
@@ -323,9 +313,49 @@ impl ReplayInput {
         }
     }
 
-    /// The times of [`ReplayInput::events_of`].
+    /// The times of [`ReplayInput::events_of`] (without reading the sessions).
     pub fn times_of(&self, user: UserIx) -> impl Iterator<Item = i64> + Clone + '_ {
-        self.events_of(user).map(|(t, _)| t)
+        let Events {
+            gaps,
+            mut wide,
+            mut prev,
+            ..
+        } = self.events_of(user);
+        gaps.map(move |&gap| {
+            prev = if gap == WIDE {
+                let (&(_, t), rest) = wide.split_first().unwrap_or((&(0, prev), &[]));
+                wide = rest;
+                t
+            } else {
+                // The gap was taken from this very sum's result: it does not overflow.
+                prev.wrapping_add(i64::from(gap))
+            };
+            prev
+        })
+    }
+
+    /// The gaps between consecutive [`ReplayInput::times_of`] (saturating), one fewer
+    /// than the events: mostly the gaps as kept, without adding them up.
+    pub fn gaps_of(&self, user: UserIx) -> impl Iterator<Item = i64> + '_ {
+        let Events {
+            gaps,
+            mut wide,
+            mut prev,
+            ..
+        } = self.events_of(user);
+        // A user's first gap is 0 (its time is in `firsts`): never wide.
+        gaps.skip(1).map(move |&gap| {
+            if gap == WIDE {
+                let (&(_, t), rest) = wide.split_first().unwrap_or((&(0, prev), &[]));
+                wide = rest;
+                let g = t.saturating_sub(prev);
+                prev = t;
+                g
+            } else {
+                prev = prev.wrapping_add(i64::from(gap));
+                i64::from(gap)
+            }
+        })
     }
 
     /// Sets the figures that depend on recorded sessions only.
@@ -348,7 +378,7 @@ impl ReplayInput {
             .user_ixs()
             .map(|u| {
                 usize::from(!self.users[u.idx()].is_empty())
-                    + gaps(self.times_of(u)).filter(|&g| g > timeout_ms).count()
+                    + self.gaps_of(u).filter(|&g| g > timeout_ms).count()
             })
             .sum();
         // Lengths are kept in 32 bits (up to 49 days, half the memory of `i64`s); should one
@@ -467,9 +497,7 @@ impl ReplayInput {
         if self.users.get(user.idx()).is_none_or(Range::is_empty) {
             return 0;
         }
-        1 + gaps(self.times_of(user))
-            .filter(|&g| g > timeout_ms)
-            .count() as u64
+        1 + self.gaps_of(user).filter(|&g| g > timeout_ms).count() as u64
     }
 
     /// The sweep: count, median length, splits and merges for each timeout.
@@ -516,7 +544,7 @@ impl ReplayInput {
     pub fn gap_counts_of(&self, user: Option<UserIx>) -> [u64; GAP_BUCKETS.len()] {
         let mut counts = [0u64; GAP_BUCKETS.len()];
         let mut add = |u: UserIx| {
-            for gap in gaps(self.times_of(u)) {
+            for gap in self.gaps_of(u) {
                 counts[GapHistogram::bucket(gap)] += 1;
             }
         };

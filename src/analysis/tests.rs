@@ -807,7 +807,8 @@ proptest! {
         let lines: Vec<String> = lines
             .iter()
             .enumerate()
-            .map(|(i, l)| retimed(l, |t| t + i as i64 * jump))
+            // Three lines apart by minutes, then a jump: short and long gaps mixed.
+            .map(|(i, l)| retimed(l, |t| t + (i / 3) as i64 * jump))
             .collect();
         let (store, a) = analyse(&lines, &Rules::default());
         for u in a.user_ixs() {
@@ -822,7 +823,11 @@ proptest! {
                 })
                 .collect();
             prop_assert_eq!(a.replay_input.events_of(u).len(), want.len());
-            prop_assert_eq!(a.replay_input.events_of(u).collect::<Vec<_>>(), want);
+            prop_assert_eq!(a.replay_input.events_of(u).collect::<Vec<_>>(), want.clone());
+            let times: Vec<i64> = want.iter().map(|&(t, _)| t).collect();
+            prop_assert_eq!(a.replay_input.times_of(u).collect::<Vec<_>>(), times.clone());
+            let gaps: Vec<i64> = times.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+            prop_assert_eq!(a.replay_input.gaps_of(u).collect::<Vec<_>>(), gaps);
         }
     }
 

@@ -288,9 +288,9 @@ pub struct Batch {
     pub dict: Box<Dict>,
     /// Accepted events, in input order.
     pub events: Vec<EventRec>,
-    /// The session ids of its events whose records hold [`crate::event::SessionOf::Far`],
-    /// by index in `events`.
-    pub far_sessions: FarSessions,
+    /// The session ids of its events too far from their times for the records to hold
+    /// (numbered for this batch; the store numbers them again). Boxed, as [`Batch::dict`].
+    pub far_sessions: Box<FarSessions>,
     /// Where each event's raw text is (parallel to `events`), when raw locations are kept.
     pub raw: Vec<RawLoc>,
     /// Without raw locations: for each `user_properties` value new to the decoder, its
@@ -957,10 +957,8 @@ impl Decoder {
                 match id {
                     Some(-1) => {}
                     Some(id) if id != NO_SESSION_ID => {
-                        if !rec.set_session(Some(id)) {
-                            let i = u32::try_from(batch.events.len()).unwrap_or(u32::MAX);
-                            batch.far_sessions.push(i, id);
-                        }
+                        let i = u32::try_from(batch.events.len()).unwrap_or(u32::MAX);
+                        rec.set_session(Some(id), i, &mut batch.far_sessions);
                     }
                     _ => {
                         batch.warning_count += 1;
