@@ -199,7 +199,7 @@ pub struct EventStore {
     /// The interned strings events refer to.
     pub strings: Strings,
     events: Vec<EventRec>,
-    /// Session ids the event records cannot hold ([`crate::event::SessionOf::Far`]).
+    /// Session ids too far from their events' times for the records to hold.
     far_sessions: FarSessions,
     /// The distinct `user_properties` values, by the numbers the events hold.
     props: PropsTable,
@@ -280,8 +280,8 @@ impl EventStore {
         e.session_id(i.raw(), &self.far_sessions)
     }
 
-    /// The session ids event records cannot hold, by event index
-    /// ([`EventRec::session_id`]).
+    /// The session ids too far from their events' times for the records to hold
+    /// ([`EventRec::session_id`] reads them).
     #[must_use]
     pub fn far_sessions(&self) -> &FarSessions {
         &self.far_sessions
@@ -469,10 +469,10 @@ impl EventStore {
             e.device_id = map(e.device_id);
             e.amplitude_id = map(e.amplitude_id);
             e.user_props = (map_props(e.props_id()) << 1) | (e.user_props & SKIP_PROPS_SYNC);
-            if !matches!(e.session(), SessionOf::None | SessionOf::Id(_)) {
-                let (i, k) = (first + k, u32::try_from(k).unwrap_or(u32::MAX));
-                let i = u32::try_from(i).unwrap_or(u32::MAX);
-                self.far_sessions.adopt(&mut e, i, &batch.far_sessions, k);
+            if matches!(e.session(), SessionOf::Far(_) | SessionOf::ByEvent) {
+                let index = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                self.far_sessions
+                    .adopt(&mut e, index(first + k), &batch.far_sessions, index(k));
             }
             self.events.push(e);
         }
