@@ -46,26 +46,22 @@ pub struct ReplayInput {
 /// or more after the one before it.
 const WIDE: u32 = u32::MAX;
 
-/// One user's active in-session events in time order, as (time, recorded session); see
-/// [`ReplayInput::events_of`].
+/// One user's event times in order, added up from the kept gaps; see
+/// [`ReplayInput::times_of`].
 #[derive(Clone, Debug)]
-pub struct Events<'a> {
+pub struct Times<'a> {
     gaps: std::slice::Iter<'a, u32>,
     wide: &'a [(u32, i64)],
-    runs: &'a [(u32, SessionIx)],
-    /// Events left in the current run, and its session.
-    left: u32,
-    session: SessionIx,
     prev: i64,
 }
 
-impl Iterator for Events<'_> {
-    type Item = (i64, SessionIx);
+impl Iterator for Times<'_> {
+    type Item = i64;
 
     #[inline]
-    fn next(&mut self) -> Option<(i64, SessionIx)> {
+    fn next(&mut self) -> Option<i64> {
         let &gap = self.gaps.next()?;
-        let time = if gap == WIDE {
+        self.prev = if gap == WIDE {
             let (&(_, t), rest) = self.wide.split_first()?;
             self.wide = rest;
             t
@@ -73,7 +69,33 @@ impl Iterator for Events<'_> {
             // The gap was taken from this very sum's result: it does not overflow.
             self.prev.wrapping_add(i64::from(gap))
         };
-        self.prev = time;
+        Some(self.prev)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.gaps.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Times<'_> {}
+
+/// One user's active in-session events in time order, as (time, recorded session); see
+/// [`ReplayInput::events_of`].
+#[derive(Clone, Debug)]
+pub struct Events<'a> {
+    times: Times<'a>,
+    runs: &'a [(u32, SessionIx)],
+    /// Events left in the current run, and its session.
+    left: u32,
+    session: SessionIx,
+}
+
+impl Iterator for Events<'_> {
+    type Item = (i64, SessionIx);
+
+    #[inline]
+    fn next(&mut self) -> Option<(i64, SessionIx)> {
+        let time = self.times.next()?;
         if self.left == 0 {
             let (&(n, s), rest) = self.runs.split_first()?;
             (self.runs, self.left, self.session) = (rest, n, s);
@@ -83,7 +105,7 @@ impl Iterator for Events<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.gaps.size_hint()
+        self.times.size_hint()
     }
 }
 
@@ -304,57 +326,32 @@ impl ReplayInput {
         };
         let start = u32::try_from(range.start).unwrap_or(u32::MAX);
         Events {
-            gaps: self.gaps.get(range).unwrap_or(&[]).iter(),
-            wide: &self.wide[self.wide.partition_point(|&(i, _)| i < start)..],
+            times: Times {
+                gaps: self.gaps.get(range).unwrap_or(&[]).iter(),
+                wide: &self.wide[self.wide.partition_point(|&(i, _)| i < start)..],
+                prev: self.firsts.get(u).copied().unwrap_or(0),
+            },
             runs: self.runs.get(runs).unwrap_or(&[]),
             left: 0,
             session: SessionIx::default(),
-            prev: self.firsts.get(u).copied().unwrap_or(0),
         }
     }
 
     /// The times of [`ReplayInput::events_of`] (without reading the sessions).
-    pub fn times_of(&self, user: UserIx) -> impl Iterator<Item = i64> + Clone + '_ {
-        let Events {
-            gaps,
-            mut wide,
-            mut prev,
-            ..
-        } = self.events_of(user);
-        gaps.map(move |&gap| {
-            prev = if gap == WIDE {
-                let (&(_, t), rest) = wide.split_first().unwrap_or((&(0, prev), &[]));
-                wide = rest;
-                t
-            } else {
-                // The gap was taken from this very sum's result: it does not overflow.
-                prev.wrapping_add(i64::from(gap))
-            };
-            prev
-        })
+    #[must_use]
+    pub fn times_of(&self, user: UserIx) -> Times<'_> {
+        self.events_of(user).times
     }
 
     /// The gaps between consecutive [`ReplayInput::times_of`] (saturating), one fewer
-    /// than the events: mostly the gaps as kept, without adding them up.
+    /// than the events.
     pub fn gaps_of(&self, user: UserIx) -> impl Iterator<Item = i64> + '_ {
-        let Events {
-            gaps,
-            mut wide,
-            mut prev,
-            ..
-        } = self.events_of(user);
-        // A user's first gap is 0 (its time is in `firsts`): never wide.
-        gaps.skip(1).map(move |&gap| {
-            if gap == WIDE {
-                let (&(_, t), rest) = wide.split_first().unwrap_or((&(0, prev), &[]));
-                wide = rest;
-                let g = t.saturating_sub(prev);
-                prev = t;
-                g
-            } else {
-                prev = prev.wrapping_add(i64::from(gap));
-                i64::from(gap)
-            }
+        let mut times = self.times_of(user);
+        let mut prev = times.next().unwrap_or(0);
+        times.map(move |t| {
+            let gap = t.saturating_sub(prev);
+            prev = t;
+            gap
         })
     }
 

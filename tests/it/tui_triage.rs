@@ -43,6 +43,16 @@ fn filter(app: &mut App, text: &str) {
     key(app, KeyCode::Enter);
 }
 
+/// The users `/query` lists in `path`, by the first part of their labels, in order.
+fn found(path: &str, query: &str) -> Vec<String> {
+    let mut app = app_of(path);
+    filter(&mut app, query);
+    listed(&app)
+        .into_iter()
+        .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
+        .collect()
+}
+
 #[test]
 fn slash_finds_users_by_user_id_device_id_or_amplitude_id() {
     let cases: [(&str, &[&str]); 6] = [
@@ -55,12 +65,7 @@ fn slash_finds_users_by_user_id_device_id_or_amplitude_id() {
         ("kiosk-dev-7", &["ana.berg@example.org", "kiosk-store-042"]),
     ];
     for (query, want) in cases {
-        let mut app = app_of(EXPORT);
-        filter(&mut app, query);
-        let mut got: Vec<String> = listed(&app)
-            .into_iter()
-            .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
-            .collect();
+        let mut got = found(EXPORT, query);
         got.sort();
         assert_eq!(got, want, "/{query}");
     }
@@ -77,12 +82,7 @@ fn slash_lower_cases_ids_that_are_not_ascii_as_text() {
         ("dev-a", &["sofia"]),
     ];
     for (query, want) in cases {
-        let mut app = app_of("tests/fixtures/identity/non-ascii-ids.ndjson");
-        filter(&mut app, query);
-        let got: Vec<String> = listed(&app)
-            .into_iter()
-            .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
-            .collect();
+        let got = found("tests/fixtures/identity/non-ascii-ids.ndjson", query);
         assert_eq!(got, want, "/{query}");
     }
 }
