@@ -55,21 +55,32 @@ pub struct Times<'a> {
     prev: i64,
 }
 
+impl Times<'_> {
+    /// The next time and its gap from the one before (saturating): the gap as kept,
+    /// unless it is [`WIDE`].
+    #[inline]
+    fn step(&mut self) -> Option<(i64, i64)> {
+        let &gap = self.gaps.next()?;
+        let prev = self.prev;
+        if gap == WIDE {
+            let (&(_, t), rest) = self.wide.split_first()?;
+            self.wide = rest;
+            self.prev = t;
+            Some((t, t.saturating_sub(prev)))
+        } else {
+            // The gap was taken from this very sum's result: it does not overflow.
+            self.prev = prev.wrapping_add(i64::from(gap));
+            Some((self.prev, i64::from(gap)))
+        }
+    }
+}
+
 impl Iterator for Times<'_> {
     type Item = i64;
 
     #[inline]
     fn next(&mut self) -> Option<i64> {
-        let &gap = self.gaps.next()?;
-        self.prev = if gap == WIDE {
-            let (&(_, t), rest) = self.wide.split_first()?;
-            self.wide = rest;
-            t
-        } else {
-            // The gap was taken from this very sum's result: it does not overflow.
-            self.prev.wrapping_add(i64::from(gap))
-        };
-        Some(self.prev)
+        self.step().map(|(t, _)| t)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -347,12 +358,9 @@ impl ReplayInput {
     /// than the events.
     pub fn gaps_of(&self, user: UserIx) -> impl Iterator<Item = i64> + '_ {
         let mut times = self.times_of(user);
-        let mut prev = times.next().unwrap_or(0);
-        times.map(move |t| {
-            let gap = t.saturating_sub(prev);
-            prev = t;
-            gap
-        })
+        // The first time has no gap before it.
+        let _ = times.next();
+        std::iter::from_fn(move || times.step().map(|(_, gap)| gap))
     }
 
     /// Sets the figures that depend on recorded sessions only.
