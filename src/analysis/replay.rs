@@ -46,59 +46,17 @@ pub struct ReplayInput {
 /// or more after the one before it.
 const WIDE: u32 = u32::MAX;
 
-/// One user's event times in order, added up from the kept gaps; see
-/// [`ReplayInput::times_of`].
-#[derive(Clone, Debug)]
-pub struct Times<'a> {
-    gaps: std::slice::Iter<'a, u32>,
-    wide: &'a [(u32, i64)],
-    prev: i64,
-}
-
-impl Times<'_> {
-    /// The next time and its gap from the one before (saturating): the gap as kept,
-    /// unless it is [`WIDE`].
-    #[inline]
-    fn step(&mut self) -> Option<(i64, i64)> {
-        let &gap = self.gaps.next()?;
-        let prev = self.prev;
-        if gap == WIDE {
-            let (&(_, t), rest) = self.wide.split_first()?;
-            self.wide = rest;
-            self.prev = t;
-            Some((t, t.saturating_sub(prev)))
-        } else {
-            // The gap was taken from this very sum's result: it does not overflow.
-            self.prev = prev.wrapping_add(i64::from(gap));
-            Some((self.prev, i64::from(gap)))
-        }
-    }
-}
-
-impl Iterator for Times<'_> {
-    type Item = i64;
-
-    #[inline]
-    fn next(&mut self) -> Option<i64> {
-        self.step().map(|(t, _)| t)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.gaps.size_hint()
-    }
-}
-
-impl ExactSizeIterator for Times<'_> {}
-
 /// One user's active in-session events in time order, as (time, recorded session); see
 /// [`ReplayInput::events_of`].
 #[derive(Clone, Debug)]
 pub struct Events<'a> {
-    times: Times<'a>,
+    gaps: std::slice::Iter<'a, u32>,
+    wide: &'a [(u32, i64)],
     runs: &'a [(u32, SessionIx)],
     /// Events left in the current run, and its session.
     left: u32,
     session: SessionIx,
+    prev: i64,
 }
 
 impl Iterator for Events<'_> {
@@ -106,7 +64,16 @@ impl Iterator for Events<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<(i64, SessionIx)> {
-        let time = self.times.next()?;
+        let &gap = self.gaps.next()?;
+        let time = if gap == WIDE {
+            let (&(_, t), rest) = self.wide.split_first()?;
+            self.wide = rest;
+            t
+        } else {
+            // The gap was taken from this very sum's result: it does not overflow.
+            self.prev.wrapping_add(i64::from(gap))
+        };
+        self.prev = time;
         if self.left == 0 {
             let (&(n, s), rest) = self.runs.split_first()?;
             (self.runs, self.left, self.session) = (rest, n, s);
@@ -116,7 +83,7 @@ impl Iterator for Events<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.times.size_hint()
+        self.gaps.size_hint()
     }
 }
 
@@ -337,30 +304,58 @@ impl ReplayInput {
         };
         let start = u32::try_from(range.start).unwrap_or(u32::MAX);
         Events {
-            times: Times {
-                gaps: self.gaps.get(range).unwrap_or(&[]).iter(),
-                wide: &self.wide[self.wide.partition_point(|&(i, _)| i < start)..],
-                prev: self.firsts.get(u).copied().unwrap_or(0),
-            },
+            gaps: self.gaps.get(range).unwrap_or(&[]).iter(),
+            wide: &self.wide[self.wide.partition_point(|&(i, _)| i < start)..],
             runs: self.runs.get(runs).unwrap_or(&[]),
             left: 0,
             session: SessionIx::default(),
+            prev: self.firsts.get(u).copied().unwrap_or(0),
         }
     }
 
     /// The times of [`ReplayInput::events_of`] (without reading the sessions).
-    #[must_use]
-    pub fn times_of(&self, user: UserIx) -> Times<'_> {
-        self.events_of(user).times
+    pub fn times_of(&self, user: UserIx) -> impl Iterator<Item = i64> + Clone + '_ {
+        let Events {
+            gaps,
+            mut wide,
+            mut prev,
+            ..
+        } = self.events_of(user);
+        gaps.map(move |&gap| {
+            prev = if gap == WIDE {
+                let (&(_, t), rest) = wide.split_first().unwrap_or((&(0, prev), &[]));
+                wide = rest;
+                t
+            } else {
+                // The gap was taken from this very sum's result: it does not overflow.
+                prev.wrapping_add(i64::from(gap))
+            };
+            prev
+        })
     }
 
     /// The gaps between consecutive [`ReplayInput::times_of`] (saturating), one fewer
-    /// than the events.
+    /// than the events: mostly the gaps as kept, without adding them up.
     pub fn gaps_of(&self, user: UserIx) -> impl Iterator<Item = i64> + '_ {
-        let mut times = self.times_of(user);
-        // The first time has no gap before it.
-        let _ = times.next();
-        std::iter::from_fn(move || times.step().map(|(_, gap)| gap))
+        let Events {
+            gaps,
+            mut wide,
+            mut prev,
+            ..
+        } = self.events_of(user);
+        // A user's first gap is 0 (its time is in `firsts`): never wide.
+        gaps.skip(1).map(move |&gap| {
+            if gap == WIDE {
+                let (&(_, t), rest) = wide.split_first().unwrap_or((&(0, prev), &[]));
+                wide = rest;
+                let g = t.saturating_sub(prev);
+                prev = t;
+                g
+            } else {
+                prev = prev.wrapping_add(i64::from(gap));
+                i64::from(gap)
+            }
+        })
     }
 
     /// Sets the figures that depend on recorded sessions only.
