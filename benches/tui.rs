@@ -400,6 +400,43 @@ fn benches(c: &mut Criterion) {
             black_box(a.replay.sessions);
         });
     });
+    // Every user's own sweep, as `report --format json` writes it: one pass a user for all
+    // timeouts, against one replay a user and timeout.
+    {
+        use streamscope::analysis::RowScratch;
+        let a = app.model.derived.analysis.as_ref().expect("analysed");
+        let timeouts = streamscope::analysis::sweep_timeouts(7 * MINUTE_MS);
+        let mut scratch = RowScratch::default();
+        let mut rows = Vec::new();
+        group.bench_function("every user's sweep, 7 timeouts (one pass a user)", |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for u in a.user_ixs() {
+                    a.user_sweep_into(u, &timeouts, &mut scratch, &mut rows);
+                    n += rows.len();
+                }
+                black_box(n)
+            });
+        });
+        group.bench_function(
+            "every user's sweep, 7 timeouts (one replay a timeout)",
+            |b| {
+                b.iter(|| {
+                    let mut n = 0;
+                    for u in a.user_ixs() {
+                        rows.clear();
+                        rows.extend(
+                            timeouts
+                                .iter()
+                                .map(|&t| a.replay_input.user_row(u, t, &mut scratch)),
+                        );
+                        n += rows.len();
+                    }
+                    black_box(n)
+                });
+            },
+        );
+    }
     group.bench_function("key t (replay + lanes) + frame", |b| {
         b.iter(|| {
             app.apply(Action::CycleTimeout);

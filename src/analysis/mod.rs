@@ -39,6 +39,7 @@ mod scope;
 mod session_detail;
 mod sessions;
 mod suspect;
+mod sweep;
 mod triage;
 mod user_replay;
 mod users;

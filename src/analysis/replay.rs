@@ -575,7 +575,7 @@ fn span(range: &Range<u32>) -> Range<usize> {
 }
 
 /// [`median`] of values that fit in 32 bits: the same result with half the memory.
-fn median_narrow(values: &mut [u32]) -> i64 {
+pub(super) fn median_narrow(values: &mut [u32]) -> i64 {
     let n = values.len();
     if n == 0 {
         return 0;

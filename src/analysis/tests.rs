@@ -831,6 +831,54 @@ proptest! {
         }
     }
 
+    /// A user's sweep replays all its timeouts in one pass; each row is what one replay of
+    /// the user at that timeout finds (and the whole input's sweep, one replay per timeout
+    /// reused or not, what a replay finds). Sessions interleave, times
+    /// are stretched so that replayed sessions outgrow 32 bits, and timeouts fall on the
+    /// gaps themselves (3 minutes apart: a gap equal to the timeout does not cut).
+    #[test]
+    fn the_one_pass_sweep_agrees_with_one_replay_per_timeout(
+        lines in arb_stream(),
+        jump in prop_oneof![Just(0i64), Just(60 * DAY), Just(1i64 << 40)],
+        extra in proptest::collection::vec(-1i64..(4 * 60 * M), 0..4),
+    ) {
+        let lines: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| retimed(l, |t| t + (i / 3) as i64 * jump))
+            .collect();
+        let (_, a) = analyse(&lines, &Rules::default());
+        let mut timeouts = sweep_timeouts(30 * M);
+        timeouts.extend([0, 3 * M - 1, 3 * M, 3 * M + 1, 6 * M, DAY, i64::MAX]);
+        timeouts.extend(&extra);
+        let one_replay = |t: i64| {
+            let r = a.replay_input.replay(t, &a.sessions);
+            SweepRow {
+                timeout_ms: t,
+                sessions: r.sessions,
+                median_length_ms: r.median_length_ms,
+                split: r.split.len() as u64,
+                merged: r.merged.len() as u64,
+            }
+        };
+        // In any order, with repeats, and with one replay already done.
+        let want: Vec<SweepRow> = timeouts.iter().map(|&t| one_replay(t)).collect();
+        prop_assert_eq!(a.replay_input.sweep_reusing(&timeouts, &a.sessions, None), want.clone());
+        prop_assert_eq!(a.replay_input.sweep_reusing(&timeouts, &a.sessions, Some(&a.replay)), want);
+        timeouts.sort_unstable();
+        timeouts.dedup();
+        let mut scratch = RowScratch::default();
+        let mut rows = Vec::new();
+        for u in a.user_ixs() {
+            a.replay_input.user_sweep_rows(u, &timeouts, &mut scratch, &mut rows);
+            let want: Vec<SweepRow> = timeouts
+                .iter()
+                .map(|&t| a.replay_input.user_replay(u, t).row())
+                .collect();
+            prop_assert_eq!(&rows, &want, "user {:?}", u);
+        }
+    }
+
     #[test]
     fn replayed_sessions_never_rise_as_the_timeout_grows(lines in arb_stream()) {
         let (_, a) = analyse(&lines, &Rules::default());

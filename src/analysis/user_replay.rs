@@ -175,6 +175,8 @@ pub struct RowScratch {
     members: Vec<usize>,
     /// Lengths of the replayed sessions so far.
     lengths: Vec<i64>,
+    /// The one-pass sweep's room.
+    pub(super) multi: super::sweep::MultiReplay,
 }
 
 impl RowScratch {
@@ -302,12 +304,8 @@ impl Analysis {
         scratch: &mut RowScratch,
         rows: &mut Vec<SweepRow>,
     ) {
-        rows.clear();
-        rows.extend(
-            timeouts
-                .iter()
-                .map(|&t| self.replay_input.user_row(u, t, scratch)),
-        );
+        self.replay_input
+            .user_sweep_rows(u, timeouts, scratch, rows);
     }
 
     /// User `u` at the current timeout and at `other_ms`, with the sessions they treat
