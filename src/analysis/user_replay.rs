@@ -194,8 +194,9 @@ impl RowScratch {
 
 impl ReplayInput {
     /// User `user`'s figures at `timeout_ms`: [`ReplayInput::user_replay`]'s
-    /// [`UserReplay::row`] without building the detail (no vector per replayed session),
-    /// for the per-user sweep every user of a report carries.
+    /// [`UserReplay::row`] without building the detail (no vector per replayed session).
+    /// A sweep over several timeouts takes one pass for all of them instead
+    /// ([`Analysis::user_sweep_into`]).
     #[must_use]
     pub fn user_row(&self, user: UserIx, timeout_ms: i64, scratch: &mut RowScratch) -> SweepRow {
         scratch.seen.clear();
