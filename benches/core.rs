@@ -113,6 +113,50 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(playback::simulate(&inputs, 30 * 60_000)));
     });
     group.finish();
+
+    // Hostile shapes of one user: every event a session of its own (a session id set from
+    // each event's time), and one placeholder user id on a device per two events. Both
+    // were quadratic in the user's sessions or devices (200,000 events: 2 minutes and 11 s
+    // for a report); they must stay linear.
+    let mut group = c.benchmark_group("one hostile user, 100k events");
+    group.sample_size(10);
+    let t0: i64 = 1_790_812_800_000;
+    let lines = |ids: &dyn Fn(i64) -> (String, i64)| -> Arc<[u8]> {
+        let mut out = String::new();
+        for i in 0..100_000i64 {
+            let (ids, session) = ids(i);
+            let time = t0 + i * 1000;
+            let _ = writeln!(
+                out,
+                r#"{{"event_type":"a",{ids},"time":{time},"session_id":{session}}}"#
+            );
+        }
+        Arc::from(out.into_bytes())
+    };
+    let own_sessions = load(&lines(&|i| {
+        (r#""user_id":"bot""#.to_string(), t0 + i * 1000)
+    }));
+    let one_user_many_devices = load(&lines(&|i| {
+        (
+            format!(r#""user_id":"undefined","device_id":"dev-{}""#, i / 2),
+            t0 + (i / 50) * 50_000,
+        )
+    }));
+    group.throughput(Throughput::Elements(100_000));
+    group.bench_function(
+        "a session per event: compute + the user's sweep and replay",
+        |b| {
+            b.iter(|| {
+                let a = Analysis::compute(&own_sessions, &Rules::default());
+                let u = streamscope::index::UserIx::new(0);
+                black_box((a.user_sweep(u), a.user_replay(u).sessions.len()))
+            });
+        },
+    );
+    group.bench_function("a device per two events: compute", |b| {
+        b.iter(|| black_box(Analysis::compute(&one_user_many_devices, &Rules::default())));
+    });
+    group.finish();
 }
 
 criterion_group!(core, benches);

@@ -7,6 +7,8 @@
 //! pane, titles, the detail view, the report and the query API) shows [`Identity::label`]
 //! and looks users up with [`Analysis::find_users`], so they agree.
 
+use rustc_hash::FxHashSet;
+
 use super::{Analysis, KeyKind};
 use crate::event::{EventRec, Sym};
 use crate::fmt::sanitize;
@@ -47,9 +49,76 @@ impl IdField {
     }
 }
 
-fn push_new(list: &mut Vec<Sym>, sym: Sym) {
-    if sym.is_some() && !list.contains(&sym) {
+/// Lists this long are searched through an index rather than one by one: a placeholder
+/// user id shared by many devices (`"undefined"`, `"0"`) gives one user 100,000 device
+/// ids, and a search along the list for each event took the session pass from a fraction
+/// of a second to minutes.
+const INDEXED_FROM: usize = 16;
+
+/// Appends `sym` to `list` unless it is there or none; `index` holds the list's ids once
+/// the list is [`INDEXED_FROM`] long.
+#[inline]
+fn push_new(list: &mut Vec<Sym>, index: &mut FxHashSet<Sym>, sym: Sym) {
+    if !sym.is_some() {
+        return;
+    }
+    if list.len() < INDEXED_FROM {
+        if !list.contains(&sym) {
+            list.push(sym);
+        }
+    } else {
+        push_indexed(list, index, sym);
+    }
+}
+
+/// [`push_new`] on a long list (rare: kept out of the session pass's loop).
+#[cold]
+#[inline(never)]
+fn push_indexed(list: &mut Vec<Sym>, index: &mut FxHashSet<Sym>, sym: Sym) {
+    if index.is_empty() {
+        index.extend(list.iter().copied());
+    }
+    if index.insert(sym) {
         list.push(sym);
+    }
+}
+
+/// A user's [`Identity`] while the session pass walks its events, with the indexes of
+/// its long lists.
+#[derive(Debug, Default)]
+pub(super) struct IdentityBuilder {
+    identity: Identity,
+    /// Indexes of the user, Amplitude and device id lists once they are long.
+    indexes: [FxHashSet<Sym>; 3],
+}
+
+impl IdentityBuilder {
+    /// Forgets every id, keeping the room.
+    pub(super) fn clear(&mut self) {
+        self.identity.clear();
+        // Most users never fill an index: nothing to clear.
+        for index in self.indexes.iter_mut().filter(|i| !i.is_empty()) {
+            index.clear();
+        }
+    }
+
+    /// Takes in the ids of the user's next event.
+    #[inline]
+    pub(super) fn add(&mut self, e: &EventRec) {
+        let Identity {
+            user_ids,
+            amplitude_ids,
+            device_ids,
+        } = &mut self.identity;
+        let [users, amplitudes, devices] = &mut self.indexes;
+        push_new(user_ids, users, e.user_id);
+        push_new(amplitude_ids, amplitudes, e.amplitude_id);
+        push_new(device_ids, devices, e.device_id);
+    }
+
+    /// The ids in one allocation.
+    pub(super) fn packed(&self) -> PackedIdentity {
+        self.identity.packed()
     }
 }
 
@@ -82,13 +151,6 @@ impl Identity {
             amplitude_ids: n(&self.user_ids),
             device_ids: n(&self.user_ids) + n(&self.amplitude_ids),
         }
-    }
-
-    /// Takes in the ids of the user's next event.
-    pub(super) fn add(&mut self, e: &EventRec) {
-        push_new(&mut self.user_ids, e.user_id);
-        push_new(&mut self.amplitude_ids, e.amplitude_id);
-        push_new(&mut self.device_ids, e.device_id);
     }
 
     /// Which of these ids is `sym`, the user id first.

@@ -9,7 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::identity::{Identities, Identity, PackedIdentity};
+use super::identity::{Identities, IdentityBuilder, PackedIdentity};
 use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
@@ -73,7 +73,7 @@ pub(super) fn build(
         .zip(ranges.par_iter())
         .enumerate()
         .map_init(
-            <(Vec<EventRec>, Identity)>::default,
+            <(Vec<EventRec>, IdentityBuilder)>::default,
             |(gathered, identity), (u, (pos, range))| {
                 let positions = &order[range.idx()];
                 // The user's events are scattered over the store: copy them out first, in
@@ -132,7 +132,7 @@ fn user_sessions(
     events: &[EventRec],
     positions: &[EventIx],
     pos_session: &mut [SessionIx],
-    identity: &mut Identity,
+    identity: &mut IdentityBuilder,
     inputs: &Inputs<'_>,
     rules: &Rules,
 ) -> Vec<Session> {

@@ -1004,6 +1004,32 @@ fn find_users_matches_any_id_whatever_the_key_kind() {
     }
 }
 
+/// A placeholder user id shared by many devices: each device once, in first-seen order,
+/// across the switch from searching the list to its index (at 16 ids), with devices seen
+/// before and after the switch coming back.
+#[test]
+fn a_user_on_many_devices_lists_each_device_once_in_first_seen_order() {
+    let devices: Vec<String> = (0..40).map(|d| format!("dev-{d}")).collect();
+    let order = (0..40).chain((0..40).rev()).chain([5, 20, 0, 39]);
+    let lines: Vec<String> = order
+        .enumerate()
+        .map(|(i, d)| {
+            let ids = format!(r#""user_id":"undefined","device_id":"{}""#, devices[d]);
+            ev("a", &ids, T0 + i as i64, Some(T0))
+        })
+        .collect();
+    let (store, a) = analyse(&lines, &Rules::default());
+    assert_eq!(a.users.len(), 1);
+    let id = a.identity(UserIx::new(0));
+    let names: Vec<&str> = id
+        .device_ids
+        .iter()
+        .map(|&s| store.strings.get(s))
+        .collect();
+    assert_eq!(names, devices);
+    assert_eq!(id.user_ids.len(), 1);
+}
+
 #[test]
 fn identity_labels_put_the_user_id_first() {
     let (store, a) = analyse(&export_shaped(), &Rules::default());

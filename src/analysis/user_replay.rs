@@ -8,6 +8,8 @@
 //! sessions split and merged, the same counts, and the median of the same lengths
 //! (`last - first` of each replayed session's active events).
 
+use rustc_hash::FxHashMap;
+
 use super::{Analysis, ReplayInput, SweepRow, median, sweep_timeouts};
 use crate::index::{SessionIx, UserIx};
 
@@ -103,9 +105,9 @@ impl ReplayInput {
             ..UserReplay::default()
         };
         // Per recorded session of the user, seen in this pass: (the last replayed session
-        // its events fell in, its split entry if any). Users hold few sessions: a small
-        // vector searched linearly beats a map here.
+        // its events fell in, its split entry if any), found through `index`.
         let mut seen: Vec<(SessionIx, usize, Option<usize>)> = Vec::new();
+        let mut index = MetIndex::default();
         for (t, s) in self.events_of(user) {
             let new_replayed = match out.sessions.last() {
                 Some(r) => t.saturating_sub(r.last) > timeout_ms,
@@ -123,8 +125,9 @@ impl ReplayInput {
             let current = &mut out.sessions[r];
             current.last = t;
             current.events += 1;
-            match seen.iter_mut().find(|x| x.0 == s) {
+            match index.find(s).map(|k| &mut seen[k]) {
                 None => {
+                    index.insert(s, seen.len());
                     seen.push((s, r, None));
                     current.members.push(s);
                 }
@@ -165,6 +168,41 @@ impl ReplayInput {
     }
 }
 
+/// Where the recorded sessions a pass over one user has met are in its list: the entry
+/// found last first (consecutive events mostly share a session), then a map. A search
+/// along the list made a user whose every event has a session of its own (a session id
+/// set from each event's time) quadratic: 200,000 such events took two minutes.
+#[derive(Debug, Default)]
+struct MetIndex {
+    last: Option<(SessionIx, usize)>,
+    map: FxHashMap<SessionIx, usize>,
+}
+
+impl MetIndex {
+    fn clear(&mut self) {
+        self.last = None;
+        self.map.clear();
+    }
+
+    /// The entry of session `s`, if met.
+    fn find(&mut self, s: SessionIx) -> Option<usize> {
+        match self.last {
+            Some((last, k)) if last == s => Some(k),
+            _ => {
+                let k = *self.map.get(&s)?;
+                self.last = Some((s, k));
+                Some(k)
+            }
+        }
+    }
+
+    /// Records that session `s` is entry `k`.
+    fn insert(&mut self, s: SessionIx, k: usize) {
+        self.map.insert(s, k);
+        self.last = Some((s, k));
+    }
+}
+
 /// Reusable buffers of [`ReplayInput::user_row`].
 #[derive(Default)]
 pub struct RowScratch {
@@ -175,6 +213,8 @@ pub struct RowScratch {
     members: Vec<usize>,
     /// Lengths of the replayed sessions so far.
     lengths: Vec<i64>,
+    /// Where each session is in `seen`.
+    index: MetIndex,
     /// The one-pass sweep's room.
     pub(super) multi: super::sweep::MultiReplay,
 }
@@ -202,6 +242,7 @@ impl ReplayInput {
         scratch.seen.clear();
         scratch.members.clear();
         scratch.lengths.clear();
+        scratch.index.clear();
         let mut current: Option<(i64, i64)> = None;
         let mut replayed = 0usize;
         {
@@ -223,11 +264,12 @@ impl ReplayInput {
                 let k = if scratch.seen.get(last_k).is_some_and(|x| x.0 == s) {
                     Some(last_k)
                 } else {
-                    scratch.seen.iter().position(|x| x.0 == s)
+                    scratch.index.find(s)
                 };
                 match k {
                     None => {
                         last_k = scratch.seen.len();
+                        scratch.index.insert(s, last_k);
                         scratch.seen.push((s, r, false, false));
                         scratch.members.push(last_k);
                     }
