@@ -871,11 +871,19 @@ proptest! {
         let mut rows = Vec::new();
         for u in a.user_ixs() {
             a.replay_input.user_sweep_rows(u, &timeouts, &mut scratch, &mut rows);
-            let want: Vec<SweepRow> = timeouts
+            let replays: Vec<UserReplay> = timeouts
                 .iter()
-                .map(|&t| a.replay_input.user_replay(u, t).row())
+                .map(|&t| a.replay_input.user_replay(u, t))
                 .collect();
+            let want: Vec<SweepRow> = replays.iter().map(UserReplay::row).collect();
             prop_assert_eq!(&rows, &want, "user {:?}", u);
+            // The replay panel's per-session questions, answered by binary search.
+            for r in &replays {
+                for s in a.users[u].sessions.iter_ix() {
+                    prop_assert_eq!(r.splits(s), r.split.iter().any(|x| x.session == s));
+                    prop_assert_eq!(r.merges(s), r.merged.contains(&s));
+                }
+            }
         }
     }
 

@@ -82,16 +82,17 @@ impl UserReplay {
         }
     }
 
-    /// Whether this replay splits recorded session `s`.
+    /// Whether this replay splits recorded session `s` (a binary search: the replay panel
+    /// asks this of every session of its user on every frame).
     #[must_use]
     pub fn splits(&self, s: SessionIx) -> bool {
-        self.split.iter().any(|x| x.session == s)
+        self.split.binary_search_by_key(&s, |x| x.session).is_ok()
     }
 
     /// Whether this replay merges recorded session `s` with another.
     #[must_use]
     pub fn merges(&self, s: SessionIx) -> bool {
-        self.merged.contains(&s)
+        self.merged.binary_search(&s).is_ok()
     }
 }
 
