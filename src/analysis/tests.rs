@@ -758,6 +758,16 @@ fn retimed(line: &str, f: impl Fn(i64) -> i64) -> String {
     format!("{head}\"time\":{}{}", f(time), &tail[digits..])
 }
 
+/// `lines` with every third one `jump` later than the one before (three lines apart by
+/// minutes, then a jump): short and long gaps mixed.
+fn stretched(lines: &[String], jump: i64) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| retimed(l, |t| t + (i / 3) as i64 * jump))
+        .collect()
+}
+
 fn summary_figures(a: &Analysis) -> (Summary, Vec<SweepRow>, GapHistogram) {
     (a.summary, a.sweep(), a.gap_histogram.clone())
 }
@@ -804,12 +814,7 @@ proptest! {
         lines in arb_stream(),
         jump in prop_oneof![Just(0i64), Just(DAY), Just(60 * DAY), Just(1i64 << 40)],
     ) {
-        let lines: Vec<String> = lines
-            .iter()
-            .enumerate()
-            // Three lines apart by minutes, then a jump: short and long gaps mixed.
-            .map(|(i, l)| retimed(l, |t| t + (i / 3) as i64 * jump))
-            .collect();
+        let lines = stretched(&lines, jump);
         let (store, a) = analyse(&lines, &Rules::default());
         for u in a.user_ixs() {
             let want: Vec<(i64, SessionIx)> = a.users[u]
@@ -842,11 +847,7 @@ proptest! {
         jump in prop_oneof![Just(0i64), Just(60 * DAY), Just(1i64 << 40)],
         extra in proptest::collection::vec(-1i64..(4 * 60 * M), 0..4),
     ) {
-        let lines: Vec<String> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| retimed(l, |t| t + (i / 3) as i64 * jump))
-            .collect();
+        let lines = stretched(&lines, jump);
         let (_, a) = analyse(&lines, &Rules::default());
         let mut timeouts = sweep_timeouts(30 * M);
         timeouts.extend([0, 3 * M - 1, 3 * M, 3 * M + 1, 6 * M, DAY, i64::MAX]);

@@ -246,42 +246,31 @@ impl ReplayInput {
         scratch.index.clear();
         let mut current: Option<(i64, i64)> = None;
         let mut replayed = 0usize;
-        {
-            // The index in `seen` of the last event's session: consecutive events are
-            // mostly of one recorded session.
-            let mut last_k = usize::MAX;
-            for (t, s) in self.events_of(user) {
-                match &mut current {
-                    Some((_, last)) if t.saturating_sub(*last) <= timeout_ms => *last = t,
-                    _ => {
-                        if let Some((first, last)) = current {
-                            scratch.close(first, last);
-                        }
-                        current = Some((t, t));
-                        replayed += 1;
+        for (t, s) in self.events_of(user) {
+            match &mut current {
+                Some((_, last)) if t.saturating_sub(*last) <= timeout_ms => *last = t,
+                _ => {
+                    if let Some((first, last)) = current {
+                        scratch.close(first, last);
                     }
+                    current = Some((t, t));
+                    replayed += 1;
                 }
-                let r = replayed;
-                let k = if scratch.seen.get(last_k).is_some_and(|x| x.0 == s) {
-                    Some(last_k)
-                } else {
-                    scratch.index.find(s)
-                };
-                match k {
-                    None => {
-                        last_k = scratch.seen.len();
-                        scratch.index.insert(s, last_k);
-                        scratch.seen.push((s, r, false, false));
-                        scratch.members.push(last_k);
-                    }
-                    Some(k) => {
-                        last_k = k;
-                        let entry = &mut scratch.seen[k];
-                        if entry.1 != r {
-                            entry.1 = r;
-                            entry.2 = true;
-                            scratch.members.push(k);
-                        }
+            }
+            let r = replayed;
+            match scratch.index.find(s) {
+                None => {
+                    let k = scratch.seen.len();
+                    scratch.index.insert(s, k);
+                    scratch.seen.push((s, r, false, false));
+                    scratch.members.push(k);
+                }
+                Some(k) => {
+                    let entry = &mut scratch.seen[k];
+                    if entry.1 != r {
+                        entry.1 = r;
+                        entry.2 = true;
+                        scratch.members.push(k);
                     }
                 }
             }
