@@ -70,7 +70,8 @@ if [[ "$DUCKDB" == 1 ]] && ! "$PY" -c 'import duckdb' 2>/dev/null; then
     target/bench/duckdb-venv/bin/pip install -q duckdb
 fi
 
-bytes=$(stat -c %s "$BENCH_FILE")
+# -L: the size of the file itself when BENCH_FILE is a symbolic link to it
+bytes=$(stat -L -c %s "$BENCH_FILE")
 echo "== warming the page cache" >&2
 cat "$BENCH_FILE" >/dev/null
 lines=$(wc -l <"$BENCH_FILE")

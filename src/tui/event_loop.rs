@@ -153,9 +153,21 @@ pub fn run_with(
                     .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string()))
             })
             .unwrap_or_else(|| "unknown".to_string());
+        // Where the time went: the complete analysis started once the last event was in
+        // the store, so its start is when loading ended.
+        let phases = app
+            .last_analysis()
+            .map(|(at, analysis)| {
+                format!(
+                    " (loaded at {:.3} s, analysed in {:.3} s)",
+                    at.saturating_duration_since(started).as_secs_f64(),
+                    analysis.as_secs_f64()
+                )
+            })
+            .unwrap_or_default();
         writeln!(
             stderr,
-            "streamscope: read, analysed and drawn {} events in {:.3} s; peak RSS {peak}",
+            "streamscope: read, analysed and drawn {} events in {:.3} s{phases}; peak RSS {peak}",
             app.model.store.events().len(),
             took.as_secs_f64()
         )?;

@@ -726,6 +726,15 @@ impl App {
             .is_some_and(|t| t < predicted.max(PARTIAL_WORTH_AFTER))
     }
 
+    /// When the current analysis' job started and how long it took (`None` before the
+    /// first one): the benchmark's line of [`crate::tui`]'s `STREAMSCOPE_EXIT_WHEN_LOADED`.
+    #[must_use]
+    pub fn last_analysis(&self) -> Option<(Instant, Duration)> {
+        self.schedule
+            .last_start
+            .map(|t| (t, self.schedule.last_took))
+    }
+
     /// Applies everything received and analyses the store on this thread (tests, and
     /// inputs small enough not to need a worker).
     pub fn analyse_now(&mut self) {
