@@ -2,8 +2,9 @@
 //!
 //! Multi-gigabyte exports hold millions of events, so an event is never kept as a
 //! `serde_json::Value`. The decoder extracts only what the session model needs
-//! (`SESSION-MODEL.md` §1) into a 40-byte record; strings are interned once in
-//! [`Strings`] and referenced by [`Sym`]. The raw JSON text of an event is found
+//! (`SESSION-MODEL.md` §1) into a 32-byte record; strings are interned once in
+//! [`Strings`] and referenced by [`Sym`], and an event's three ids by the number of their
+//! combination ([`IdTable`]). The raw JSON text of an event is found
 //! again through its [`RawLoc`] when a view needs to show it.
 //!
 //! Input order is the record's index in the store: it only breaks ties.
@@ -189,6 +190,87 @@ impl Numbering {
     }
 }
 
+/// The three ids of an event that say whose it is: `user_id` when it is a non-empty
+/// string, `device_id` when it is a non-empty string, and `amplitude_id` (its decimal
+/// text when it was an integer) when present; [`Sym::NONE`] for each one absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ids {
+    /// `user_id`.
+    pub user_id: Sym,
+    /// `device_id`.
+    pub device_id: Sym,
+    /// `amplitude_id`.
+    pub amplitude_id: Sym,
+}
+
+impl Ids {
+    /// No id at all (number 0 of every [`IdTable`]).
+    pub const NONE: Ids = Ids {
+        user_id: Sym::NONE,
+        device_id: Sym::NONE,
+        amplitude_id: Sym::NONE,
+    };
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+/// The combinations of [`Ids`] of a store's events, numbered: what [`EventRec::ids`]
+/// holds. Events come in far fewer combinations of ids than there are events (a user's
+/// events nearly all carry the same device and Amplitude id), so one number per event in
+/// place of three symbols keeps the record at 32 bytes.
+///
+/// Equal numbers mean equal ids; the same ids may have more than one number. Each decoder
+/// numbers the combinations it meets, remembering at most [`crate::decode`]'s cache of
+/// them (so input with a new device on every event costs no more than a table entry an
+/// event), and the store takes each decoder's new combinations as they come, without
+/// looking for them among the others: neither keeps a map of every combination. Number 0
+/// is [`Ids::NONE`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdTable(Vec<Ids>);
+
+impl Default for IdTable {
+    fn default() -> Self {
+        Self(vec![Ids::NONE])
+    }
+}
+
+impl IdTable {
+    /// Numbers `ids` (a number of their own, even if they have one already).
+    pub fn push(&mut self, ids: Ids) -> u32 {
+        self.0.push(ids);
+        u32::try_from(self.0.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// The ids numbered `n` ([`Ids::NONE`] for a number not given).
+    #[must_use]
+    #[inline]
+    pub fn get(&self, n: u32) -> Ids {
+        self.0.get(n as usize).copied().unwrap_or(Ids::NONE)
+    }
+
+    /// How many numbers are given ([`Ids::NONE`]'s included).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether only [`Ids::NONE`] has a number.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.len() <= 1
+    }
+
+    /// The ids of numbers `first..`, in order.
+    #[must_use]
+    pub fn ids_from(&self, first: usize) -> &[Ids] {
+        self.0.get(first..).unwrap_or(&[])
+    }
+}
+
 /// The distinct `user_properties` values seen, numbered in order of first sight, each
 /// kept as its value hash ([`crate::json::value_hash`]): what [`EventRec::user_props`]
 /// numbers. Numbers go up to 2^31 - 1 (the record keeps a flag beside them); past that
@@ -259,11 +341,12 @@ const NEAR_MIN: i32 = -(1 << 30);
 /// The largest far session id number.
 const FAR_MAX: u32 = NEAR_MIN.abs_diff(FAR_FIRST) - 1;
 
-/// One accepted event, as the session model sees it: 40 bytes (2M events, 80 MB).
+/// One accepted event, as the session model sees it: 32 bytes (2M events, 64 MB).
 ///
 /// The session id is kept as the event's distance from its session's start, and the
 /// `user_properties` value as a number the store gives each distinct value: that is
-/// what took the record from 48 bytes to 40 without losing anything. A session id more
+/// what took the record from 48 bytes to 40 without losing anything; its three ids as
+/// the number of their combination ([`IdTable`]) took it to 32. A session id more
 /// than ~24 days before its event's time or ~12 days after it (an endless session, an id
 /// in seconds or a counter instead of a time in ms) is numbered instead, among the
 /// store's distinct far ids ([`FarSessions`]): one lookup in a vector to read it back.
@@ -287,12 +370,9 @@ pub struct EventRec {
     pub user_props: u32,
     /// `event_type`.
     pub event_type: Sym,
-    /// `user_id` when it is a non-empty string.
-    pub user_id: Sym,
-    /// `device_id` when it is a non-empty string.
-    pub device_id: Sym,
-    /// `amplitude_id` (its decimal text when it was an integer) when present.
-    pub amplitude_id: Sym,
+    /// The number of its [`Ids`] in the [`IdTable`] of the store (or of the decoder, in a
+    /// batch not yet appended).
+    pub ids: u32,
 }
 
 /// An event's session as its record holds it ([`EventRec::session`]).
@@ -411,9 +491,7 @@ impl EventRec {
             session: SESSION_NONE,
             user_props: 0,
             event_type: Sym::NONE,
-            user_id: Sym::NONE,
-            device_id: Sym::NONE,
-            amplitude_id: Sym::NONE,
+            ids: 0,
         }
     }
 
@@ -672,7 +750,7 @@ mod tests {
 
     #[test]
     fn a_record_is_compact() {
-        assert_eq!(std::mem::size_of::<EventRec>(), 40);
+        assert_eq!(std::mem::size_of::<EventRec>(), 32);
     }
 
     /// The session id read back is the one set, near the event's time or far from it;

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use crate::decode::{Batch, KEEP_DETAILS, Reject, RejectCounts, Warning};
 use crate::event::{
-    EventRec, FarSessions, PropsTable, RawLoc, SKIP_PROPS_SYNC, SessionOf, Strings, Sym,
+    EventRec, FarSessions, IdTable, Ids, PropsTable, RawLoc, SKIP_PROPS_SYNC, SessionOf, Strings,
+    Sym,
 };
 use crate::index::EventIx;
 use crate::index::SourceIx;
@@ -193,6 +194,14 @@ pub enum LoadEvent {
     },
 }
 
+/// One decoder's numbers → the store's ([`EventStore::append`]).
+#[derive(Default, Debug, Clone)]
+struct Remap {
+    syms: Vec<Sym>,
+    props: Vec<u32>,
+    ids: Vec<u32>,
+}
+
 /// All accepted events with their strings, sources and the record of what was rejected.
 #[derive(Default, Debug, Clone)]
 pub struct EventStore {
@@ -203,6 +212,8 @@ pub struct EventStore {
     far_sessions: FarSessions,
     /// The distinct `user_properties` values, by the numbers the events hold.
     props: PropsTable,
+    /// The events' ids, by the numbers the events hold.
+    ids: IdTable,
     raw: RawLocs,
     /// Raw locations of single events found after loading without them (see
     /// [`EventStore::add_raw`]).
@@ -222,9 +233,9 @@ pub struct EventStore {
     pub warning_count: u64,
     /// Bumped by every change, so views know when to recompute.
     pub generation: u64,
-    /// Per decoder table: its local symbols → the store's, and its local
-    /// `user_properties` numbers → the store's.
-    remaps: rustc_hash::FxHashMap<u32, (Vec<Sym>, Vec<u32>)>,
+    /// Per decoder table: its local symbols, `user_properties` numbers and id numbers →
+    /// the store's.
+    remaps: rustc_hash::FxHashMap<u32, Remap>,
     /// Bumped by [`EventStore::clear_events`]: a copy with another count is no prefix.
     clears: u64,
 }
@@ -271,6 +282,19 @@ impl EventStore {
     #[must_use]
     pub fn props_are_empty(&self, id: u32) -> bool {
         self.props.hash(id) == Some(crate::json::empty_object_hash())
+    }
+
+    /// The ids of an event of this store.
+    #[must_use]
+    #[inline]
+    pub fn ids(&self, e: &EventRec) -> Ids {
+        self.ids.get(e.ids)
+    }
+
+    /// The events' ids, by the numbers the events hold ([`EventRec::ids`]).
+    #[must_use]
+    pub fn id_table(&self) -> &IdTable {
+        &self.ids
     }
 
     /// Event `i`'s session id, or `None` when it is out of session.
@@ -419,6 +443,7 @@ impl EventStore {
             || self.raw.len() > newer.raw.len()
             || k > newer.strings.len()
             || self.props.len() > newer.props.len()
+            || self.ids.len() > newer.ids.len()
             || !self.far_sessions.is_prefix_of(&newer.far_sessions)
         {
             return false;
@@ -432,6 +457,9 @@ impl EventStore {
         for &hash in newer.props.hashes_from(self.props.len()) {
             self.props.id(hash);
         }
+        for &ids in newer.ids.ids_from(self.ids.len()) {
+            self.ids.push(ids);
+        }
         self.raw.extend_from(&newer.raw, self.raw.len());
         self.sources.clone_from(&newer.sources);
         self.rejects.clone_from(&newer.rejects);
@@ -444,7 +472,11 @@ impl EventStore {
 
     /// Merges a batch: re-interns its strings and numbers its lines.
     pub fn append(&mut self, source: SourceIx, batch: Batch, line_base: u64) {
-        let (remap, props_remap) = self.remaps.entry(batch.dict.table).or_default();
+        let Remap {
+            syms: remap,
+            props: props_remap,
+            ids: ids_remap,
+        } = self.remaps.entry(batch.dict.table).or_default();
         // Batches of one decoder arrive in the order they were sealed.
         debug_assert_eq!(remap.len(), batch.dict.base as usize);
         remap.resize(batch.dict.base as usize, Sym::NONE);
@@ -456,7 +488,21 @@ impl EventStore {
         for &hash in &batch.dict.props {
             props_remap.push(self.props.id(hash).0);
         }
-        let (remap, props_remap) = (&*remap, &*props_remap);
+        let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
+        // A decoder's number 0 is no ids, as the store's; it is never sent.
+        if ids_remap.is_empty() {
+            ids_remap.push(0);
+        }
+        debug_assert_eq!(ids_remap.len(), batch.dict.ids_base as usize);
+        ids_remap.resize(batch.dict.ids_base as usize, 0);
+        for ids in &batch.dict.ids {
+            ids_remap.push(self.ids.push(Ids {
+                user_id: map(ids.user_id),
+                device_id: map(ids.device_id),
+                amplitude_id: map(ids.amplitude_id),
+            }));
+        }
+        let (remap, props_remap, ids_remap) = (&*remap, &*props_remap, &*ids_remap);
         let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
         let map_props = |id: u32| props_remap.get(id as usize).copied().unwrap_or(0);
         let accepted = batch.events.len() as u64;
@@ -465,9 +511,7 @@ impl EventStore {
         self.events.reserve(batch.events.len());
         for (k, mut e) in batch.events.into_iter().enumerate() {
             e.event_type = map(e.event_type);
-            e.user_id = map(e.user_id);
-            e.device_id = map(e.device_id);
-            e.amplitude_id = map(e.amplitude_id);
+            e.ids = ids_remap.get(e.ids as usize).copied().unwrap_or(0);
             e.user_props = (map_props(e.props_id()) << 1) | (e.user_props & SKIP_PROPS_SYNC);
             if matches!(e.session(), SessionOf::Far(_) | SessionOf::ByEvent) {
                 let index = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -574,7 +618,10 @@ mod tests {
             store.append(src, batch, base);
         }
         assert_eq!(store.events().len(), 2);
-        assert_eq!(store.events()[0].user_id, store.events()[1].user_id);
+        assert_eq!(
+            store.ids(&store.events()[0]).user_id,
+            store.ids(&store.events()[1]).user_id
+        );
         assert_eq!(store.strings.get(store.events()[1].event_type), "y");
         let lines: Vec<u64> = store.rejects.iter().map(|r| r.loc.line).collect();
         assert_eq!(lines, [2, 4]);
@@ -594,8 +641,6 @@ mod tests {
     fn session_ids_and_properties_survive_the_merge_of_two_decoders() {
         const FAR: i64 = 40 * 86_400_000;
         let mut store = EventStore::new();
-        store.add_source("a.ndjson");
-        let (mut first, mut second) = (Decoder::new(false), Decoder::new(false));
         // (decoder, time, session id, user_properties)
         let events: &[(u8, i64, Option<i64>, &str)] = &[
             (1, 1_000, Some(1_000), r#"{"plan":"pro"}"#),
@@ -607,24 +652,17 @@ mod tests {
             (2, i64::MAX, Some(i64::MIN + 1), r#"{"plan":"pro"}"#),
         ];
         // Three batches: decoder 1, decoder 2, then each again.
-        for part in [&events[..2], &events[2..5], &events[5..]] {
-            for dec_no in [1, 2] {
-                let lines: Vec<String> = part
-                    .iter()
-                    .filter(|e| e.0 == dec_no)
-                    .map(|&(_, time, session, props)| {
-                        format!(
-                            r#"{{"event_type":"a","user_id":"u","time":{time},"session_id":{},"user_properties":{props}}}"#,
-                            session.unwrap_or(-1)
-                        )
-                    })
-                    .collect();
-                if !lines.is_empty() {
-                    let dec = if dec_no == 1 { &mut first } else { &mut second };
-                    load(&mut store, dec, &lines);
-                }
-            }
-        }
+        load_by_two_decoders(
+            &mut store,
+            &[&events[..2], &events[2..5], &events[5..]],
+            |e| e.0,
+            |&(_, time, session, props)| {
+                format!(
+                    r#"{{"event_type":"a","user_id":"u","time":{time},"session_id":{},"user_properties":{props}}}"#,
+                    session.unwrap_or(-1)
+                )
+            },
+        );
         assert_eq!(store.events().len(), events.len());
         let mut by_time: Vec<(i64, EventIx)> = (0..events.len())
             .map(|i| (store.events()[i].time, EventIx::from_usize(i)))
@@ -650,6 +688,102 @@ mod tests {
         assert_eq!(store.far_sessions().numbered(), 4);
     }
 
+    /// Each event's ids are one number of the store's: merged from two decoders (two
+    /// numberings, each meeting the combinations in its own order), every event reads
+    /// back its own ids, and equal numbers mean equal ids.
+    #[test]
+    fn ids_survive_the_merge_of_two_decoders() {
+        let mut store = EventStore::new();
+        // (decoder, user_id, device_id, amplitude_id): `None` leaves the field out.
+        type Row = (
+            u8,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let rows: &[Row] = &[
+            (1, Some("u1"), Some("d1"), Some("7")),
+            (1, Some("u1"), Some("d1"), Some("9")),
+            (1, Some("u1"), Some("d1"), Some("7")),
+            (2, Some("u2"), Some("d1"), None),
+            (2, Some("u1"), Some("d1"), Some("7")),
+            (1, None, Some("d1"), None),
+            (2, None, Some("d1"), None),
+            (1, Some("u1"), Some("d2"), Some("7")),
+            (2, Some("u1"), Some("d1"), Some("\"7\"")),
+            (1, Some("u2"), Some("d1"), None),
+            (2, None, None, Some("8")),
+            (1, Some("u1"), Some("d1"), Some("7")),
+        ];
+        let text = |v: &str| v.trim_matches('"').to_string();
+        let want = load_by_two_decoders(
+            &mut store,
+            &[&rows[..5], &rows[5..9], &rows[9..]],
+            |r| r.0,
+            |&(_, user, device, amplitude)| {
+                let mut fields = String::new();
+                if let Some(u) = user {
+                    fields += &format!(r#","user_id":"{u}""#);
+                }
+                if let Some(d) = device {
+                    fields += &format!(r#","device_id":"{d}""#);
+                }
+                if let Some(a) = amplitude {
+                    fields += &format!(r#","amplitude_id":{a}"#);
+                }
+                format!(r#"{{"event_type":"a","time":1{fields}}}"#)
+            },
+        );
+        assert_eq!(store.events().len(), want.len());
+        let read = |e: &EventRec| {
+            let ids = store.ids(e);
+            let get = |s: Sym| s.is_some().then(|| store.strings.get(s).to_string());
+            (get(ids.user_id), get(ids.device_id), get(ids.amplitude_id))
+        };
+        let given = |r: &Row| (r.1.map(text), r.2.map(text), r.3.map(text));
+        for (e, row) in store.events().iter().zip(&want) {
+            assert_eq!(read(e), given(row), "{row:?}");
+            for (other, other_row) in store.events().iter().zip(&want) {
+                if e.ids == other.ids {
+                    assert_eq!(
+                        given(row),
+                        given(other_row),
+                        "{row:?} against {other_row:?}"
+                    );
+                }
+            }
+        }
+        // Decoder 1 meets five combinations, decoder 2 four (an integer Amplitude id and
+        // the string of its digits are one id); each has at most two numbers (see
+        // `Decoder::number_ids`), and number 0 is no ids.
+        assert!(store.id_table().len() <= 1 + 2 * (5 + 4));
+    }
+
+    /// Loads `parts` in turn into `store` (given a source here), each as a batch of
+    /// decoder 1's rows and then one of decoder 2's (`decoder_of`), each row as the line
+    /// `line` makes of it; returns the rows in the store's order.
+    fn load_by_two_decoders<'r, R>(
+        store: &mut EventStore,
+        parts: &[&'r [R]],
+        decoder_of: impl Fn(&R) -> u8,
+        line: impl Fn(&R) -> String,
+    ) -> Vec<&'r R> {
+        store.add_source("a.ndjson");
+        let mut decoders = [Decoder::new(false), Decoder::new(false)];
+        let mut order = Vec::new();
+        for part in parts {
+            for (dec_no, dec) in (1..).zip(&mut decoders) {
+                let rows: Vec<&R> = part.iter().filter(|r| decoder_of(r) == dec_no).collect();
+                if !rows.is_empty() {
+                    let lines: Vec<String> = rows.iter().map(|r| line(r)).collect();
+                    load(store, dec, &lines);
+                    order.extend(rows);
+                }
+            }
+        }
+        order
+    }
+
     /// Appends `lines` to `store` as one batch of source 0.
     fn load(store: &mut EventStore, dec: &mut Decoder, lines: &[String]) {
         let mut batch = Batch::default();
@@ -672,6 +806,7 @@ mod tests {
         assert_eq!(a.events(), b.events());
         assert_eq!(a.far_sessions, b.far_sessions);
         assert_eq!(a.props.hashes_from(0), b.props.hashes_from(0));
+        assert_eq!(a.ids, b.ids);
         assert_eq!(a.raw, b.raw);
         assert!(a.strings.iter().eq(b.strings.iter()));
         assert_eq!(a.generation, b.generation);
@@ -688,9 +823,11 @@ mod tests {
         // Every fourth session id too far from its time for the record to hold.
         let line = |i: usize| {
             format!(
-                r#"{{"event_type":"e{}","user_id":"u{}","time":{i},"session_id":{},"user_properties":{{"p":{}}}}}"#,
+                r#"{{"event_type":"e{}","user_id":"u{}","device_id":"d{}","time":{i},"session_id":{},"user_properties":{{"p":{}}}}}"#,
                 i % 7,
                 i % 3,
+                // New combinations of ids in each load.
+                i / 8,
                 if i.is_multiple_of(4) {
                     9_000_000_000_000_i64
                 } else {

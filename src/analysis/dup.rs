@@ -11,18 +11,19 @@
 use rayon::prelude::*;
 
 use super::DEDUP_WINDOW_MS;
-use crate::event::{EventRec, Sym};
+use crate::event::{EventRec, IdTable, Sym};
 use crate::index::EventIx;
 
-/// One bit per event index: set for duplicates.
-pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
+/// One bit per event index: set for duplicates. `ids` are the events' ids.
+pub(super) fn find(events: &[EventRec], ids: &IdTable) -> Vec<u64> {
+    let device = |e: &EventRec| ids.get(e.ids).device_id;
     let mut bits = vec![0u64; events.len().div_ceil(64)];
     // Pre-filter: only events whose hash bucket holds two or more keyed events can be
     // duplicates (equal keys share a mix, so a bucket). Two bitsets find those buckets;
     // then only their events (a few percent) are collected and sorted.
     let mix_of = |e: &EventRec| {
         e.dedup_key()
-            .map(|key| key ^ u64::from(e.device_id.0).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .map(|key| key ^ u64::from(device(e).0).wrapping_mul(0x9E37_79B9_7F4A_7C15))
     };
     let bits_log2 = (events.len().max(1) * 8)
         .next_power_of_two()
@@ -61,7 +62,7 @@ pub(super) fn find(events: &[EventRec]) -> Vec<u64> {
         seen.clear();
         for &(_, i) in &*run {
             let e = &events[i];
-            let full = (e.device_id, e.dedup);
+            let full = (device(e), e.dedup);
             match seen.iter_mut().find(|(k, _)| *k == full) {
                 Some((_, last)) => {
                     if e.time.saturating_sub(*last) <= DEDUP_WINDOW_MS {

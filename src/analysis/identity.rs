@@ -10,7 +10,7 @@
 use rustc_hash::FxHashSet;
 
 use super::{Analysis, KeyKind};
-use crate::event::{EventRec, Sym};
+use crate::event::{EventRec, IdTable, Sym};
 use crate::fmt::sanitize;
 use crate::index::UserIx;
 use crate::store::EventStore;
@@ -90,30 +90,39 @@ pub(super) struct IdentityBuilder {
     identity: Identity,
     /// Indexes of the user, Amplitude and device id lists once they are long.
     indexes: [FxHashSet<Sym>; 3],
+    /// The number of the last ids taken in ([`EventRec::ids`]; 0, no ids, before the
+    /// first): a user's events nearly all carry the same ones.
+    last: u32,
 }
 
 impl IdentityBuilder {
     /// Forgets every id, keeping the room.
     pub(super) fn clear(&mut self) {
         self.identity.clear();
+        self.last = 0;
         // Most users never fill an index: nothing to clear.
         for index in self.indexes.iter_mut().filter(|i| !i.is_empty()) {
             index.clear();
         }
     }
 
-    /// Takes in the ids of the user's next event.
+    /// Takes in the ids of the user's next event, `e` of the store whose ids are `table`.
     #[inline]
-    pub(super) fn add(&mut self, e: &EventRec) {
+    pub(super) fn add(&mut self, e: &EventRec, table: &IdTable) {
+        if e.ids == self.last {
+            return;
+        }
+        self.last = e.ids;
+        let ids = table.get(e.ids);
         let Identity {
             user_ids,
             amplitude_ids,
             device_ids,
         } = &mut self.identity;
         let [users, amplitudes, devices] = &mut self.indexes;
-        push_new(user_ids, users, e.user_id);
-        push_new(amplitude_ids, amplitudes, e.amplitude_id);
-        push_new(device_ids, devices, e.device_id);
+        push_new(user_ids, users, ids.user_id);
+        push_new(amplitude_ids, amplitudes, ids.amplitude_id);
+        push_new(device_ids, devices, ids.device_id);
     }
 
     /// The ids in one allocation.
@@ -324,7 +333,7 @@ impl Analysis {
                 if best == Some(IdField::UserId) {
                     break;
                 }
-                let ev = &events[e];
+                let ev = store.ids(&events[e]);
                 let field = if ev.user_id == sym {
                     IdField::UserId
                 } else if ev.amplitude_id == sym {

@@ -344,7 +344,10 @@ impl Analysis {
                 ranges,
             },
             duplicate_bits,
-        ) = rayon::join(|| users::group(store), || dup::find(events));
+        ) = rayon::join(
+            || users::group(store),
+            || dup::find(events, store.id_table()),
+        );
         let sessions::Sessions {
             sessions,
             pos_session,
@@ -362,6 +365,7 @@ impl Analysis {
                     opened: store.strings.lookup(LIFECYCLE_OPENED),
                 },
                 far_sessions: store.far_sessions(),
+                ids: store.id_table(),
             },
             rules,
         );

@@ -13,7 +13,7 @@ use super::identity::{Identities, IdentityBuilder, PackedIdentity};
 use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
-use crate::event::{EventRec, FarSessions, Sym};
+use crate::event::{EventRec, FarSessions, IdTable, Sym};
 use crate::index::{EventIx, IxRange, Pos, SessionIx, UserIx};
 
 pub(super) struct Sessions {
@@ -34,6 +34,8 @@ pub(super) struct Inputs<'a> {
     pub lifecycle: Lifecycle,
     /// The session ids the event records do not hold.
     pub far_sessions: &'a FarSessions,
+    /// The events' ids, by the numbers they hold.
+    pub ids: &'a IdTable,
 }
 
 /// The symbols of the lifecycle event types (`None`: not in the input).
@@ -141,6 +143,7 @@ fn user_sessions(
         duplicates,
         lifecycle,
         far_sessions,
+        ids,
     } = *inputs;
     let gap = rules.gap_ms;
     // Between the user's Application Backgrounded and next Application Opened.
@@ -149,7 +152,7 @@ fn user_sessions(
     let mut accs: Vec<Acc> = Vec::new();
     let mut last: Option<(i64, u32)> = None;
     for (p, (&i, e)) in positions.iter().zip(events).enumerate() {
-        identity.add(e);
+        identity.add(e, ids);
         let class = classes
             .get(e.event_type.idx())
             .copied()

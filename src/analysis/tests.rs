@@ -927,7 +927,7 @@ proptest! {
         for u in a.user_ixs() {
             let mut want: [Vec<Sym>; 3] = Default::default();
             for &e in a.user_events(u) {
-                let e = &events[e];
+                let e = store.ids(&events[e]);
                 for (list, sym) in want.iter_mut().zip([e.user_id, e.amplitude_id, e.device_id]) {
                     if sym.is_some() && !list.contains(&sym) {
                         list.push(sym);

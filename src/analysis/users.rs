@@ -9,7 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::{KeyKind, UserKey};
-use crate::event::{EventRec, Sym};
+use crate::event::{EventRec, IdTable, Ids, Sym};
 use crate::index::{EventIx, IxRange, Pos};
 use crate::store::EventStore;
 
@@ -52,11 +52,11 @@ impl KeyTable {
     }
 }
 
-fn direct_key(e: &EventRec) -> Option<(KeyKind, Sym)> {
-    if e.amplitude_id.is_some() {
-        Some((KeyKind::AmplitudeId, e.amplitude_id))
-    } else if e.user_id.is_some() {
-        Some((KeyKind::UserId, e.user_id))
+fn direct_key(ids: Ids) -> Option<(KeyKind, Sym)> {
+    if ids.amplitude_id.is_some() {
+        Some((KeyKind::AmplitudeId, ids.amplitude_id))
+    } else if ids.user_id.is_some() {
+        Some((KeyKind::UserId, ids.user_id))
     } else {
         None
     }
@@ -64,12 +64,13 @@ fn direct_key(e: &EventRec) -> Option<(KeyKind, Sym)> {
 
 pub(super) fn group(store: &EventStore) -> Grouping {
     let events = store.events();
+    let ids = store.id_table();
     let mut table = KeyTable::new(store.strings.len());
     let mut key_of: Vec<u32> = events
         .iter()
-        .map(|e| direct_key(e).map_or(PENDING, |(kind, sym)| table.id(kind, sym)))
+        .map(|e| direct_key(ids.get(e.ids)).map_or(PENDING, |(kind, sym)| table.id(kind, sym)))
         .collect();
-    resolve_anonymous(events, &mut key_of, &mut table);
+    resolve_anonymous(events, ids, &mut key_of, &mut table);
 
     // Order keys by (kind, id text) so output does not depend on input order. Each key is
     // sorted with the first eight bytes of its text beside it, so that most comparisons
@@ -154,7 +155,7 @@ pub(super) fn group(store: &EventStore) -> Grouping {
 
 /// §2 rule 3: an anonymous event on device D joins the last user seen on D at or before
 /// its time, else the first one after it, else the device itself.
-fn resolve_anonymous(events: &[EventRec], key_of: &mut [u32], table: &mut KeyTable) {
+fn resolve_anonymous(events: &[EventRec], ids: &IdTable, key_of: &mut [u32], table: &mut KeyTable) {
     if !key_of.contains(&PENDING) {
         return;
     }
@@ -162,15 +163,16 @@ fn resolve_anonymous(events: &[EventRec], key_of: &mut [u32], table: &mut KeyTab
     let mut known: Vec<(Sym, i64, u32)> = events
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.device_id.is_some() && e.user_id.is_some())
-        .map(|(i, e)| (e.device_id, e.time, u32::try_from(i).unwrap_or(u32::MAX)))
+        .map(|(i, e)| (i, e, ids.get(e.ids)))
+        .filter(|(_, _, ids)| ids.device_id.is_some() && ids.user_id.is_some())
+        .map(|(i, e, ids)| (ids.device_id, e.time, u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
     known.par_sort_unstable();
     for (i, e) in events.iter().enumerate() {
         if key_of[i] != PENDING {
             continue;
         }
-        let device = e.device_id;
+        let device = ids.get(e.ids).device_id;
         let lo = known.partition_point(|&(d, _, _)| d < device);
         let hi = known.partition_point(|&(d, _, _)| d <= device);
         let on_device = &known[lo..hi];

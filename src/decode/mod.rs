@@ -28,8 +28,8 @@ use std::ops::{AddAssign, Index, IndexMut};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::event::{
-    EventRec, FarSessions, Location, NO_DEDUP, NO_SESSION_ID, PropsTable, RawLoc, Step, Strings,
-    Sym,
+    EventRec, FarSessions, Ids, Location, NO_DEDUP, NO_SESSION_ID, PropsTable, RawLoc, Step,
+    Strings, Sym,
 };
 use crate::json::{self, KeyMemo, Kind, ScanError, Scanner, Span};
 use time::DayMemo;
@@ -269,6 +269,10 @@ pub struct Dict {
     pub props_base: u32,
     /// The value hashes of `user_properties` numbers `props_base..`, in order.
     pub props: Vec<u64>,
+    /// The decoder-local number of `ids[0]` ([`EventRec::ids`]).
+    pub ids_base: u32,
+    /// The ids of local numbers `ids_base..`, in order (local symbols).
+    pub ids: Vec<Ids>,
 }
 
 impl Dict {
@@ -369,6 +373,8 @@ pub struct Decoder {
     props: PropsTable,
     /// How many of `props` were sent with sealed batches.
     props_sent: usize,
+    /// The events' ids, numbered in this decoder's symbols.
+    ids: IdNumbers,
     /// Whether offsets in the text being decoded are offsets in the source (false inside
     /// a legacy body's `e` parameter, which is decoded from a copy).
     in_source: bool,
@@ -385,6 +391,68 @@ pub struct Decoder {
 /// The `user_properties` cache is cleared when it grows past this many texts.
 const PROPS_CACHE_MAX: usize = 1 << 16;
 
+/// [`IdNumbers`] forgets the combinations it numbered when it has met this many.
+const IDS_CACHE_MAX: usize = 1 << 16;
+
+/// A decoder's numbers for the combinations of ids of its events ([`EventRec::ids`],
+/// [`crate::event::IdTable`]): 0 is no ids; every other number is given once, to the
+/// combination met then. The combinations met are remembered, up to [`IDS_CACHE_MAX`],
+/// so that the same ids get the same number; past that they are forgotten and numbered
+/// anew (equal numbers still mean equal ids). An input with a new device on every event
+/// thus costs a bounded map, not one that grows with the input.
+struct IdNumbers {
+    known: rustc_hash::FxHashMap<Ids, u32>,
+    /// The next number to give.
+    next: u32,
+    /// The first number not yet sent with a sealed batch.
+    sent: u32,
+    /// The ids of numbers `sent..next`.
+    new: Vec<Ids>,
+}
+
+impl Default for IdNumbers {
+    fn default() -> Self {
+        Self {
+            known: rustc_hash::FxHashMap::default(),
+            next: 1,
+            sent: 1,
+            new: Vec::new(),
+        }
+    }
+}
+
+impl IdNumbers {
+    /// The number of `ids`.
+    fn number(&mut self, ids: Ids) -> u32 {
+        if let Some(&n) = self.known.get(&ids) {
+            return n;
+        }
+        if self.known.len() >= IDS_CACHE_MAX {
+            self.known.clear();
+        }
+        let n = self.unremembered(ids);
+        self.known.insert(ids, n);
+        n
+    }
+
+    /// A new number for `ids`, not remembered.
+    fn unremembered(&mut self, ids: Ids) -> u32 {
+        let n = self.next;
+        self.next = n.saturating_add(1);
+        self.new.push(ids);
+        n
+    }
+
+    /// The ids of number `n`, not yet sent with a batch (tests).
+    #[cfg(test)]
+    pub(crate) fn unsent(&self, n: u32) -> Ids {
+        match n.checked_sub(self.sent) {
+            Some(i) => self.new[i as usize],
+            None => Ids::NONE,
+        }
+    }
+}
+
 /// The device and integer amplitude ids last seen with a user. Matching them first skips
 /// the hash tables (and their cache misses) for most events; a mismatch falls back to them,
 /// so the symbols are the same either way.
@@ -394,6 +462,11 @@ struct LastIds {
     amplitude: Sym,
     /// The integer value of `amplitude` (meaningful when `amplitude` is some).
     amplitude_int: i64,
+    /// The user's last event's device and Amplitude ids, and the number of the three
+    /// ([`IdNumbers`]); `ids_number` is 0 before the user's first event.
+    ids_device: Sym,
+    ids_amplitude: Sym,
+    ids_number: u32,
 }
 
 impl Default for LastIds {
@@ -402,6 +475,9 @@ impl Default for LastIds {
             device: Sym::NONE,
             amplitude: Sym::NONE,
             amplitude_int: 0,
+            ids_device: Sym::NONE,
+            ids_amplitude: Sym::NONE,
+            ids_number: 0,
         }
     }
 }
@@ -549,6 +625,7 @@ impl Decoder {
                 t
             },
             props_sent: 0,
+            ids: IdNumbers::default(),
             in_source: true,
             props_new: false,
             keys: KeyMemo::default(),
@@ -566,9 +643,48 @@ impl Decoder {
             new: self.strings.iter_from(self.sent).map(Into::into).collect(),
             props_base: u32::try_from(self.props_sent).unwrap_or(u32::MAX),
             props: self.props.hashes_from(self.props_sent).to_vec(),
+            ids_base: self.ids.sent,
+            ids: std::mem::take(&mut self.ids.new),
         };
         self.sent = self.strings.len();
         self.props_sent = self.props.len();
+        self.ids.sent = self.ids.next;
+    }
+
+    /// The number of an accepted event's `ids` ([`IdNumbers`]): the one of the user's
+    /// last event when the ids are the same (nearly always), without a lookup. Ids with
+    /// a symbol interned by this event (from `fresh_from` on) cannot have been met: they
+    /// get a number without a lookup, and are not remembered (the next event with them
+    /// gives them another, remembered one). So an input with a new device on every event
+    /// costs no lookups, and any other one a table entry more for each combination.
+    fn number_ids(&mut self, ids: Ids, fresh_from: usize) -> u32 {
+        let fresh = [ids.user_id, ids.device_id, ids.amplitude_id]
+            .iter()
+            .any(|s| s.is_some() && s.idx() >= fresh_from);
+        if ids.user_id.is_some()
+            && let Some(entry) = self.last_ids.get_mut(ids.user_id.idx())
+        {
+            if entry.ids_number != 0
+                && entry.ids_device == ids.device_id
+                && entry.ids_amplitude == ids.amplitude_id
+            {
+                return entry.ids_number;
+            }
+            let n = if fresh {
+                self.ids.unremembered(ids)
+            } else {
+                self.ids.number(ids)
+            };
+            entry.ids_device = ids.device_id;
+            entry.ids_amplitude = ids.amplitude_id;
+            entry.ids_number = n;
+            return n;
+        }
+        if fresh {
+            self.ids.unremembered(ids)
+        } else {
+            self.ids.number(ids)
+        }
     }
 
     /// Decodes one NDJSON line (without its newline).
@@ -845,6 +961,8 @@ impl Decoder {
                 return;
             }
         };
+        // Symbols from here on are new with this event.
+        let fresh_from = self.strings.len();
         let user_id = self.intern_str(buf, f.get(Slot::UserId));
         // A user's events nearly always carry the same device and amplitude ids: check the
         // ids of the user's previous event before looking them up in the tables.
@@ -941,9 +1059,14 @@ impl Decoder {
             }
         }
         let mut rec = EventRec::new(time);
-        rec.user_id = user_id;
-        rec.device_id = device_id;
-        rec.amplitude_id = amplitude_id;
+        rec.ids = self.number_ids(
+            Ids {
+                user_id,
+                device_id,
+                amplitude_id,
+            },
+            fresh_from,
+        );
         rec.event_type = self.intern_str(buf, Some(event_type));
         match present(f.get(Slot::SessionId)) {
             None => {}

@@ -288,9 +288,10 @@ fn identity_fields_are_interned() {
         r#"{"event_type":"a","user_id":"u\u00e9","device_id":"d","amplitude_id":42,"time":1}"#,
     );
     let e = b.events[0];
-    assert_eq!(str_of(&b, e.user_id), "u\u{e9}");
-    assert_eq!(str_of(&b, e.device_id), "d");
-    assert_eq!(str_of(&b, e.amplitude_id), "42");
+    let ids = ids_of(&b, &e);
+    assert_eq!(str_of(&b, ids.user_id), "u\u{e9}");
+    assert_eq!(str_of(&b, ids.device_id), "d");
+    assert_eq!(str_of(&b, ids.amplitude_id), "42");
     assert_eq!(str_of(&b, e.event_type), "a");
 }
 
@@ -312,14 +313,22 @@ fn a_user_changing_devices_and_amplitude_ids_keeps_exact_symbols() {
     }
     decoder.seal(&mut batch);
     assert_eq!(batch.events.len(), lines.len());
-    for (e, (_, device, amplitude)) in batch.events.iter().zip(&lines) {
+    let ids: Vec<_> = batch.events.iter().map(|e| ids_of(&batch, e)).collect();
+    for (e, (_, device, amplitude)) in ids.iter().zip(&lines) {
         assert_eq!(str_of(&batch, e.device_id), *device);
         assert_eq!(str_of(&batch, e.amplitude_id), *amplitude);
     }
     // Equal texts, equal symbols, whichever path found them.
-    assert_eq!(batch.events[0].device_id, batch.events[3].device_id);
-    assert_eq!(batch.events[0].amplitude_id, batch.events[3].amplitude_id);
-    assert_eq!(batch.events[1].device_id, batch.events[5].device_id);
+    assert_eq!(ids[0], ids[3]);
+    assert_eq!(ids[1], ids[5]);
+    // Equal numbers, equal ids; the same ids as the event before, the same number.
+    let n: Vec<u32> = batch.events.iter().map(|e| e.ids).collect();
+    for (a, ida) in n.iter().zip(&ids) {
+        for (b, idb) in n.iter().zip(&ids) {
+            assert!(a != b || ida == idb);
+        }
+    }
+    assert_eq!(n[2], n[3]);
 }
 
 #[test]
@@ -408,6 +417,15 @@ fn messages_name_the_problem() {
 
 fn str_of(b: &Batch, sym: crate::event::Sym) -> &str {
     b.dict.get(sym).unwrap_or("")
+}
+
+/// The ids of event `e` of a sealed batch whose numbers are all new in it.
+fn ids_of(b: &Batch, e: &EventRec) -> crate::event::Ids {
+    let i = e
+        .ids
+        .checked_sub(b.dict.ids_base)
+        .expect("a number sent before this batch");
+    b.dict.ids[i as usize]
 }
 
 mod no_panics {
@@ -577,9 +595,9 @@ fn decoded_with(decoder: &mut Decoder, line: &str) -> Vec<String> {
             format!(
                 "{} u={} d={} a={} t={} s={:?} dedup={} props={:?} skip={}",
                 text(e.event_type),
-                text(e.user_id),
-                text(e.device_id),
-                text(e.amplitude_id),
+                text(decoder.ids.unsent(e.ids).user_id),
+                text(decoder.ids.unsent(e.ids).device_id),
+                text(decoder.ids.unsent(e.ids).amplitude_id),
                 e.time,
                 session(&b, i),
                 e.dedup,
@@ -619,5 +637,43 @@ fn a_line_decodes_the_same_whatever_lines_came_before() {
         let alone = decoded_with(&mut Decoder::new(true), line);
         assert!(!alone.is_empty(), "{line}");
         assert_eq!(together, alone, "{line}");
+    }
+}
+
+/// The decoder's numbers for combinations of ids: ids with a symbol new in their event
+/// get a number without a lookup (an input with a new device on every event costs no
+/// map); met again, they get a number that is remembered while the decoder remembers
+/// them; past [`IDS_CACHE_MAX`] remembered combinations the memory is forgotten (bounded),
+/// and ids met after that get a new number. Equal numbers always mean equal ids.
+#[test]
+fn ids_are_numbered_in_a_bounded_memory() {
+    let mut decoder = Decoder::new(false);
+    let mut batch = Batch::default();
+    let line = |device: usize| format!(r#"{{"event_type":"a","device_id":"d{device}","time":1}}"#);
+    // Devices 2.. twice each: each is remembered at its second event.
+    let mut devices: Vec<usize> = vec![0, 1, 0, 0];
+    devices.extend((2..IDS_CACHE_MAX + 5).flat_map(|d| [d, d]));
+    devices.extend([0, 0]);
+    for &d in &devices {
+        decoder.line(&mut batch, line(d).as_bytes(), &Origin::default());
+        assert!(decoder.ids.known.len() <= IDS_CACHE_MAX);
+    }
+    decoder.seal(&mut batch);
+    assert_eq!(batch.events.len(), devices.len());
+    let n: Vec<u32> = batch.events.iter().map(|e| e.ids).collect();
+    let last = n.len() - 1;
+    assert_ne!(n[0], n[2], "new device: not remembered");
+    assert_eq!(n[2], n[3], "remembered");
+    assert_ne!(n[0], n[1]);
+    assert_ne!(n[2], n[last - 1], "forgotten, numbered anew");
+    assert_eq!(n[last - 1], n[last], "and remembered again");
+    // Every number is sent once, with its ids; equal numbers, equal ids.
+    assert_eq!(batch.dict.ids_base, 1);
+    // Device 0 three numbers, device 1 one, the others two each.
+    assert_eq!(batch.dict.ids.len(), 3 + 1 + 2 * (IDS_CACHE_MAX + 3));
+    for (e, &d) in batch.events.iter().zip(&devices) {
+        let ids = ids_of(&batch, e);
+        assert_eq!(str_of(&batch, ids.device_id), format!("d{d}"));
+        assert!(!ids.user_id.is_some() && !ids.amplitude_id.is_some());
     }
 }

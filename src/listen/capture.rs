@@ -177,7 +177,7 @@ impl Capture {
         for e in store.events() {
             if let Some(k) = e.dedup_key() {
                 seen.insert(Dedup {
-                    key: dedup_key(store.strings.get(e.device_id), k),
+                    key: dedup_key(store.strings.get(store.ids(e).device_id), k),
                     time: e.time,
                 });
             }

@@ -692,7 +692,8 @@ async fn events(
             }
             if let Some(u) = user {
                 let Some(u) = u else { continue };
-                if e.user_id != u && e.device_id != u && e.amplitude_id != u {
+                let ids = store.ids(e);
+                if ids.user_id != u && ids.device_id != u && ids.amplitude_id != u {
                     continue;
                 }
             }

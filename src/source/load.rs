@@ -1426,7 +1426,7 @@ mod tests {
                 .map(|e| {
                     (
                         e.time,
-                        store.strings.get(e.user_id).to_owned(),
+                        store.strings.get(store.ids(e).user_id).to_owned(),
                         store.strings.get(e.event_type).to_owned(),
                     )
                 })

@@ -231,7 +231,8 @@ impl<'n> SymMatcher<'n> {
         if self.seen.len() < strings.len() {
             self.seen.resize(strings.len(), 0);
         }
-        for sym in [ev.event_type, ev.user_id, ev.device_id, ev.amplitude_id] {
+        let ids = store.ids(ev);
+        for sym in [ev.event_type, ids.user_id, ids.device_id, ids.amplitude_id] {
             let text = strings.get(sym);
             let hit = match self.seen.get(sym.0 as usize).copied() {
                 Some(2) => true,

@@ -215,7 +215,7 @@ fn dedup_keys_are_the_decoders_with_the_device() {
     assert_eq!(store.events().len(), 3);
     for (line, ev) in o.lines.iter().zip(store.events()) {
         let d = line.dedup.unwrap();
-        let device = store.strings.get(ev.device_id);
+        let device = store.strings.get(store.ids(ev).device_id);
         assert_eq!(d.key, dedup_key(device, ev.dedup));
         assert_eq!(d.time, ev.time);
     }
