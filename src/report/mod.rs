@@ -90,9 +90,6 @@ pub struct Options {
     pub max_record: usize,
 }
 
-/// Bytes per NDJSON chunk when loading for a report.
-const REPORT_CHUNK: usize = 2 << 20;
-
 /// CPU time the process has used so far (user and system, all threads), where the
 /// platform tells it: on a busy machine it varies less between runs than wall time.
 fn process_cpu() -> Option<f64> {
@@ -136,11 +133,10 @@ pub fn run(opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
             );
         }
     };
-    // Larger NDJSON chunks than the default (which suits the TUI's progress updates): half
-    // as many batches to hand over and merge; ~5% faster loads on large files. Four chunks
-    // read ahead per thread: see `LoadOptions::read_ahead`.
+    // Larger NDJSON chunks than the default (see `ONCE_CHUNK`). Four chunks read ahead per
+    // thread: see `LoadOptions::read_ahead`.
     let load = LoadOptions {
-        chunk_size: REPORT_CHUNK,
+        chunk_size: crate::source::load::ONCE_CHUNK,
         read_ahead: 4,
         max_record: opts.max_record,
         ..LoadOptions::default()

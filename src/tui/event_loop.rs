@@ -220,6 +220,11 @@ fn spawn_loaders(app: &mut App, specs: Vec<source::Spec>) -> anyhow::Result<()> 
             once.push((spec, src));
         }
     }
+    // Read from start to end: larger chunks than the live sources' (see `ONCE_CHUNK`).
+    let opts = LoadOptions {
+        chunk_size: source::load::ONCE_CHUNK,
+        ..opts
+    };
     let tx = app.sender();
     std::thread::Builder::new()
         .name("streamscope-load".into())
