@@ -483,12 +483,13 @@ impl EventStore {
         for s in &batch.dict.new {
             remap.push(self.strings.intern(s));
         }
+        let remap = &*remap;
+        let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
         debug_assert_eq!(props_remap.len(), batch.dict.props_base as usize);
         props_remap.resize(batch.dict.props_base as usize, 0);
         for &hash in &batch.dict.props {
             props_remap.push(self.props.id(hash).0);
         }
-        let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
         // A decoder's number 0 is no ids, as the store's; it is never sent.
         if ids_remap.is_empty() {
             ids_remap.push(0);
@@ -502,8 +503,7 @@ impl EventStore {
                 amplitude_id: map(ids.amplitude_id),
             }));
         }
-        let (remap, props_remap, ids_remap) = (&*remap, &*props_remap, &*ids_remap);
-        let map = |sym: Sym| remap.get(sym.idx()).copied().unwrap_or(Sym::NONE);
+        let (props_remap, ids_remap) = (&*props_remap, &*ids_remap);
         let map_props = |id: u32| props_remap.get(id as usize).copied().unwrap_or(0);
         let accepted = batch.events.len() as u64;
         let rejected = batch.rejected();

@@ -422,8 +422,13 @@ impl Default for IdNumbers {
 }
 
 impl IdNumbers {
-    /// The number of `ids`.
-    fn number(&mut self, ids: Ids) -> u32 {
+    /// The number of `ids`; `fresh` when one of their symbols is new with this event, so
+    /// they cannot have been met: then they get a number without a lookup and are not
+    /// remembered (the next event with them gives them another, remembered one).
+    fn number(&mut self, ids: Ids, fresh: bool) -> u32 {
+        if fresh {
+            return self.unremembered(ids);
+        }
         if let Some(&n) = self.known.get(&ids) {
             return n;
         }
@@ -653,14 +658,16 @@ impl Decoder {
 
     /// The number of an accepted event's `ids` ([`IdNumbers`]): the one of the user's
     /// last event when the ids are the same (nearly always), without a lookup. Ids with
-    /// a symbol interned by this event (from `fresh_from` on) cannot have been met: they
-    /// get a number without a lookup, and are not remembered (the next event with them
-    /// gives them another, remembered one). So an input with a new device on every event
-    /// costs no lookups, and any other one a table entry more for each combination.
+    /// a symbol interned by this event (from `fresh_from` on) are fresh
+    /// ([`IdNumbers::number`]), so an input with a new device on every event costs no
+    /// lookups, and any other one a table entry more for each combination.
     fn number_ids(&mut self, ids: Ids, fresh_from: usize) -> u32 {
-        let fresh = [ids.user_id, ids.device_id, ids.amplitude_id]
-            .iter()
-            .any(|s| s.is_some() && s.idx() >= fresh_from);
+        // Only asked when the user's last ids are not the same.
+        let fresh = |ids: &Ids| {
+            [ids.user_id, ids.device_id, ids.amplitude_id]
+                .iter()
+                .any(|s| s.is_some() && s.idx() >= fresh_from)
+        };
         if ids.user_id.is_some()
             && let Some(entry) = self.last_ids.get_mut(ids.user_id.idx())
         {
@@ -670,21 +677,13 @@ impl Decoder {
             {
                 return entry.ids_number;
             }
-            let n = if fresh {
-                self.ids.unremembered(ids)
-            } else {
-                self.ids.number(ids)
-            };
+            let n = self.ids.number(ids, fresh(&ids));
             entry.ids_device = ids.device_id;
             entry.ids_amplitude = ids.amplitude_id;
             entry.ids_number = n;
             return n;
         }
-        if fresh {
-            self.ids.unremembered(ids)
-        } else {
-            self.ids.number(ids)
-        }
+        self.ids.number(ids, fresh(&ids))
     }
 
     /// Decodes one NDJSON line (without its newline).
