@@ -125,19 +125,10 @@ impl IdentityBuilder {
         push_new(device_ids, devices, ids.device_id);
     }
 
-    /// The ids in one allocation.
-    pub(super) fn packed(&self) -> PackedIdentity {
-        self.identity.packed()
+    /// The ids taken in so far.
+    pub(super) fn identity(&self) -> &Identity {
+        &self.identity
     }
-}
-
-/// One user's ids in one allocation (its user ids, Amplitude ids, then device ids, and
-/// where the latter two start), as the session pass hands them over for
-/// [`Identities::pack`]: a third of the memory of an [`Identity`]'s three vectors.
-pub(super) struct PackedIdentity {
-    syms: Box<[Sym]>,
-    amplitude_ids: u32,
-    device_ids: u32,
 }
 
 impl Identity {
@@ -146,20 +137,6 @@ impl Identity {
         self.user_ids.clear();
         self.amplitude_ids.clear();
         self.device_ids.clear();
-    }
-
-    /// The ids in one allocation.
-    pub(super) fn packed(&self) -> PackedIdentity {
-        let n = |list: &Vec<Sym>| u32::try_from(list.len()).unwrap_or(u32::MAX);
-        PackedIdentity {
-            syms: [&self.user_ids, &self.amplitude_ids, &self.device_ids]
-                .into_iter()
-                .flatten()
-                .copied()
-                .collect(),
-            amplitude_ids: n(&self.user_ids),
-            device_ids: n(&self.user_ids) + n(&self.amplitude_ids),
-        }
     }
 
     /// Which of these ids is `sym`, the user id first.
@@ -206,25 +183,28 @@ pub struct Identities {
 }
 
 impl Identities {
-    /// Packs the identities of users `0..n` in order.
-    pub(super) fn pack(all: &[PackedIdentity]) -> Identities {
-        let mut packed = Identities {
-            syms: Vec::with_capacity(all.iter().map(|id| id.syms.len()).sum()),
-            bounds: Vec::with_capacity(all.len()),
-        };
-        for id in all {
-            // Fewer than 2^32 ids: each is one of fewer than 2^32 events' (`crate::index`).
-            let start = u32::try_from(packed.syms.len()).unwrap_or(u32::MAX);
-            packed.syms.extend_from_slice(&id.syms);
-            let end = u32::try_from(packed.syms.len()).unwrap_or(u32::MAX);
-            packed.bounds.push([
-                start,
-                start.saturating_add(id.amplitude_ids),
-                start.saturating_add(id.device_ids),
-                end,
-            ]);
-        }
-        packed
+    /// Appends the next user's ids.
+    pub(super) fn push(&mut self, id: &Identity) {
+        // Fewer than 2^32 ids: each is one of fewer than 2^32 events' (`crate::index`).
+        let at = |syms: &Vec<Sym>| u32::try_from(syms.len()).unwrap_or(u32::MAX);
+        let start = at(&self.syms);
+        self.syms.extend_from_slice(&id.user_ids);
+        let amplitude = at(&self.syms);
+        self.syms.extend_from_slice(&id.amplitude_ids);
+        let device = at(&self.syms);
+        self.syms.extend_from_slice(&id.device_ids);
+        self.bounds.push([start, amplitude, device, at(&self.syms)]);
+    }
+
+    /// Appends the users of `more` after these.
+    pub(super) fn append(&mut self, more: &Identities) {
+        let base = u32::try_from(self.syms.len()).unwrap_or(u32::MAX);
+        self.syms.extend_from_slice(&more.syms);
+        self.bounds.extend(
+            more.bounds
+                .iter()
+                .map(|b| b.map(|at| at.saturating_add(base))),
+        );
     }
 
     /// User `u`'s identity, as packed.

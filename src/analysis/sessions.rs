@@ -9,7 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::identity::{Identities, IdentityBuilder, PackedIdentity};
+use super::identity::{Identities, IdentityBuilder};
 use super::lifecycle::AppState;
 use super::users::split_by_ranges;
 use super::{EventClass, Flag, FlagSet, NO_SESSION, Rules, SUSPECT_LEAD_MS, Session, is_set};
@@ -70,13 +70,16 @@ pub(super) fn build(
 ) -> Sessions {
     let mut pos_session = vec![NO_SESSION; order.len()];
     let slices = split_by_ranges(&mut pos_session, ranges.iter().map(IxRange::idx));
-    let (per_user, identities): (Vec<Vec<Session>>, Vec<PackedIdentity>) = slices
+    // Users are taken in runs of consecutive ones, each run's sessions and ids gathered
+    // in a few growing arrays rather than two small allocations a user (tens of thousands
+    // of them, freed again once joined, which left the heap fragmented).
+    let chunks: Vec<Chunk> = slices
         .into_par_iter()
         .zip(ranges.par_iter())
         .enumerate()
-        .map_init(
-            <(Vec<EventRec>, IdentityBuilder)>::default,
-            |(gathered, identity), (u, (pos, range))| {
+        .fold(
+            <(Chunk, Vec<EventRec>, IdentityBuilder, Scratch)>::default,
+            |(mut chunk, mut gathered, mut identity, mut scratch), (u, (pos, range))| {
                 let positions = &order[range.idx()];
                 // The user's events are scattered over the store: copy them out first, in
                 // a loop of independent loads that the CPU overlaps, rather than wait on
@@ -85,25 +88,29 @@ pub(super) fn build(
                 gathered.clear();
                 gathered.extend(positions.iter().map(|&i| events[i]));
                 identity.clear();
-                let sessions = user_sessions(
+                let n = user_sessions(
                     UserIx::from_usize(u),
-                    gathered,
+                    &gathered,
                     positions,
                     pos,
-                    identity,
+                    &mut identity,
                     inputs,
                     rules,
+                    &mut scratch,
+                    &mut chunk.sessions,
                 );
-                (sessions, identity.packed())
+                chunk.counts.push(n);
+                chunk.identities.push(identity.identity());
+                (chunk, gathered, identity, scratch)
             },
         )
-        .unzip();
+        .map(|(chunk, ..)| chunk)
+        .collect();
 
     // Local session indices → global ones.
-    let mut session_ranges = Vec::with_capacity(per_user.len());
+    let mut session_ranges = Vec::with_capacity(ranges.len());
     let mut base = 0u32;
-    for s in &per_user {
-        let n = u32::try_from(s.len()).unwrap_or(u32::MAX);
+    for &n in chunks.iter().flat_map(|c| &c.counts) {
         session_ranges.push(SessionIx::new(base)..SessionIx::new(base + n));
         base += n;
     }
@@ -116,19 +123,47 @@ pub(super) fn build(
             }
         });
     let mut sessions = Vec::with_capacity(base as usize);
-    for user in per_user {
-        sessions.extend(user);
+    let mut identities = Identities::default();
+    for chunk in chunks {
+        sessions.extend(chunk.sessions);
+        identities.append(&chunk.identities);
     }
     Sessions {
         sessions,
         pos_session,
         session_ranges,
-        identities: Identities::pack(&identities),
+        identities,
     }
 }
 
-/// One user's sessions. `events` are the user's events in its order, and `positions`
-/// their indices in the store (for the duplicate bits).
+/// The largest session index [`Scratch`] keeps from one user to the next.
+const SCRATCH_KEEP: usize = 4096;
+
+/// Room one user's pass reuses from the last: tens of thousands of users would otherwise
+/// each allocate and free these.
+#[derive(Default)]
+struct Scratch {
+    /// Session id → its running state's place in `accs`.
+    index: FxHashMap<i64, u32>,
+    accs: Vec<Acc>,
+    /// Places in `accs` by session id.
+    sorted: Vec<u32>,
+    /// Per place in `accs`: its rank by session id.
+    rank: Vec<u32>,
+}
+
+/// The sessions, session counts and ids of a run of consecutive users.
+#[derive(Default)]
+struct Chunk {
+    sessions: Vec<Session>,
+    counts: Vec<u32>,
+    identities: Identities,
+}
+
+/// Appends one user's sessions to `out` and returns how many. `events` are the user's
+/// events in its order, and `positions` their indices in the store (for the duplicate
+/// bits).
+#[allow(clippy::too_many_arguments)]
 fn user_sessions(
     user: UserIx,
     events: &[EventRec],
@@ -137,7 +172,9 @@ fn user_sessions(
     identity: &mut IdentityBuilder,
     inputs: &Inputs<'_>,
     rules: &Rules,
-) -> Vec<Session> {
+    scratch: &mut Scratch,
+    out: &mut Vec<Session>,
+) -> u32 {
     let Inputs {
         classes,
         duplicates,
@@ -148,8 +185,20 @@ fn user_sessions(
     let gap = rules.gap_ms;
     // Between the user's Application Backgrounded and next Application Opened.
     let mut app = AppState::new(lifecycle.backgrounded, lifecycle.opened);
-    let mut index: FxHashMap<i64, u32> = FxHashMap::default();
-    let mut accs: Vec<Acc> = Vec::new();
+    let Scratch {
+        index,
+        accs,
+        sorted,
+        rank,
+    } = scratch;
+    // Clearing a map costs its capacity: after a user with very many sessions, start
+    // afresh rather than pay that for every user after it.
+    if index.capacity() > SCRATCH_KEEP {
+        *index = FxHashMap::default();
+    } else {
+        index.clear();
+    }
+    accs.clear();
     let mut last: Option<(i64, u32)> = None;
     for (p, (&i, e)) in positions.iter().zip(events).enumerate() {
         identity.add(e, ids);
@@ -252,9 +301,11 @@ fn user_sessions(
     }
 
     // Order by id; the latest (highest id) session may still be open.
-    let mut sorted: Vec<u32> = (0..u32::try_from(accs.len()).unwrap_or(u32::MAX)).collect();
+    sorted.clear();
+    sorted.extend(0..u32::try_from(accs.len()).unwrap_or(u32::MAX));
     sorted.sort_unstable_by_key(|&l| accs[l as usize].session.id);
-    let mut rank = vec![0u32; accs.len()];
+    rank.clear();
+    rank.resize(accs.len(), 0);
     for (r, &l) in sorted.iter().enumerate() {
         rank[l as usize] = u32::try_from(r).unwrap_or(u32::MAX);
     }
@@ -262,28 +313,26 @@ fn user_sessions(
         *p = SessionIx::new(rank[p.idx()]);
     }
     let latest = sorted.last().copied();
-    sorted
-        .iter()
-        .map(|&l| {
-            let acc = &accs[l as usize];
-            let mut s = acc.session.clone();
-            let f = &mut s.flags;
-            f.insert_if(Flag::Empty, s.active == 0);
-            f.insert_if(Flag::ZeroLength, s.last.saturating_sub(s.id) == 0);
-            f.insert_if(
-                Flag::SuspectId,
-                s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS,
-            );
-            f.insert_if(Flag::Gap, s.gaps > 0);
-            f.insert_if(Flag::Bridged, s.bridged > 0);
-            f.insert_if(
-                Flag::Unterminated,
-                acc.has_start && !acc.has_end && Some(l) != latest,
-            );
-            f.insert_if(Flag::Duplicate, s.duplicates > 0);
-            f.insert_if(Flag::EndPropsChanged, acc.end_props_changed);
-            f.insert_if(Flag::Background, s.background > 0);
-            s
-        })
-        .collect()
+    out.extend(sorted.iter().map(|&l| {
+        let acc = &accs[l as usize];
+        let mut s = acc.session.clone();
+        let f = &mut s.flags;
+        f.insert_if(Flag::Empty, s.active == 0);
+        f.insert_if(Flag::ZeroLength, s.last.saturating_sub(s.id) == 0);
+        f.insert_if(
+            Flag::SuspectId,
+            s.id > s.first || s.first.saturating_sub(s.id) > SUSPECT_LEAD_MS,
+        );
+        f.insert_if(Flag::Gap, s.gaps > 0);
+        f.insert_if(Flag::Bridged, s.bridged > 0);
+        f.insert_if(
+            Flag::Unterminated,
+            acc.has_start && !acc.has_end && Some(l) != latest,
+        );
+        f.insert_if(Flag::Duplicate, s.duplicates > 0);
+        f.insert_if(Flag::EndPropsChanged, acc.end_props_changed);
+        f.insert_if(Flag::Background, s.background > 0);
+        s
+    }));
+    u32::try_from(sorted.len()).unwrap_or(u32::MAX)
 }
