@@ -1,7 +1,8 @@
 //! Sixteen bytes at a time: where a string body may end (`"`), escape (`\`) or break
 //! (a control character).
 //!
-//! This is the crate's only `unsafe`, and it is only the call into SSE2 code: Rust marks
+//! This is one of the crate's two `unsafe` blocks (the other calls glibc's `mallopt`,
+//! in `crate::tui::memory`), and it is only the call into SSE2 code: Rust marks
 //! every `std::arch` function unsafe to call from code not itself compiled for its target
 //! feature, even when, as SSE2 on x86-64, the feature is part of the target's baseline.
 //!

@@ -73,6 +73,8 @@ pub fn run_with(
     start: impl FnOnce(&mut App) -> anyhow::Result<()>,
 ) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr();
+    // Before any large block is freed (see the module).
+    super::memory::return_freed_memory();
     if !std::io::stdout().is_terminal() {
         writeln!(
             stderr,

@@ -148,6 +148,7 @@ pub mod jobs;
 pub mod jsonview;
 pub mod keymap;
 pub mod live_view;
+pub mod memory;
 pub mod model;
 pub mod osc52;
 pub mod playback;
