@@ -372,18 +372,29 @@ impl ReplayInput {
         let mut last_replay_of = vec![u32::MAX; sessions.len()];
         let mut split = vec![false; sessions.len()];
         let mut merged = vec![false; sessions.len()];
-        // Sized exactly by a counting pass: growing by doubling would briefly hold the old
-        // and the new buffer (about 3× the final size, ~24 MB at T = 1 min on 2M events).
+        // Sized exactly by a counting pass of the replayed sessions longer than zero (the
+        // others are only counted): growing by doubling would briefly hold the old and the
+        // new buffer (about 3× the final size).
         let replayed: usize = self
             .user_ixs()
             .map(|u| {
-                usize::from(!self.users[u.idx()].is_empty())
-                    + self.gaps_of(u).filter(|&g| g > timeout_ms).count()
+                // A replayed session is longer than zero when a gap inside it is.
+                let (mut n, mut longer) = (0, false);
+                for g in self.gaps_of(u) {
+                    if g > timeout_ms {
+                        n += usize::from(longer);
+                        longer = false;
+                    } else {
+                        longer |= g > 0;
+                    }
+                }
+                n + usize::from(longer)
             })
             .sum();
         // Lengths are kept in 32 bits (up to 49 days, half the memory of `i64`s); should one
         // not fit, the median is taken over all of them recomputed as `i64`s instead.
         let mut lengths: Vec<u32> = Vec::with_capacity(replayed);
+        let mut zeros = 0usize;
         let mut wide = false;
         let mut per_user = Vec::with_capacity(self.users.len());
         let mut members: Vec<SessionIx> = Vec::new();
@@ -393,6 +404,7 @@ impl ReplayInput {
             let mut count = 0u32;
             let mut close = |first: i64, prev: i64, members: &mut Vec<SessionIx>| {
                 match u32::try_from(prev.saturating_sub(first)) {
+                    Ok(0) => zeros += 1,
                     Ok(length) => lengths.push(length),
                     Err(_) => wide = true,
                 }
@@ -446,7 +458,7 @@ impl ReplayInput {
             median_length_ms: if wide {
                 median(&mut self.lengths_at(timeout_ms))
             } else {
-                median_narrow(&mut lengths)
+                median_narrow(&mut lengths, zeros)
             },
             per_user,
             split: indices(&split),
@@ -574,17 +586,25 @@ fn span(range: &Range<u32>) -> Range<usize> {
     range.start as usize..range.end as usize
 }
 
-/// [`median`] of values that fit in 32 bits: the same result with half the memory.
-pub(super) fn median_narrow(values: &mut [u32]) -> i64 {
-    let n = values.len();
+/// [`median`] of `values` and `zeros` more zeros, for values that fit in 32 bits: the same
+/// result as over all of them widened, with half the memory, and none for the zeros (most
+/// replayed sessions at short timeouts hold one event: over half at one minute).
+pub(super) fn median_narrow(values: &mut [u32], zeros: usize) -> i64 {
+    let n = values.len() + zeros;
     if n == 0 {
         return 0;
     }
-    let (_, &mut hi, _) = values.select_nth_unstable(n / 2);
+    // The middle value (the upper one of an even count), and the one below it.
+    let Some(at) = (n / 2).checked_sub(zeros) else {
+        return 0;
+    };
+    let (below, &mut hi, _) = values.select_nth_unstable(at);
     let hi = i64::from(hi);
     if n % 2 == 1 {
         return hi;
     }
-    let lo = values[..n / 2].iter().copied().max().map_or(hi, i64::from);
+    // `below` holds the values under the middle one: its largest is the lower middle,
+    // unless that is one of the zeros.
+    let lo = below.iter().copied().max().map_or(0, i64::from);
     super::midpoint(lo, hi)
 }

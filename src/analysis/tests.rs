@@ -673,6 +673,42 @@ fn medians() {
     assert_eq!(median(&mut [1, 2]), 1);
 }
 
+/// The replay's median of 32-bit lengths with the zeros only counted, against [`median`]
+/// over all of them: (lengths above zero, zeros, median).
+#[test]
+fn medians_of_narrow_lengths_and_counted_zeros() {
+    use super::replay::median_narrow;
+    let cases: &[(&[u32], usize, i64)] = &[
+        (&[], 0, 0),
+        (&[], 3, 0),
+        (&[7], 0, 7),
+        (&[7], 1, 3),
+        (&[7], 2, 0),
+        (&[9, 1, 5], 0, 5),
+        (&[9, 1, 5], 1, 3),
+        (&[9, 1, 5], 2, 1),
+        (&[9, 1, 5], 3, 0),
+        (&[4, 8], 2, 2),
+        (&[u32::MAX, u32::MAX], 0, i64::from(u32::MAX)),
+        (&[u32::MAX, 1], 0, 2_147_483_648),
+    ];
+    for &(values, zeros, expected) in cases {
+        let mut narrow = values.to_vec();
+        assert_eq!(
+            median_narrow(&mut narrow, zeros),
+            expected,
+            "{values:?} and {zeros} zeros"
+        );
+        let mut all: Vec<i64> = values.iter().map(|&v| i64::from(v)).collect();
+        all.resize(all.len() + zeros, 0);
+        assert_eq!(
+            median(&mut all),
+            expected,
+            "{values:?} and {zeros} zeros, widened"
+        );
+    }
+}
+
 #[test]
 fn the_demo_stream_shows_every_flag() {
     let store = crate::source::load_all(&[], &crate::source::LoadOptions::default());
@@ -774,6 +810,17 @@ fn summary_figures(a: &Analysis) -> (Summary, Vec<SweepRow>, GapHistogram) {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn narrow_medians_with_counted_zeros_equal_the_wide_median(
+        values in proptest::collection::vec(1u32.., 0..40),
+        zeros in 0usize..40,
+    ) {
+        let mut all: Vec<i64> = values.iter().map(|&v| i64::from(v)).collect();
+        all.resize(all.len() + zeros, 0);
+        let mut narrow = values.clone();
+        prop_assert_eq!(super::replay::median_narrow(&mut narrow, zeros), median(&mut all));
+    }
 
     #[test]
     fn shuffling_the_input_changes_no_figure(lines in arb_stream(), seed in any::<u64>()) {

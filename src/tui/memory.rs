@@ -105,7 +105,14 @@ mod tests {
                 .expect("the child test runs");
             let text = String::from_utf8_lossy(&out.stdout);
             text.lines()
-                .find_map(|l| l.split("GROWTH ").nth(1)?.split_whitespace().next()?.parse().ok())
+                .find_map(|l| {
+                    l.split("GROWTH ")
+                        .nth(1)?
+                        .split_whitespace()
+                        .next()?
+                        .parse()
+                        .ok()
+                })
                 .unwrap_or_else(|| panic!("no GROWTH line from the child: {text}"))
         };
         // glibc's default: the 8 MiB block, freed, raised the mmap threshold, so the 4 MiB
