@@ -105,6 +105,7 @@ pub(super) fn build(
             },
         )
         .map(|(chunk, ..)| chunk)
+        // In user order: rayon's `collect` keeps the runs in the order of their users.
         .collect();
 
     // Local session indices → global ones.
@@ -163,7 +164,10 @@ struct Chunk {
 /// Appends one user's sessions to `out` and returns how many. `events` are the user's
 /// events in its order, and `positions` their indices in the store (for the duplicate
 /// bits).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the user's events and their places, the pass's inputs, and its room"
+)]
 fn user_sessions(
     user: UserIx,
     events: &[EventRec],
