@@ -60,16 +60,17 @@ mod tests {
     /// thresholds fixed when it is `fixed`.
     const CHILD: &str = "STREAMSCOPE_MEMORY_TEST_CHILD";
 
-    /// The resident size, in bytes.
+    /// The resident anonymous memory (the heap and mappings, not the binary's pages, which
+    /// a debug build faults in as it runs new code), in bytes.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn resident() -> u64 {
-        let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
-        let pages: u64 = statm
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .expect("resident pages");
-        pages * 4096
+        let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("RssAnon:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("RssAnon");
+        kb * 1024
     }
 
     /// The check itself, in a process of its own (other tests allocate beside it): an
