@@ -22,8 +22,7 @@
 //! larger than every later one (the first entry after the range's start is its maximum).
 //! Replayed session lengths are kept per timeout in 32 bits, zero lengths only counted; a
 //! timeout with a longer one takes its median from the user's replayed sessions at that
-//! timeout in full. The
-//! property tests hold the rows equal to one replay per timeout.
+//! timeout in full. The property tests hold the rows equal to one replay per timeout.
 //!
 //! The whole input's sweep ([`ReplayInput::sweep_reusing`]) still replays each timeout on
 //! its own: one pass over every user would keep every timeout's lengths at once (some

@@ -7,9 +7,9 @@
 //! the heap, and the heap keeps what they leave behind resident. For a process that stays
 //! open for as long as someone looks at it, that is memory held for nothing: with the
 //! thresholds fixed (`mmap` from 128 KiB, glibc's default, and the heap's free top
-//! trimmed beyond 1 MiB) the inspector's peak on the 2M-event benchmark file is 15 MB
-//! (9%) lower, in the same time. `report` keeps glibc's behaviour: it exits once written, and
-//! there the fixed thresholds cost 7% of its time (every chunk and batch mapped anew).
+//! trimmed beyond 1 MiB) the inspector's peak on the 2M-event benchmark file is 14 MB
+//! (9%) lower, in the same time. `report` keeps glibc's behaviour: it exits once written,
+//! and there the fixed thresholds cost 7% of its time (every chunk and batch mapped anew).
 //!
 //! **Safety argument.** This module holds the crate's second `unsafe`: calls of glibc's
 //! `mallopt`. `mallopt` sets a parameter of the allocator; it takes two integers,
@@ -27,13 +27,14 @@ pub const TRIM_THRESHOLD: i32 = 1 << 20;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(
     unsafe_code,
-    reason = "one call of glibc's mallopt; see the module's safety argument"
+    reason = "glibc's mallopt; see the module's safety argument"
 )]
 pub fn return_freed_memory() -> bool {
     // SAFETY: `mallopt` has no precondition on its caller; see the module's safety
     // argument.
     let set = |param, value| unsafe { libc::mallopt(param, value) == 1 };
-    // Both, each on its own: a fixed threshold also stops glibc's raising of the other.
+    // Both: setting either stops glibc from moving both, and the `mmap` one is set back to
+    // 128 KiB in case a large block was freed before.
     set(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) & set(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 }
 
